@@ -1,0 +1,41 @@
+//! Typed, prefixed ids (`org_…`, `usr_…`): a user id can't be passed where an
+//! organisation id is expected, and a leaked id says what it is.
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        #[serde(transparent)]
+        pub struct $name(pub String);
+
+        impl $name {
+            /// The prefix every id of this type starts with.
+            pub const PREFIX: &'static str = $prefix;
+
+            /// The id as a string.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// An organisation (partner account).
+    OrganisationId,
+    "org_"
+);
+id_type!(
+    /// A user of an organisation.
+    UserId,
+    "usr_"
+);

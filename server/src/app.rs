@@ -1,0 +1,153 @@
+//! Builds the whole HTTP application: API routes, the OpenAPI document, the
+//! app's static files, and the layers every request passes through.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use portal_contract::ErrorCode;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::limits::Limits;
+use crate::mail::Mailer;
+use crate::spa::{self, Spa};
+use crate::state::{AppState, Inner};
+use crate::{crypto, db, openapi, routes, security};
+
+/// The largest JSON body the API reads.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// Opens the database and builds the application and its state.
+pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<(Router, AppState)> {
+    let db = db::connect(&config.database_url).await?;
+    let mailer = Mailer::from_config(config.smtp_url.as_deref(), &config.mail_from)?;
+    let spa = Spa::load(&config.dist);
+    let state = AppState::new(Inner {
+        db,
+        mailer,
+        clock,
+        limits: Limits::default(),
+        dummy_password_hash: crypto::hash_secret(crypto::random_token()).await?,
+        config,
+    });
+    Ok((router(state.clone(), spa), state))
+}
+
+fn router(state: AppState, spa: Spa) -> Router {
+    let (api, document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .merge(routes::health::router())
+        .merge(routes::accounts::router())
+        .merge(routes::settings::router())
+        .split_for_parts();
+    let document = Arc::new(document);
+    let csp = HeaderValue::try_from(security::content_security_policy(&spa.inline_script_hashes()))
+        .expect("CSP is ASCII");
+
+    api.route(
+        "/api/openapi.json",
+        get(move || {
+            let document = document.clone();
+            async move { axum::Json(document.as_ref().clone()) }
+        }),
+    )
+    .method_not_allowed_fallback(method_not_allowed)
+    .layer(middleware::from_fn_with_state(state.clone(), security::csrf))
+    .with_state(state)
+    .fallback(spa::fallback)
+    .with_state(spa)
+    .layer(DefaultBodyLimit::max(BODY_LIMIT))
+    .layer(CompressionLayer::new())
+    .layer(middleware::from_fn_with_state(csp, security::headers))
+    .layer(CatchPanicLayer::custom(|_| {
+        ApiError::internal(anyhow::anyhow!("handler panicked")).into_response()
+    }))
+    .layer(PropagateRequestIdLayer::x_request_id())
+    .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
+        let id = request
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("-");
+        // The path only: query strings can hold one-time tokens.
+        tracing::info_span!("request", id, method = %request.method(), path = request.uri().path())
+    }))
+    .layer(SetRequestIdLayer::x_request_id(RandomRequestId))
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        ErrorCode::MethodNotAllowed,
+        "This method is not allowed on this endpoint.",
+    )
+}
+
+#[derive(Clone)]
+struct RandomRequestId;
+
+impl MakeRequestId for RandomRequestId {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        HeaderValue::try_from(crypto::new_id("req_")).ok().map(RequestId::new)
+    }
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, finishing requests
+/// in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    tokio::spawn(housekeeping(state));
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    Ok(())
+}
+
+/// Drops expired sessions and idle rate-limit keys now and then.
+async fn housekeeping(state: AppState) {
+    let mut every = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        every.tick().await;
+        state.limits.prune();
+        if let Err(e) = db::sessions::delete_expired(&state.db, state.now()).await {
+            tracing::warn!(error = %e, "could not delete expired sessions");
+        }
+    }
+}
+
+/// Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

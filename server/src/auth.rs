@@ -1,0 +1,116 @@
+//! Server-side sessions: the cookie holds 256 random bits, the table holds
+//! their SHA-256. Sessions slide forward while used, up to a hard maximum.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum_extra::extract::CookieJar;
+use portal_contract::accounts::SessionOut;
+use portal_contract::{Permission, SESSION_COOKIE};
+
+use crate::crypto;
+use crate::db::{self, organisations::Organisation, users::User};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// Renewing a session writes to the database; do it at most this often.
+const TOUCH_EVERY_SECS: i64 = 60;
+
+/// The signed-in user behind a request. Extracting it fails with 401.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub user: User,
+    pub org: Organisation,
+    pub session_hash: Vec<u8>,
+    pub expires_at: i64,
+}
+
+impl CurrentUser {
+    /// 403 unless the user's role has `permission`.
+    pub fn require(&self, permission: Permission) -> ApiResult<()> {
+        if self.user.role().can(permission) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(
+                "Your role doesn't allow this. Ask an admin of your organisation.",
+            ))
+        }
+    }
+
+    pub fn to_out(&self) -> SessionOut {
+        SessionOut {
+            user: self.user.to_out(),
+            organisation: self.org.to_out(),
+            expires_at: self.expires_at,
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let token = jar
+            .get(SESSION_COOKIE)
+            .map(|c| c.value().to_owned())
+            .ok_or_else(ApiError::unauthenticated)?;
+        let hash = crypto::token_hash(&token);
+        let (session, user, org) = db::sessions::lookup(&state.db, &hash)
+            .await?
+            .ok_or_else(ApiError::unauthenticated)?;
+        let now = state.now();
+        if session.expires_at <= now || !user.is_active() {
+            db::sessions::delete(&state.db, &hash).await?;
+            return Err(ApiError::unauthenticated());
+        }
+        let mut expires_at = session.expires_at;
+        if now - session.last_seen_at >= TOUCH_EVERY_SECS {
+            expires_at = slide(state, session.created_at, now);
+            db::sessions::touch(&state.db, &hash, now, expires_at).await?;
+        }
+        Ok(Self {
+            user,
+            org,
+            session_hash: hash,
+            expires_at,
+        })
+    }
+}
+
+/// When a session used at `now` ends: after the idle time, capped by the
+/// maximum lifetime.
+fn slide(state: &AppState, created_at: i64, now: i64) -> i64 {
+    let idle = now + state.config.session_idle_minutes * 60;
+    let max = created_at + state.config.session_max_hours * 3600;
+    idle.min(max)
+}
+
+/// Starts a session for `user_id`; returns the `Set-Cookie` value and when it ends.
+pub async fn start_session(state: &AppState, user_id: &str) -> ApiResult<(String, i64)> {
+    let token = crypto::random_token();
+    let now = state.now();
+    let expires_at = slide(state, now, now);
+    db::sessions::insert(
+        &state.db,
+        &db::sessions::Session {
+            id_hash: crypto::token_hash(&token),
+            user_id: user_id.to_owned(),
+            created_at: now,
+            last_seen_at: now,
+            expires_at,
+        },
+    )
+    .await?;
+    let max_age = state.config.session_max_hours * 3600;
+    Ok((cookie(state, &token, max_age), expires_at))
+}
+
+/// A `Set-Cookie` value that removes the session cookie.
+pub fn clear_cookie(state: &AppState) -> String {
+    cookie(state, "", 0)
+}
+
+fn cookie(state: &AppState, value: &str, max_age: i64) -> String {
+    let secure = if state.config.secure_cookies() { "; Secure" } else { "" };
+    format!("{SESSION_COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{secure}")
+}

@@ -1,0 +1,98 @@
+//! Configuration: flags or `PORTAL_*` environment variables, with defaults that
+//! run the portal on one machine with nothing else installed.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args};
+
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "PORTAL_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+
+    /// SQLite database URL; the file and its folder are created when missing.
+    #[arg(long, env = "PORTAL_DATABASE_URL", default_value = "sqlite://data/portal.db")]
+    pub database_url: String,
+
+    /// The URL people open; used in mailed links and the same-origin check.
+    #[arg(long, env = "PORTAL_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+    pub public_url: String,
+
+    /// The app's build (trunk's `dist/`), served with SPA fallback.
+    #[arg(long, env = "PORTAL_DIST", default_value = "dist")]
+    pub dist: PathBuf,
+
+    /// SMTP server for outgoing mail, e.g. `smtp://user:pass@mail.example.com:587`
+    /// (`smtps://` for implicit TLS). Unset: mail is printed to the log and kept
+    /// in the outbox table.
+    #[arg(long, env = "PORTAL_SMTP_URL")]
+    pub smtp_url: Option<String>,
+
+    /// The From address of outgoing mail.
+    #[arg(long, env = "PORTAL_MAIL_FROM", default_value = "Partner Portal <portal@localhost>")]
+    pub mail_from: String,
+
+    /// Approve new organisations at once (dev default). Set to false in
+    /// production and approve with `portal-server org approve <id>`.
+    #[arg(long, env = "PORTAL_AUTO_APPROVE", default_value_t = true, action = ArgAction::Set)]
+    pub auto_approve: bool,
+
+    /// A session ends after this many minutes without a request.
+    #[arg(long, env = "PORTAL_SESSION_IDLE_MINUTES", default_value_t = 120)]
+    pub session_idle_minutes: i64,
+
+    /// A session ends this many hours after sign-in, however active.
+    #[arg(long, env = "PORTAL_SESSION_MAX_HOURS", default_value_t = 12)]
+    pub session_max_hours: i64,
+
+    /// Log filter (tracing's `EnvFilter` syntax).
+    #[arg(long, env = "PORTAL_LOG", default_value = "info,sqlx=warn,tower_http=info")]
+    pub log: String,
+}
+
+impl Config {
+    /// Defaults as if no flag or variable were given.
+    pub fn defaults() -> Self {
+        #[derive(clap::Parser)]
+        struct Wrapper {
+            #[command(flatten)]
+            config: Config,
+        }
+        <Wrapper as clap::Parser>::parse_from(["portal-server"]).config
+    }
+
+    /// `scheme://host[:port]` of the public URL, as browsers send it in `Origin`.
+    pub fn public_origin(&self) -> String {
+        let url = self.public_url.trim_end_matches('/');
+        match url.find("://") {
+            Some(i) => match url[i + 3..].find('/') {
+                Some(j) => url[..i + 3 + j].to_owned(),
+                None => url.to_owned(),
+            },
+            None => url.to_owned(),
+        }
+    }
+
+    /// Cookies get `Secure` when the portal is served over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origin_drops_the_path() {
+        let mut c = Config::defaults();
+        c.public_url = "https://portal.example.com/base/".into();
+        assert_eq!(c.public_origin(), "https://portal.example.com");
+        assert!(c.secure_cookies());
+        c.public_url = "http://127.0.0.1:8080".into();
+        assert_eq!(c.public_origin(), "http://127.0.0.1:8080");
+        assert!(!c.secure_cookies());
+    }
+}

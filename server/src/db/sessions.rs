@@ -1,0 +1,98 @@
+//! The `sessions` table: server-side sessions keyed by the SHA-256 of the
+//! cookie's value.
+
+use sqlx::SqliteExecutor;
+
+use super::organisations::Organisation;
+use super::users::User;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Session {
+    pub id_hash: Vec<u8>,
+    pub user_id: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+}
+
+pub async fn insert(db: impl SqliteExecutor<'_>, s: &Session) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at) \
+         VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(&s.id_hash)
+    .bind(&s.user_id)
+    .bind(s.created_at)
+    .bind(s.last_seen_at)
+    .bind(s.expires_at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The session with its user and organisation: three primary-key look-ups,
+/// run on every authenticated request.
+pub async fn lookup(
+    db: &super::Db,
+    id_hash: &[u8],
+) -> sqlx::Result<Option<(Session, User, Organisation)>> {
+    let Some(session) = sqlx::query_as::<_, Session>("SELECT * FROM sessions WHERE id_hash = ?")
+        .bind(id_hash)
+        .fetch_optional(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let Some(user) = super::users::get(db, &session.user_id).await? else {
+        return Ok(None);
+    };
+    let Some(org) = super::organisations::get(db, &user.organisation_id).await? else {
+        return Ok(None);
+    };
+    Ok(Some((session, user, org)))
+}
+
+pub async fn touch(
+    db: impl SqliteExecutor<'_>,
+    id_hash: &[u8],
+    now: i64,
+    expires_at: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE sessions SET last_seen_at = ?, expires_at = ? WHERE id_hash = ?")
+        .bind(now)
+        .bind(expires_at)
+        .bind(id_hash)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete(db: impl SqliteExecutor<'_>, id_hash: &[u8]) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
+        .bind(id_hash)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Ends every session of a user except `keep` (the one making the change).
+pub async fn delete_others(
+    db: impl SqliteExecutor<'_>,
+    user_id: &str,
+    keep: &[u8],
+) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE user_id = ? AND id_hash != ?")
+        .bind(user_id)
+        .bind(keep)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_expired(db: impl SqliteExecutor<'_>, now: i64) -> sqlx::Result<u64> {
+    let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+        .bind(now)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}

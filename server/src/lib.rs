@@ -1,0 +1,18 @@
+//! Partner Portal server: the REST API under `/api` and `/v1`, and the app's
+//! `dist/` with SPA fallback.
+
+pub mod app;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod limits;
+pub mod mail;
+pub mod openapi;
+pub mod routes;
+pub mod security;
+pub mod spa;
+pub mod state;

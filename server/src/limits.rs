@@ -1,0 +1,59 @@
+//! Rate limits, keyed by client address or by account. Built on `governor`
+//! (the engine behind tower_governor) rather than tower_governor's layer: the
+//! keys include the email in the body, and a breach must answer the API's own
+//! JSON error with `Retry-After`.
+
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use governor::clock::{Clock as _, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use crate::error::{ApiError, ApiResult};
+
+pub struct Limits {
+    /// Sign-in attempts from one address.
+    pub sign_in_by_ip: DefaultKeyedRateLimiter<String>,
+    /// Sign-in attempts for one account, from anywhere.
+    pub sign_in_by_email: DefaultKeyedRateLimiter<String>,
+    /// Sign-ups and "send the link again" from one address.
+    pub sign_up_by_ip: DefaultKeyedRateLimiter<String>,
+    /// Password checks of a signed-in user (changing password or PIN).
+    pub password_by_user: DefaultKeyedRateLimiter<String>,
+}
+
+/// `burst` at once, then one more every `every`.
+fn quota(burst: u32, every: Duration) -> Quota {
+    Quota::with_period(every)
+        .expect("non-zero period")
+        .allow_burst(NonZeroU32::new(burst).expect("non-zero burst"))
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            sign_in_by_ip: RateLimiter::keyed(quota(30, Duration::from_secs(2))),
+            sign_in_by_email: RateLimiter::keyed(quota(5, Duration::from_secs(60))),
+            sign_up_by_ip: RateLimiter::keyed(quota(10, Duration::from_secs(30))),
+            password_by_user: RateLimiter::keyed(quota(5, Duration::from_secs(60))),
+        }
+    }
+}
+
+impl Limits {
+    /// Forgets keys that are back to a full burst, so memory stays bounded.
+    pub fn prune(&self) {
+        self.sign_in_by_ip.retain_recent();
+        self.sign_in_by_email.retain_recent();
+        self.sign_up_by_ip.retain_recent();
+        self.password_by_user.retain_recent();
+    }
+}
+
+/// Takes one unit for `key`, or answers 429 with how long to wait.
+pub fn check(limiter: &DefaultKeyedRateLimiter<String>, key: impl Into<String>) -> ApiResult<()> {
+    limiter.check_key(&key.into()).map_err(|not_until| {
+        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        ApiError::rate_limited(wait.as_secs_f64().ceil() as u64)
+    })
+}

@@ -1,0 +1,6 @@
+//! The API's routes, one module per area; each exposes `router()` with its
+//! handlers registered for both routing and the OpenAPI document.
+
+pub mod accounts;
+pub mod health;
+pub mod settings;

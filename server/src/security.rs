@@ -1,0 +1,114 @@
+//! Response security headers and the CSRF guard for state-changing requests.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use portal_contract::{ErrorCode, REQUEST_HEADER, REQUEST_HEADER_VALUE};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The app's Content-Security-Policy. `inline_script_hashes` are the
+/// `'sha256-…'` sources of the loader script trunk writes into index.html.
+pub fn content_security_policy(inline_script_hashes: &[String]) -> String {
+    let hashes: String = inline_script_hashes.iter().map(|h| format!(" {h}")).collect();
+    format!(
+        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'{hashes}; style-src 'self'; \
+         img-src 'self' data:; font-src 'self'; connect-src 'self'; manifest-src 'self'; \
+         base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// Adds the security headers to every response that doesn't set its own.
+pub async fn headers(State(csp): State<HeaderValue>, request: Request, next: Next) -> Response {
+    let is_api = is_api_path(request.uri().path());
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    let mut set = |name: header::HeaderName, value: HeaderValue| {
+        h.entry(name).or_insert(value);
+    };
+    set(header::CONTENT_SECURITY_POLICY, csp);
+    set(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    set(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    set(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    set(
+        header::HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderValue::from_static("same-origin"),
+    );
+    set(
+        header::HeaderName::from_static("permissions-policy"),
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()"),
+    );
+    if is_api {
+        // API answers carry personal data: no cache may keep them.
+        set(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// Paths answered by the API rather than the app.
+pub fn is_api_path(path: &str) -> bool {
+    ["/api", "/v1", "/.well-known"]
+        .iter()
+        .any(|p| path == *p || path.starts_with(&format!("{p}/")))
+}
+
+/// State-changing `/api` requests need the portal's request header and an
+/// `Origin` of the portal itself: a cross-site page can send neither.
+pub async fn csrf(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if safe || !request.uri().path().starts_with("/api/") {
+        return next.run(request).await;
+    }
+    if same_origin(&state, request.headers()) {
+        next.run(request).await
+    } else {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::CsrfCheckFailed,
+            "This request did not come from the portal. Reload the page and try again.",
+        )
+        .into_response()
+    }
+}
+
+fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
+    let has_marker = headers
+        .get(REQUEST_HEADER)
+        .is_some_and(|v| v == REQUEST_HEADER_VALUE);
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    // The configured public URL, or the host the request was sent to (the
+    // same portal reached by another name, e.g. localhost vs 127.0.0.1).
+    let host_origin = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(|host| {
+            let scheme = if state.config.secure_cookies() { "https" } else { "http" };
+            format!("{scheme}://{host}")
+        });
+    has_marker && (origin == state.config.public_origin() || Some(origin) == host_origin.as_deref())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csp_lists_the_loader_hashes() {
+        let csp = content_security_policy(&["'sha256-abc'".into()]);
+        assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-abc';"));
+        assert!(csp.contains("frame-ancestors 'none'"));
+    }
+
+    #[test]
+    fn api_paths() {
+        assert!(is_api_path("/api/session"));
+        assert!(is_api_path("/v1"));
+        assert!(is_api_path("/.well-known/jwks.json"));
+        assert!(!is_api_path("/apiary"));
+        assert!(!is_api_path("/settings"));
+    }
+}

@@ -1,0 +1,42 @@
+//! What every handler can reach.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::Db;
+use crate::limits::Limits;
+use crate::mail::Mailer;
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub config: Config,
+    pub db: Db,
+    pub mailer: Mailer,
+    pub clock: Arc<dyn Clock>,
+    pub limits: Limits,
+    /// A hash verified when an email is unknown, so that sign-in takes as long
+    /// for a wrong address as for a wrong password.
+    pub dummy_password_hash: String,
+}
+
+impl AppState {
+    pub fn new(inner: Inner) -> Self {
+        Self(Arc::new(inner))
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}

@@ -1,0 +1,246 @@
+//! Sign-up, confirmation, sign-in, sessions and sign-out.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{PASSWORD, browser, error_body, sign_up_body, spawn_app, spawn_with};
+
+#[tokio::test]
+async fn sign_up_mails_a_link_that_confirms_and_signs_in() {
+    let app = spawn_app().await;
+    let response = app.sign_up("Ada@Acme.test").await;
+    assert_eq!(response.status(), 202);
+
+    // Not signed in yet.
+    assert_eq!(app.get("/api/session").await.status(), 401);
+    let token = app.confirmation_token("ada@acme.test").await;
+    assert_eq!(token.len(), 43);
+
+    let response = app.post("/api/signup/confirm", &json!({ "token": token })).await;
+    assert_eq!(response.status(), 200);
+    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("portal_session="));
+    for attr in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(attr), "{cookie}");
+    }
+    let session: Value = response.json().await.unwrap();
+    assert_eq!(session["user"]["email"], "ada@acme.test");
+    assert_eq!(session["user"]["role"], "superadmin");
+    assert_eq!(session["organisation"]["name"], "Acme Payments");
+    assert_eq!(session["organisation"]["status"], "approved");
+
+    let me: Value = app.get("/api/session").await.json().await.unwrap();
+    assert_eq!(me["user"]["full_name"], "Ada Lovelace");
+}
+
+#[tokio::test]
+async fn the_token_is_stored_only_as_a_hash() {
+    let app = spawn_app().await;
+    app.sign_up("ada@acme.test").await;
+    let token = app.confirmation_token("ada@acme.test").await;
+    let stored: Vec<Vec<u8>> = sqlx::query_scalar("SELECT token_hash FROM email_confirmations")
+        .fetch_all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(stored, vec![portal_server::crypto::token_hash(&token)]);
+}
+
+#[tokio::test]
+async fn a_confirmation_link_works_once() {
+    let app = spawn_app().await;
+    app.sign_up("ada@acme.test").await;
+    let token = app.confirmation_token("ada@acme.test").await;
+    let body = json!({ "token": token });
+    assert_eq!(app.post("/api/signup/confirm", &body).await.status(), 200);
+    let again = app.post("/api/signup/confirm", &body).await;
+    let error = error_body(again, 410, "invalid_token").await;
+    assert!(error["message"].as_str().unwrap().contains("already been used"));
+}
+
+#[tokio::test]
+async fn a_confirmation_link_expires_after_a_day() {
+    let app = spawn_app().await;
+    app.sign_up("ada@acme.test").await;
+    let token = app.confirmation_token("ada@acme.test").await;
+    app.clock.advance(24 * 3600 + 1);
+    let response = app.post("/api/signup/confirm", &json!({ "token": token })).await;
+    let error = error_body(response, 410, "invalid_token").await;
+    assert!(error["message"].as_str().unwrap().contains("expired"));
+}
+
+#[tokio::test]
+async fn an_unknown_confirmation_token_is_404() {
+    let app = spawn_app().await;
+    let response = app
+        .post("/api/signup/confirm", &json!({ "token": "not-a-real-token" }))
+        .await;
+    error_body(response, 404, "invalid_token").await;
+}
+
+#[tokio::test]
+async fn unconfirmed_accounts_cannot_sign_in_until_the_new_link_is_used() {
+    let app = spawn_app().await;
+    app.sign_up("ada@acme.test").await;
+    let first = app.confirmation_token("ada@acme.test").await;
+    let sign_in = json!({ "email": "ada@acme.test", "password": PASSWORD });
+    let response = app.post("/api/session", &sign_in).await;
+    error_body(response, 403, "email_unconfirmed").await;
+
+    let response = app
+        .post("/api/signup/resend", &json!({ "email": "ada@acme.test" }))
+        .await;
+    assert_eq!(response.status(), 202);
+    let second = app.confirmation_token("ada@acme.test").await;
+    assert_ne!(first, second);
+    // Sending a new link kills the old one.
+    let old = app.post("/api/signup/confirm", &json!({ "token": first })).await;
+    error_body(old, 410, "invalid_token").await;
+    let new = app.post("/api/signup/confirm", &json!({ "token": second })).await;
+    assert_eq!(new.status(), 200);
+    assert_eq!(app.post("/api/session", &sign_in).await.status(), 200);
+}
+
+#[tokio::test]
+async fn sign_up_with_a_taken_address_looks_the_same_and_tells_the_owner() {
+    let app = spawn_app().await;
+    app.confirmed_user("ada@acme.test").await;
+    let again = app.sign_up("ADA@acme.test").await;
+    assert_eq!(again.status(), 202);
+    let orgs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM organisations")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(orgs, 1);
+    let mails = app.mails_to("ada@acme.test").await;
+    assert!(mails[0].subject.contains("tried to sign up"));
+    // Resend for an unknown address answers the same as for a known one.
+    let unknown = app
+        .post("/api/signup/resend", &json!({ "email": "nobody@acme.test" }))
+        .await;
+    assert_eq!(unknown.status(), 202);
+    assert!(app.mails_to("nobody@acme.test").await.is_empty());
+}
+
+#[tokio::test]
+async fn sign_up_validates_every_field() {
+    let app = spawn_app().await;
+    let mut body = sign_up_body("not-an-email");
+    body["pin"] = json!("123456");
+    body["password"] = json!("short");
+    let response = app.post("/api/signup", &body).await;
+    let error = error_body(response, 422, "validation_failed").await;
+    let fields = error["fields"].as_object().unwrap();
+    assert_eq!(
+        fields.keys().collect::<Vec<_>>(),
+        ["email", "password", "pin"]
+    );
+    assert_eq!(fields["pin"], "Don't use a run like 123456.");
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_email_answer_alike() {
+    let app = spawn_app().await;
+    app.confirmed_user("ada@acme.test").await;
+    let fresh = browser(&app.url);
+    let wrong = fresh
+        .post(app.at("/api/session"))
+        .json(&json!({ "email": "ada@acme.test", "password": "wrong password!" }))
+        .send()
+        .await
+        .unwrap();
+    let wrong = error_body(wrong, 401, "invalid_credentials").await;
+    let unknown = fresh
+        .post(app.at("/api/session"))
+        .json(&json!({ "email": "eve@acme.test", "password": "wrong password!" }))
+        .send()
+        .await
+        .unwrap();
+    let unknown = error_body(unknown, 401, "invalid_credentials").await;
+    assert_eq!(wrong, unknown);
+}
+
+#[tokio::test]
+async fn repeated_sign_in_failures_are_rate_limited() {
+    let app = spawn_app().await;
+    app.confirmed_user("ada@acme.test").await;
+    let body = json!({ "email": "ada@acme.test", "password": "wrong password!" });
+    for _ in 0..5 {
+        assert_eq!(app.post("/api/session", &body).await.status(), 401);
+    }
+    let limited = app.post("/api/session", &body).await;
+    let retry_after: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    error_body(limited, 429, "rate_limited").await;
+    // Even the right password waits.
+    let right = json!({ "email": "ada@acme.test", "password": PASSWORD });
+    assert_eq!(app.post("/api/session", &right).await.status(), 429);
+}
+
+#[tokio::test]
+async fn sign_up_is_rate_limited_per_address() {
+    let app = spawn_app().await;
+    let mut statuses = Vec::new();
+    for i in 0..11 {
+        let mut body = sign_up_body(&format!("user{i}@acme.test"));
+        body["pin"] = json!("1");
+        statuses.push(app.post("/api/signup", &body).await.status().as_u16());
+    }
+    assert_eq!(statuses[..10], [422; 10]);
+    assert_eq!(statuses[10], 429);
+}
+
+#[tokio::test]
+async fn sessions_end_after_idle_time_and_at_their_maximum() {
+    let app = spawn_app().await;
+    app.confirmed_user("ada@acme.test").await;
+    // Kept alive by use...
+    for _ in 0..6 {
+        app.clock.advance(100 * 60);
+        assert_eq!(app.get("/api/session").await.status(), 200);
+    }
+    // ...until the 12-hour maximum (10 h so far).
+    app.clock.advance(2 * 3600 + 1);
+    error_body(app.get("/api/session").await, 401, "unauthenticated").await;
+
+    let app = spawn_app().await;
+    app.confirmed_user("ada@acme.test").await;
+    app.clock.advance(120 * 60 + 1);
+    error_body(app.get("/api/session").await, 401, "unauthenticated").await;
+}
+
+#[tokio::test]
+async fn sign_out_ends_the_session_on_the_server() {
+    let app = spawn_app().await;
+    app.sign_up("ada@acme.test").await;
+    let token = app.confirmation_token("ada@acme.test").await;
+    let response = app.post("/api/signup/confirm", &json!({ "token": token })).await;
+    let cookie = response.headers()["set-cookie"].to_str().unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+
+    let response = app.client.delete(app.at("/api/session")).send().await.unwrap();
+    assert_eq!(response.status(), 204);
+    assert!(response.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
+    // The old cookie, replayed, no longer works.
+    let replay = reqwest::Client::new()
+        .get(app.at("/api/session"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    error_body(replay, 401, "unauthenticated").await;
+    let sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(sessions, 0);
+}
+
+#[tokio::test]
+async fn new_organisations_wait_for_approval_when_auto_approve_is_off() {
+    let app = spawn_with(|c| c.auto_approve = false).await;
+    let session = app.confirmed_user("ada@acme.test").await;
+    assert_eq!(session["organisation"]["status"], "pending");
+}

@@ -1,0 +1,146 @@
+//! `spawn_app()`: a real server on a free port with a fresh database, a
+//! controllable clock, and a client that behaves like the portal's app.
+
+use std::sync::Arc;
+
+use portal_server::clock::TestClock;
+use portal_server::config::Config;
+use portal_server::state::AppState;
+use portal_server::{app, db};
+use reqwest::header::{HeaderMap, HeaderValue};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+pub const PASSWORD: &str = "correct horse battery";
+pub const PIN: &str = "482915";
+
+pub struct TestApp {
+    pub url: String,
+    pub state: AppState,
+    pub clock: Arc<TestClock>,
+    /// The first browser: keeps cookies like the portal's app does.
+    pub client: reqwest::Client,
+    pub _dir: TempDir,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_with(|_| {}).await
+}
+
+pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let dist = dir.path().join("dist");
+    std::fs::create_dir(&dist).unwrap();
+    std::fs::write(
+        dist.join("index.html"),
+        "<!doctype html><title>Portal</title><script type=\"module\">boot()</script>",
+    )
+    .unwrap();
+    std::fs::write(dist.join("portal-0123abcd.js"), "export function boot() {}\n".repeat(20))
+        .unwrap();
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let mut config = Config::defaults();
+    config.database_url = format!("sqlite://{}/portal.db", dir.path().display());
+    config.dist = dist;
+    config.public_url = url.clone();
+    configure(&mut config);
+
+    let clock = Arc::new(TestClock::default());
+    let (router, state) = app::build(config, clock.clone()).await.unwrap();
+    tokio::spawn(app::serve(listener, router, state.clone(), std::future::pending()));
+    let client = browser(&url);
+    TestApp {
+        url,
+        state,
+        clock,
+        client,
+        _dir: dir,
+    }
+}
+
+/// A client with its own cookie jar that sends what the app sends.
+pub fn browser(url: &str) -> reqwest::Client {
+    let mut headers = HeaderMap::new();
+    headers.insert("origin", HeaderValue::from_str(url).unwrap());
+    headers.insert("x-portal-request", HeaderValue::from_static("1"));
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
+pub fn sign_up_body(email: &str) -> Value {
+    json!({
+        "organisation_name": "Acme Payments",
+        "full_name": "Ada Lovelace",
+        "email": email,
+        "password": PASSWORD,
+        "pin": PIN,
+    })
+}
+
+impl TestApp {
+    pub fn at(&self, path: &str) -> String {
+        format!("{}{}", self.url, path)
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client.post(self.at(path)).json(body).send().await.unwrap()
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.at(path)).send().await.unwrap()
+    }
+
+    pub async fn sign_up(&self, email: &str) -> reqwest::Response {
+        self.post("/api/signup", &sign_up_body(email)).await
+    }
+
+    /// Mail bodies kept in the outbox for `to`, newest first.
+    pub async fn mails_to(&self, to: &str) -> Vec<db::outbox::OutboxMail> {
+        db::outbox::to_address(&self.state.db, to).await.unwrap()
+    }
+
+    /// The token of the newest confirmation link mailed to `to`.
+    pub async fn confirmation_token(&self, to: &str) -> String {
+        let mails = self.mails_to(to).await;
+        let body = mails
+            .iter()
+            .find_map(|m| m.body.as_deref().filter(|b| b.contains("/signup/confirm?token=")))
+            .expect("a confirmation mail");
+        token_in(body, "/signup/confirm?token=")
+    }
+
+    /// Signs up and confirms `email`; the app's client is then signed in.
+    pub async fn confirmed_user(&self, email: &str) -> Value {
+        assert_eq!(self.sign_up(email).await.status(), 202);
+        let token = self.confirmation_token(email).await;
+        let response = self.post("/api/signup/confirm", &json!({ "token": token })).await;
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+}
+
+/// The token that follows `marker` in a mail body.
+pub fn token_in(body: &str, marker: &str) -> String {
+    let start = body.find(marker).expect("link in mail") + marker.len();
+    body[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+/// Asserts the JSON error body's code and returns the body.
+pub async fn error_body(response: reqwest::Response, status: u16, code: &str) -> Value {
+    assert_eq!(response.status(), status, "status");
+    let body: Value = response.json().await.expect("JSON error body");
+    assert_eq!(body["code"], code, "{body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| m.len() > 10),
+        "a human message: {body}"
+    );
+    body
+}

@@ -1,0 +1,9 @@
+//! The server's HTTP API tests: one binary, a fresh server and database per test.
+
+mod accounts;
+mod errors;
+mod helpers;
+mod operator;
+mod settings;
+mod smtp;
+mod static_files;

@@ -1,0 +1,78 @@
+//! The app's files: SPA fallback, caching, compression, security headers,
+//! and the OpenAPI document.
+
+use serde_json::Value;
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn deep_links_get_the_app_uncached_with_a_strict_csp() {
+    let app = spawn_app().await;
+    for path in ["/", "/settings", "/projects/prj_123/webhooks/wh_1"] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        let h = response.headers();
+        assert_eq!(h["cache-control"], "no-cache");
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert_eq!(h["referrer-policy"], "no-referrer");
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-"), "{csp}");
+        assert!(csp.contains("frame-ancestors 'none'"));
+        assert!(!csp.contains("unsafe-inline"));
+        assert!(response.text().await.unwrap().contains("boot()"));
+    }
+}
+
+#[tokio::test]
+async fn hashed_assets_are_cached_for_a_year_and_compressed() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(app.at("/portal-0123abcd.js"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(response.headers()["content-encoding"], "gzip");
+    assert_eq!(app.get("/portal-missing.js").await.status(), 404);
+}
+
+#[tokio::test]
+async fn api_answers_are_never_cached_and_carry_a_request_id() {
+    let app = spawn_app().await;
+    let response = app.get("/api/health").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    assert!(response.headers()["x-request-id"].to_str().unwrap().starts_with("req_"));
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_endpoint() {
+    let app = spawn_app().await;
+    let doc: Value = app.get("/api/openapi.json").await.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, method) in [
+        ("/api/health", "get"),
+        ("/api/signup", "post"),
+        ("/api/signup/confirm", "post"),
+        ("/api/signup/resend", "post"),
+        ("/api/session", "post"),
+        ("/api/session", "get"),
+        ("/api/session", "delete"),
+        ("/api/me", "patch"),
+        ("/api/me/password", "post"),
+        ("/api/me/pin", "post"),
+        ("/api/organisation", "patch"),
+    ] {
+        assert!(paths[path][method].is_object(), "{method} {path}");
+    }
+    assert!(doc["components"]["schemas"]["SignUpIn"].is_object());
+}
