@@ -1,1 +1,5 @@
-fn main() {}
+//! The wasm entry point trunk builds.
+
+fn main() {
+    portal::start();
+}

@@ -40,7 +40,7 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<(Rou
         db,
         mailer,
         clock,
-        limits: Limits::default(),
+        limits: Limits::new(&config),
         dummy_password_hash: crypto::hash_secret(crypto::random_token()).await?,
         config,
     });

@@ -47,6 +47,11 @@ pub struct Config {
     #[arg(long, env = "PORTAL_SESSION_MAX_HOURS", default_value_t = 12)]
     pub session_max_hours: i64,
 
+    /// Sign-ups (and "send the link again") accepted per client address per
+    /// hour, in a burst or spread out.
+    #[arg(long, env = "PORTAL_SIGN_UPS_PER_HOUR", default_value_t = 20)]
+    pub sign_ups_per_hour: u32,
+
     /// Log filter (tracing's `EnvFilter` syntax).
     #[arg(long, env = "PORTAL_LOG", default_value = "info,sqlx=warn,tower_http=info")]
     pub log: String,

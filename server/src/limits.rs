@@ -9,6 +9,7 @@ use std::time::Duration;
 use governor::clock::{Clock as _, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
+use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
 
 pub struct Limits {
@@ -29,18 +30,20 @@ fn quota(burst: u32, every: Duration) -> Quota {
         .allow_burst(NonZeroU32::new(burst).expect("non-zero burst"))
 }
 
-impl Default for Limits {
-    fn default() -> Self {
+impl Limits {
+    pub fn new(config: &Config) -> Self {
+        let sign_ups = config.sign_ups_per_hour.max(1);
         Self {
             sign_in_by_ip: RateLimiter::keyed(quota(30, Duration::from_secs(2))),
             sign_in_by_email: RateLimiter::keyed(quota(5, Duration::from_secs(60))),
-            sign_up_by_ip: RateLimiter::keyed(quota(10, Duration::from_secs(30))),
+            sign_up_by_ip: RateLimiter::keyed(quota(
+                sign_ups,
+                Duration::from_secs(3600) / sign_ups,
+            )),
             password_by_user: RateLimiter::keyed(quota(5, Duration::from_secs(60))),
         }
     }
-}
 
-impl Limits {
     /// Forgets keys that are back to a full burst, so memory stays bounded.
     pub fn prune(&self) {
         self.sign_in_by_ip.retain_recent();

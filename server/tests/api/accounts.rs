@@ -181,7 +181,7 @@ async fn repeated_sign_in_failures_are_rate_limited() {
 
 #[tokio::test]
 async fn sign_up_is_rate_limited_per_address() {
-    let app = spawn_app().await;
+    let app = spawn_with(|c| c.sign_ups_per_hour = 10).await;
     let mut statuses = Vec::new();
     for i in 0..11 {
         let mut body = sign_up_body(&format!("user{i}@acme.test"));

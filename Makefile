@@ -1,0 +1,75 @@
+# Partner Portal: `make run` serves the portal, `make test` runs every test.
+# Both install what is missing first (scripts/setup.sh).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+# trunk: use the tools on PATH, never download them.
+export TRUNK_OFFLINE := true
+export TRUNK_SKIP_VERSION_CHECK := true
+# wasm-bindgen-test runs the browser tests in Debian's Chromium.
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER := wasm-bindgen-test-runner
+export CHROMEDRIVER := /usr/bin/chromedriver
+
+# The first load of the sign-in page (index.html + JS + wasm + CSS), gzip -9.
+SIZE_BUDGET_KB := 220
+
+.PHONY: help setup app server run dev test lint test-rust test-wasm test-e2e size bench fmt clean
+
+help:
+	@echo "make run    build and serve the portal on http://127.0.0.1:8080"
+	@echo "make test   lint, then every test: Rust, browser components, Playwright, size budget"
+	@echo "make dev    trunk serve (http://127.0.0.1:8081) with the API proxied to a running server"
+	@echo "make bench  print the figures (bundle size)"
+
+setup:
+	@scripts/setup.sh
+
+# The release build of the app, into dist/.
+app: setup
+	trunk build --release
+
+server: setup
+	cargo build --release -p portal-server
+
+run: app server
+	@echo
+	@echo "  Partner Portal: open http://127.0.0.1:8080"
+	@echo "  Mail (confirmation links) is printed in this log; data lives in data/."
+	@echo
+	./target/release/portal-server
+
+# Hot-reloading app on :8081; run `cargo run -p portal-server -- --public-url http://127.0.0.1:8081` beside it.
+dev: setup
+	trunk serve
+
+test: setup lint test-rust test-wasm app size test-e2e
+	@echo "make test: all passed"
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -q -- -D warnings
+	cargo clippy -p portal --target wasm32-unknown-unknown --all-targets -q -- -D warnings
+
+test-rust:
+	cargo test --workspace
+
+test-wasm:
+	cargo test -p portal --target wasm32-unknown-unknown --test web
+
+# Playwright against the real server (debug build) serving the release build of the app.
+test-e2e: app
+	cargo build -p portal-server
+	npx playwright test --config end2end/playwright.config.ts
+
+size:
+	@bench/bundle-size.sh --budget-kb $(SIZE_BUDGET_KB)
+
+bench: app
+	@bench/bundle-size.sh
+
+fmt:
+	cargo fmt --all
+
+clean:
+	rm -rf dist target/playwright

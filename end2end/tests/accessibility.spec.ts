@@ -1,0 +1,78 @@
+// axe-core on every page (0 violations), and the layout at 375 px wide.
+import AxeBuilder from "@axe-core/playwright";
+import { type Page, expect, test } from "@playwright/test";
+import { PASSWORD, confirmedAccount } from "./fixtures/accounts";
+import { SignInPage } from "./fixtures/sign_in_page";
+
+async function expectNoViolations(page: Page) {
+  const results = await new AxeBuilder({ page }).analyze();
+  expect(results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target).join(", ")})`)).toEqual([]);
+}
+
+async function expectNoHorizontalScroll(page: Page) {
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+}
+
+for (const scheme of ["light", "dark"] as const) {
+  test.describe(`${scheme} theme`, () => {
+    test.use({ colorScheme: scheme });
+
+    test("signed-out pages", async ({ page }) => {
+      await page.goto("/signin");
+      await expect(page.getByRole("heading", { name: "Sign in" })).toBeVisible();
+      await expectNoViolations(page);
+
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await expect(page.locator("#email-error")).toBeVisible();
+      await expectNoViolations(page);
+
+      await page.goto("/signup");
+      await expect(page.getByRole("heading", { name: "Create your partner account" })).toBeVisible();
+      await expectNoViolations(page);
+
+      await page.goto("/signup/confirm?token=unknown");
+      await expect(page.getByRole("heading", { name: "This link doesn't work" })).toBeVisible();
+      await expectNoViolations(page);
+
+      await page.goto("/nowhere");
+      await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
+      await expectNoViolations(page);
+    });
+
+    test("signed-in pages", async ({ page, request }) => {
+      const { email } = await confirmedAccount(request);
+      await new SignInPage(page).goto();
+      await new SignInPage(page).signIn(email, PASSWORD);
+      await expect(page.getByRole("heading", { name: "Overview" })).toBeVisible();
+      await expectNoViolations(page);
+
+      await page.getByRole("button", { name: "Ada Lovelace" }).click();
+      await expectNoViolations(page);
+
+      await page.goto("/settings");
+      await expect(page.getByRole("heading", { name: "Settings" })).toBeVisible();
+      await expectNoViolations(page);
+    });
+  });
+}
+
+test.describe("at 375 px wide", () => {
+  test.use({ viewport: { width: 375, height: 740 } });
+
+  test("every page fits without sideways scrolling", async ({ page, request }) => {
+    for (const path of ["/signin", "/signup", "/nowhere"]) {
+      await page.goto(path);
+      await expect(page.getByRole("heading").first()).toBeVisible();
+      await expectNoHorizontalScroll(page);
+    }
+    const { email } = await confirmedAccount(request);
+    await new SignInPage(page).goto();
+    await new SignInPage(page).signIn(email, PASSWORD);
+    for (const path of ["/", "/settings"]) {
+      await page.goto(path);
+      await expect(page.getByRole("heading").first()).toBeVisible();
+      await expectNoHorizontalScroll(page);
+    }
+  });
+});

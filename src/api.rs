@@ -1,0 +1,207 @@
+//! The typed client of the portal API. One error type tells a network failure
+//! from the server's JSON error body; a 401 anywhere sends the user to sign in.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use gloo_net::http::{Method, RequestBuilder, Response};
+use portal_contract::accounts::{
+    MailSentOut, OrganisationOut, OrganisationPatch, PasswordChangeIn, PinChangeIn, ProfilePatch,
+    SessionIn, SessionOut, SignUpConfirmIn, SignUpIn, SignUpResendIn, UserOut,
+};
+use portal_contract::{ErrorBody, ErrorCode, FieldErrors, REQUEST_HEADER, REQUEST_HEADER_VALUE};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// Why a call failed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Error {
+    /// The request never got an answer (offline, server down).
+    Network(String),
+    /// The server answered with an error.
+    Api { status: u16, body: ErrorBody },
+}
+
+impl Error {
+    /// A sentence to show the user.
+    pub fn message(&self) -> String {
+        match self {
+            Error::Network(_) => {
+                "We couldn't reach the portal. Check your connection and try again.".into()
+            }
+            Error::Api { body, .. } => body.message.clone(),
+        }
+    }
+
+    /// The error's code, when the server sent one.
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            Error::Api { body, .. } => Some(body.code),
+            Error::Network(_) => None,
+        }
+    }
+
+    /// Messages by field, when the server named fields.
+    pub fn fields(&self) -> Option<FieldErrors> {
+        match self {
+            Error::Api { body, .. } => body.fields.clone().map(FieldErrors),
+            Error::Network(_) => None,
+        }
+    }
+
+    /// An error built from an answer whose body isn't our JSON (a proxy's page).
+    fn from_status(status: u16) -> Self {
+        let message = match status {
+            413 => "That's more data than the portal accepts.",
+            429 => "Too many requests. Wait a moment and try again.",
+            500..=599 => "The portal is having trouble. Try again in a moment.",
+            _ => "Something went wrong. Try again.",
+        };
+        Error::Api {
+            status,
+            body: ErrorBody::new(ErrorCode::Unknown, message),
+        }
+    }
+}
+
+thread_local! {
+    static ON_UNAUTHENTICATED: RefCell<Option<Rc<dyn Fn()>>> = const { RefCell::new(None) };
+}
+
+/// Called whenever the server says the session is gone (the signed-in layout
+/// sends the user to sign in).
+pub fn on_unauthenticated(f: impl Fn() + 'static) {
+    ON_UNAUTHENTICATED.with(|cell| *cell.borrow_mut() = Some(Rc::new(f)));
+}
+
+fn notify_unauthenticated() {
+    if let Some(f) = ON_UNAUTHENTICATED.with(|cell| cell.borrow().clone()) {
+        f();
+    }
+}
+
+async fn send(method: Method, path: &str, body: Option<String>) -> Result<Response, Error> {
+    let mut builder = RequestBuilder::new(path)
+        .method(method.clone())
+        .header("accept", "application/json");
+    if method != Method::GET {
+        builder = builder.header(REQUEST_HEADER, REQUEST_HEADER_VALUE);
+    }
+    let request = match body {
+        Some(json) => builder.header("content-type", "application/json").body(json),
+        None => builder.build(),
+    }
+    .map_err(|e| Error::Network(e.to_string()))?;
+    let response = request
+        .send()
+        .await
+        .map_err(|e| Error::Network(e.to_string()))?;
+    if response.ok() {
+        return Ok(response);
+    }
+    let status = response.status();
+    let error = match response.json::<ErrorBody>().await {
+        Ok(body) => Error::Api { status, body },
+        Err(_) => Error::from_status(status),
+    };
+    if status == 401 && error.code() == Some(ErrorCode::Unauthenticated) {
+        notify_unauthenticated();
+    }
+    Err(error)
+}
+
+async fn json<T: DeserializeOwned>(response: Response) -> Result<T, Error> {
+    response
+        .json()
+        .await
+        .map_err(|e| Error::Network(format!("unreadable answer: {e}")))
+}
+
+fn to_json(body: &impl Serialize) -> Option<String> {
+    Some(serde_json::to_string(body).expect("wire types serialize"))
+}
+
+async fn get<T: DeserializeOwned>(path: &str) -> Result<T, Error> {
+    json(send(Method::GET, path, None).await?).await
+}
+
+async fn call<T: DeserializeOwned>(method: Method, path: &str, body: &impl Serialize) -> Result<T, Error> {
+    json(send(method, path, to_json(body)).await?).await
+}
+
+async fn call_no_content(method: Method, path: &str, body: Option<String>) -> Result<(), Error> {
+    send(method, path, body).await.map(|_| ())
+}
+
+pub async fn sign_up(input: &SignUpIn) -> Result<MailSentOut, Error> {
+    call(Method::POST, "/api/signup", input).await
+}
+
+pub async fn confirm_sign_up(token: &str) -> Result<SessionOut, Error> {
+    let body = SignUpConfirmIn { token: token.to_owned() };
+    call(Method::POST, "/api/signup/confirm", &body).await
+}
+
+pub async fn resend_confirmation(email: &str) -> Result<MailSentOut, Error> {
+    let body = SignUpResendIn { email: email.to_owned() };
+    call(Method::POST, "/api/signup/resend", &body).await
+}
+
+pub async fn sign_in(input: &SessionIn) -> Result<SessionOut, Error> {
+    call(Method::POST, "/api/session", input).await
+}
+
+pub async fn session() -> Result<SessionOut, Error> {
+    get("/api/session").await
+}
+
+pub async fn sign_out() -> Result<(), Error> {
+    call_no_content(Method::DELETE, "/api/session", None).await
+}
+
+pub async fn update_profile(input: &ProfilePatch) -> Result<UserOut, Error> {
+    call(Method::PATCH, "/api/me", input).await
+}
+
+pub async fn change_password(input: &PasswordChangeIn) -> Result<(), Error> {
+    call_no_content(Method::POST, "/api/me/password", to_json(input)).await
+}
+
+pub async fn change_pin(input: &PinChangeIn) -> Result<(), Error> {
+    call_no_content(Method::POST, "/api/me/pin", to_json(input)).await
+}
+
+pub async fn update_organisation(input: &OrganisationPatch) -> Result<OrganisationOut, Error> {
+    call(Method::PATCH, "/api/organisation", input).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn network_failures_read_as_a_sentence() {
+        let e = Error::Network("TypeError: Failed to fetch".into());
+        assert!(e.message().starts_with("We couldn't reach the portal"));
+        assert_eq!(e.code(), None);
+        assert_eq!(e.fields(), None);
+    }
+
+    #[test]
+    fn server_errors_keep_their_code_message_and_fields() {
+        let body: ErrorBody = serde_json::from_str(
+            r#"{"code":"validation_failed","message":"Fix it.","fields":{"pin":"Use 6 digits."}}"#,
+        )
+        .unwrap();
+        let e = Error::Api { status: 422, body };
+        assert_eq!(e.code(), Some(ErrorCode::ValidationFailed));
+        assert_eq!(e.message(), "Fix it.");
+        assert_eq!(e.fields().unwrap().get("pin"), Some("Use 6 digits."));
+    }
+
+    #[test]
+    fn answers_without_our_body_still_explain_themselves() {
+        assert!(Error::from_status(502).message().contains("trouble"));
+        assert!(Error::from_status(429).message().contains("Too many"));
+    }
+}

@@ -1,0 +1,5 @@
+//! Building blocks shared by the pages.
+
+pub mod field;
+pub mod form;
+pub mod toast;

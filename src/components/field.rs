@@ -1,0 +1,87 @@
+//! A labelled input with its hint and error, wired for screen readers
+//! (`aria-invalid`, `aria-describedby`).
+
+use leptos::prelude::*;
+
+#[component]
+pub fn TextField(
+    /// The visible label.
+    #[prop(into)]
+    label: String,
+    /// The input's `name`, and the key of its message in `FieldErrors`.
+    name: &'static str,
+    /// The value, bound both ways.
+    value: RwSignal<String>,
+    /// The message shown under the field.
+    #[prop(into)]
+    error: Signal<Option<String>>,
+    /// The input's `type`.
+    #[prop(default = "text")]
+    kind: &'static str,
+    /// The element id; defaults to `name` (set it when a page has two forms
+    /// with the same field name).
+    #[prop(optional)]
+    id: Option<&'static str>,
+    /// The `autocomplete` hint for password managers and browsers.
+    #[prop(optional)]
+    autocomplete: Option<&'static str>,
+    /// The `inputmode` (e.g. `numeric` for the PIN).
+    #[prop(optional)]
+    inputmode: Option<&'static str>,
+    /// The most characters accepted.
+    #[prop(optional)]
+    maxlength: Option<u32>,
+    /// A line of help under the label.
+    #[prop(optional, into)]
+    hint: Option<String>,
+    /// Focus this field when the page opens.
+    #[prop(optional)]
+    autofocus: bool,
+) -> impl IntoView {
+    let id = id.unwrap_or(name);
+    let hint_id = format!("{id}-hint");
+    let error_id = format!("{id}-error");
+    let has_hint = hint.is_some();
+    let described_by = {
+        let (hint_id, error_id) = (hint_id.clone(), error_id.clone());
+        move || {
+            let mut ids = Vec::new();
+            if has_hint {
+                ids.push(hint_id.clone());
+            }
+            if error.with(Option::is_some) {
+                ids.push(error_id.clone());
+            }
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
+    view! {
+        <div class="field" class:field-invalid=move || error.with(Option::is_some)>
+            <label for=id>{label}</label>
+            {hint.map(|h| view! { <p class="field-hint" id=hint_id>{h}</p> })}
+            <input
+                id=id
+                name=name
+                type=kind
+                autocomplete=autocomplete
+                inputmode=inputmode
+                maxlength=maxlength
+                autofocus=autofocus
+                aria-invalid=move || if error.with(Option::is_some) { "true" } else { "false" }
+                aria-describedby=described_by
+                bind:value=value
+            />
+            {move || {
+                error
+                    .get()
+                    .map(|e| {
+                        view! {
+                            <p class="field-error" id=error_id.clone()>
+                                {e}
+                            </p>
+                        }
+                    })
+            }}
+        </div>
+    }
+}

@@ -1,0 +1,65 @@
+//! `/signup/confirm?token=…`: confirms the address, signs in, and takes the
+//! token out of the address bar.
+
+use leptos::prelude::*;
+use leptos_router::NavigateOptions;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+use crate::api;
+use crate::components::toast::use_toaster;
+use crate::routes::Page;
+use crate::session::use_session;
+
+#[component]
+pub fn ConfirmPage() -> impl IntoView {
+    let session = use_session();
+    let toaster = use_toaster();
+    let navigate = use_navigate();
+    let token = use_query_map().with_untracked(|q| q.get("token")).unwrap_or_default();
+
+    let confirm = LocalResource::new(move || {
+        let token = token.clone();
+        async move { api::confirm_sign_up(&token).await }
+    });
+    Effect::new(move || {
+        if let Some(Ok(s)) = confirm.get() {
+            session.0.set(Some(s));
+            toaster.success("Your email address is confirmed. Welcome!");
+            navigate(Page::Overview.path(), NavigateOptions { replace: true, ..Default::default() });
+        }
+    });
+
+    view! {
+        <main id="main" class="auth">
+            <div class="card auth-card">
+                <p class="brand">"Partner Portal"</p>
+                {move || match confirm.get() {
+                    None | Some(Ok(_)) => {
+                        view! {
+                            <h1>"Confirming your email address…"</h1>
+                            <p class="loading" aria-busy="true">
+                                "One moment."
+                            </p>
+                        }
+                            .into_any()
+                    }
+                    Some(Err(e)) => {
+                        view! {
+                            <h1>"This link doesn't work"</h1>
+                            <p role="alert">{e.message()}</p>
+                            <p>
+                                "If your address isn't confirmed yet, sign in and choose "
+                                <em>"Send the link again"</em> "."
+                            </p>
+                            <A href=Page::SignIn.path() attr:class="button button-primary">
+                                "Go to sign in"
+                            </A>
+                        }
+                            .into_any()
+                    }
+                }}
+            </div>
+        </main>
+    }
+}

@@ -1,0 +1,172 @@
+//! The signed-in frame: loads the session (or sends the visitor to sign in and
+//! back), then shows the sidebar, the header with the organisation and the
+//! user menu, and the page.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::NavigateOptions;
+use leptos_router::components::{A, Outlet};
+use leptos_router::hooks::{use_location, use_navigate};
+use portal_contract::ErrorCode;
+
+use crate::api;
+use crate::components::toast::use_toaster;
+use crate::routes::{Page, sign_in_href};
+use crate::session::use_session;
+
+#[component]
+pub fn SignedInLayout() -> impl IntoView {
+    let session = use_session();
+    let location = use_location();
+    let navigate = use_navigate();
+
+    // Where the visitor was going, for the way back after sign-in.
+    let here = move || {
+        let search = location.search.get_untracked();
+        let path = location.pathname.get_untracked();
+        if search.is_empty() { path } else { format!("{path}?{search}") }
+    };
+    let to_sign_in = {
+        let navigate = navigate.clone();
+        move || {
+            session.0.set(None);
+            navigate(
+                &sign_in_href(&here()),
+                NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            );
+        }
+    };
+    api::on_unauthenticated(to_sign_in.clone());
+
+    let load = LocalResource::new(move || async move {
+        match session.0.get_untracked() {
+            Some(known) => Ok(known),
+            None => api::session().await,
+        }
+    });
+    // A 401 has already sent the visitor to sign in (see `on_unauthenticated`).
+    Effect::new(move || {
+        if let Some(Ok(s)) = load.get() {
+            session.0.set(Some(s));
+        }
+    });
+
+    move || match (session.0.get(), load.get()) {
+        (Some(_), _) => view! { <Shell /> }.into_any(),
+        (None, Some(Err(e))) if e.code() != Some(ErrorCode::Unauthenticated) => {
+            view! {
+                <main id="main" class="centered">
+                    <div class="card" role="alert">
+                        <h1>"We couldn't load the portal"</h1>
+                        <p>{e.message()}</p>
+                        <button class="button" on:click=move |_| load.refetch()>
+                            "Try again"
+                        </button>
+                    </div>
+                </main>
+            }
+                .into_any()
+        }
+        _ => {
+            view! {
+                <main id="main" class="centered" aria-busy="true">
+                    <p class="loading">"Loading the portal…"</p>
+                </main>
+            }
+                .into_any()
+        }
+    }
+}
+
+/// The sidebar, header and page of a signed-in user.
+#[component]
+fn Shell() -> impl IntoView {
+    let session = use_session();
+    let toaster = use_toaster();
+    let navigate = use_navigate();
+    let menu_open = RwSignal::new(false);
+    let signing_out = RwSignal::new(false);
+    let org_name = move || session.0.with(|s| s.as_ref().map(|s| s.organisation.name.clone()));
+    let user_name = move || session.0.with(|s| s.as_ref().map(|s| s.user.full_name.clone()));
+    let user_email = move || session.0.with(|s| s.as_ref().map(|s| s.user.email.clone()));
+
+    let sign_out = move |_| {
+        if signing_out.get_untracked() {
+            return;
+        }
+        signing_out.set(true);
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            let result = api::sign_out().await;
+            signing_out.set(false);
+            match result {
+                Ok(()) => {
+                    session.0.set(None);
+                    navigate(Page::SignIn.path(), Default::default());
+                    toaster.success("You're signed out.");
+                }
+                Err(e) => toaster.error(e.message()),
+            }
+        });
+    };
+    let close_on_escape = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" {
+            menu_open.set(false);
+        }
+    };
+
+    view! {
+        <div class="shell">
+            <nav class="sidebar" aria-label="Main">
+                <p class="brand">"Partner Portal"</p>
+                <p class="org-name">{org_name}</p>
+                <ul>
+                    <li>
+                        <A href=Page::Overview.path() exact=true>
+                            "Overview"
+                        </A>
+                    </li>
+                    <li>
+                        <A href=Page::Settings.path()>"Settings"</A>
+                    </li>
+                </ul>
+            </nav>
+            <div class="content">
+                <header class="topbar">
+                    <div class="user-menu" on:keydown=close_on_escape>
+                        <button
+                            type="button"
+                            class="user-button"
+                            aria-haspopup="true"
+                            aria-expanded=move || menu_open.get().to_string()
+                            aria-controls="user-menu"
+                            on:click=move |_| menu_open.update(|o| *o = !*o)
+                        >
+                            {user_name}
+                        </button>
+                        <div id="user-menu" class="menu" hidden=move || !menu_open.get()>
+                            <p class="menu-email">{user_email}</p>
+                            <A href=Page::Settings.path() on:click=move |_| menu_open.set(false)>
+                                "Settings"
+                            </A>
+                            <button
+                                type="button"
+                                class="menu-item"
+                                on:click=sign_out
+                                disabled=move || signing_out.get()
+                            >
+                                "Sign out"
+                            </button>
+                        </div>
+                    </div>
+                </header>
+                <main id="main" tabindex="-1">
+                    <Outlet />
+                </main>
+            </div>
+        </div>
+    }
+}

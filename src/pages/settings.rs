@@ -1,0 +1,272 @@
+//! `/settings`: profile, password, security PIN and the organisation. Each
+//! section is its own form with its own errors.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use portal_contract::Permission;
+use portal_contract::accounts::{OrganisationPatch, PasswordChangeIn, PinChangeIn, ProfilePatch};
+
+use crate::api;
+use crate::components::field::TextField;
+use crate::components::form::{FormError, FormErrors};
+use crate::components::toast::use_toaster;
+use crate::session::use_session;
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    view! {
+        <h1>"Settings"</h1>
+        <div class="stack">
+            <ProfileForm />
+            <PasswordForm />
+            <PinForm />
+            <OrganisationForm />
+        </div>
+    }
+}
+
+/// Runs `call` once at a time, toggling `pending`; `done` sees the result.
+fn submit<T: 'static, F>(
+    pending: RwSignal<bool>,
+    call: impl std::future::Future<Output = Result<T, api::Error>> + 'static,
+    done: F,
+) where
+    F: FnOnce(Result<T, api::Error>) + 'static,
+{
+    pending.set(true);
+    spawn_local(async move {
+        let result = call.await;
+        pending.set(false);
+        done(result);
+    });
+}
+
+#[component]
+fn ProfileForm() -> impl IntoView {
+    let session = use_session();
+    let toaster = use_toaster();
+    let current = session.0.with_untracked(|s| s.as_ref().map(|s| s.user.full_name.clone()));
+    let full_name = RwSignal::new(current.unwrap_or_default());
+    let errors = FormErrors::new();
+    let pending = RwSignal::new(false);
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let input = ProfilePatch { full_name: full_name.get_untracked() };
+        if pending.get_untracked() || !errors.check(input.validate()) {
+            return;
+        }
+        submit(pending, async move { api::update_profile(&input).await }, move |result| {
+            match result {
+                Ok(user) => {
+                    full_name.set(user.full_name.clone());
+                    session.0.update(|s| {
+                        if let Some(s) = s {
+                            s.user = user;
+                        }
+                    });
+                    toaster.success("Your name is saved.");
+                }
+                Err(e) => errors.show(&e),
+            }
+        });
+    };
+    view! {
+        <section class="card" aria-labelledby="profile-heading">
+            <h2 id="profile-heading">"Profile"</h2>
+            <form on:submit=on_submit novalidate>
+                <FormError message=errors.form() />
+                <TextField
+                    label="Full name"
+                    name="full_name"
+                    autocomplete="name"
+                    value=full_name
+                    error=errors.field("full_name")
+                />
+                <button type="submit" class="button button-primary" disabled=move || pending.get()>
+                    {move || if pending.get() { "Saving…" } else { "Save name" }}
+                </button>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn PasswordForm() -> impl IntoView {
+    let toaster = use_toaster();
+    let current_password = RwSignal::new(String::new());
+    let new_password = RwSignal::new(String::new());
+    let errors = FormErrors::new();
+    let pending = RwSignal::new(false);
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let input = PasswordChangeIn {
+            current_password: current_password.get_untracked(),
+            new_password: new_password.get_untracked(),
+        };
+        if pending.get_untracked() || !errors.check(input.validate()) {
+            return;
+        }
+        submit(pending, async move { api::change_password(&input).await }, move |result| {
+            match result {
+                Ok(()) => {
+                    current_password.set(String::new());
+                    new_password.set(String::new());
+                    toaster.success("Your password is changed. Your other sessions were signed out.");
+                }
+                Err(e) => errors.show(&e),
+            }
+        });
+    };
+    view! {
+        <section class="card" aria-labelledby="password-heading">
+            <h2 id="password-heading">"Password"</h2>
+            <form on:submit=on_submit novalidate>
+                <FormError message=errors.form() />
+                <TextField
+                    label="Current password"
+                    name="current_password"
+                    kind="password"
+                    autocomplete="current-password"
+                    value=current_password
+                    error=errors.field("current_password")
+                />
+                <TextField
+                    label="New password"
+                    name="new_password"
+                    kind="password"
+                    autocomplete="new-password"
+                    hint="At least 12 characters."
+                    value=new_password
+                    error=errors.field("new_password")
+                />
+                <button type="submit" class="button button-primary" disabled=move || pending.get()>
+                    {move || if pending.get() { "Changing…" } else { "Change password" }}
+                </button>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn PinForm() -> impl IntoView {
+    let toaster = use_toaster();
+    let password = RwSignal::new(String::new());
+    let new_pin = RwSignal::new(String::new());
+    let errors = FormErrors::new();
+    let pending = RwSignal::new(false);
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let input = PinChangeIn {
+            password: password.get_untracked(),
+            new_pin: new_pin.get_untracked(),
+        };
+        if pending.get_untracked() || !errors.check(input.validate()) {
+            return;
+        }
+        submit(pending, async move { api::change_pin(&input).await }, move |result| {
+            match result {
+                Ok(()) => {
+                    password.set(String::new());
+                    new_pin.set(String::new());
+                    toaster.success("Your security PIN is changed.");
+                }
+                Err(e) => errors.show(&e),
+            }
+        });
+    };
+    view! {
+        <section class="card" aria-labelledby="pin-heading">
+            <h2 id="pin-heading">"Security PIN"</h2>
+            <p class="muted">"We ask for your PIN before sensitive actions. Changing it needs your password."</p>
+            <form on:submit=on_submit novalidate>
+                <FormError message=errors.form() />
+                <TextField
+                    label="Password"
+                    name="password"
+                    id="pin-password"
+                    kind="password"
+                    autocomplete="current-password"
+                    value=password
+                    error=errors.field("password")
+                />
+                <TextField
+                    label="New PIN"
+                    name="new_pin"
+                    kind="password"
+                    autocomplete="off"
+                    inputmode="numeric"
+                    maxlength=6
+                    hint="Six digits; not one digit repeated or a run like 123456."
+                    value=new_pin
+                    error=errors.field("new_pin")
+                />
+                <button type="submit" class="button button-primary" disabled=move || pending.get()>
+                    {move || if pending.get() { "Changing…" } else { "Change PIN" }}
+                </button>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn OrganisationForm() -> impl IntoView {
+    let session = use_session();
+    let toaster = use_toaster();
+    let current = session.0.with_untracked(|s| s.as_ref().map(|s| s.organisation.name.clone()));
+    let name = RwSignal::new(current.unwrap_or_default());
+    let errors = FormErrors::new();
+    let pending = RwSignal::new(false);
+    let may_edit = move || session.can(Permission::ManageOrganisation);
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let input = OrganisationPatch { name: name.get_untracked() };
+        if pending.get_untracked() || !errors.check(input.validate()) {
+            return;
+        }
+        submit(pending, async move { api::update_organisation(&input).await }, move |result| {
+            match result {
+                Ok(org) => {
+                    name.set(org.name.clone());
+                    session.0.update(|s| {
+                        if let Some(s) = s {
+                            s.organisation = org;
+                        }
+                    });
+                    toaster.success("The organisation's name is saved.");
+                }
+                Err(e) => errors.show(&e),
+            }
+        });
+    };
+    view! {
+        <section class="card" aria-labelledby="organisation-heading">
+            <h2 id="organisation-heading">"Organisation"</h2>
+            <Show
+                when=may_edit
+                fallback=move || {
+                    view! {
+                        <p>
+                            <strong>{move || name.get()}</strong>
+                        </p>
+                        <p class="muted">"Only a superadmin can change the organisation's settings."</p>
+                    }
+                }
+            >
+                <form on:submit=on_submit novalidate>
+                    <FormError message=errors.form() />
+                    <TextField
+                        label="Organisation name"
+                        name="name"
+                        id="organisation-name"
+                        autocomplete="organization"
+                        value=name
+                        error=errors.field("name")
+                    />
+                    <button type="submit" class="button button-primary" disabled=move || pending.get()>
+                        {move || if pending.get() { "Saving…" } else { "Save organisation" }}
+                    </button>
+                </form>
+            </Show>
+        </section>
+    }
+}

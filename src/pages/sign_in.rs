@@ -1,0 +1,127 @@
+//! `/signin`: email and password; unconfirmed accounts can have their link
+//! sent again. Returns to `next` afterwards.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::NavigateOptions;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use portal_contract::ErrorCode;
+use portal_contract::accounts::SessionIn;
+
+use crate::api;
+use crate::components::field::TextField;
+use crate::components::form::{FormError, FormErrors};
+use crate::components::toast::use_toaster;
+use crate::routes::{Page, safe_next};
+use crate::session::use_session;
+
+#[component]
+pub fn SignInPage() -> impl IntoView {
+    let session = use_session();
+    let toaster = use_toaster();
+    let navigate = use_navigate();
+    let query = use_query_map();
+    let next = move || safe_next(query.with_untracked(|q| q.get("next")).as_deref());
+
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let errors = FormErrors::new();
+    let pending = RwSignal::new(false);
+    let unconfirmed = RwSignal::new(false);
+    let resending = RwSignal::new(false);
+
+    // Already signed in (e.g. the back button): go on.
+    if session.0.with_untracked(Option::is_some) {
+        navigate(&next(), NavigateOptions { replace: true, ..Default::default() });
+    }
+
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if pending.get_untracked() {
+            return;
+        }
+        let input = SessionIn {
+            email: email.get_untracked().trim().to_owned(),
+            password: password.get_untracked(),
+        };
+        unconfirmed.set(false);
+        if !errors.check(input.validate()) {
+            return;
+        }
+        pending.set(true);
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            let result = api::sign_in(&input).await;
+            pending.set(false);
+            match result {
+                Ok(s) => {
+                    session.0.set(Some(s));
+                    navigate(&next(), NavigateOptions { replace: true, ..Default::default() });
+                }
+                Err(e) => {
+                    unconfirmed.set(e.code() == Some(ErrorCode::EmailUnconfirmed));
+                    errors.show(&e);
+                }
+            }
+        });
+    };
+
+    let resend = move |_| {
+        resending.set(true);
+        let address = email.get_untracked().trim().to_owned();
+        spawn_local(async move {
+            let result = api::resend_confirmation(&address).await;
+            resending.set(false);
+            match result {
+                Ok(sent) => toaster.success(sent.message),
+                Err(e) => toaster.error(e.message()),
+            }
+        });
+    };
+
+    view! {
+        <main id="main" class="auth">
+            <div class="card auth-card">
+                <p class="brand">"Partner Portal"</p>
+                <h1>"Sign in"</h1>
+                <form on:submit=on_submit novalidate>
+                    <FormError message=errors.form() />
+                    <Show when=move || unconfirmed.get()>
+                        <button
+                            type="button"
+                            class="button button-secondary"
+                            on:click=resend
+                            disabled=move || resending.get()
+                        >
+                            {move || if resending.get() { "Sending…" } else { "Send the link again" }}
+                        </button>
+                    </Show>
+                    <TextField
+                        label="Email"
+                        name="email"
+                        kind="email"
+                        autocomplete="username"
+                        value=email
+                        error=errors.field("email")
+                        autofocus=true
+                    />
+                    <TextField
+                        label="Password"
+                        name="password"
+                        kind="password"
+                        autocomplete="current-password"
+                        value=password
+                        error=errors.field("password")
+                    />
+                    <button type="submit" class="button button-primary" disabled=move || pending.get()>
+                        {move || if pending.get() { "Signing in…" } else { "Sign in" }}
+                    </button>
+                </form>
+                <p class="auth-switch">
+                    "New to the portal? " <A href=Page::SignUp.path()>"Create an account"</A>
+                </p>
+            </div>
+        </main>
+    }
+}

@@ -1,0 +1,166 @@
+//! `/signup`: a new organisation and its first superadmin; then "check your
+//! inbox" with the option to send the link again.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::A;
+use portal_contract::accounts::SignUpIn;
+
+use crate::api;
+use crate::components::field::TextField;
+use crate::components::form::{FormError, FormErrors};
+use crate::components::toast::use_toaster;
+use crate::routes::Page;
+
+#[component]
+pub fn SignUpPage() -> impl IntoView {
+    let toaster = use_toaster();
+    let organisation_name = RwSignal::new(String::new());
+    let full_name = RwSignal::new(String::new());
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let pin = RwSignal::new(String::new());
+    let errors = FormErrors::new();
+    let pending = RwSignal::new(false);
+    // The address the link went to, once sent.
+    let sent_to = RwSignal::new(None::<String>);
+    let resending = RwSignal::new(false);
+
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if pending.get_untracked() {
+            return;
+        }
+        let input = SignUpIn {
+            organisation_name: organisation_name.get_untracked(),
+            full_name: full_name.get_untracked(),
+            email: email.get_untracked().trim().to_owned(),
+            password: password.get_untracked(),
+            pin: pin.get_untracked(),
+        };
+        if !errors.check(input.validate()) {
+            return;
+        }
+        pending.set(true);
+        spawn_local(async move {
+            let result = api::sign_up(&input).await;
+            pending.set(false);
+            match result {
+                Ok(_) => {
+                    // Don't keep secrets in memory longer than needed.
+                    password.set(String::new());
+                    pin.set(String::new());
+                    sent_to.set(Some(input.email));
+                }
+                Err(e) => errors.show(&e),
+            }
+        });
+    };
+
+    let resend = move |_| {
+        let Some(address) = sent_to.get_untracked() else { return };
+        resending.set(true);
+        spawn_local(async move {
+            let result = api::resend_confirmation(&address).await;
+            resending.set(false);
+            match result {
+                Ok(sent) => toaster.success(sent.message),
+                Err(e) => toaster.error(e.message()),
+            }
+        });
+    };
+
+    view! {
+        <main id="main" class="auth">
+            <div class="card auth-card">
+                <p class="brand">"Partner Portal"</p>
+                {move || match sent_to.get() {
+                    Some(address) => {
+                        view! {
+                            <h1>"Check your inbox"</h1>
+                            <p>
+                                "We sent a link to " <strong>{address}</strong>
+                                ". Open it to confirm your address and sign in. It works once and expires in 24 hours."
+                            </p>
+                            <button
+                                type="button"
+                                class="button button-secondary"
+                                on:click=resend
+                                disabled=move || resending.get()
+                            >
+                                {move || {
+                                    if resending.get() { "Sending…" } else { "Send the link again" }
+                                }}
+                            </button>
+                        }
+                            .into_any()
+                    }
+                    None => {
+                        view! {
+                            <h1>"Create your partner account"</h1>
+                            <form on:submit=on_submit novalidate>
+                                <FormError message=errors.form() />
+                                <TextField
+                                    label="Organisation name"
+                                    name="organisation_name"
+                                    autocomplete="organization"
+                                    value=organisation_name
+                                    error=errors.field("organisation_name")
+                                    autofocus=true
+                                />
+                                <TextField
+                                    label="Your full name"
+                                    name="full_name"
+                                    autocomplete="name"
+                                    value=full_name
+                                    error=errors.field("full_name")
+                                />
+                                <TextField
+                                    label="Work email"
+                                    name="email"
+                                    kind="email"
+                                    autocomplete="email"
+                                    value=email
+                                    error=errors.field("email")
+                                />
+                                <TextField
+                                    label="Password"
+                                    name="password"
+                                    kind="password"
+                                    autocomplete="new-password"
+                                    hint="At least 12 characters. A few unrelated words work well."
+                                    value=password
+                                    error=errors.field("password")
+                                />
+                                <TextField
+                                    label="Security PIN"
+                                    name="pin"
+                                    kind="password"
+                                    autocomplete="off"
+                                    inputmode="numeric"
+                                    maxlength=6
+                                    hint="Six digits. We ask for it before sensitive actions, like creating API credentials."
+                                    value=pin
+                                    error=errors.field("pin")
+                                />
+                                <button
+                                    type="submit"
+                                    class="button button-primary"
+                                    disabled=move || pending.get()
+                                >
+                                    {move || {
+                                        if pending.get() { "Creating your account…" } else { "Create account" }
+                                    }}
+                                </button>
+                            </form>
+                        }
+                            .into_any()
+                    }
+                }}
+                <p class="auth-switch">
+                    "Already have an account? " <A href=Page::SignIn.path()>"Sign in"</A>
+                </p>
+            </div>
+        </main>
+    }
+}

@@ -1,0 +1,79 @@
+//! Every page's path in one place, and the rules for the `next` parameter
+//! that brings a user back after signing in.
+
+/// A page of the portal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    Overview,
+    SignIn,
+    SignUp,
+    SignUpConfirm,
+    Settings,
+}
+
+impl Page {
+    pub fn path(self) -> &'static str {
+        match self {
+            Page::Overview => "/",
+            Page::SignIn => "/signin",
+            Page::SignUp => "/signup",
+            Page::SignUpConfirm => "/signup/confirm",
+            Page::Settings => "/settings",
+        }
+    }
+}
+
+/// Where to go after sign-in: only paths of this site, never another origin
+/// (`//evil.example`, `https://…`, `/\evil`), so the parameter can't be used
+/// to send someone elsewhere.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p.to_owned(),
+        _ => Page::Overview.path().to_owned(),
+    }
+}
+
+/// The sign-in page, coming back to `path` afterwards.
+pub fn sign_in_href(path: &str) -> String {
+    if path == Page::Overview.path() || path.is_empty() || path.starts_with(Page::SignIn.path()) {
+        Page::SignIn.path().to_owned()
+    } else {
+        format!("{}?next={}", Page::SignIn.path(), encode_component(path))
+    }
+}
+
+/// Percent-encodes all but unreserved characters and `/`.
+fn encode_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_stays_on_this_site() {
+        assert_eq!(safe_next(Some("/settings")), "/settings");
+        assert_eq!(safe_next(Some("/projects?tab=x")), "/projects?tab=x");
+        for bad in ["//evil.example", "https://evil.example", "/\\evil.example", "settings", ""] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn sign_in_links_carry_the_way_back() {
+        assert_eq!(sign_in_href("/"), "/signin");
+        assert_eq!(sign_in_href("/settings"), "/signin?next=/settings");
+        assert_eq!(sign_in_href("/a?b=c&d"), "/signin?next=/a%3Fb%3Dc%26d");
+        assert_eq!(sign_in_href("/signin?next=/x"), "/signin");
+    }
+}

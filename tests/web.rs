@@ -1,0 +1,206 @@
+//! Components in a real browser (wasm-bindgen-test + Chromium): rendering,
+//! accessibility wiring, and what the user sees after interacting.
+
+#![cfg(target_arch = "wasm32")]
+
+use leptos::prelude::*;
+use leptos::task::tick;
+use leptos::wasm_bindgen::JsCast;
+use leptos_router::components::Router;
+use portal::components::field::TextField;
+use portal::components::form::{FormError, FormErrors};
+use portal::components::toast::{ToastRegion, provide_toaster, use_toaster};
+use portal::pages::sign_in::SignInPage;
+use portal::pages::sign_up::SignUpPage;
+use portal::session::provide_session_context;
+use wasm_bindgen_test::*;
+use web_sys::{HtmlElement, HtmlInputElement};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// A fresh container in the page, so tests don't see each other's DOM.
+fn container() -> HtmlElement {
+    let el = document().create_element("div").unwrap();
+    document().body().unwrap().append_child(&el).unwrap();
+    el.unchecked_into()
+}
+
+fn find(root: &HtmlElement, selector: &str) -> HtmlElement {
+    root.query_selector(selector)
+        .unwrap()
+        .unwrap_or_else(|| panic!("no {selector}"))
+        .unchecked_into()
+}
+
+fn find_all(root: &HtmlElement, selector: &str) -> u32 {
+    root.query_selector_all(selector).unwrap().length()
+}
+
+#[wasm_bindgen_test]
+async fn text_field_links_its_label_hint_and_error() {
+    let root = container();
+    let value = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let _handle = mount_to(root.clone(), move || {
+        view! {
+            <TextField
+                label="Work email"
+                name="email"
+                kind="email"
+                hint="We send links here."
+                value=value
+                error=error
+            />
+        }
+    });
+    tick().await;
+
+    let input: HtmlInputElement = find(&root, "input").unchecked_into();
+    assert_eq!(find(&root, "label").get_attribute("for").as_deref(), Some("email"));
+    assert_eq!(input.id(), "email");
+    assert_eq!(input.type_(), "email");
+    assert_eq!(input.get_attribute("aria-invalid").as_deref(), Some("false"));
+    assert_eq!(input.get_attribute("aria-describedby").as_deref(), Some("email-hint"));
+
+    error.set(Some("Enter an email address like name@example.com.".into()));
+    tick().await;
+    assert_eq!(input.get_attribute("aria-invalid").as_deref(), Some("true"));
+    assert_eq!(
+        input.get_attribute("aria-describedby").as_deref(),
+        Some("email-hint email-error")
+    );
+    assert_eq!(
+        find(&root, "#email-error").text_content().as_deref(),
+        Some("Enter an email address like name@example.com.")
+    );
+
+    // Typing reaches the signal.
+    input.set_value("ada@acme.test");
+    input
+        .dispatch_event(&web_sys::Event::new("input").unwrap())
+        .unwrap();
+    tick().await;
+    assert_eq!(value.get_untracked(), "ada@acme.test");
+}
+
+#[wasm_bindgen_test]
+async fn toasts_are_announced_and_can_be_dismissed() {
+    let root = container();
+    let toaster = StoredValue::new(None);
+    let _handle = mount_to(root.clone(), move || {
+        provide_toaster();
+        toaster.set_value(Some(use_toaster()));
+        view! { <ToastRegion /> }
+    });
+    tick().await;
+    let toaster = toaster.get_value().unwrap();
+    let region = find(&root, ".toasts");
+    assert_eq!(region.get_attribute("role").as_deref(), Some("status"));
+    assert_eq!(region.get_attribute("aria-live").as_deref(), Some("polite"));
+
+    toaster.success("Your name is saved.");
+    toaster.error("We couldn't reach the portal.");
+    tick().await;
+    assert_eq!(find_all(&root, ".toast"), 2);
+    assert_eq!(find_all(&root, ".toast-error"), 1);
+    assert!(region.text_content().unwrap().contains("Your name is saved."));
+
+    find(&root, ".toast .toast-close").click();
+    tick().await;
+    assert_eq!(find_all(&root, ".toast"), 1);
+    assert!(!region.text_content().unwrap().contains("Your name is saved."));
+}
+
+#[wasm_bindgen_test]
+async fn form_errors_show_server_fields_by_the_field_and_the_rest_above() {
+    let root = container();
+    let errors = FormErrors::new();
+    let value = RwSignal::new(String::new());
+    let _handle = mount_to(root.clone(), move || {
+        view! {
+            <FormError message=errors.form() />
+            <TextField label="PIN" name="pin" value=value error=errors.field("pin") />
+        }
+    });
+    tick().await;
+    assert_eq!(find_all(&root, "[role=alert]"), 0);
+
+    let body = serde_json::from_str(
+        r#"{"code":"validation_failed","message":"Some fields need your attention.","fields":{"pin":"Use exactly 6 digits."}}"#,
+    )
+    .unwrap();
+    errors.show(&portal::api::Error::Api { status: 422, body });
+    tick().await;
+    assert_eq!(find(&root, "#pin-error").text_content().as_deref(), Some("Use exactly 6 digits."));
+    assert_eq!(find_all(&root, "[role=alert]"), 0);
+
+    errors.show(&portal::api::Error::Network("offline".into()));
+    tick().await;
+    assert_eq!(find_all(&root, "#pin-error"), 0);
+    let alert = find(&root, "[role=alert]");
+    assert!(alert.text_content().unwrap().contains("couldn't reach the portal"));
+}
+
+#[wasm_bindgen_test]
+async fn sign_in_checks_fields_before_calling_the_server() {
+    let root = container();
+    let _handle = mount_to(root.clone(), || {
+        provide_toaster();
+        provide_session_context();
+        view! {
+            <Router>
+                <SignInPage />
+            </Router>
+        }
+    });
+    tick().await;
+    let submit = find(&root, "button[type=submit]");
+    assert_eq!(submit.text_content().as_deref(), Some("Sign in"));
+    submit.click();
+    tick().await;
+    assert_eq!(
+        find(&root, "#email-error").text_content().as_deref(),
+        Some("Enter your email address.")
+    );
+    assert_eq!(
+        find(&root, "#password-error").text_content().as_deref(),
+        Some("Enter your password.")
+    );
+    // Nothing was sent, so the button is not waiting.
+    assert!(!submit.unchecked_ref::<web_sys::HtmlButtonElement>().disabled());
+}
+
+#[wasm_bindgen_test]
+async fn sign_up_applies_the_contract_rules_by_the_field() {
+    let root = container();
+    let _handle = mount_to(root.clone(), || {
+        provide_toaster();
+        provide_session_context();
+        view! {
+            <Router>
+                <SignUpPage />
+            </Router>
+        }
+    });
+    tick().await;
+    let type_into = |id: &str, text: &str| {
+        let input: HtmlInputElement = find(&root, &format!("#{id}")).unchecked_into();
+        input.set_value(text);
+        input
+            .dispatch_event(&web_sys::Event::new("input").unwrap())
+            .unwrap();
+    };
+    type_into("organisation_name", "Acme");
+    type_into("full_name", "Ada Lovelace");
+    type_into("email", "ada@acme.test");
+    type_into("password", "correct horse battery");
+    type_into("pin", "123456");
+    tick().await;
+    find(&root, "button[type=submit]").click();
+    tick().await;
+    assert_eq!(
+        find(&root, "#pin-error").text_content().as_deref(),
+        Some("Don't use a run like 123456.")
+    );
+    assert_eq!(find_all(&root, ".field-error"), 1);
+}
