@@ -48,6 +48,7 @@ test: setup lint test-rust test-wasm app size test-e2e
 
 lint:
 	cargo fmt --all --check
+	leptosfmt --check src tests
 	cargo clippy --workspace --all-targets -q -- -D warnings
 	cargo clippy -p portal --target wasm32-unknown-unknown --all-targets -q -- -D warnings
 
@@ -69,6 +70,7 @@ bench: app
 	@bench/bundle-size.sh
 
 fmt:
+	leptosfmt src tests
 	cargo fmt --all
 
 clean:

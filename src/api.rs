@@ -88,7 +88,9 @@ async fn send(method: Method, path: &str, body: Option<String>) -> Result<Respon
         builder = builder.header(REQUEST_HEADER, REQUEST_HEADER_VALUE);
     }
     let request = match body {
-        Some(json) => builder.header("content-type", "application/json").body(json),
+        Some(json) => builder
+            .header("content-type", "application/json")
+            .body(json),
         None => builder.build(),
     }
     .map_err(|e| Error::Network(e.to_string()))?;
@@ -125,7 +127,11 @@ async fn get<T: DeserializeOwned>(path: &str) -> Result<T, Error> {
     json(send(Method::GET, path, None).await?).await
 }
 
-async fn call<T: DeserializeOwned>(method: Method, path: &str, body: &impl Serialize) -> Result<T, Error> {
+async fn call<T: DeserializeOwned>(
+    method: Method,
+    path: &str,
+    body: &impl Serialize,
+) -> Result<T, Error> {
     json(send(method, path, to_json(body)).await?).await
 }
 
@@ -138,12 +144,16 @@ pub async fn sign_up(input: &SignUpIn) -> Result<MailSentOut, Error> {
 }
 
 pub async fn confirm_sign_up(token: &str) -> Result<SessionOut, Error> {
-    let body = SignUpConfirmIn { token: token.to_owned() };
+    let body = SignUpConfirmIn {
+        token: token.to_owned(),
+    };
     call(Method::POST, "/api/signup/confirm", &body).await
 }
 
 pub async fn resend_confirmation(email: &str) -> Result<MailSentOut, Error> {
-    let body = SignUpResendIn { email: email.to_owned() };
+    let body = SignUpResendIn {
+        email: email.to_owned(),
+    };
     call(Method::POST, "/api/signup/resend", &body).await
 }
 

@@ -63,7 +63,13 @@ mod tests {
     fn next_stays_on_this_site() {
         assert_eq!(safe_next(Some("/settings")), "/settings");
         assert_eq!(safe_next(Some("/projects?tab=x")), "/projects?tab=x");
-        for bad in ["//evil.example", "https://evil.example", "/\\evil.example", "settings", ""] {
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "settings",
+            "",
+        ] {
             assert_eq!(safe_next(Some(bad)), "/", "{bad}");
         }
         assert_eq!(safe_next(None), "/");

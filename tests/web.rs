@@ -56,11 +56,20 @@ async fn text_field_links_its_label_hint_and_error() {
     tick().await;
 
     let input: HtmlInputElement = find(&root, "input").unchecked_into();
-    assert_eq!(find(&root, "label").get_attribute("for").as_deref(), Some("email"));
+    assert_eq!(
+        find(&root, "label").get_attribute("for").as_deref(),
+        Some("email")
+    );
     assert_eq!(input.id(), "email");
     assert_eq!(input.type_(), "email");
-    assert_eq!(input.get_attribute("aria-invalid").as_deref(), Some("false"));
-    assert_eq!(input.get_attribute("aria-describedby").as_deref(), Some("email-hint"));
+    assert_eq!(
+        input.get_attribute("aria-invalid").as_deref(),
+        Some("false")
+    );
+    assert_eq!(
+        input.get_attribute("aria-describedby").as_deref(),
+        Some("email-hint")
+    );
 
     error.set(Some("Enter an email address like name@example.com.".into()));
     tick().await;
@@ -103,12 +112,22 @@ async fn toasts_are_announced_and_can_be_dismissed() {
     tick().await;
     assert_eq!(find_all(&root, ".toast"), 2);
     assert_eq!(find_all(&root, ".toast-error"), 1);
-    assert!(region.text_content().unwrap().contains("Your name is saved."));
+    assert!(
+        region
+            .text_content()
+            .unwrap()
+            .contains("Your name is saved.")
+    );
 
     find(&root, ".toast .toast-close").click();
     tick().await;
     assert_eq!(find_all(&root, ".toast"), 1);
-    assert!(!region.text_content().unwrap().contains("Your name is saved."));
+    assert!(
+        !region
+            .text_content()
+            .unwrap()
+            .contains("Your name is saved.")
+    );
 }
 
 #[wasm_bindgen_test]
@@ -131,14 +150,22 @@ async fn form_errors_show_server_fields_by_the_field_and_the_rest_above() {
     .unwrap();
     errors.show(&portal::api::Error::Api { status: 422, body });
     tick().await;
-    assert_eq!(find(&root, "#pin-error").text_content().as_deref(), Some("Use exactly 6 digits."));
+    assert_eq!(
+        find(&root, "#pin-error").text_content().as_deref(),
+        Some("Use exactly 6 digits.")
+    );
     assert_eq!(find_all(&root, "[role=alert]"), 0);
 
     errors.show(&portal::api::Error::Network("offline".into()));
     tick().await;
     assert_eq!(find_all(&root, "#pin-error"), 0);
     let alert = find(&root, "[role=alert]");
-    assert!(alert.text_content().unwrap().contains("couldn't reach the portal"));
+    assert!(
+        alert
+            .text_content()
+            .unwrap()
+            .contains("couldn't reach the portal")
+    );
 }
 
 #[wasm_bindgen_test]
@@ -167,7 +194,11 @@ async fn sign_in_checks_fields_before_calling_the_server() {
         Some("Enter your password.")
     );
     // Nothing was sent, so the button is not waiting.
-    assert!(!submit.unchecked_ref::<web_sys::HtmlButtonElement>().disabled());
+    assert!(
+        !submit
+            .unchecked_ref::<web_sys::HtmlButtonElement>()
+            .disabled()
+    );
 }
 
 #[wasm_bindgen_test]

@@ -21,11 +21,14 @@ pub struct SignUpIn {
 impl SignUpIn {
     pub fn validate(&self) -> Result<(), FieldErrors> {
         let mut e = FieldErrors::new();
-        e.check("organisation_name", v::organisation_name(&self.organisation_name))
-            .check("full_name", v::full_name(&self.full_name))
-            .check("email", v::email(&self.email))
-            .check("password", v::new_password(&self.password))
-            .check("pin", v::new_pin(&self.pin));
+        e.check(
+            "organisation_name",
+            v::organisation_name(&self.organisation_name),
+        )
+        .check("full_name", v::full_name(&self.full_name))
+        .check("email", v::email(&self.email))
+        .check("password", v::new_password(&self.password))
+        .check("pin", v::new_pin(&self.pin));
         e.into_result()
     }
 }
@@ -165,8 +168,11 @@ pub struct PasswordChangeIn {
 impl PasswordChangeIn {
     pub fn validate(&self) -> Result<(), FieldErrors> {
         let mut e = FieldErrors::new();
-        e.check("current_password", v::password_present(&self.current_password))
-            .check("new_password", v::new_password(&self.new_password));
+        e.check(
+            "current_password",
+            v::password_present(&self.current_password),
+        )
+        .check("new_password", v::new_password(&self.new_password));
         if e.get("new_password").is_none() && self.new_password == self.current_password {
             e.check(
                 "new_password",

@@ -14,7 +14,9 @@ use axum::routing::get;
 use portal_contract::ErrorCode;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
-use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -54,8 +56,10 @@ fn router(state: AppState, spa: Spa) -> Router {
         .merge(routes::settings::router())
         .split_for_parts();
     let document = Arc::new(document);
-    let csp = HeaderValue::try_from(security::content_security_policy(&spa.inline_script_hashes()))
-        .expect("CSP is ASCII");
+    let csp = HeaderValue::try_from(security::content_security_policy(
+        &spa.inline_script_hashes(),
+    ))
+    .expect("CSP is ASCII");
 
     api.route(
         "/api/openapi.json",
@@ -101,7 +105,9 @@ struct RandomRequestId;
 
 impl MakeRequestId for RandomRequestId {
     fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
-        HeaderValue::try_from(crypto::new_id("req_")).ok().map(RequestId::new)
+        HeaderValue::try_from(crypto::new_id("req_"))
+            .ok()
+            .map(RequestId::new)
     }
 }
 
@@ -114,9 +120,12 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     tokio::spawn(housekeeping(state));
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
     Ok(())
 }
 
@@ -139,7 +148,8 @@ pub async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let terminate = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

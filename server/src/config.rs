@@ -13,11 +13,19 @@ pub struct Config {
     pub addr: SocketAddr,
 
     /// SQLite database URL; the file and its folder are created when missing.
-    #[arg(long, env = "PORTAL_DATABASE_URL", default_value = "sqlite://data/portal.db")]
+    #[arg(
+        long,
+        env = "PORTAL_DATABASE_URL",
+        default_value = "sqlite://data/portal.db"
+    )]
     pub database_url: String,
 
     /// The URL people open; used in mailed links and the same-origin check.
-    #[arg(long, env = "PORTAL_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+    #[arg(
+        long,
+        env = "PORTAL_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
     pub public_url: String,
 
     /// The app's build (trunk's `dist/`), served with SPA fallback.
@@ -31,7 +39,11 @@ pub struct Config {
     pub smtp_url: Option<String>,
 
     /// The From address of outgoing mail.
-    #[arg(long, env = "PORTAL_MAIL_FROM", default_value = "Partner Portal <portal@localhost>")]
+    #[arg(
+        long,
+        env = "PORTAL_MAIL_FROM",
+        default_value = "Partner Portal <portal@localhost>"
+    )]
     pub mail_from: String,
 
     /// Approve new organisations at once (dev default). Set to false in
@@ -53,7 +65,11 @@ pub struct Config {
     pub sign_ups_per_hour: u32,
 
     /// Log filter (tracing's `EnvFilter` syntax).
-    #[arg(long, env = "PORTAL_LOG", default_value = "info,sqlx=warn,tower_http=info")]
+    #[arg(
+        long,
+        env = "PORTAL_LOG",
+        default_value = "info,sqlx=warn,tower_http=info"
+    )]
     pub log: String,
 }
 

@@ -1,9 +1,9 @@
 //! Secrets: random tokens from the OS CSPRNG, stored as SHA-256 and compared in
 //! constant time; passwords and PINs hashed with argon2id off the async runtime.
 
+use argon2::Argon2;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};

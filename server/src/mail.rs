@@ -19,7 +19,7 @@ pub enum Mailer {
     /// Development default: the log and the outbox table hold the mail.
     Log,
     Smtp {
-        transport: AsyncSmtpTransport<Tokio1Executor>,
+        transport: Box<AsyncSmtpTransport<Tokio1Executor>>,
         from: Mailbox,
     },
 }
@@ -36,7 +36,10 @@ impl Mailer {
         let from = from
             .parse()
             .map_err(|e| anyhow::anyhow!("PORTAL_MAIL_FROM is not a valid address: {e}"))?;
-        Ok(Self::Smtp { transport, from })
+        Ok(Self::Smtp {
+            transport: Box::new(transport),
+            from,
+        })
     }
 
     /// Sends `mail` and records it. A failed SMTP send is recorded and logged,
@@ -66,7 +69,11 @@ impl Mailer {
             }
             Self::Smtp { transport, from } => {
                 let result = match build(from, &mail) {
-                    Ok(message) => transport.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
+                    Ok(message) => transport
+                        .send(message)
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| e.to_string()),
                     Err(e) => Err(e.to_string()),
                 };
                 let error = result.as_ref().err().map(String::as_str);
@@ -77,7 +84,14 @@ impl Mailer {
                 }
                 let status = if error.is_some() { "failed" } else { "sent" };
                 db::outbox::insert(
-                    db, &mail.to, &mail.subject, None, "smtp", status, error, now,
+                    db,
+                    &mail.to,
+                    &mail.subject,
+                    None,
+                    "smtp",
+                    status,
+                    error,
+                    now,
                 )
                 .await?;
             }

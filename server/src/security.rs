@@ -12,7 +12,10 @@ use crate::state::AppState;
 /// The app's Content-Security-Policy. `inline_script_hashes` are the
 /// `'sha256-…'` sources of the loader script trunk writes into index.html.
 pub fn content_security_policy(inline_script_hashes: &[String]) -> String {
-    let hashes: String = inline_script_hashes.iter().map(|h| format!(" {h}")).collect();
+    let hashes: String = inline_script_hashes
+        .iter()
+        .map(|h| format!(" {h}"))
+        .collect();
     format!(
         "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'{hashes}; style-src 'self'; \
          img-src 'self' data:; font-src 'self'; connect-src 'self'; manifest-src 'self'; \
@@ -29,8 +32,14 @@ pub async fn headers(State(csp): State<HeaderValue>, request: Request, next: Nex
         h.entry(name).or_insert(value);
     };
     set(header::CONTENT_SECURITY_POLICY, csp);
-    set(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    set(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    set(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    set(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     set(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     set(
         header::HeaderName::from_static("cross-origin-opener-policy"),
@@ -57,7 +66,10 @@ pub fn is_api_path(path: &str) -> bool {
 /// State-changing `/api` requests need the portal's request header and an
 /// `Origin` of the portal itself: a cross-site page can send neither.
 pub async fn csrf(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
     if safe || !request.uri().path().starts_with("/api/") {
         return next.run(request).await;
     }
@@ -86,7 +98,11 @@ fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
         .map(|host| {
-            let scheme = if state.config.secure_cookies() { "https" } else { "http" };
+            let scheme = if state.config.secure_cookies() {
+                "https"
+            } else {
+                "http"
+            };
             format!("{scheme}://{host}")
         });
     has_marker && (origin == state.config.public_origin() || Some(origin) == host_origin.as_deref())

@@ -40,7 +40,10 @@ impl Spa {
 
     /// CSP sources for the inline scripts of index.html.
     pub fn inline_script_hashes(&self) -> Vec<String> {
-        self.index.as_deref().map(inline_script_hashes).unwrap_or_default()
+        self.index
+            .as_deref()
+            .map(inline_script_hashes)
+            .unwrap_or_default()
     }
 
     fn index(&self) -> Response {
@@ -64,7 +67,8 @@ impl Spa {
 pub async fn fallback(State(spa): State<Spa>, request: Request) -> Response {
     let path = request.uri().path().to_owned();
     if is_api_path(&path) {
-        return ApiError::not_found("There is no such endpoint. See /api/openapi.json.").into_response();
+        return ApiError::not_found("There is no such endpoint. See /api/openapi.json.")
+            .into_response();
     }
     if !matches!(*request.method(), Method::GET | Method::HEAD) {
         return ApiError::new(
@@ -92,7 +96,11 @@ pub async fn fallback(State(spa): State<Spa>, request: Request) -> Response {
             Response::from_parts(parts, Body::new(body))
         }
         // A missing file (a name with an extension) is a 404; a page path is the app's.
-        _ if path.rsplit('/').next().is_some_and(|last| last.contains('.')) => {
+        _ if path
+            .rsplit('/')
+            .next()
+            .is_some_and(|last| last.contains('.')) =>
+        {
             (StatusCode::NOT_FOUND, "Not found").into_response()
         }
         _ => spa.index(),
@@ -105,12 +113,16 @@ fn inline_script_hashes(html: &str) -> Vec<String> {
     let mut rest = html;
     while let Some(start) = rest.find("<script") {
         let after = &rest[start..];
-        let Some(tag_end) = after.find('>') else { break };
+        let Some(tag_end) = after.find('>') else {
+            break;
+        };
         let tag = &after[..tag_end];
         let body = &after[tag_end + 1..];
-        let Some(close) = body.find("</script>") else { break };
+        let Some(close) = body.find("</script>") else {
+            break;
+        };
         if !tag.contains(" src=") {
-            let digest = Sha256::digest(body[..close].as_bytes());
+            let digest = Sha256::digest(&body.as_bytes()[..close]);
             hashes.push(format!("'sha256-{}'", STANDARD.encode(digest)));
         }
         rest = &body[close..];

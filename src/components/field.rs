@@ -58,7 +58,14 @@ pub fn TextField(
     view! {
         <div class="field" class:field-invalid=move || error.with(Option::is_some)>
             <label for=id>{label}</label>
-            {hint.map(|h| view! { <p class="field-hint" id=hint_id>{h}</p> })}
+            {hint
+                .map(|h| {
+                    view! {
+                        <p class="field-hint" id=hint_id>
+                            {h}
+                        </p>
+                    }
+                })}
             <input
                 id=id
                 name=name

@@ -98,8 +98,12 @@ pub fn FormError(
     message: Signal<Option<String>>,
 ) -> impl IntoView {
     move || {
-        message
-            .get()
-            .map(|m| view! { <p class="form-error" role="alert">{m}</p> })
+        message.get().map(|m| {
+            view! {
+                <p class="form-error" role="alert">
+                    {m}
+                </p>
+            }
+        })
     }
 }

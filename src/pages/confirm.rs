@@ -16,7 +16,9 @@ pub fn ConfirmPage() -> impl IntoView {
     let session = use_session();
     let toaster = use_toaster();
     let navigate = use_navigate();
-    let token = use_query_map().with_untracked(|q| q.get("token")).unwrap_or_default();
+    let token = use_query_map()
+        .with_untracked(|q| q.get("token"))
+        .unwrap_or_default();
 
     let confirm = LocalResource::new(move || {
         let token = token.clone();
@@ -26,7 +28,13 @@ pub fn ConfirmPage() -> impl IntoView {
         if let Some(Ok(s)) = confirm.get() {
             session.0.set(Some(s));
             toaster.success("Your email address is confirmed. Welcome!");
-            navigate(Page::Overview.path(), NavigateOptions { replace: true, ..Default::default() });
+            navigate(
+                Page::Overview.path(),
+                NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            );
         }
     });
 

@@ -24,7 +24,11 @@ pub fn SignedInLayout() -> impl IntoView {
     let here = move || {
         let search = location.search.get_untracked();
         let path = location.pathname.get_untracked();
-        if search.is_empty() { path } else { format!("{path}?{search}") }
+        if search.is_empty() {
+            path
+        } else {
+            format!("{path}?{search}")
+        }
     };
     let to_sign_in = {
         let navigate = navigate.clone();
@@ -56,28 +60,24 @@ pub fn SignedInLayout() -> impl IntoView {
 
     move || match (session.0.get(), load.get()) {
         (Some(_), _) => view! { <Shell /> }.into_any(),
-        (None, Some(Err(e))) if e.code() != Some(ErrorCode::Unauthenticated) => {
-            view! {
-                <main id="main" class="centered">
-                    <div class="card" role="alert">
-                        <h1>"We couldn't load the portal"</h1>
-                        <p>{e.message()}</p>
-                        <button class="button" on:click=move |_| load.refetch()>
-                            "Try again"
-                        </button>
-                    </div>
-                </main>
-            }
-                .into_any()
+        (None, Some(Err(e))) if e.code() != Some(ErrorCode::Unauthenticated) => view! {
+            <main id="main" class="centered">
+                <div class="card" role="alert">
+                    <h1>"We couldn't load the portal"</h1>
+                    <p>{e.message()}</p>
+                    <button class="button" on:click=move |_| load.refetch()>
+                        "Try again"
+                    </button>
+                </div>
+            </main>
         }
-        _ => {
-            view! {
-                <main id="main" class="centered" aria-busy="true">
-                    <p class="loading">"Loading the portal…"</p>
-                </main>
-            }
-                .into_any()
+        .into_any(),
+        _ => view! {
+            <main id="main" class="centered" aria-busy="true">
+                <p class="loading">"Loading the portal…"</p>
+            </main>
         }
+        .into_any(),
     }
 }
 
@@ -89,8 +89,16 @@ fn Shell() -> impl IntoView {
     let navigate = use_navigate();
     let menu_open = RwSignal::new(false);
     let signing_out = RwSignal::new(false);
-    let org_name = move || session.0.with(|s| s.as_ref().map(|s| s.organisation.name.clone()));
-    let user_name = move || session.0.with(|s| s.as_ref().map(|s| s.user.full_name.clone()));
+    let org_name = move || {
+        session
+            .0
+            .with(|s| s.as_ref().map(|s| s.organisation.name.clone()))
+    };
+    let user_name = move || {
+        session
+            .0
+            .with(|s| s.as_ref().map(|s| s.user.full_name.clone()))
+    };
     let user_email = move || session.0.with(|s| s.as_ref().map(|s| s.user.email.clone()));
 
     let sign_out = move |_| {

@@ -11,7 +11,9 @@ pub fn NotFoundPage() -> impl IntoView {
         <main id="main" class="centered">
             <div class="card">
                 <h1>"Page not found"</h1>
-                <p>"There's nothing at this address. It may have moved, or the link may be wrong."</p>
+                <p>
+                    "There's nothing at this address. It may have moved, or the link may be wrong."
+                </p>
                 <A href=Page::Overview.path() attr:class="button">
                     "Go to the overview"
                 </A>

@@ -45,18 +45,24 @@ fn submit<T: 'static, F>(
 fn ProfileForm() -> impl IntoView {
     let session = use_session();
     let toaster = use_toaster();
-    let current = session.0.with_untracked(|s| s.as_ref().map(|s| s.user.full_name.clone()));
+    let current = session
+        .0
+        .with_untracked(|s| s.as_ref().map(|s| s.user.full_name.clone()));
     let full_name = RwSignal::new(current.unwrap_or_default());
     let errors = FormErrors::new();
     let pending = RwSignal::new(false);
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let input = ProfilePatch { full_name: full_name.get_untracked() };
+        let input = ProfilePatch {
+            full_name: full_name.get_untracked(),
+        };
         if pending.get_untracked() || !errors.check(input.validate()) {
             return;
         }
-        submit(pending, async move { api::update_profile(&input).await }, move |result| {
-            match result {
+        submit(
+            pending,
+            async move { api::update_profile(&input).await },
+            move |result| match result {
                 Ok(user) => {
                     full_name.set(user.full_name.clone());
                     session.0.update(|s| {
@@ -67,8 +73,8 @@ fn ProfileForm() -> impl IntoView {
                     toaster.success("Your name is saved.");
                 }
                 Err(e) => errors.show(&e),
-            }
-        });
+            },
+        );
     };
     view! {
         <section class="card" aria-labelledby="profile-heading">
@@ -106,16 +112,19 @@ fn PasswordForm() -> impl IntoView {
         if pending.get_untracked() || !errors.check(input.validate()) {
             return;
         }
-        submit(pending, async move { api::change_password(&input).await }, move |result| {
-            match result {
+        submit(
+            pending,
+            async move { api::change_password(&input).await },
+            move |result| match result {
                 Ok(()) => {
                     current_password.set(String::new());
                     new_password.set(String::new());
-                    toaster.success("Your password is changed. Your other sessions were signed out.");
+                    toaster
+                        .success("Your password is changed. Your other sessions were signed out.");
                 }
                 Err(e) => errors.show(&e),
-            }
-        });
+            },
+        );
     };
     view! {
         <section class="card" aria-labelledby="password-heading">
@@ -163,21 +172,25 @@ fn PinForm() -> impl IntoView {
         if pending.get_untracked() || !errors.check(input.validate()) {
             return;
         }
-        submit(pending, async move { api::change_pin(&input).await }, move |result| {
-            match result {
+        submit(
+            pending,
+            async move { api::change_pin(&input).await },
+            move |result| match result {
                 Ok(()) => {
                     password.set(String::new());
                     new_pin.set(String::new());
                     toaster.success("Your security PIN is changed.");
                 }
                 Err(e) => errors.show(&e),
-            }
-        });
+            },
+        );
     };
     view! {
         <section class="card" aria-labelledby="pin-heading">
             <h2 id="pin-heading">"Security PIN"</h2>
-            <p class="muted">"We ask for your PIN before sensitive actions. Changing it needs your password."</p>
+            <p class="muted">
+                "We ask for your PIN before sensitive actions. Changing it needs your password."
+            </p>
             <form on:submit=on_submit novalidate>
                 <FormError message=errors.form() />
                 <TextField
@@ -212,19 +225,25 @@ fn PinForm() -> impl IntoView {
 fn OrganisationForm() -> impl IntoView {
     let session = use_session();
     let toaster = use_toaster();
-    let current = session.0.with_untracked(|s| s.as_ref().map(|s| s.organisation.name.clone()));
+    let current = session
+        .0
+        .with_untracked(|s| s.as_ref().map(|s| s.organisation.name.clone()));
     let name = RwSignal::new(current.unwrap_or_default());
     let errors = FormErrors::new();
     let pending = RwSignal::new(false);
     let may_edit = move || session.can(Permission::ManageOrganisation);
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let input = OrganisationPatch { name: name.get_untracked() };
+        let input = OrganisationPatch {
+            name: name.get_untracked(),
+        };
         if pending.get_untracked() || !errors.check(input.validate()) {
             return;
         }
-        submit(pending, async move { api::update_organisation(&input).await }, move |result| {
-            match result {
+        submit(
+            pending,
+            async move { api::update_organisation(&input).await },
+            move |result| match result {
                 Ok(org) => {
                     name.set(org.name.clone());
                     session.0.update(|s| {
@@ -235,8 +254,8 @@ fn OrganisationForm() -> impl IntoView {
                     toaster.success("The organisation's name is saved.");
                 }
                 Err(e) => errors.show(&e),
-            }
-        });
+            },
+        );
     };
     view! {
         <section class="card" aria-labelledby="organisation-heading">
@@ -248,7 +267,9 @@ fn OrganisationForm() -> impl IntoView {
                         <p>
                             <strong>{move || name.get()}</strong>
                         </p>
-                        <p class="muted">"Only a superadmin can change the organisation's settings."</p>
+                        <p class="muted">
+                            "Only a superadmin can change the organisation's settings."
+                        </p>
                     }
                 }
             >
@@ -262,7 +283,11 @@ fn OrganisationForm() -> impl IntoView {
                         value=name
                         error=errors.field("name")
                     />
-                    <button type="submit" class="button button-primary" disabled=move || pending.get()>
+                    <button
+                        type="submit"
+                        class="button button-primary"
+                        disabled=move || pending.get()
+                    >
                         {move || if pending.get() { "Saving…" } else { "Save organisation" }}
                     </button>
                 </form>

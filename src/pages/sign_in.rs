@@ -33,7 +33,13 @@ pub fn SignInPage() -> impl IntoView {
 
     // Already signed in (e.g. the back button): go on.
     if session.0.with_untracked(Option::is_some) {
-        navigate(&next(), NavigateOptions { replace: true, ..Default::default() });
+        navigate(
+            &next(),
+            NavigateOptions {
+                replace: true,
+                ..Default::default()
+            },
+        );
     }
 
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
@@ -57,7 +63,13 @@ pub fn SignInPage() -> impl IntoView {
             match result {
                 Ok(s) => {
                     session.0.set(Some(s));
-                    navigate(&next(), NavigateOptions { replace: true, ..Default::default() });
+                    navigate(
+                        &next(),
+                        NavigateOptions {
+                            replace: true,
+                            ..Default::default()
+                        },
+                    );
                 }
                 Err(e) => {
                     unconfirmed.set(e.code() == Some(ErrorCode::EmailUnconfirmed));
@@ -94,7 +106,9 @@ pub fn SignInPage() -> impl IntoView {
                             on:click=resend
                             disabled=move || resending.get()
                         >
-                            {move || if resending.get() { "Sending…" } else { "Send the link again" }}
+                            {move || {
+                                if resending.get() { "Sending…" } else { "Send the link again" }
+                            }}
                         </button>
                     </Show>
                     <TextField
@@ -114,7 +128,11 @@ pub fn SignInPage() -> impl IntoView {
                         value=password
                         error=errors.field("password")
                     />
-                    <button type="submit" class="button button-primary" disabled=move || pending.get()>
+                    <button
+                        type="submit"
+                        class="button button-primary"
+                        disabled=move || pending.get()
+                    >
                         {move || if pending.get() { "Signing in…" } else { "Sign in" }}
                     </button>
                 </form>

@@ -58,7 +58,9 @@ pub fn SignUpPage() -> impl IntoView {
     };
 
     let resend = move |_| {
-        let Some(address) = sent_to.get_untracked() else { return };
+        let Some(address) = sent_to.get_untracked() else {
+            return;
+        };
         resending.set(true);
         spawn_local(async move {
             let result = api::resend_confirmation(&address).await;
@@ -89,7 +91,11 @@ pub fn SignUpPage() -> impl IntoView {
                                 disabled=move || resending.get()
                             >
                                 {move || {
-                                    if resending.get() { "Sending…" } else { "Send the link again" }
+                                    if resending.get() {
+                                        "Sending…"
+                                    } else {
+                                        "Send the link again"
+                                    }
                                 }}
                             </button>
                         }
@@ -149,7 +155,11 @@ pub fn SignUpPage() -> impl IntoView {
                                     disabled=move || pending.get()
                                 >
                                     {move || {
-                                        if pending.get() { "Creating your account…" } else { "Create account" }
+                                        if pending.get() {
+                                            "Creating your account…"
+                                        } else {
+                                            "Create account"
+                                        }
                                     }}
                                 </button>
                             </form>

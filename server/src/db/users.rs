@@ -1,8 +1,8 @@
 //! The `users` table.
 
+use portal_contract::Role;
 use portal_contract::accounts::UserOut;
 use portal_contract::ids::UserId;
-use portal_contract::Role;
 use sqlx::SqliteExecutor;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -80,11 +80,13 @@ pub async fn get(db: impl SqliteExecutor<'_>, id: &str) -> sqlx::Result<Option<U
 }
 
 pub async fn confirm_email(db: impl SqliteExecutor<'_>, id: &str, now: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE users SET email_confirmed_at = COALESCE(email_confirmed_at, ?) WHERE id = ?")
-        .bind(now)
-        .bind(id)
-        .execute(db)
-        .await?;
+    sqlx::query(
+        "UPDATE users SET email_confirmed_at = COALESCE(email_confirmed_at, ?) WHERE id = ?",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(db)
+    .await?;
     Ok(())
 }
 

@@ -140,7 +140,10 @@ async fn send_confirmation(
     org_name: &str,
     token: &str,
 ) -> ApiResult<()> {
-    let link = format!("{}/signup/confirm?token={token}", state.config.public_url.trim_end_matches('/'));
+    let link = format!(
+        "{}/signup/confirm?token={token}",
+        state.config.public_url.trim_end_matches('/')
+    );
     let mail = Mail {
         to: user.email.clone(),
         subject: "Confirm your email address".into(),
@@ -271,9 +274,10 @@ async fn sign_in(
     limits::check(&state.limits.sign_in_by_email, email.clone())?;
 
     let user = db::users::by_email(&state.db, &email).await?;
-    let hash = user
-        .as_ref()
-        .map_or_else(|| state.dummy_password_hash.clone(), |u| u.password_hash.clone());
+    let hash = user.as_ref().map_or_else(
+        || state.dummy_password_hash.clone(),
+        |u| u.password_hash.clone(),
+    );
     let matches = crypto::verify_secret(input.password, hash).await?;
     let user = match user {
         Some(user) if matches => user,
@@ -321,9 +325,15 @@ async fn current_session(current: CurrentUser) -> Json<SessionOut> {
 /// Sign out: ends the session on the server and clears the cookie.
 #[utoipa::path(delete, path = "/api/session", tag = "accounts",
     responses((status = 204, description = "Signed out")))]
-async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<impl IntoResponse> {
+async fn sign_out(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<impl IntoResponse> {
     if let Some(cookie) = CookieJar::from_headers(&headers).get(SESSION_COOKIE) {
         db::sessions::delete(&state.db, &crypto::token_hash(cookie.value())).await?;
     }
-    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, auth::clear_cookie(&state))]))
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, auth::clear_cookie(&state))],
+    ))
 }

@@ -69,7 +69,13 @@ async fn change_password(
     Json(input): Json<PasswordChangeIn>,
 ) -> ApiResult<StatusCode> {
     input.validate().map_err(ApiError::validation)?;
-    check_password(&state, &current, &input.current_password, "current_password").await?;
+    check_password(
+        &state,
+        &current,
+        &input.current_password,
+        "current_password",
+    )
+    .await?;
     let hash = crypto::hash_secret(input.new_password).await?;
     let mut tx = state.db.begin().await?;
     db::users::set_password_hash(&mut *tx, &current.user.id, &hash).await?;

@@ -15,9 +15,14 @@ async fn sign_up_mails_a_link_that_confirms_and_signs_in() {
     let token = app.confirmation_token("ada@acme.test").await;
     assert_eq!(token.len(), 43);
 
-    let response = app.post("/api/signup/confirm", &json!({ "token": token })).await;
+    let response = app
+        .post("/api/signup/confirm", &json!({ "token": token }))
+        .await;
     assert_eq!(response.status(), 200);
-    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(cookie.starts_with("portal_session="));
     for attr in ["HttpOnly", "SameSite=Strict", "Path=/"] {
         assert!(cookie.contains(attr), "{cookie}");
@@ -53,7 +58,12 @@ async fn a_confirmation_link_works_once() {
     assert_eq!(app.post("/api/signup/confirm", &body).await.status(), 200);
     let again = app.post("/api/signup/confirm", &body).await;
     let error = error_body(again, 410, "invalid_token").await;
-    assert!(error["message"].as_str().unwrap().contains("already been used"));
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("already been used")
+    );
 }
 
 #[tokio::test]
@@ -62,7 +72,9 @@ async fn a_confirmation_link_expires_after_a_day() {
     app.sign_up("ada@acme.test").await;
     let token = app.confirmation_token("ada@acme.test").await;
     app.clock.advance(24 * 3600 + 1);
-    let response = app.post("/api/signup/confirm", &json!({ "token": token })).await;
+    let response = app
+        .post("/api/signup/confirm", &json!({ "token": token }))
+        .await;
     let error = error_body(response, 410, "invalid_token").await;
     assert!(error["message"].as_str().unwrap().contains("expired"));
 }
@@ -71,7 +83,10 @@ async fn a_confirmation_link_expires_after_a_day() {
 async fn an_unknown_confirmation_token_is_404() {
     let app = spawn_app().await;
     let response = app
-        .post("/api/signup/confirm", &json!({ "token": "not-a-real-token" }))
+        .post(
+            "/api/signup/confirm",
+            &json!({ "token": "not-a-real-token" }),
+        )
         .await;
     error_body(response, 404, "invalid_token").await;
 }
@@ -92,9 +107,13 @@ async fn unconfirmed_accounts_cannot_sign_in_until_the_new_link_is_used() {
     let second = app.confirmation_token("ada@acme.test").await;
     assert_ne!(first, second);
     // Sending a new link kills the old one.
-    let old = app.post("/api/signup/confirm", &json!({ "token": first })).await;
+    let old = app
+        .post("/api/signup/confirm", &json!({ "token": first }))
+        .await;
     error_body(old, 410, "invalid_token").await;
-    let new = app.post("/api/signup/confirm", &json!({ "token": second })).await;
+    let new = app
+        .post("/api/signup/confirm", &json!({ "token": second }))
+        .await;
     assert_eq!(new.status(), 200);
     assert_eq!(app.post("/api/session", &sign_in).await.status(), 200);
 }
@@ -114,7 +133,10 @@ async fn sign_up_with_a_taken_address_looks_the_same_and_tells_the_owner() {
     assert!(mails[0].subject.contains("tried to sign up"));
     // Resend for an unknown address answers the same as for a known one.
     let unknown = app
-        .post("/api/signup/resend", &json!({ "email": "nobody@acme.test" }))
+        .post(
+            "/api/signup/resend",
+            &json!({ "email": "nobody@acme.test" }),
+        )
         .await;
     assert_eq!(unknown.status(), 202);
     assert!(app.mails_to("nobody@acme.test").await.is_empty());
@@ -216,13 +238,25 @@ async fn sign_out_ends_the_session_on_the_server() {
     let app = spawn_app().await;
     app.sign_up("ada@acme.test").await;
     let token = app.confirmation_token("ada@acme.test").await;
-    let response = app.post("/api/signup/confirm", &json!({ "token": token })).await;
+    let response = app
+        .post("/api/signup/confirm", &json!({ "token": token }))
+        .await;
     let cookie = response.headers()["set-cookie"].to_str().unwrap();
     let cookie = cookie.split(';').next().unwrap().to_owned();
 
-    let response = app.client.delete(app.at("/api/session")).send().await.unwrap();
+    let response = app
+        .client
+        .delete(app.at("/api/session"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 204);
-    assert!(response.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
+    assert!(
+        response.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
     // The old cookie, replayed, no longer works.
     let replay = reqwest::Client::new()
         .get(app.at("/api/session"))

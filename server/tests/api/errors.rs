@@ -25,8 +25,13 @@ async fn wrong_types_are_422_naming_the_field() {
         .post("/api/session", &json!({ "email": 42, "password": "x" }))
         .await;
     let body = error_body(response, 422, "invalid_body").await;
-    assert!(body["message"].as_str().unwrap().contains("email"), "{body}");
-    let missing = app.post("/api/session", &json!({ "email": "a@b.co" })).await;
+    assert!(
+        body["message"].as_str().unwrap().contains("email"),
+        "{body}"
+    );
+    let missing = app
+        .post("/api/session", &json!({ "email": "a@b.co" }))
+        .await;
     error_body(missing, 422, "invalid_body").await;
 }
 
@@ -49,7 +54,10 @@ async fn oversize_bodies_are_413() {
     let app = spawn_app().await;
     let huge = "x".repeat(portal_server::app::BODY_LIMIT + 1);
     let response = app
-        .post("/api/session", &json!({ "email": "a@b.co", "password": huge }))
+        .post(
+            "/api/session",
+            &json!({ "email": "a@b.co", "password": huge }),
+        )
         .await;
     error_body(response, 413, "payload_too_large").await;
 }

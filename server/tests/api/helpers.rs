@@ -36,8 +36,11 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         "<!doctype html><title>Portal</title><script type=\"module\">boot()</script>",
     )
     .unwrap();
-    std::fs::write(dist.join("portal-0123abcd.js"), "export function boot() {}\n".repeat(20))
-        .unwrap();
+    std::fs::write(
+        dist.join("portal-0123abcd.js"),
+        "export function boot() {}\n".repeat(20),
+    )
+    .unwrap();
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -49,7 +52,12 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> TestApp {
 
     let clock = Arc::new(TestClock::default());
     let (router, state) = app::build(config, clock.clone()).await.unwrap();
-    tokio::spawn(app::serve(listener, router, state.clone(), std::future::pending()));
+    tokio::spawn(app::serve(
+        listener,
+        router,
+        state.clone(),
+        std::future::pending(),
+    ));
     let client = browser(&url);
     TestApp {
         url,
@@ -88,7 +96,12 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> reqwest::Response {
-        self.client.post(self.at(path)).json(body).send().await.unwrap()
+        self.client
+            .post(self.at(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
@@ -109,7 +122,11 @@ impl TestApp {
         let mails = self.mails_to(to).await;
         let body = mails
             .iter()
-            .find_map(|m| m.body.as_deref().filter(|b| b.contains("/signup/confirm?token=")))
+            .find_map(|m| {
+                m.body
+                    .as_deref()
+                    .filter(|b| b.contains("/signup/confirm?token="))
+            })
             .expect("a confirmation mail");
         token_in(body, "/signup/confirm?token=")
     }
@@ -118,7 +135,9 @@ impl TestApp {
     pub async fn confirmed_user(&self, email: &str) -> Value {
         assert_eq!(self.sign_up(email).await.status(), 202);
         let token = self.confirmation_token(email).await;
-        let response = self.post("/api/signup/confirm", &json!({ "token": token })).await;
+        let response = self
+            .post("/api/signup/confirm", &json!({ "token": token }))
+            .await;
         assert_eq!(response.status(), 200);
         response.json().await.unwrap()
     }

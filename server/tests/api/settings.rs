@@ -38,7 +38,12 @@ async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
     app.confirmed_user("ada@acme.test").await;
     let other = browser(&app.url);
     let sign_in = json!({ "email": "ada@acme.test", "password": PASSWORD });
-    let r = other.post(app.at("/api/session")).json(&sign_in).send().await.unwrap();
+    let r = other
+        .post(app.at("/api/session"))
+        .json(&sign_in)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
 
     let wrong = app
@@ -48,7 +53,10 @@ async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
         )
         .await;
     let body = error_body(wrong, 422, "validation_failed").await;
-    assert_eq!(body["fields"]["current_password"], "That's not your current password.");
+    assert_eq!(
+        body["fields"]["current_password"],
+        "That's not your current password."
+    );
 
     let right = app
         .post(
@@ -62,7 +70,12 @@ async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
     let r = other.get(app.at("/api/session")).send().await.unwrap();
     assert_eq!(r.status(), 401);
     // Only the new password signs in.
-    let old = browser(&app.url).post(app.at("/api/session")).json(&sign_in).send().await.unwrap();
+    let old = browser(&app.url)
+        .post(app.at("/api/session"))
+        .json(&sign_in)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(old.status(), 401);
     let new = browser(&app.url)
         .post(app.at("/api/session"))
@@ -78,12 +91,18 @@ async fn changing_the_pin_needs_the_password() {
     let app = spawn_app().await;
     app.confirmed_user("ada@acme.test").await;
     let wrong = app
-        .post("/api/me/pin", &json!({ "password": "not my password", "new_pin": "731902" }))
+        .post(
+            "/api/me/pin",
+            &json!({ "password": "not my password", "new_pin": "731902" }),
+        )
         .await;
     let body = error_body(wrong, 422, "validation_failed").await;
     assert!(body["fields"]["password"].is_string());
     let weak = app
-        .post("/api/me/pin", &json!({ "password": PASSWORD, "new_pin": "000000" }))
+        .post(
+            "/api/me/pin",
+            &json!({ "password": PASSWORD, "new_pin": "000000" }),
+        )
         .await;
     let body = error_body(weak, 422, "validation_failed").await;
     assert!(body["fields"]["new_pin"].is_string());
@@ -93,7 +112,10 @@ async fn changing_the_pin_needs_the_password() {
         .await
         .unwrap();
     let ok = app
-        .post("/api/me/pin", &json!({ "password": PASSWORD, "new_pin": "731902" }))
+        .post(
+            "/api/me/pin",
+            &json!({ "password": PASSWORD, "new_pin": "731902" }),
+        )
         .await;
     assert_eq!(ok.status(), 204);
     let after: String = sqlx::query_scalar("SELECT pin_hash FROM users")
@@ -103,7 +125,9 @@ async fn changing_the_pin_needs_the_password() {
     assert_ne!(before, after);
     assert!(!after.contains("731902") && !after.contains(PIN));
     assert!(
-        portal_server::crypto::verify_secret("731902".into(), after).await.unwrap()
+        portal_server::crypto::verify_secret("731902".into(), after)
+            .await
+            .unwrap()
     );
 }
 

@@ -20,19 +20,29 @@ impl Drop for Sink {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 async fn start_sink() -> (Sink, u16) {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
     assert!(
-        std::path::Path::new(root).join("node_modules/smtp-server").exists(),
+        std::path::Path::new(root)
+            .join("node_modules/smtp-server")
+            .exists(),
         "node_modules is missing: run `make test` (it runs `npm ci`) first"
     );
     let (smtp, http) = (free_port(), free_port());
     let child = Command::new("node")
         .current_dir(root)
-        .args(["end2end/support/mail-sink.mjs", "--smtp-port", &smtp.to_string()])
+        .args([
+            "end2end/support/mail-sink.mjs",
+            "--smtp-port",
+            &smtp.to_string(),
+        ])
         .args(["--http-port", &http.to_string()])
         .stdout(Stdio::null())
         .spawn()
@@ -80,7 +90,9 @@ async fn confirmation_mail_goes_over_smtp_and_its_link_works() {
     assert_eq!(outbox[0].status, "sent");
     assert!(outbox[0].body.is_none());
 
-    let response = app.post("/api/signup/confirm", &json!({ "token": token })).await;
+    let response = app
+        .post("/api/signup/confirm", &json!({ "token": token }))
+        .await;
     assert_eq!(response.status(), 200);
 }
 
