@@ -39,3 +39,8 @@ id_type!(
     UserId,
     "usr_"
 );
+id_type!(
+    /// An invitation to join an organisation.
+    InvitationId,
+    "inv_"
+);

@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod error;
 pub mod ids;
 pub mod roles;
+pub mod team;
 pub mod validation;
 
 pub use error::{ErrorBody, ErrorCode};

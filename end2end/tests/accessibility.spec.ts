@@ -1,6 +1,7 @@
 // axe-core on every page (0 violations), and the layout at 375 px wide.
 import AxeBuilder from "@axe-core/playwright";
-import { type Page, expect, test } from "@playwright/test";
+import type { Page } from "@playwright/test";
+import { expect, test } from "./fixtures/test";
 import { PASSWORD, confirmedAccount, uniqueEmail } from "./fixtures/accounts";
 import { SignInPage } from "./fixtures/sign_in_page";
 

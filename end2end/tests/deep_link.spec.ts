@@ -1,6 +1,6 @@
 // Deep links: a signed-out visitor is sent to sign in and brought back; a
 // signed-in page survives a reload; unknown paths get the 404 page.
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures/test";
 import { PASSWORD, confirmedAccount } from "./fixtures/accounts";
 import { SignInPage } from "./fixtures/sign_in_page";
 

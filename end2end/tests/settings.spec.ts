@@ -1,5 +1,5 @@
 // Settings: name, password, PIN and the organisation.
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures/test";
 import { PASSWORD, confirmedAccount } from "./fixtures/accounts";
 import { signOut } from "./fixtures/shell";
 import { SignInPage } from "./fixtures/sign_in_page";

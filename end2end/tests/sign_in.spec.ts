@@ -1,5 +1,5 @@
 // Signing in: wrong password, unconfirmed address, keyboard only.
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures/test";
 import { APP_HEADERS, PASSWORD, PIN, confirmedAccount, uniqueEmail } from "./fixtures/accounts";
 import { waitForMail } from "./fixtures/mail";
 import { SignInPage } from "./fixtures/sign_in_page";
@@ -52,5 +52,10 @@ test("signing in works with the keyboard alone", async ({ page, request }) => {
   await page.keyboard.press("Enter");
   await expect(page.getByRole("button", { name: "Sign out" })).toBeVisible();
   await page.keyboard.press("Escape");
+  await expect(page.getByRole("button", { name: "Sign out" })).toBeHidden();
+  // Clicking elsewhere closes it too.
+  await page.getByRole("button", { name: "Ada Lovelace" }).click();
+  await expect(page.getByRole("button", { name: "Sign out" })).toBeVisible();
+  await page.getByRole("heading", { name: "Overview" }).click();
   await expect(page.getByRole("button", { name: "Sign out" })).toBeHidden();
 });

@@ -1,6 +1,6 @@
 // The first journey: sign up → read the mail → open the link → overview →
 // sign out → sign in again.
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures/test";
 import { PASSWORD, PIN, uniqueEmail } from "./fixtures/accounts";
 import { confirmationLink } from "./fixtures/mail";
 import { signOut } from "./fixtures/shell";

@@ -54,6 +54,7 @@ fn router(state: AppState, spa: Spa) -> Router {
         .merge(routes::health::router())
         .merge(routes::accounts::router())
         .merge(routes::settings::router())
+        .merge(routes::team::router())
         .split_for_parts();
     let document = Arc::new(document);
     let csp = HeaderValue::try_from(security::content_security_policy(

@@ -59,6 +59,10 @@ pub struct Config {
     #[arg(long, env = "PORTAL_SESSION_MAX_HOURS", default_value_t = 12)]
     pub session_max_hours: i64,
 
+    /// An invitation link works for this many days.
+    #[arg(long, env = "PORTAL_INVITATION_TTL_DAYS", default_value_t = 7)]
+    pub invitation_ttl_days: i64,
+
     /// Sign-ups (and "send the link again") accepted per client address per
     /// hour, in a burst or spread out.
     #[arg(long, env = "PORTAL_SIGN_UPS_PER_HOUR", default_value_t = 20)]

@@ -81,6 +81,19 @@ impl ApiError {
         e
     }
 
+    /// The same error (fields, `Retry-After`) under another status, code and message.
+    pub fn with_status(
+        mut self,
+        status: StatusCode,
+        code: ErrorCode,
+        message: impl Into<String>,
+    ) -> Self {
+        self.status = status;
+        self.body.code = code;
+        self.body.message = message.into();
+        self
+    }
+
     pub fn status(&self) -> StatusCode {
         self.status
     }

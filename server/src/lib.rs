@@ -16,3 +16,4 @@ pub mod routes;
 pub mod security;
 pub mod spa;
 pub mod state;
+pub mod step_up;

@@ -15,6 +15,7 @@ use utoipa::OpenApi;
         (name = "meta", description = "Health and this document"),
         (name = "accounts", description = "Sign-up, confirmation and sessions"),
         (name = "settings", description = "The signed-in user's and the organisation's settings"),
+        (name = "team", description = "Members, roles and invitations"),
     ),
     components(schemas(portal_contract::ErrorBody, portal_contract::ErrorCode))
 )]

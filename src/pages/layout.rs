@@ -125,6 +125,19 @@ fn Shell() -> impl IntoView {
             menu_open.set(false);
         }
     };
+    // Focus (or a click) leaving the menu closes it.
+    let close_on_focus_out = move |ev: leptos::ev::FocusEvent| {
+        use leptos::wasm_bindgen::JsCast;
+        let menu = ev
+            .current_target()
+            .and_then(|t| t.dyn_into::<web_sys::Node>().ok());
+        let next = ev
+            .related_target()
+            .and_then(|t| t.dyn_into::<web_sys::Node>().ok());
+        if !menu.is_some_and(|menu| menu.contains(next.as_ref())) {
+            menu_open.set(false);
+        }
+    };
 
     view! {
         <div class="shell">
@@ -144,7 +157,7 @@ fn Shell() -> impl IntoView {
             </nav>
             <div class="content">
                 <header class="topbar">
-                    <div class="user-menu" on:keydown=close_on_escape>
+                    <div class="user-menu" on:keydown=close_on_escape on:focusout=close_on_focus_out>
                         <button
                             type="button"
                             class="user-button"

@@ -96,3 +96,12 @@ pub async fn delete_expired(db: impl SqliteExecutor<'_>, now: i64) -> sqlx::Resu
         .await?;
     Ok(done.rows_affected())
 }
+
+/// Ends every session of a user (deactivation).
+pub async fn delete_all(db: impl SqliteExecutor<'_>, user_id: &str) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+        .bind(user_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}

@@ -3,7 +3,8 @@
 use portal_contract::Role;
 use portal_contract::accounts::UserOut;
 use portal_contract::ids::UserId;
-use sqlx::SqliteExecutor;
+use portal_contract::team::{MemberListQuery, MemberOut, MemberSort, MemberStatus, SortOrder};
+use sqlx::{QueryBuilder, Sqlite, SqliteExecutor};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct User {
@@ -131,5 +132,156 @@ pub async fn set_pin_hash(db: impl SqliteExecutor<'_>, id: &str, hash: &str) -> 
     .bind(id)
     .execute(db)
     .await?;
+    Ok(())
+}
+
+impl User {
+    pub fn status(&self) -> MemberStatus {
+        self.status.parse().unwrap_or(MemberStatus::Deactivated)
+    }
+
+    pub fn to_member(&self) -> MemberOut {
+        MemberOut {
+            id: UserId(self.id.clone()),
+            email: self.email.clone(),
+            full_name: self.full_name.clone(),
+            role: self.role(),
+            status: self.status(),
+            last_sign_in_at: self.last_sign_in_at,
+            created_at: self.created_at,
+        }
+    }
+}
+
+/// One of `org`'s members; another organisation's id reads as absent.
+pub async fn member(
+    db: impl SqliteExecutor<'_>,
+    org: &str,
+    id: &str,
+) -> sqlx::Result<Option<User>> {
+    sqlx::query_as("SELECT * FROM users WHERE organisation_id = ? AND id = ?")
+        .bind(org)
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+/// `WHERE …` of the member list: the organisation, then the search and filters.
+fn member_filter<'a>(q: &mut QueryBuilder<'a, Sqlite>, org: &'a str, query: &'a MemberListQuery) {
+    q.push(" WHERE organisation_id = ").push_bind(org);
+    if let Some(text) = query
+        .query
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        // LIKE wildcards in the search are literal characters.
+        let escaped = text
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let pattern = format!("%{escaped}%");
+        q.push(" AND (full_name LIKE ")
+            .push_bind(pattern.clone())
+            .push(" ESCAPE '\\' OR email LIKE ")
+            .push_bind(pattern)
+            .push(" ESCAPE '\\')");
+    }
+    if let Some(role) = query.role {
+        q.push(" AND role = ").push_bind(role.as_str());
+    }
+    if let Some(status) = query.status {
+        q.push(" AND status = ").push_bind(status.as_str());
+    }
+}
+
+/// A page of `org`'s members and how many match in all.
+pub async fn member_page(
+    db: &super::Db,
+    org: &str,
+    query: &MemberListQuery,
+) -> sqlx::Result<(Vec<User>, u64)> {
+    let mut count = QueryBuilder::new("SELECT COUNT(*) FROM users");
+    member_filter(&mut count, org, query);
+    let total: i64 = count.build_query_scalar().fetch_one(db).await?;
+
+    let mut select = QueryBuilder::new("SELECT * FROM users");
+    member_filter(&mut select, org, query);
+    // Column and direction come from enums, never from the request's text.
+    let column = match query.sort {
+        MemberSort::Name => "full_name COLLATE NOCASE",
+        MemberSort::Email => "email",
+        MemberSort::Role => {
+            "CASE role WHEN 'superadmin' THEN 0 WHEN 'admin' THEN 1 WHEN 'developer' THEN 2 ELSE 3 END"
+        }
+        MemberSort::LastSignIn => "last_sign_in_at IS NULL, last_sign_in_at",
+        MemberSort::Joined => "created_at",
+    };
+    let order = match query.order {
+        SortOrder::Asc => "ASC",
+        SortOrder::Desc => "DESC",
+    };
+    select.push(format!(" ORDER BY {column} {order}, id {order} LIMIT "));
+    let per_page = query.per_page() as i64;
+    select
+        .push_bind(per_page)
+        .push(" OFFSET ")
+        .push_bind((query.page() as i64 - 1) * per_page);
+    let users = select.build_query_as().fetch_all(db).await?;
+    Ok((users, total as u64))
+}
+
+pub async fn count_active_superadmins(db: impl SqliteExecutor<'_>, org: &str) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM users WHERE organisation_id = ? AND role = 'superadmin' \
+         AND status = 'active'",
+    )
+    .bind(org)
+    .fetch_one(db)
+    .await
+}
+
+pub async fn set_role(db: impl SqliteExecutor<'_>, id: &str, role: Role) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET role = ? WHERE id = ?")
+        .bind(role.as_str())
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_status(
+    db: impl SqliteExecutor<'_>,
+    id: &str,
+    status: MemberStatus,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET status = ? WHERE id = ?")
+        .bind(status.as_str())
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Failed PIN attempts so far, and until when the PIN is locked.
+pub async fn pin_state(db: impl SqliteExecutor<'_>, id: &str) -> sqlx::Result<(i64, Option<i64>)> {
+    sqlx::query_as("SELECT pin_failed_attempts, pin_locked_until FROM users WHERE id = ?")
+        .bind(id)
+        .fetch_one(db)
+        .await
+}
+
+pub async fn set_pin_state(
+    db: impl SqliteExecutor<'_>,
+    id: &str,
+    attempts: i64,
+    locked_until: Option<i64>,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET pin_failed_attempts = ?, pin_locked_until = ? WHERE id = ?")
+        .bind(attempts)
+        .bind(locked_until)
+        .bind(id)
+        .execute(db)
+        .await?;
     Ok(())
 }

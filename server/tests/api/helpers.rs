@@ -163,3 +163,60 @@ pub async fn error_body(response: reqwest::Response, status: u16, code: &str) ->
     );
     body
 }
+
+/// A member of the app's organisation, with their own cookie jar.
+pub struct Member {
+    pub client: reqwest::Client,
+    pub id: String,
+}
+
+impl TestApp {
+    /// The token of the newest invitation link mailed to `to`.
+    pub async fn invitation_token(&self, to: &str) -> String {
+        let mails = self.mails_to(to).await;
+        let body = mails
+            .iter()
+            .find_map(|m| m.body.as_deref().filter(|b| b.contains("/invite?token=")))
+            .expect("an invitation mail");
+        token_in(body, "/invite?token=")
+    }
+
+    /// `client` invites `email` as `role`.
+    pub async fn invite(
+        &self,
+        client: &reqwest::Client,
+        email: &str,
+        role: &str,
+    ) -> reqwest::Response {
+        client
+            .post(self.at("/api/invitations"))
+            .json(&json!({ "email": email, "role": role }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Accepts the invitation mailed to `email` in a new browser.
+    pub async fn accept(&self, email: &str) -> Member {
+        let token = self.invitation_token(email).await;
+        let client = browser(&self.url);
+        let response = client
+            .post(self.at("/api/invitations/accept"))
+            .json(&json!({ "token": token, "full_name": "Grace Hopper", "password": PASSWORD, "pin": PIN }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "accept");
+        let session: Value = response.json().await.unwrap();
+        Member {
+            client,
+            id: session["user"]["id"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// Invites (as the app's signed-in client) and accepts a member with `role`.
+    pub async fn member(&self, email: &str, role: &str) -> Member {
+        assert_eq!(self.invite(&self.client, email, role).await.status(), 201);
+        self.accept(email).await
+    }
+}

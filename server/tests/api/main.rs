@@ -7,3 +7,5 @@ mod operator;
 mod settings;
 mod smtp;
 mod static_files;
+mod team;
+mod team_roles;
