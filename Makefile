@@ -11,7 +11,7 @@ export TRUNK_SKIP_VERSION_CHECK := true
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER := wasm-bindgen-test-runner
 export CHROMEDRIVER := /usr/bin/chromedriver
 
-# The first load of the sign-in page (index.html + JS + wasm + CSS), gzip -9.
+# The first load of the sign-in page (its HTML + JS + wasm + CSS), gzip -9.
 SIZE_BUDGET_KB := 220
 
 .PHONY: help setup app server run dev test lint test-rust test-wasm test-e2e size bench fmt clean
@@ -19,15 +19,17 @@ SIZE_BUDGET_KB := 220
 help:
 	@echo "make run    build and serve the portal on http://127.0.0.1:8080"
 	@echo "make test   lint, then every test: Rust, browser components, Playwright, size budget"
-	@echo "make dev    trunk serve (http://127.0.0.1:8081) with the API proxied to a running server"
+	@echo "make dev    debug builds of the apps and the server, on http://127.0.0.1:8080"
 	@echo "make bench  print the figures (bundle size)"
 
 setup:
 	@scripts/setup.sh
 
-# The release build of the app, into dist/.
+# The release builds of both apps: the portal into dist/app/, the sign-in app
+# into dist/auth/ (each trunk build replaces only its own folder).
 app: setup
-	trunk build --release
+	trunk build --release --dist dist/app --public-url /app/ index.html
+	trunk build --release --dist dist/auth --public-url /auth/ src/sign_in.html
 
 server: setup
 	cargo build --release -p portal-server
@@ -39,9 +41,11 @@ run: app server
 	@echo
 	./target/release/portal-server
 
-# Hot-reloading app on :8081; run `cargo run -p portal-server -- --public-url http://127.0.0.1:8081` beside it.
+# Debug builds of both apps (faster to build, bigger) served by a debug server on :8080.
 dev: setup
-	trunk serve
+	trunk build --dist dist/app --public-url /app/ index.html
+	trunk build --dist dist/auth --public-url /auth/ src/sign_in.html
+	cargo run -p portal-server
 
 test: setup lint test-rust test-wasm app size test-e2e
 	@echo "make test: all passed"
@@ -59,15 +63,20 @@ test-wasm:
 	cargo test -p portal --target wasm32-unknown-unknown --test web
 
 # Playwright against the real server (debug build) serving the release build of the app.
+# The binary comes from the test build (same features as `test-rust`: no rebuild).
 test-e2e: app
-	cargo build -p portal-server
+	cargo test --workspace --no-run -q
 	npx playwright test --config end2end/playwright.config.ts
 
 size:
-	@bench/bundle-size.sh --budget-kb $(SIZE_BUDGET_KB)
+	@bench/bundle-size.sh dist/auth/index.html --budget-kb $(SIZE_BUDGET_KB)
+	@bench/bundle-size.sh dist/app/index.html
 
 bench: app
-	@bench/bundle-size.sh
+	@echo "== first load of the sign-in page (the sign-in app)"
+	@bench/bundle-size.sh dist/auth/index.html
+	@echo "== first load of a signed-in page (the portal app)"
+	@bench/bundle-size.sh dist/app/index.html
 
 fmt:
 	leptosfmt src tests

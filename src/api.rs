@@ -9,6 +9,10 @@ use portal_contract::accounts::{
     MailSentOut, OrganisationOut, OrganisationPatch, PasswordChangeIn, PinChangeIn, ProfilePatch,
     SessionIn, SessionOut, SignUpConfirmIn, SignUpIn, SignUpResendIn, UserOut,
 };
+use portal_contract::team::{
+    InvitationAcceptIn, InvitationIn, InvitationList, InvitationLookupOut, InvitationOut,
+    MemberListQuery, MemberOut, MemberPage, MemberPatch, percent_encode,
+};
 use portal_contract::{ErrorBody, ErrorCode, FieldErrors, REQUEST_HEADER, REQUEST_HEADER_VALUE};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -183,6 +187,49 @@ pub async fn change_pin(input: &PinChangeIn) -> Result<(), Error> {
 
 pub async fn update_organisation(input: &OrganisationPatch) -> Result<OrganisationOut, Error> {
     call(Method::PATCH, "/api/organisation", input).await
+}
+
+pub async fn members(query: &MemberListQuery) -> Result<MemberPage, Error> {
+    get(&format!("/api/users?{}", query.to_query_string())).await
+}
+
+pub async fn update_member(id: &str, patch: &MemberPatch) -> Result<MemberOut, Error> {
+    call(
+        Method::PATCH,
+        &format!("/api/users/{}", percent_encode(id)),
+        patch,
+    )
+    .await
+}
+
+pub async fn invitations() -> Result<InvitationList, Error> {
+    get("/api/invitations").await
+}
+
+pub async fn invite(input: &InvitationIn) -> Result<InvitationOut, Error> {
+    call(Method::POST, "/api/invitations", input).await
+}
+
+pub async fn resend_invitation(id: &str) -> Result<InvitationOut, Error> {
+    let path = format!("/api/invitations/{}/resend", percent_encode(id));
+    json(send(Method::POST, &path, None).await?).await
+}
+
+pub async fn revoke_invitation(id: &str) -> Result<InvitationOut, Error> {
+    let path = format!("/api/invitations/{}", percent_encode(id));
+    json(send(Method::DELETE, &path, None).await?).await
+}
+
+pub async fn lookup_invitation(token: &str) -> Result<InvitationLookupOut, Error> {
+    get(&format!(
+        "/api/invitations/lookup?token={}",
+        percent_encode(token)
+    ))
+    .await
+}
+
+pub async fn accept_invitation(input: &InvitationAcceptIn) -> Result<SessionOut, Error> {
+    call(Method::POST, "/api/invitations/accept", input).await
 }
 
 #[cfg(test)]

@@ -1,23 +1,57 @@
-//! The app: contexts, the router and its routes.
+//! The two apps: their contexts, routers and routes.
 
 use leptos::prelude::*;
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::components::toast::{ToastRegion, provide_toaster};
+use crate::flash;
 use crate::pages::confirm::ConfirmPage;
+use crate::pages::invite::InvitePage;
 use crate::pages::layout::SignedInLayout;
 use crate::pages::not_found::NotFoundPage;
 use crate::pages::overview::OverviewPage;
 use crate::pages::settings::SettingsPage;
 use crate::pages::sign_in::SignInPage;
 use crate::pages::sign_up::SignUpPage;
+use crate::pages::team::TeamPage;
 use crate::session::provide_session_context;
 
-#[component]
-pub fn App() -> impl IntoView {
-    provide_toaster();
+/// Contexts both apps share, and the notice the previous page left.
+fn provide_contexts() {
+    let toaster = provide_toaster();
     provide_session_context();
+    if let Some(message) = flash::take() {
+        toaster.success(message);
+    }
+}
+
+/// Everything after sign-in.
+#[component]
+pub fn PortalApp() -> impl IntoView {
+    provide_contexts();
+    view! {
+        <Router>
+            <a class="skip-link" href="#main">
+                "Skip to content"
+            </a>
+            <Routes fallback=NotFoundPage>
+                <ParentRoute path=path!("") view=SignedInLayout>
+                    <Route path=path!("") view=OverviewPage />
+                    <Route path=path!("team") view=TeamPage />
+                    <Route path=path!("settings") view=SettingsPage />
+                </ParentRoute>
+            </Routes>
+            <ToastRegion />
+        </Router>
+    }
+}
+
+/// Sign-in, sign-up, email confirmation and invitations: all a signed-out
+/// visitor downloads.
+#[component]
+pub fn SignInApp() -> impl IntoView {
+    provide_contexts();
     view! {
         <Router>
             <a class="skip-link" href="#main">
@@ -27,10 +61,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/signin") view=SignInPage />
                 <Route path=path!("/signup") view=SignUpPage />
                 <Route path=path!("/signup/confirm") view=ConfirmPage />
-                <ParentRoute path=path!("") view=SignedInLayout>
-                    <Route path=path!("") view=OverviewPage />
-                    <Route path=path!("settings") view=SettingsPage />
-                </ParentRoute>
+                <Route path=path!("/invite") view=InvitePage />
             </Routes>
             <ToastRegion />
         </Router>

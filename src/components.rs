@@ -2,4 +2,6 @@
 
 pub mod field;
 pub mod form;
+pub mod modal;
+pub mod select;
 pub mod toast;

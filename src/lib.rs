@@ -1,15 +1,27 @@
-//! Partner Portal: the browser app (Leptos CSR). Talks to `portal-server`
+//! Partner Portal: the browser apps (Leptos CSR). Talks to `portal-server`
 //! through the typed client in [`api`], over the wire types of `portal-contract`.
+//!
+//! Two apps share this library: the small sign-in app (sign-in, sign-up,
+//! confirm, invite), which is all a signed-out visitor downloads, and the
+//! portal app (everything after sign-in). Each is its own binary.
 
 pub mod api;
 pub mod app;
 pub mod components;
+pub mod flash;
+pub mod format;
 pub mod pages;
 pub mod routes;
 pub mod session;
 
-/// Mounts the app on `<body>`.
-pub fn start() {
+/// Mounts the portal app on `<body>`.
+pub fn start_portal() {
     console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(app::App);
+    leptos::mount::mount_to_body(app::PortalApp);
+}
+
+/// Mounts the sign-in app on `<body>`.
+pub fn start_sign_in() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(app::SignInApp);
 }

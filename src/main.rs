@@ -1,5 +1,5 @@
-//! The wasm entry point trunk builds.
+//! The wasm entry point of the portal app.
 
 fn main() {
-    portal::start();
+    portal::start_portal();
 }

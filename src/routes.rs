@@ -1,6 +1,8 @@
 //! Every page's path in one place, and the rules for the `next` parameter
 //! that brings a user back after signing in.
 
+use portal_contract::SIGN_IN_APP_PAGES;
+
 /// A page of the portal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Page {
@@ -9,16 +11,21 @@ pub enum Page {
     SignUp,
     SignUpConfirm,
     Settings,
+    Team,
+    Invite,
 }
 
 impl Page {
     pub fn path(self) -> &'static str {
+        let [sign_in, sign_up, confirm, invite] = SIGN_IN_APP_PAGES;
         match self {
             Page::Overview => "/",
-            Page::SignIn => "/signin",
-            Page::SignUp => "/signup",
-            Page::SignUpConfirm => "/signup/confirm",
+            Page::SignIn => sign_in,
+            Page::SignUp => sign_up,
+            Page::SignUpConfirm => confirm,
+            Page::Invite => invite,
             Page::Settings => "/settings",
+            Page::Team => "/team",
         }
     }
 }

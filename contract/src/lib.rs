@@ -21,5 +21,9 @@ pub use validation::FieldErrors;
 pub const REQUEST_HEADER: &str = "x-portal-request";
 /// The value of [`REQUEST_HEADER`].
 pub const REQUEST_HEADER_VALUE: &str = "1";
+/// Pages served by the small sign-in app (`dist/auth/`); every other page is
+/// the portal app's (`dist/app/`). The server picks the HTML by this list.
+pub const SIGN_IN_APP_PAGES: [&str; 4] = ["/signin", "/signup", "/signup/confirm", "/invite"];
+
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "portal_session";

@@ -33,6 +33,7 @@ test("a session ended elsewhere sends the page to sign in on its next request", 
   await page.getByLabel("Full name").fill("Ada King");
   await page.getByRole("button", { name: "Save name" }).click();
   await expect(page).toHaveURL(/\/signin\?next=\/settings$/);
+  await expect(page.getByRole("status")).toContainText("Your session has ended.");
 });
 
 test("an unknown address shows the 404 page", async ({ page }) => {

@@ -1,6 +1,7 @@
-//! Serves the app built by trunk: hashed assets cached for a year, index.html
-//! never cached, and any other page path answered with index.html so deep
-//! links like `/settings` load the app.
+//! Serves the two apps trunk builds: the sign-in app (`dist/auth/`) for the
+//! pages in `SIGN_IN_APP_PAGES`, the portal app (`dist/app/`) for every other
+//! page, so deep links like `/settings` load it. Hashed assets are cached for a
+//! year; the HTML is never cached.
 
 use std::path::{Path, PathBuf};
 
@@ -10,7 +11,7 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use portal_contract::ErrorCode;
+use portal_contract::{ErrorCode, SIGN_IN_APP_PAGES};
 use sha2::{Digest, Sha256};
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
@@ -21,33 +22,45 @@ use crate::security::is_api_path;
 #[derive(Clone)]
 pub struct Spa {
     dist: PathBuf,
-    index: Option<String>,
+    /// `dist/app/index.html`: the portal app.
+    portal: Option<String>,
+    /// `dist/auth/index.html`: the sign-in app.
+    sign_in: Option<String>,
 }
 
 impl Spa {
-    /// Reads `dist/index.html` once; without it the portal still serves the API
-    /// and says how to build the app.
+    /// Reads both apps' HTML once; without them the portal still serves the
+    /// API and says how to build the apps.
     pub fn load(dist: &Path) -> Self {
-        let index = std::fs::read_to_string(dist.join("index.html")).ok();
-        if index.is_none() {
-            tracing::warn!(dist = %dist.display(), "no index.html: the app is not built (run `make run`)");
+        let read = |app: &str| std::fs::read_to_string(dist.join(app).join("index.html")).ok();
+        let (portal, sign_in) = (read("app"), read("auth"));
+        if portal.is_none() || sign_in.is_none() {
+            tracing::warn!(dist = %dist.display(), "the apps are not built (run `make run`)");
         }
         Self {
             dist: dist.to_owned(),
-            index,
+            portal,
+            sign_in,
         }
     }
 
-    /// CSP sources for the inline scripts of index.html.
+    /// CSP sources for the inline loader scripts of both apps' HTML.
     pub fn inline_script_hashes(&self) -> Vec<String> {
-        self.index
-            .as_deref()
-            .map(inline_script_hashes)
-            .unwrap_or_default()
+        [&self.portal, &self.sign_in]
+            .into_iter()
+            .flatten()
+            .flat_map(|html| inline_script_hashes(html))
+            .collect()
     }
 
-    fn index(&self) -> Response {
-        let mut response = match &self.index {
+    /// The HTML of the app that shows `path`.
+    fn page(&self, path: &str) -> Response {
+        let html = if SIGN_IN_APP_PAGES.contains(&path.trim_end_matches('/')) {
+            &self.sign_in
+        } else {
+            &self.portal
+        };
+        let mut response = match html {
             Some(html) => Html(html.clone()).into_response(),
             None => (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -63,7 +76,7 @@ impl Spa {
 }
 
 /// The router's fallback: unknown API paths get the JSON 404, files in
-/// `dist/` are served, and everything else that looks like a page gets the app.
+/// `dist/` are served, and everything else that looks like a page gets its app.
 pub async fn fallback(State(spa): State<Spa>, request: Request) -> Response {
     let path = request.uri().path().to_owned();
     if is_api_path(&path) {
@@ -78,8 +91,8 @@ pub async fn fallback(State(spa): State<Spa>, request: Request) -> Response {
         )
         .into_response();
     }
-    if path == "/" || path == "/index.html" {
-        return spa.index();
+    if path == "/" {
+        return spa.page(&path);
     }
     let served = ServeDir::new(&spa.dist)
         .append_index_html_on_directories(false)
@@ -103,7 +116,7 @@ pub async fn fallback(State(spa): State<Spa>, request: Request) -> Response {
         {
             (StatusCode::NOT_FOUND, "Not found").into_response()
         }
-        _ => spa.index(),
+        _ => spa.page(&path),
     }
 }
 

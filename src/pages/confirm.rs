@@ -2,20 +2,15 @@
 //! token out of the address bar.
 
 use leptos::prelude::*;
-use leptos_router::NavigateOptions;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use crate::api;
-use crate::components::toast::use_toaster;
+use crate::flash;
 use crate::routes::Page;
-use crate::session::use_session;
 
 #[component]
 pub fn ConfirmPage() -> impl IntoView {
-    let session = use_session();
-    let toaster = use_toaster();
-    let navigate = use_navigate();
     let token = use_query_map()
         .with_untracked(|q| q.get("token"))
         .unwrap_or_default();
@@ -25,16 +20,10 @@ pub fn ConfirmPage() -> impl IntoView {
         async move { api::confirm_sign_up(&token).await }
     });
     Effect::new(move || {
-        if let Some(Ok(s)) = confirm.get() {
-            session.0.set(Some(s));
-            toaster.success("Your email address is confirmed. Welcome!");
-            navigate(
-                Page::Overview.path(),
-                NavigateOptions {
-                    replace: true,
-                    ..Default::default()
-                },
-            );
+        if let Some(Ok(_)) = confirm.get() {
+            flash::set("Your email address is confirmed. Welcome!");
+            // Replace: the token leaves the address bar and the history.
+            flash::replace_page(Page::Overview.path());
         }
     });
 

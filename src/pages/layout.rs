@@ -4,13 +4,13 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::NavigateOptions;
 use leptos_router::components::{A, Outlet};
-use leptos_router::hooks::{use_location, use_navigate};
+use leptos_router::hooks::use_location;
 use portal_contract::ErrorCode;
 
 use crate::api;
 use crate::components::toast::use_toaster;
+use crate::flash;
 use crate::routes::{Page, sign_in_href};
 use crate::session::use_session;
 
@@ -18,7 +18,6 @@ use crate::session::use_session;
 pub fn SignedInLayout() -> impl IntoView {
     let session = use_session();
     let location = use_location();
-    let navigate = use_navigate();
 
     // Where the visitor was going, for the way back after sign-in.
     let here = move || {
@@ -30,20 +29,14 @@ pub fn SignedInLayout() -> impl IntoView {
             format!("{path}?{search}")
         }
     };
-    let to_sign_in = {
-        let navigate = navigate.clone();
-        move || {
-            session.0.set(None);
-            navigate(
-                &sign_in_href(&here()),
-                NavigateOptions {
-                    replace: true,
-                    ..Default::default()
-                },
-            );
+    // The sign-in app is another page: hand over with a full page load.
+    api::on_unauthenticated(move || {
+        if session.0.with_untracked(Option::is_some) {
+            flash::set("Your session has ended. Sign in again to go on.");
         }
-    };
-    api::on_unauthenticated(to_sign_in.clone());
+        session.0.set(None);
+        flash::replace_page(&sign_in_href(&here()));
+    });
 
     let load = LocalResource::new(move || async move {
         match session.0.get_untracked() {
@@ -86,7 +79,6 @@ pub fn SignedInLayout() -> impl IntoView {
 fn Shell() -> impl IntoView {
     let session = use_session();
     let toaster = use_toaster();
-    let navigate = use_navigate();
     let menu_open = RwSignal::new(false);
     let signing_out = RwSignal::new(false);
     let org_name = move || {
@@ -106,15 +98,14 @@ fn Shell() -> impl IntoView {
             return;
         }
         signing_out.set(true);
-        let navigate = navigate.clone();
         spawn_local(async move {
             let result = api::sign_out().await;
             signing_out.set(false);
             match result {
                 Ok(()) => {
                     session.0.set(None);
-                    navigate(Page::SignIn.path(), Default::default());
-                    toaster.success("You're signed out.");
+                    flash::set("You're signed out.");
+                    flash::open_page(Page::SignIn.path());
                 }
                 Err(e) => toaster.error(e.message()),
             }
@@ -151,13 +142,20 @@ fn Shell() -> impl IntoView {
                         </A>
                     </li>
                     <li>
+                        <A href=Page::Team.path()>"Team"</A>
+                    </li>
+                    <li>
                         <A href=Page::Settings.path()>"Settings"</A>
                     </li>
                 </ul>
             </nav>
             <div class="content">
                 <header class="topbar">
-                    <div class="user-menu" on:keydown=close_on_escape on:focusout=close_on_focus_out>
+                    <div
+                        class="user-menu"
+                        on:keydown=close_on_escape
+                        on:focusout=close_on_focus_out
+                    >
                         <button
                             type="button"
                             class="user-button"

@@ -3,9 +3,8 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::NavigateOptions;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_query_map;
 use portal_contract::ErrorCode;
 use portal_contract::accounts::SessionIn;
 
@@ -13,14 +12,12 @@ use crate::api;
 use crate::components::field::TextField;
 use crate::components::form::{FormError, FormErrors};
 use crate::components::toast::use_toaster;
+use crate::flash;
 use crate::routes::{Page, safe_next};
-use crate::session::use_session;
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
-    let session = use_session();
     let toaster = use_toaster();
-    let navigate = use_navigate();
     let query = use_query_map();
     let next = move || safe_next(query.with_untracked(|q| q.get("next")).as_deref());
 
@@ -30,17 +27,6 @@ pub fn SignInPage() -> impl IntoView {
     let pending = RwSignal::new(false);
     let unconfirmed = RwSignal::new(false);
     let resending = RwSignal::new(false);
-
-    // Already signed in (e.g. the back button): go on.
-    if session.0.with_untracked(Option::is_some) {
-        navigate(
-            &next(),
-            NavigateOptions {
-                replace: true,
-                ..Default::default()
-            },
-        );
-    }
 
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -56,22 +42,13 @@ pub fn SignInPage() -> impl IntoView {
             return;
         }
         pending.set(true);
-        let navigate = navigate.clone();
         spawn_local(async move {
             let result = api::sign_in(&input).await;
-            pending.set(false);
             match result {
-                Ok(s) => {
-                    session.0.set(Some(s));
-                    navigate(
-                        &next(),
-                        NavigateOptions {
-                            replace: true,
-                            ..Default::default()
-                        },
-                    );
-                }
+                // The portal app is another page; the button stays busy until it loads.
+                Ok(_) => flash::replace_page(&next()),
                 Err(e) => {
+                    pending.set(false);
                     unconfirmed.set(e.code() == Some(ErrorCode::EmailUnconfirmed));
                     errors.show(&e);
                 }

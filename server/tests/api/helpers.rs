@@ -30,14 +30,16 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let dist = dir.path().join("dist");
-    std::fs::create_dir(&dist).unwrap();
+    for (app, boot) in [("app", "boot()"), ("auth", "bootSignIn()")] {
+        std::fs::create_dir_all(dist.join(app)).unwrap();
+        std::fs::write(
+            dist.join(app).join("index.html"),
+            format!("<!doctype html><title>Portal</title><script type=\"module\">{boot}</script>"),
+        )
+        .unwrap();
+    }
     std::fs::write(
-        dist.join("index.html"),
-        "<!doctype html><title>Portal</title><script type=\"module\">boot()</script>",
-    )
-    .unwrap();
-    std::fs::write(
-        dist.join("portal-0123abcd.js"),
+        dist.join("app/portal-0123abcd.js"),
         "export function boot() {}\n".repeat(20),
     )
     .unwrap();

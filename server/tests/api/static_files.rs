@@ -22,7 +22,28 @@ async fn deep_links_get_the_app_uncached_with_a_strict_csp() {
         );
         assert!(csp.contains("frame-ancestors 'none'"));
         assert!(!csp.contains("unsafe-inline"));
-        assert!(response.text().await.unwrap().contains("boot()"));
+        assert!(
+            response.text().await.unwrap().contains(">boot()"),
+            "{path}: the portal app"
+        );
+    }
+}
+
+#[tokio::test]
+async fn sign_in_pages_get_the_sign_in_app_and_the_csp_allows_both_loaders() {
+    let app = spawn_app().await;
+    for path in ["/signin", "/signup", "/signup/confirm", "/invite"] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        let csp = response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(csp.matches("'sha256-").count(), 2, "{csp}");
+        assert!(
+            response.text().await.unwrap().contains("bootSignIn()"),
+            "{path}"
+        );
     }
 }
 
@@ -31,7 +52,7 @@ async fn hashed_assets_are_cached_for_a_year_and_compressed() {
     let app = spawn_app().await;
     let response = app
         .client
-        .get(app.at("/portal-0123abcd.js"))
+        .get(app.at("/app/portal-0123abcd.js"))
         .header("accept-encoding", "gzip")
         .send()
         .await
@@ -42,7 +63,7 @@ async fn hashed_assets_are_cached_for_a_year_and_compressed() {
         "public, max-age=31536000, immutable"
     );
     assert_eq!(response.headers()["content-encoding"], "gzip");
-    assert_eq!(app.get("/portal-missing.js").await.status(), 404);
+    assert_eq!(app.get("/app/portal-missing.js").await.status(), 404);
 }
 
 #[tokio::test]

@@ -1,0 +1,114 @@
+//! A modal dialog: `role="dialog"`, `aria-modal`, labelled by its title; it
+//! traps Tab inside, closes on Esc or the close button, focuses its first
+//! field on open and gives focus back to what opened it.
+
+use leptos::prelude::*;
+use leptos::wasm_bindgen::JsCast;
+use web_sys::HtmlElement;
+
+const FOCUSABLE: &str = "a[href], button:not([disabled]), input:not([disabled]), \
+                         select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex=\"-1\"])";
+
+#[component]
+pub fn Modal(
+    /// The dialog's title, read out when it opens.
+    #[prop(into)]
+    title: String,
+    /// Called on Esc, the close button or a click on the backdrop.
+    #[prop(into)]
+    on_close: Callback<()>,
+    /// The dialog's body.
+    children: Children,
+) -> impl IntoView {
+    let dialog = NodeRef::<leptos::html::Div>::new();
+    let title_id = "modal-title";
+    // Whatever had focus before, to give it back on close.
+    let opener = document()
+        .active_element()
+        .and_then(|e| e.dyn_into::<HtmlElement>().ok());
+    on_cleanup(move || {
+        if let Some(opener) = opener {
+            let _ = opener.focus();
+        }
+    });
+
+    dialog.on_load(move |el| {
+        request_animation_frame(move || {
+            let first = el
+                .query_selector("input, select, textarea")
+                .ok()
+                .flatten()
+                .or_else(|| el.query_selector(FOCUSABLE).ok().flatten())
+                .and_then(|e| e.dyn_into::<HtmlElement>().ok());
+            if let Some(first) = first {
+                let _ = first.focus();
+            }
+        });
+    });
+
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
+        "Escape" => {
+            ev.prevent_default();
+            on_close.run(());
+        }
+        "Tab" => {
+            let Some(el) = dialog.get_untracked() else {
+                return;
+            };
+            let Ok(nodes) = el.query_selector_all(FOCUSABLE) else {
+                return;
+            };
+            let count = nodes.length();
+            if count == 0 {
+                return;
+            }
+            let item = |i| nodes.item(i).and_then(|n| n.dyn_into::<HtmlElement>().ok());
+            let (first, last) = (item(0), item(count - 1));
+            let active = document().active_element();
+            let at = |e: &Option<HtmlElement>| {
+                e.as_ref()
+                    .zip(active.as_ref())
+                    .is_some_and(|(a, b)| a.is_same_node(Some(b)))
+            };
+            if ev.shift_key() && at(&first) {
+                ev.prevent_default();
+                if let Some(last) = last {
+                    let _ = last.focus();
+                }
+            } else if !ev.shift_key() && at(&last) {
+                ev.prevent_default();
+                if let Some(first) = first {
+                    let _ = first.focus();
+                }
+            }
+        }
+        _ => {}
+    };
+
+    view! {
+        <div class="modal-backdrop" on:click=move |_| on_close.run(())>
+            <div
+                class="modal"
+                role="dialog"
+                aria-modal="true"
+                aria-labelledby=title_id
+                node_ref=dialog
+                on:keydown=on_keydown
+                on:click=|ev| ev.stop_propagation()
+            >
+                <div class="modal-header">
+                    <h2 id=title_id>{title}</h2>
+                    <button
+                        type="button"
+                        class="modal-close"
+                        aria-label="Close"
+                        on:click=move |_| on_close.run(())
+                    >
+                        "×"
+                    </button>
+                </div>
+                {children()}
+            </div>
+        </div>
+    }
+}

@@ -1,0 +1,80 @@
+//! Dates and times as people read them.
+
+/// `then` relative to `now` (both Unix seconds): "just now", "5 minutes ago",
+/// "in 3 days".
+pub fn relative(now: i64, then: i64) -> String {
+    let delta = then - now;
+    let secs = delta.unsigned_abs();
+    let (n, unit) = match secs {
+        0..45 => return "just now".into(),
+        45..3600 => (secs.div_ceil(60).max(1), "minute"),
+        3600..86_400 => (secs / 3600, "hour"),
+        86_400..2_592_000 => (secs / 86_400, "day"),
+        2_592_000..31_536_000 => (secs / 2_592_000, "month"),
+        _ => (secs / 31_536_000, "year"),
+    };
+    let plural = if n == 1 { "" } else { "s" };
+    if delta < 0 {
+        format!("{n} {unit}{plural} ago")
+    } else {
+        format!("in {n} {unit}{plural}")
+    }
+}
+
+/// The current time in Unix seconds (browser clock).
+#[cfg(target_arch = "wasm32")]
+pub fn now() -> i64 {
+    (js_sys::Date::now() / 1000.0) as i64
+}
+
+/// The current time in Unix seconds.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}
+
+/// A calendar date in the browser's language, e.g. "23 Nov 2026".
+#[cfg(target_arch = "wasm32")]
+pub fn date(secs: i64) -> String {
+    let options = js_sys::Object::new();
+    for (k, v) in [("day", "numeric"), ("month", "short"), ("year", "numeric")] {
+        let _ = js_sys::Reflect::set(&options, &k.into(), &v.into());
+    }
+    js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(secs as f64 * 1000.0))
+        .to_locale_date_string(&language(), &options)
+        .into()
+}
+
+#[cfg(target_arch = "wasm32")]
+fn language() -> String {
+    web_sys::window()
+        .and_then(|w| w.navigator().language())
+        .unwrap_or_else(|| "en".into())
+}
+
+/// A calendar date (UTC, ISO) where there is no browser.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn date(secs: i64) -> String {
+    format!("@{secs}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::relative;
+
+    #[test]
+    fn relative_times_read_naturally() {
+        let now = 1_800_000_000;
+        assert_eq!(relative(now, now), "just now");
+        assert_eq!(relative(now, now - 30), "just now");
+        assert_eq!(relative(now, now - 60), "1 minute ago");
+        assert_eq!(relative(now, now - 5 * 60), "5 minutes ago");
+        assert_eq!(relative(now, now - 3 * 3600), "3 hours ago");
+        assert_eq!(relative(now, now + 6 * 86_400 + 100), "in 6 days");
+        assert_eq!(relative(now, now + 86_400), "in 1 day");
+        assert_eq!(relative(now, now - 400 * 86_400), "1 year ago");
+    }
+}

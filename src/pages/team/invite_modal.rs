@@ -1,0 +1,112 @@
+//! The invite modal: an email and a role the inviter may grant.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_navigate;
+use portal_contract::Role;
+use portal_contract::team::InvitationIn;
+
+use crate::api;
+use crate::components::field::TextField;
+use crate::components::form::{FormError, FormErrors};
+use crate::components::modal::Modal;
+use crate::components::select::SelectField;
+use crate::components::toast::use_toaster;
+use crate::routes::Page;
+use crate::session::use_session;
+
+#[component]
+pub fn InviteModal(
+    #[prop(into)] on_close: Callback<()>,
+    #[prop(into)] on_sent: Callback<()>,
+) -> impl IntoView {
+    let session = use_session();
+    let toaster = use_toaster();
+    let navigate = use_navigate();
+    let actor = session
+        .0
+        .with_untracked(|s| s.as_ref().map(|s| s.user.role));
+    let grantable: Vec<(String, String)> = Role::ALL
+        .into_iter()
+        .filter(|r| actor.is_some_and(|a| a.may_grant(*r)))
+        .map(|r| (r.as_str().to_owned(), r.label().to_owned()))
+        .collect();
+    let email = RwSignal::new(String::new());
+    let role = RwSignal::new(Role::Developer.as_str().to_owned());
+    let errors = FormErrors::new();
+    let pending = RwSignal::new(false);
+
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if pending.get_untracked() {
+            return;
+        }
+        let Ok(chosen) = role.get_untracked().parse::<Role>() else {
+            return;
+        };
+        let input = InvitationIn {
+            email: email.get_untracked().trim().to_owned(),
+            role: chosen,
+        };
+        if !errors.check(input.validate()) {
+            return;
+        }
+        pending.set(true);
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            let result = api::invite(&input).await;
+            pending.set(false);
+            match result {
+                Ok(invitation) => {
+                    toaster.success(format!("Invitation sent to {}.", invitation.email));
+                    on_sent.run(());
+                    on_close.run(());
+                    navigate(
+                        &format!("{}?tab=invitations", Page::Team.path()),
+                        Default::default(),
+                    );
+                }
+                Err(e) => errors.show(&e),
+            }
+        });
+    };
+
+    view! {
+        <Modal title="Invite a member" on_close=on_close>
+            <form on:submit=on_submit novalidate>
+                <FormError message=errors.form() />
+                <TextField
+                    label="Email"
+                    name="email"
+                    id="invite-email"
+                    kind="email"
+                    autocomplete="off"
+                    value=email
+                    error=errors.field("email")
+                />
+                <SelectField
+                    label="Role"
+                    id="invite-role"
+                    value=role
+                    options=grantable
+                    error=errors.field("role")
+                />
+                <p class="muted">
+                    "They get a link by mail that works for 7 days. Opening it asks them for a name, password and PIN."
+                </p>
+                <div class="modal-actions">
+                    <button type="button" class="button" on:click=move |_| on_close.run(())>
+                        "Cancel"
+                    </button>
+                    <button
+                        type="submit"
+                        class="button button-primary"
+                        disabled=move || pending.get()
+                    >
+                        {move || if pending.get() { "Sending…" } else { "Send invitation" }}
+                    </button>
+                </div>
+            </form>
+        </Modal>
+    }
+}

@@ -1,0 +1,352 @@
+//! The Members tab: search (debounced), filters, sort, server-side pages.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+use portal_contract::team::{
+    DEFAULT_PAGE_SIZE, MemberListQuery, MemberOut, MemberSort, MemberStatus, PAGE_SIZES, SortOrder,
+};
+use portal_contract::{Permission, Role};
+
+use super::member_modal::{MemberAction, MemberModal};
+use crate::api;
+use crate::format;
+use crate::session::use_session;
+
+/// Typing pauses this long before the list is asked again.
+const SEARCH_DEBOUNCE: Duration = Duration::from_millis(300);
+
+#[component]
+pub fn MembersTab() -> impl IntoView {
+    let session = use_session();
+    let may_manage = move || session.can(Permission::ManageTeam);
+    let me = session
+        .0
+        .with_untracked(|s| s.as_ref().map(|s| s.user.id.clone()));
+
+    let query = RwSignal::new(MemberListQuery::default());
+    let version = RwSignal::new(0u32);
+    let search = RwSignal::new(String::new());
+    let typed = StoredValue::new(0u64);
+    let editing = RwSignal::new(None::<(MemberOut, MemberAction)>);
+
+    let members = LocalResource::new(move || {
+        let q = query.get();
+        version.track();
+        async move { api::members(&q).await }
+    });
+
+    let on_search = move |ev| {
+        search.set(event_target_value(&ev));
+        let n = typed.get_value() + 1;
+        typed.set_value(n);
+        set_timeout(
+            move || {
+                // Only the last keystroke of a burst asks the server.
+                if typed.get_value() == n {
+                    let text = search.get_untracked();
+                    query.update(|q| {
+                        q.query = Some(text).filter(|t| !t.trim().is_empty());
+                        q.page = None;
+                    });
+                }
+            },
+            SEARCH_DEBOUNCE,
+        );
+    };
+    let go_to = move |page: u32| query.update(|q| q.page = Some(page));
+
+    view! {
+        <div class="toolbar" role="search">
+            <div class="field">
+                <label for="member-search">"Search"</label>
+                <input
+                    id="member-search"
+                    type="search"
+                    placeholder="Name or email"
+                    prop:value=move || search.get()
+                    on:input=on_search
+                />
+            </div>
+            <div class="field">
+                <label for="member-role">"Role"</label>
+                <select id="member-role" on:change=refine(query, |q, v| q.role = v.parse().ok())>
+                    <option value="">"All roles"</option>
+                    {Role::ALL
+                        .map(|r| view! { <option value=r.as_str()>{r.label()}</option> })
+                        .collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="member-status">"Status"</label>
+                <select
+                    id="member-status"
+                    on:change=refine(query, |q, v| q.status = v.parse().ok())
+                >
+                    <option value="">"All statuses"</option>
+                    {MemberStatus::ALL
+                        .map(|s| view! { <option value=s.as_str()>{s.label()}</option> })
+                        .collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="member-sort">"Sort by"</label>
+                <select
+                    id="member-sort"
+                    on:change=refine(
+                        query,
+                        |q, v| {
+                            let (sort, order) = v.split_once(':').unwrap_or(("name", "asc"));
+                            q.sort = MemberSort::ALL
+                                .into_iter()
+                                .find(|s| s.as_str() == sort)
+                                .unwrap_or_default();
+                            q.order = if order == "desc" {
+                                SortOrder::Desc
+                            } else {
+                                SortOrder::Asc
+                            };
+                        },
+                    )
+                >
+                    {[
+                        ("name:asc", "Name, A to Z"),
+                        ("name:desc", "Name, Z to A"),
+                        ("email:asc", "Email"),
+                        ("role:asc", "Role"),
+                        ("last_sign_in:desc", "Last sign-in, newest"),
+                        ("joined:desc", "Joined, newest"),
+                        ("joined:asc", "Joined, oldest"),
+                    ]
+                        .map(|(v, l)| view! { <option value=v>{l}</option> })
+                        .collect_view()}
+                </select>
+            </div>
+        </div>
+        <Transition fallback=|| {
+            view! { <p class="loading">"Loading members…"</p> }
+        }>
+            {move || Suspend::new({
+                let me = me.clone();
+                async move {
+                    match members.await {
+                        Err(e) => {
+                            view! {
+                                <div class="card" role="alert">
+                                    <p>{e.message()}</p>
+                                    <button class="button" on:click=move |_| members.refetch()>
+                                        "Try again"
+                                    </button>
+                                </div>
+                            }
+                                .into_any()
+                        }
+                        Ok(page) if page.items.is_empty() => {
+                            let filtered = query
+                                .with_untracked(|q| {
+                                    q.query.is_some() || q.role.is_some() || q.status.is_some()
+                                });
+                            view! {
+                                <div class="empty">
+                                    <p>
+                                        {if filtered {
+                                            "No members match your search and filters."
+                                        } else {
+                                            "No members on this page."
+                                        }}
+                                    </p>
+                                </div>
+                            }
+                                .into_any()
+                        }
+                        Ok(page) => {
+                            let now = format::now();
+                            let first = (page.page - 1) * page.per_page + 1;
+                            let last = first + page.items.len() as u32 - 1;
+                            let pages = page.pages();
+                            let current = page.page;
+                            let rows = page
+                                .items
+                                .into_iter()
+                                .map(|m| {
+                                    view! {
+                                        <MemberRow
+                                            member=m.clone()
+                                            now=now
+                                            is_me=me.as_ref() == Some(&m.id)
+                                            may_manage=may_manage()
+                                            on_action=move |action| {
+                                                editing.set(Some((m.clone(), action)))
+                                            }
+                                        />
+                                    }
+                                })
+                                .collect_view();
+                            view! {
+                                <div class="table-wrap">
+                                    <table>
+                                        <caption class="visually-hidden">"Members"</caption>
+                                        <thead>
+                                            <tr>
+                                                <th scope="col">"Name"</th>
+                                                <th scope="col">"Email"</th>
+                                                <th scope="col">"Role"</th>
+                                                <th scope="col">"Status"</th>
+                                                <th scope="col">"Last sign-in"</th>
+                                                <th scope="col">"Joined"</th>
+                                                {may_manage()
+                                                    .then(|| {
+                                                        view! {
+                                                            <th scope="col">
+                                                                <span class="visually-hidden">"Actions"</span>
+                                                            </th>
+                                                        }
+                                                    })}
+                                            </tr>
+                                        </thead>
+                                        <tbody>{rows}</tbody>
+                                    </table>
+                                </div>
+                                <div class="pagination">
+                                    <p aria-live="polite">
+                                        {format!("{first}–{last} of {}", page.total)}
+                                    </p>
+                                    <button
+                                        type="button"
+                                        class="button"
+                                        disabled=current <= 1
+                                        on:click=move |_| go_to(current - 1)
+                                    >
+                                        "Previous"
+                                    </button>
+                                    <span>{format!("Page {current} of {pages}")}</span>
+                                    <button type="button" class="button" disabled=current>
+                                        = pages
+                                        on:click=move |_| go_to(current + 1)
+                                        >
+                                        "Next"
+                                    </button>
+                                </div>
+                            }
+                                .into_any()
+                        }
+                    }
+                }
+            })}
+        </Transition>
+        <div class="field per-page">
+            <label for="member-per-page">"Per page"</label>
+            <select
+                id="member-per-page"
+                on:change=refine(query, |q, v| q.per_page = v.parse().ok())
+            >
+                {PAGE_SIZES
+                    .map(|n| {
+                        view! {
+                            <option value=n.to_string() selected=n == DEFAULT_PAGE_SIZE>
+                                {n}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
+        </div>
+        {move || {
+            editing
+                .get()
+                .map(|(member, action)| {
+                    view! {
+                        <MemberModal
+                            member=member
+                            action=action
+                            on_close=move || editing.set(None)
+                            on_done=move || {
+                                editing.set(None);
+                                version.update(|v| *v += 1);
+                            }
+                        />
+                    }
+                })
+        }}
+    }
+}
+
+#[component]
+fn MemberRow(
+    member: MemberOut,
+    now: i64,
+    is_me: bool,
+    may_manage: bool,
+    #[prop(into)] on_action: Callback<MemberAction>,
+) -> impl IntoView {
+    let active = member.status == MemberStatus::Active;
+    let name = member.full_name.clone();
+    view! {
+        <tr>
+            <th scope="row">{member.full_name.clone()} {is_me.then_some(" (you)")}</th>
+            <td class="wrap">{member.email.clone()}</td>
+            <td>{member.role.label()}</td>
+            <td>
+                <span class=format!(
+                    "badge badge-{}",
+                    member.status.as_str(),
+                )>{member.status.label()}</span>
+            </td>
+            <td>
+                {member
+                    .last_sign_in_at
+                    .map(|t| format::relative(now, t))
+                    .unwrap_or_else(|| "Never".into())}
+            </td>
+            <td>{format::date(member.created_at)}</td>
+            {may_manage
+                .then(|| {
+                    view! {
+                        <td class="actions">
+                            <button
+                                type="button"
+                                class="button button-small"
+                                aria-label=format!("Change role of {name}")
+                                on:click=move |_| on_action.run(MemberAction::ChangeRole)
+                            >
+                                "Change role"
+                            </button>
+                            {(!is_me)
+                                .then(|| {
+                                    let (label, action) = if active {
+                                        ("Deactivate", MemberAction::Deactivate)
+                                    } else {
+                                        ("Reactivate", MemberAction::Reactivate)
+                                    };
+                                    view! {
+                                        <button
+                                            type="button"
+                                            class="button button-small"
+                                            aria-label=format!("{label} {name}")
+                                            on:click=move |_| on_action.run(action)
+                                        >
+                                            {label}
+                                        </button>
+                                    }
+                                })}
+                        </td>
+                    }
+                })}
+        </tr>
+    }
+}
+
+/// A `change` handler that applies the control's value to the query and goes
+/// back to the first page.
+fn refine(
+    query: RwSignal<MemberListQuery>,
+    apply: impl Fn(&mut MemberListQuery, String) + 'static,
+) -> impl Fn(leptos::ev::Event) + 'static {
+    move |ev| {
+        let value = event_target_value(&ev);
+        query.update(|q| {
+            apply(q, value);
+            q.page = None;
+        });
+    }
+}
