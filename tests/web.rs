@@ -9,6 +9,7 @@ use leptos::wasm_bindgen::JsCast;
 use leptos_router::components::Router;
 use portal::components::field::TextField;
 use portal::components::form::{FormError, FormErrors};
+use portal::components::modal::Modal;
 use portal::components::toast::{ToastRegion, provide_toaster, use_toaster};
 use portal::pages::sign_in::SignInPage;
 use portal::pages::sign_up::SignUpPage;
@@ -234,4 +235,58 @@ async fn sign_up_applies_the_contract_rules_by_the_field() {
         Some("Don't use a run like 123456.")
     );
     assert_eq!(find_all(&root, ".field-error"), 1);
+}
+
+fn press(key: &str, shift: bool) {
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_key(key);
+    init.set_shift_key(shift);
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    let ev = web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+    let target = document().active_element().unwrap();
+    target.dispatch_event(&ev).unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn modal_is_a_labelled_dialog_that_traps_tab_and_closes_on_escape() {
+    let root = container();
+    let closed = RwSignal::new(0);
+    let _handle = mount_to(root.clone(), move || {
+        view! {
+            <Modal title="Invite a member" on_close=move || closed.update(|n| *n += 1)>
+                <input id="modal-first" />
+                <button id="modal-last">"Send"</button>
+            </Modal>
+        }
+    });
+    tick().await;
+    let dialog = find(&root, "[role=dialog]");
+    assert_eq!(dialog.get_attribute("aria-modal").as_deref(), Some("true"));
+    let title_id = dialog.get_attribute("aria-labelledby").unwrap();
+    assert_eq!(
+        find(&root, &format!("#{title_id}"))
+            .text_content()
+            .as_deref(),
+        Some("Invite a member")
+    );
+
+    // Tab from the last control wraps to the first (the close button).
+    find(&root, "#modal-last").focus().unwrap();
+    press("Tab", false);
+    let active = document().active_element().unwrap();
+    assert_eq!(active.get_attribute("aria-label").as_deref(), Some("Close"));
+    // Shift+Tab from the first wraps to the last.
+    press("Tab", true);
+    assert_eq!(document().active_element().unwrap().id(), "modal-last");
+
+    // Esc closes, even when focus has wandered out of the dialog.
+    document().body().unwrap().focus().unwrap();
+    let ev = web_sys::KeyboardEventInit::new();
+    ev.set_key("Escape");
+    ev.set_bubbles(true);
+    let esc = web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &ev).unwrap();
+    document().body().unwrap().dispatch_event(&esc).unwrap();
+    tick().await;
+    assert_eq!(closed.get_untracked(), 1);
 }

@@ -2,7 +2,9 @@
 import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "@playwright/test";
 import { expect, test } from "./fixtures/test";
-import { PASSWORD, confirmedAccount, uniqueEmail } from "./fixtures/accounts";
+import { APP_HEADERS, PASSWORD, confirmedAccount, invitedMember, signIn, uniqueEmail } from "./fixtures/accounts";
+import { invitationLink } from "./fixtures/mail";
+import { TeamPage } from "./fixtures/team_page";
 import { SignInPage } from "./fixtures/sign_in_page";
 
 async function expectNoViolations(page: Page) {
@@ -55,6 +57,52 @@ for (const scheme of ["light", "dark"] as const) {
       await expect(page.getByRole("heading", { name: "Settings" })).toBeVisible();
       await expectNoViolations(page);
     });
+
+    test("team pages and their dialogs", async ({ page, request }) => {
+      const { email } = await confirmedAccount(request);
+      await signIn(page, email);
+      await invitedMember(page, request, uniqueEmail("dev"), "developer");
+      const team = new TeamPage(page);
+      await team.goto();
+      await expect(team.row("Grace Hopper")).toBeVisible();
+      await expectNoViolations(page);
+
+      await page.getByRole("button", { name: "Change role of Grace Hopper" }).click();
+      await expect(team.dialog()).toBeVisible();
+      await expectNoViolations(page);
+      await page.keyboard.press("Escape");
+
+      await page.getByRole("button", { name: "Deactivate Grace Hopper" }).click();
+      await expect(team.dialog()).toBeVisible();
+      await expectNoViolations(page);
+      await page.keyboard.press("Escape");
+
+      await page.getByRole("button", { name: "Invite member" }).click();
+      await expect(team.dialog()).toBeVisible();
+      await expectNoViolations(page);
+      await page.keyboard.press("Escape");
+
+      await team.goto("invitations");
+      await expect(team.row("Accepted")).toBeVisible();
+      await expectNoViolations(page);
+    });
+
+    test("the invitation page", async ({ page, request }) => {
+      const { email } = await confirmedAccount(request);
+      await signIn(page, email);
+      const invitee = uniqueEmail("new");
+      const invite = await page.request.post("/api/invitations", {
+        headers: APP_HEADERS,
+        data: { email: invitee, role: "viewer" },
+      });
+      expect(invite.status()).toBe(201);
+      await page.goto(await invitationLink(invitee));
+      await expect(page.getByRole("heading", { name: /^Join / })).toBeVisible();
+      await expectNoViolations(page);
+      await page.goto("/invite?token=made-up");
+      await expect(page.getByRole("heading", { name: "This invitation doesn't work" })).toBeVisible();
+      await expectNoViolations(page);
+    });
   });
 }
 
@@ -71,7 +119,7 @@ test.describe("at 375 px wide", () => {
     const { email } = await confirmedAccount(request, uniqueEmail("firstname.lastname.partner-integrations"));
     await new SignInPage(page).goto();
     await new SignInPage(page).signIn(email, PASSWORD);
-    for (const path of ["/", "/settings"]) {
+    for (const path of ["/", "/settings", "/team", "/team?tab=invitations"]) {
       await page.goto(path);
       await expect(page.getByRole("heading").first()).toBeVisible();
       await expectNoHorizontalScroll(page);

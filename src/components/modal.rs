@@ -46,44 +46,22 @@ pub fn Modal(
         });
     });
 
-    let on_keydown = move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
-        "Escape" => {
-            ev.prevent_default();
-            on_close.run(());
-        }
-        "Tab" => {
-            let Some(el) = dialog.get_untracked() else {
-                return;
-            };
-            let Ok(nodes) = el.query_selector_all(FOCUSABLE) else {
-                return;
-            };
-            let count = nodes.length();
-            if count == 0 {
-                return;
-            }
-            let item = |i| nodes.item(i).and_then(|n| n.dyn_into::<HtmlElement>().ok());
-            let (first, last) = (item(0), item(count - 1));
-            let active = document().active_element();
-            let at = |e: &Option<HtmlElement>| {
-                e.as_ref()
-                    .zip(active.as_ref())
-                    .is_some_and(|(a, b)| a.is_same_node(Some(b)))
-            };
-            if ev.shift_key() && at(&first) {
+    // On the window, not the dialog: focus may have left the dialog (a button
+    // that was pressed got removed), and Esc and Tab must still work.
+    let keys = window_event_listener(leptos::ev::keydown, move |ev| {
+        let Some(el) = dialog.get_untracked() else {
+            return;
+        };
+        match ev.key().as_str() {
+            "Escape" => {
                 ev.prevent_default();
-                if let Some(last) = last {
-                    let _ = last.focus();
-                }
-            } else if !ev.shift_key() && at(&last) {
-                ev.prevent_default();
-                if let Some(first) = first {
-                    let _ = first.focus();
-                }
+                on_close.run(());
             }
+            "Tab" => trap_tab(&el, &ev),
+            _ => {}
         }
-        _ => {}
-    };
+    });
+    on_cleanup(move || keys.remove());
 
     view! {
         <div class="modal-backdrop" on:click=move |_| on_close.run(())>
@@ -93,7 +71,6 @@ pub fn Modal(
                 aria-modal="true"
                 aria-labelledby=title_id
                 node_ref=dialog
-                on:keydown=on_keydown
                 on:click=|ev| ev.stop_propagation()
             >
                 <div class="modal-header">
@@ -110,5 +87,33 @@ pub fn Modal(
                 {children()}
             </div>
         </div>
+    }
+}
+
+/// Keeps Tab and Shift+Tab cycling through the dialog's controls.
+fn trap_tab(dialog: &web_sys::HtmlDivElement, ev: &web_sys::KeyboardEvent) {
+    let Ok(nodes) = dialog.query_selector_all(FOCUSABLE) else {
+        return;
+    };
+    let count = nodes.length();
+    let item = |i| nodes.item(i).and_then(|n| n.dyn_into::<HtmlElement>().ok());
+    let (Some(first), Some(last)) = (item(0), item(count.saturating_sub(1))) else {
+        return;
+    };
+    let active = document().active_element();
+    let inside = active.as_ref().is_some_and(|a| dialog.contains(Some(a)));
+    let is = |e: &HtmlElement| active.as_ref().is_some_and(|a| e.is_same_node(Some(a)));
+    let target = if !inside {
+        Some(if ev.shift_key() { last } else { first })
+    } else if ev.shift_key() && is(&first) {
+        Some(last)
+    } else if !ev.shift_key() && is(&last) {
+        Some(first)
+    } else {
+        None
+    };
+    if let Some(target) = target {
+        ev.prevent_default();
+        let _ = target.focus();
     }
 }

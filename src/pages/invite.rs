@@ -136,7 +136,11 @@ fn AcceptForm(info: InvitationLookupOut, token: String) -> impl IntoView {
                 value=pin
                 error=errors.field("pin")
             />
-            <button type="submit" class="button button-primary" disabled=move || pending.get()>
+            <button
+                type="submit"
+                class="button button-primary"
+                aria-disabled=move || pending.get().to_string()
+            >
                 {move || if pending.get() { "Joining…" } else { "Join the organisation" }}
             </button>
         </form>

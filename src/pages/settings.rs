@@ -88,7 +88,11 @@ fn ProfileForm() -> impl IntoView {
                     value=full_name
                     error=errors.field("full_name")
                 />
-                <button type="submit" class="button button-primary" disabled=move || pending.get()>
+                <button
+                    type="submit"
+                    class="button button-primary"
+                    aria-disabled=move || pending.get().to_string()
+                >
                     {move || if pending.get() { "Saving…" } else { "Save name" }}
                 </button>
             </form>
@@ -148,7 +152,11 @@ fn PasswordForm() -> impl IntoView {
                     value=new_password
                     error=errors.field("new_password")
                 />
-                <button type="submit" class="button button-primary" disabled=move || pending.get()>
+                <button
+                    type="submit"
+                    class="button button-primary"
+                    aria-disabled=move || pending.get().to_string()
+                >
                     {move || if pending.get() { "Changing…" } else { "Change password" }}
                 </button>
             </form>
@@ -213,7 +221,11 @@ fn PinForm() -> impl IntoView {
                     value=new_pin
                     error=errors.field("new_pin")
                 />
-                <button type="submit" class="button button-primary" disabled=move || pending.get()>
+                <button
+                    type="submit"
+                    class="button button-primary"
+                    aria-disabled=move || pending.get().to_string()
+                >
                     {move || if pending.get() { "Changing…" } else { "Change PIN" }}
                 </button>
             </form>
@@ -286,7 +298,7 @@ fn OrganisationForm() -> impl IntoView {
                     <button
                         type="submit"
                         class="button button-primary"
-                        disabled=move || pending.get()
+                        aria-disabled=move || pending.get().to_string()
                     >
                         {move || if pending.get() { "Saving…" } else { "Save organisation" }}
                     </button>

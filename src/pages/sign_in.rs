@@ -108,7 +108,7 @@ pub fn SignInPage() -> impl IntoView {
                     <button
                         type="submit"
                         class="button button-primary"
-                        disabled=move || pending.get()
+                        aria-disabled=move || pending.get().to_string()
                     >
                         {move || if pending.get() { "Signing in…" } else { "Sign in" }}
                     </button>

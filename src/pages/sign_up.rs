@@ -152,7 +152,7 @@ pub fn SignUpPage() -> impl IntoView {
                                 <button
                                     type="submit"
                                     class="button button-primary"
-                                    disabled=move || pending.get()
+                                    aria-disabled=move || pending.get().to_string()
                                 >
                                     {move || {
                                         if pending.get() {

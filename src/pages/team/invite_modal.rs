@@ -101,7 +101,7 @@ pub fn InviteModal(
                     <button
                         type="submit"
                         class="button button-primary"
-                        disabled=move || pending.get()
+                        aria-disabled=move || pending.get().to_string()
                     >
                         {move || if pending.get() { "Sending…" } else { "Send invitation" }}
                     </button>

@@ -145,7 +145,7 @@ pub fn MemberModal(
                         class="button"
                         class:button-danger=action == MemberAction::Deactivate
                         class:button-primary=action != MemberAction::Deactivate
-                        disabled=move || pending.get()
+                        aria-disabled=move || pending.get().to_string()
                     >
                         {move || if pending.get() { "Saving…" } else { submit_label }}
                     </button>

@@ -1,0 +1,64 @@
+// An admin invites a developer; the developer accepts in their own browser
+// and sees the portal without team-management controls.
+import { confirmedAccount, PASSWORD, PIN, signIn, uniqueEmail } from "./fixtures/accounts";
+import { invitationLink } from "./fixtures/mail";
+import { TeamPage } from "./fixtures/team_page";
+import { expect, test } from "./fixtures/test";
+
+test("an admin invites a developer who joins and sees no team controls", async ({ page, browser, request }) => {
+  const admin = await confirmedAccount(request, uniqueEmail("admin"), "Hopper Labs");
+  await signIn(page, admin.email);
+  const team = new TeamPage(page);
+  await team.goto();
+  // The only member so far is the admin.
+  await expect(page.getByText("1–1 of 1")).toBeVisible();
+
+  const email = uniqueEmail("dev");
+  await team.invite(email, "Developer");
+  await expect(page.getByRole("status")).toContainText(`Invitation sent to ${email}`);
+  await expect(page).toHaveURL(/\/team\?tab=invitations$/);
+  await expect(team.row(email)).toContainText("Pending");
+  await expect(team.row(email)).toContainText("Developer");
+
+  // The developer opens the mailed link in their own browser.
+  const link = await invitationLink(email);
+  const devContext = await browser.newContext();
+  const dev = await devContext.newPage();
+  await dev.goto(link);
+  await expect(dev.getByRole("heading", { name: "Join Hopper Labs" })).toBeVisible();
+  await expect(dev.getByText(email)).toBeVisible();
+  await dev.getByLabel("Your full name").fill("Grace Hopper");
+  await dev.getByLabel("Password").fill(PASSWORD);
+  await dev.getByLabel("Security PIN").fill(PIN);
+  await dev.getByRole("button", { name: "Join the organisation" }).click();
+  await expect(dev.getByRole("heading", { name: "Overview" })).toBeVisible();
+  await expect(dev.getByRole("status")).toContainText("Welcome to Hopper Labs!");
+  expect(dev.url()).not.toContain("token=");
+
+  await dev.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Team" }).click();
+  await expect(dev.getByRole("row").filter({ hasText: "Grace Hopper" })).toContainText("Developer");
+  await expect(dev.getByRole("button", { name: "Invite member" })).toHaveCount(0);
+  await expect(dev.getByRole("button", { name: /Change role/ })).toHaveCount(0);
+  await expect(dev.getByRole("button", { name: /Deactivate/ })).toHaveCount(0);
+
+  // The admin sees the invitation accepted.
+  await team.goto("invitations");
+  await expect(team.row(email)).toContainText("Accepted");
+  await devContext.close();
+});
+
+test("the invite form explains what's wrong by the field", async ({ page, request }) => {
+  const admin = await confirmedAccount(request);
+  await signIn(page, admin.email);
+  const team = new TeamPage(page);
+  await team.goto();
+  await team.invite("not-an-email", "Viewer");
+  await expect(page.locator("#invite-email-error")).toHaveText("Enter an email address like name@example.com.");
+  await team.dialog().getByLabel("Email").fill(admin.email);
+  await team.dialog().getByRole("button", { name: "Send invitation" }).click();
+  await expect(team.dialog().locator(".form-error")).toHaveText("This person is already a member of your organisation.");
+  // Esc closes the dialog and gives focus back to the button that opened it.
+  await page.keyboard.press("Escape");
+  await expect(team.dialog()).toHaveCount(0);
+  await expect(page.getByRole("button", { name: "Invite member" })).toBeFocused();
+});
