@@ -20,7 +20,7 @@ help:
 	@echo "make run    build and serve the portal on http://127.0.0.1:8080"
 	@echo "make test   lint, then every test: Rust, browser components, Playwright, size budget"
 	@echo "make dev    debug builds of the apps and the server, on http://127.0.0.1:8080"
-	@echo "make bench  print the figures (bundle size)"
+	@echo "make bench  print the figures (bundle sizes, member-list latency)"
 
 setup:
 	@scripts/setup.sh
@@ -77,6 +77,8 @@ bench: app
 	@bench/bundle-size.sh dist/auth/index.html
 	@echo "== first load of a signed-in page (the portal app)"
 	@bench/bundle-size.sh dist/app/index.html
+	@echo "== member list API (release build)"
+	@cargo run --release -q -p portal-bench --bin members
 
 fmt:
 	leptosfmt src tests

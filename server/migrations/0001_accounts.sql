@@ -24,7 +24,7 @@ CREATE TABLE users (
     last_sign_in_at      INTEGER,
     created_at           INTEGER NOT NULL
 );
-CREATE INDEX users_by_organisation ON users (organisation_id, created_at);
+CREATE INDEX users_by_organisation ON users (organisation_id, created_at, id);
 
 CREATE TABLE sessions (
     id_hash       BLOB PRIMARY KEY,

@@ -17,6 +17,9 @@ CREATE TABLE invitations (
 CREATE INDEX invitations_by_organisation ON invitations (organisation_id, created_at);
 CREATE INDEX invitations_by_email ON invitations (organisation_id, email);
 
-CREATE INDEX users_by_organisation_name ON users (organisation_id, full_name COLLATE NOCASE);
+-- Covers the search (name, email) and filters (role, status), so a search
+-- scans this index rather than whole rows, and serves the sort by name.
+CREATE INDEX users_by_organisation_name ON users (organisation_id, full_name COLLATE NOCASE, email, role, status);
 CREATE INDEX users_by_organisation_email ON users (organisation_id, email);
-CREATE INDEX users_by_organisation_last_sign_in ON users (organisation_id, last_sign_in_at);
+-- With id, ties (e.g. the many who never signed in) need no sort either.
+CREATE INDEX users_by_organisation_last_sign_in ON users (organisation_id, last_sign_in_at, id);

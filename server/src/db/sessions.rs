@@ -1,7 +1,7 @@
 //! The `sessions` table: server-side sessions keyed by the SHA-256 of the
 //! cookie's value.
 
-use sqlx::SqliteExecutor;
+use sqlx::{FromRow, Row, SqliteExecutor};
 
 use super::organisations::Organisation;
 use super::users::User;
@@ -30,24 +30,35 @@ pub async fn insert(db: impl SqliteExecutor<'_>, s: &Session) -> sqlx::Result<()
     Ok(())
 }
 
-/// The session with its user and organisation: three primary-key look-ups,
-/// run on every authenticated request.
+/// The session with its user and organisation, in one query: this runs on
+/// every authenticated request.
 pub async fn lookup(
     db: &super::Db,
     id_hash: &[u8],
 ) -> sqlx::Result<Option<(Session, User, Organisation)>> {
-    let Some(session) = sqlx::query_as::<_, Session>("SELECT * FROM sessions WHERE id_hash = ?")
-        .bind(id_hash)
-        .fetch_optional(db)
-        .await?
-    else {
-        return Ok(None);
+    let row = sqlx::query(
+        "SELECT s.created_at AS s_created_at, s.last_seen_at, s.expires_at, \
+                u.*, o.name AS o_name, o.status AS o_status, o.created_at AS o_created_at \
+         FROM sessions s JOIN users u ON u.id = s.user_id \
+         JOIN organisations o ON o.id = u.organisation_id WHERE s.id_hash = ?",
+    )
+    .bind(id_hash)
+    .fetch_optional(db)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let user = User::from_row(&row)?;
+    let session = Session {
+        id_hash: id_hash.to_vec(),
+        user_id: user.id.clone(),
+        created_at: row.try_get("s_created_at")?,
+        last_seen_at: row.try_get("last_seen_at")?,
+        expires_at: row.try_get("expires_at")?,
     };
-    let Some(user) = super::users::get(db, &session.user_id).await? else {
-        return Ok(None);
-    };
-    let Some(org) = super::organisations::get(db, &user.organisation_id).await? else {
-        return Ok(None);
+    let org = Organisation {
+        id: user.organisation_id.clone(),
+        name: row.try_get("o_name")?,
+        status: row.try_get("o_status")?,
+        created_at: row.try_get("o_created_at")?,
     };
     Ok(Some((session, user, org)))
 }

@@ -205,28 +205,40 @@ pub async fn member_page(
     member_filter(&mut count, org, query);
     let total: i64 = count.build_query_scalar().fetch_one(db).await?;
 
-    let mut select = QueryBuilder::new("SELECT * FROM users");
-    member_filter(&mut select, org, query);
     // Column and direction come from enums, never from the request's text.
-    let column = match query.sort {
-        MemberSort::Name => "full_name COLLATE NOCASE",
-        MemberSort::Email => "email",
-        MemberSort::Role => {
-            "CASE role WHEN 'superadmin' THEN 0 WHEN 'admin' THEN 1 WHEN 'developer' THEN 2 ELSE 3 END"
+    let order = match (query.sort, query.order) {
+        (MemberSort::Name, SortOrder::Asc) => "full_name COLLATE NOCASE ASC, id ASC",
+        (MemberSort::Name, SortOrder::Desc) => "full_name COLLATE NOCASE DESC, id DESC",
+        (MemberSort::Email, SortOrder::Asc) => "email ASC",
+        (MemberSort::Email, SortOrder::Desc) => "email DESC",
+        (MemberSort::Role, SortOrder::Asc) => {
+            "CASE role WHEN 'superadmin' THEN 0 WHEN 'admin' THEN 1 \
+             WHEN 'developer' THEN 2 ELSE 3 END ASC, full_name COLLATE NOCASE ASC"
         }
-        MemberSort::LastSignIn => "last_sign_in_at IS NULL, last_sign_in_at",
-        MemberSort::Joined => "created_at",
+        (MemberSort::Role, SortOrder::Desc) => {
+            "CASE role WHEN 'superadmin' THEN 0 WHEN 'admin' THEN 1 \
+             WHEN 'developer' THEN 2 ELSE 3 END DESC, full_name COLLATE NOCASE ASC"
+        }
+        // Descending puts never-signed-in (NULL) last by itself and can walk the index.
+        (MemberSort::LastSignIn, SortOrder::Desc) => "last_sign_in_at DESC, id DESC",
+        (MemberSort::LastSignIn, SortOrder::Asc) => {
+            "last_sign_in_at IS NULL, last_sign_in_at ASC, id ASC"
+        }
+        (MemberSort::Joined, SortOrder::Asc) => "created_at ASC, id ASC",
+        (MemberSort::Joined, SortOrder::Desc) => "created_at DESC, id DESC",
     };
-    let order = match query.order {
-        SortOrder::Asc => "ASC",
-        SortOrder::Desc => "DESC",
-    };
-    select.push(format!(" ORDER BY {column} {order}, id {order} LIMIT "));
+    // Late row lookup: page through the (covering) index for rowids, then
+    // read just the page's rows, so a deep OFFSET doesn't read every row it skips.
+    let mut select =
+        QueryBuilder::new("SELECT * FROM users WHERE rowid IN (SELECT rowid FROM users");
+    member_filter(&mut select, org, query);
     let per_page = query.per_page() as i64;
     select
+        .push(format!(" ORDER BY {order} LIMIT "))
         .push_bind(per_page)
         .push(" OFFSET ")
-        .push_bind((query.page() as i64 - 1) * per_page);
+        .push_bind((query.page() as i64 - 1) * per_page)
+        .push(format!(") ORDER BY {order}"));
     let users = select.build_query_as().fetch_all(db).await?;
     Ok((users, total as u64))
 }

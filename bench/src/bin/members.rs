@@ -1,0 +1,205 @@
+//! Member-list API under a short bounded load: an organisation with 10 000
+//! members, the server (release build) on one core and the load generator on
+//! the other, over HTTP with keep-alive. Prints p50/p99 per scenario.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use portal_bench::{Stats, ms};
+use portal_server::clock::SystemClock;
+use portal_server::config::Config;
+use portal_server::{app, db};
+use serde_json::{Value, json};
+
+const MEMBERS: usize = 10_000;
+/// Concurrent clients, and requests per scenario.
+const CONCURRENCY: usize = 4;
+const REQUESTS: usize = 2_000;
+/// p99 target of the issue.
+const TARGET_P99: Duration = Duration::from_millis(20);
+
+fn main() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut config = Config::defaults();
+    config.database_url = format!("sqlite://{}/bench.db", dir.path().display());
+    config.dist = dir.path().join("no-dist");
+    config.log = "warn".into();
+
+    // The server gets one worker thread; the load generator the other core.
+    let server = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let (url, state) = server.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        config.public_url = url.clone();
+        let (router, state) = app::build(config, Arc::new(SystemClock)).await?;
+        tokio::spawn(app::serve(
+            listener,
+            router,
+            state.clone(),
+            std::future::pending(),
+        ));
+        anyhow::Ok((url, state))
+    })?;
+
+    let client_rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    client_rt.block_on(async {
+        let client = signed_in_client(&url, &state).await?;
+        seed(&state, MEMBERS - 1).await?;
+        println!("member list: {MEMBERS} members, {CONCURRENCY} concurrent clients, {REQUESTS} requests each");
+        println!("{:<28} {:>10} {:>10} {:>10} {:>10}", "scenario", "req/s", "p50", "p99", "max");
+        let mut worst = Duration::ZERO;
+        for (name, path) in [
+            ("first page", "/api/users"),
+            ("search \"member 42\"", "/api/users?query=member%2042"),
+            ("filtered: admins, page 3", "/api/users?role=admin&status=active&page=3"),
+            ("sorted: last sign-in", "/api/users?sort=last_sign_in&order=desc"),
+            ("sorted: joined, page 200", "/api/users?sort=joined&page=200&per_page=50"),
+        ] {
+            let stats = load(&client, &format!("{url}{path}")).await?;
+            worst = worst.max(stats.percentile(99.0));
+            println!(
+                "{name:<28} {:>10.0} {:>10} {:>10} {:>10}",
+                stats.per_second(),
+                ms(stats.percentile(50.0)),
+                ms(stats.percentile(99.0)),
+                ms(stats.percentile(100.0)),
+            );
+        }
+        let verdict = if worst <= TARGET_P99 { "met" } else { "MISSED" };
+        println!("target p99 <= {}: {verdict} (worst p99 {})", ms(TARGET_P99), ms(worst));
+        anyhow::Ok(())
+    })?;
+    server.shutdown_timeout(Duration::from_secs(1));
+    Ok(())
+}
+
+/// Signs up and confirms the organisation's superadmin; returns their browser.
+async fn signed_in_client(
+    url: &str,
+    state: &portal_server::state::AppState,
+) -> anyhow::Result<reqwest::Client> {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("origin", url.parse()?);
+    headers.insert("x-portal-request", "1".parse()?);
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .default_headers(headers)
+        .pool_max_idle_per_host(CONCURRENCY)
+        .build()?;
+    let email = "bench@acme.test";
+    let signup = json!({ "organisation_name": "Bench Org", "full_name": "Ada Lovelace", "email": email,
+        "password": "correct horse battery", "pin": "482915" });
+    client
+        .post(format!("{url}/api/signup"))
+        .json(&signup)
+        .send()
+        .await?
+        .error_for_status()?;
+    let mail = db::outbox::to_address(&state.db, email).await?;
+    let body = mail[0].body.clone().unwrap_or_default();
+    let token = body
+        .split("token=")
+        .nth(1)
+        .unwrap_or_default()
+        .split_whitespace()
+        .next()
+        .unwrap_or_default();
+    client
+        .post(format!("{url}/api/signup/confirm"))
+        .json(&json!({ "token": token }))
+        .send()
+        .await?
+        .error_for_status()?;
+    Ok(client)
+}
+
+/// `n` more members of the one organisation, straight into the database.
+async fn seed(state: &portal_server::state::AppState, n: usize) -> anyhow::Result<()> {
+    let org: String = sqlx_scalar(state).await?;
+    let mut tx = state.db.begin().await?;
+    for i in 0..n {
+        portal_server::db::users::insert(
+            &mut *tx,
+            &portal_server::db::users::User {
+                id: format!("usr_bench{i:06}"),
+                organisation_id: org.clone(),
+                email: format!("member{i:05}@acme.test"),
+                full_name: format!("Member {i:05}"),
+                password_hash: "-".into(),
+                pin_hash: "-".into(),
+                role: ["admin", "developer", "viewer"][i % 3].into(),
+                status: if i % 7 == 0 { "deactivated" } else { "active" }.into(),
+                email_confirmed_at: Some(1),
+                pin_failed_attempts: 0,
+                pin_locked_until: None,
+                last_sign_in_at: (i % 2 == 0).then_some(1_700_000_000 + i as i64),
+                created_at: 1_690_000_000 + i as i64,
+            },
+        )
+        .await?;
+    }
+    // `insert` is for new members, who haven't signed in; half of these have.
+    for i in (0..n).step_by(2) {
+        portal_server::db::users::record_sign_in(
+            &mut *tx,
+            &format!("usr_bench{i:06}"),
+            1_700_000_000 + i as i64,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn sqlx_scalar(state: &portal_server::state::AppState) -> anyhow::Result<String> {
+    let orgs = portal_server::db::organisations::list(&state.db).await?;
+    Ok(orgs.into_iter().next().map(|o| o.id).unwrap_or_default())
+}
+
+/// `REQUESTS` GETs of `url` from `CONCURRENCY` clients; every answer must be 200.
+async fn load(client: &reqwest::Client, url: &str) -> anyhow::Result<Stats> {
+    // Warm up the connections and the database's cache.
+    for _ in 0..50 {
+        client
+            .get(url)
+            .send()
+            .await?
+            .error_for_status()?
+            .bytes()
+            .await?;
+    }
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..CONCURRENCY {
+        let (client, url) = (client.clone(), url.to_owned());
+        tasks.push(tokio::spawn(async move {
+            let mut samples = Vec::with_capacity(REQUESTS / CONCURRENCY);
+            for _ in 0..REQUESTS / CONCURRENCY {
+                let t = Instant::now();
+                let page: Value = client
+                    .get(&url)
+                    .send()
+                    .await?
+                    .error_for_status()?
+                    .json()
+                    .await?;
+                samples.push(t.elapsed());
+                anyhow::ensure!(
+                    page["total"].as_u64().is_some(),
+                    "not a member page: {page}"
+                );
+            }
+            anyhow::Ok(samples)
+        }));
+    }
+    let mut samples = Vec::new();
+    for task in tasks {
+        samples.extend(task.await??);
+    }
+    Ok(Stats::new(samples, started.elapsed()))
+}
