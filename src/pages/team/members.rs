@@ -165,6 +165,7 @@ pub fn MembersTab() -> impl IntoView {
                             let last = first + page.items.len() as u32 - 1;
                             let pages = page.pages();
                             let current = page.page;
+                            let (at_first, at_last) = (current <= 1, current >= pages);
                             let rows = page
                                 .items
                                 .into_iter()
@@ -214,16 +215,18 @@ pub fn MembersTab() -> impl IntoView {
                                     <button
                                         type="button"
                                         class="button"
-                                        disabled=current <= 1
+                                        disabled=at_first
                                         on:click=move |_| go_to(current - 1)
                                     >
                                         "Previous"
                                     </button>
                                     <span>{format!("Page {current} of {pages}")}</span>
-                                    <button type="button" class="button" disabled=current>
-                                        = pages
+                                    <button
+                                        type="button"
+                                        class="button"
+                                        disabled=at_last
                                         on:click=move |_| go_to(current + 1)
-                                        >
+                                    >
                                         "Next"
                                     </button>
                                 </div>
