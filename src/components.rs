@@ -2,6 +2,8 @@
 
 pub mod field;
 pub mod form;
+pub mod load_error;
 pub mod modal;
+pub mod resend_link;
 pub mod select;
 pub mod toast;

@@ -1,8 +1,8 @@
 //! The signed-in session, shared by every page through context.
 
 use leptos::prelude::*;
-use portal_contract::Permission;
 use portal_contract::accounts::SessionOut;
+use portal_contract::{Permission, Role};
 
 /// `None` until the session is known, or after sign-out.
 #[derive(Clone, Copy)]
@@ -13,6 +13,19 @@ impl SessionContext {
     pub fn can(&self, permission: Permission) -> bool {
         self.0
             .with(|s| s.as_ref().is_some_and(|s| s.user.role.can(permission)))
+    }
+}
+
+impl SessionContext {
+    /// `(value, label)` of the roles the signed-in user may give others, for a
+    /// role `<select>`.
+    pub fn grantable_roles(&self) -> Vec<(String, String)> {
+        let actor = self.0.with_untracked(|s| s.as_ref().map(|s| s.user.role));
+        Role::ALL
+            .into_iter()
+            .filter(|r| actor.is_some_and(|a| a.may_grant(*r)))
+            .map(|r| (r.as_str().to_owned(), r.label().to_owned()))
+            .collect()
     }
 }
 

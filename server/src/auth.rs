@@ -4,7 +4,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum_extra::extract::CookieJar;
-use portal_contract::accounts::SessionOut;
+use portal_contract::accounts::{OrganisationStatus, SessionOut};
 use portal_contract::{Permission, SESSION_COOKIE};
 
 use crate::crypto;
@@ -59,7 +59,8 @@ impl FromRequestParts<AppState> for CurrentUser {
             .await?
             .ok_or_else(ApiError::unauthenticated)?;
         let now = state.now();
-        if session.expires_at <= now || !user.is_active() {
+        let suspended = org.status() == OrganisationStatus::Suspended;
+        if session.expires_at <= now || !user.is_active() || suspended {
             db::sessions::delete(&state.db, &hash).await?;
             return Err(ApiError::unauthenticated());
         }

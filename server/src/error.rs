@@ -99,6 +99,30 @@ impl ApiError {
     }
 }
 
+/// Names the field a body failed on, without repeating its value: serde's
+/// own text quotes the value, which may be a password or a PIN.
+fn describe_data_error(text: &str) -> String {
+    let text = text
+        .strip_prefix("Failed to deserialize the JSON body into the target type: ")
+        .unwrap_or(text);
+    let quoted = |s: &str| s.split('`').nth(1).map(str::to_owned);
+    if let Some(field) = text.strip_prefix("missing field ").and_then(quoted) {
+        return format!("The request body is missing the field `{field}`.");
+    }
+    match text.split_once(": ") {
+        Some((path, problem)) if !path.contains(' ') => {
+            if problem.starts_with("unknown variant") {
+                format!("The field `{path}` has a value that isn't allowed.")
+            } else if let Some(field) = problem.strip_prefix("missing field ").and_then(quoted) {
+                format!("The request body is missing the field `{path}.{field}`.")
+            } else {
+                format!("The field `{path}` has the wrong type.")
+            }
+        }
+        _ => "The request body has the wrong shape.".into(),
+    }
+}
+
 fn human_duration(secs: u64) -> String {
     match secs {
         1 => "1 second".into(),
@@ -132,8 +156,7 @@ impl From<JsonRejection> for ApiError {
             JsonDataError(e) => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 ErrorCode::InvalidBody,
-                // serde's message names the field and the expected type, not internals.
-                format!("The request body has the wrong shape: {}", e.body_text()),
+                describe_data_error(&e.body_text()),
             ),
             MissingJsonContentType(_) => Self::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -182,6 +205,30 @@ impl IntoResponse for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn data_errors_name_the_field_but_never_its_value() {
+        let prefix = "Failed to deserialize the JSON body into the target type: ";
+        let wrong_type = format!(
+            "{prefix}pin: invalid type: integer `482915`, expected a string at line 1 column 12"
+        );
+        assert_eq!(
+            describe_data_error(&wrong_type),
+            "The field `pin` has the wrong type."
+        );
+        let missing = format!("{prefix}missing field `password` at line 1 column 20");
+        assert_eq!(
+            describe_data_error(&missing),
+            "The request body is missing the field `password`."
+        );
+        let variant = format!(
+            "{prefix}role: unknown variant `owner`, expected one of `superadmin`, `admin` at line 1"
+        );
+        assert_eq!(
+            describe_data_error(&variant),
+            "The field `role` has a value that isn't allowed."
+        );
+    }
 
     #[test]
     fn durations_read_well() {

@@ -18,32 +18,34 @@ pub const LOCK_SECS: i64 = 15 * 60;
 /// field) or 429 `pin_locked` with `Retry-After`.
 pub async fn verify_pin(state: &AppState, user: &User, pin: &str) -> ApiResult<()> {
     let now = state.now();
-    // The row, not the session's snapshot: attempts may come from several tabs.
-    let (attempts, locked_until) = db::users::pin_state(&state.db, &user.id).await?;
-    if let Some(until) = locked_until.filter(|&until| until > now) {
-        return Err(locked(until - now));
+    let Some(attempt) = db::users::take_pin_attempt(&state.db, &user.id, now).await? else {
+        let until = db::users::pin_locked_until(&state.db, &user.id).await?;
+        return Err(locked(until.unwrap_or(now) - now));
+    };
+    if attempt > MAX_ATTEMPTS {
+        // Other attempts running at the same time used up the allowance.
+        db::users::set_pin_state(&state.db, &user.id, 0, Some(now + LOCK_SECS)).await?;
+        return Err(locked(LOCK_SECS));
     }
     if crypto::verify_secret(pin.to_owned(), user.pin_hash.clone()).await? {
-        if attempts > 0 || locked_until.is_some() {
-            db::users::set_pin_state(&state.db, &user.id, 0, None).await?;
-        }
+        db::users::set_pin_state(&state.db, &user.id, 0, None).await?;
         return Ok(());
     }
-    let attempts = attempts + 1;
-    if attempts >= MAX_ATTEMPTS {
+    if attempt == MAX_ATTEMPTS {
         db::users::set_pin_state(&state.db, &user.id, 0, Some(now + LOCK_SECS)).await?;
         tracing::warn!(user = %user.id, "security PIN locked after repeated wrong PINs");
         return Err(locked(LOCK_SECS));
     }
-    db::users::set_pin_state(&state.db, &user.id, attempts, None).await?;
-    let left = MAX_ATTEMPTS - attempts;
+    let left = MAX_ATTEMPTS - attempt;
     let message = format!(
         "That PIN is wrong. {left} more wrong {} will lock it for 15 minutes.",
         if left == 1 { "try" } else { "tries" }
     );
-    let mut error = ApiError::field("pin", message.clone());
-    error = error.with_status(StatusCode::FORBIDDEN, ErrorCode::InvalidPin, message);
-    Err(error)
+    Err(ApiError::field("pin", message.clone()).with_status(
+        StatusCode::FORBIDDEN,
+        ErrorCode::InvalidPin,
+        message,
+    ))
 }
 
 fn locked(secs: i64) -> ApiError {

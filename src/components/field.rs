@@ -31,7 +31,7 @@ pub fn TextField(
     /// The most characters accepted.
     #[prop(optional)]
     maxlength: Option<u32>,
-    /// A line of help under the label.
+    /// A line of help under the label (none when empty).
     #[prop(optional, into)]
     hint: Option<String>,
     /// Focus this field when the page opens.
@@ -39,6 +39,7 @@ pub fn TextField(
     autofocus: bool,
 ) -> impl IntoView {
     let id = id.unwrap_or(name);
+    let hint = hint.filter(|h| !h.is_empty());
     let hint_id = format!("{id}-hint");
     let error_id = format!("{id}-error");
     let has_hint = hint.is_some();
@@ -90,5 +91,67 @@ pub fn TextField(
                     })
             }}
         </div>
+    }
+}
+
+/// A new password, with the rule in its hint.
+#[component]
+pub fn NewPasswordField(
+    /// The visible label.
+    #[prop(into)]
+    label: String,
+    /// The input's `name`, and the key of its message in `FieldErrors`.
+    name: &'static str,
+    /// The value, bound both ways.
+    value: RwSignal<String>,
+    /// The message shown under the field.
+    #[prop(into)]
+    error: Signal<Option<String>>,
+) -> impl IntoView {
+    view! {
+        <TextField
+            label=label
+            name=name
+            kind="password"
+            autocomplete="new-password"
+            hint=format!(
+                "At least {} characters. A few unrelated words work well.",
+                portal_contract::validation::PASSWORD_MIN,
+            )
+            value=value
+            error=error
+        />
+    }
+}
+
+/// A six-digit security PIN: hidden, with a numeric keypad on phones.
+#[component]
+pub fn PinField(
+    /// The visible label.
+    #[prop(into)]
+    label: String,
+    /// The input's `name`, and the key of its message in `FieldErrors`.
+    name: &'static str,
+    /// The value, bound both ways.
+    value: RwSignal<String>,
+    /// The message shown under the field.
+    #[prop(into)]
+    error: Signal<Option<String>>,
+    /// A line of help under the label.
+    #[prop(optional, into)]
+    hint: Option<String>,
+) -> impl IntoView {
+    view! {
+        <TextField
+            label=label
+            name=name
+            kind="password"
+            autocomplete="off"
+            inputmode="numeric"
+            maxlength=6
+            hint=hint.unwrap_or_default()
+            value=value
+            error=error
+        />
     }
 }

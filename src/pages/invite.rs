@@ -8,7 +8,7 @@ use leptos_router::hooks::use_query_map;
 use portal_contract::team::{InvitationAcceptIn, InvitationLookupOut};
 
 use crate::api;
-use crate::components::field::TextField;
+use crate::components::field::{NewPasswordField, PinField, TextField};
 use crate::components::form::{FormError, FormErrors};
 use crate::flash;
 use crate::routes::Page;
@@ -116,25 +116,18 @@ fn AcceptForm(info: InvitationLookupOut, token: String) -> impl IntoView {
                 error=errors.field("full_name")
                 autofocus=true
             />
-            <TextField
+            <NewPasswordField
                 label="Password"
                 name="password"
-                kind="password"
-                autocomplete="new-password"
-                hint="At least 12 characters. A few unrelated words work well."
                 value=password
                 error=errors.field("password")
             />
-            <TextField
+            <PinField
                 label="Security PIN"
                 name="pin"
-                kind="password"
-                autocomplete="off"
-                inputmode="numeric"
-                maxlength=6
-                hint="Six digits. We ask for it before sensitive actions."
                 value=pin
                 error=errors.field("pin")
+                hint="Six digits. We ask for it before sensitive actions."
             />
             <button
                 type="submit"

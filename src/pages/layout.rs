@@ -9,6 +9,7 @@ use leptos_router::hooks::use_location;
 use portal_contract::ErrorCode;
 
 use crate::api;
+use crate::components::load_error::LoadError;
 use crate::components::toast::use_toaster;
 use crate::flash;
 use crate::routes::{Page, sign_in_href};
@@ -55,13 +56,8 @@ pub fn SignedInLayout() -> impl IntoView {
         (Some(_), _) => view! { <Shell /> }.into_any(),
         (None, Some(Err(e))) if e.code() != Some(ErrorCode::Unauthenticated) => view! {
             <main id="main" class="centered">
-                <div class="card" role="alert">
-                    <h1>"We couldn't load the portal"</h1>
-                    <p>{e.message()}</p>
-                    <button class="button" on:click=move |_| load.refetch()>
-                        "Try again"
-                    </button>
-                </div>
+                <h1 class="visually-hidden">"We couldn't load the portal"</h1>
+                <LoadError message=e.message() on_retry=move || load.refetch() />
             </main>
         }
         .into_any(),

@@ -7,7 +7,7 @@ use portal_contract::Permission;
 use portal_contract::accounts::{OrganisationPatch, PasswordChangeIn, PinChangeIn, ProfilePatch};
 
 use crate::api;
-use crate::components::field::TextField;
+use crate::components::field::{NewPasswordField, PinField, TextField};
 use crate::components::form::{FormError, FormErrors};
 use crate::components::toast::use_toaster;
 use crate::session::use_session;
@@ -143,12 +143,9 @@ fn PasswordForm() -> impl IntoView {
                     value=current_password
                     error=errors.field("current_password")
                 />
-                <TextField
+                <NewPasswordField
                     label="New password"
                     name="new_password"
-                    kind="password"
-                    autocomplete="new-password"
-                    hint="At least 12 characters."
                     value=new_password
                     error=errors.field("new_password")
                 />
@@ -210,16 +207,12 @@ fn PinForm() -> impl IntoView {
                     value=password
                     error=errors.field("password")
                 />
-                <TextField
+                <PinField
                     label="New PIN"
                     name="new_pin"
-                    kind="password"
-                    autocomplete="off"
-                    inputmode="numeric"
-                    maxlength=6
-                    hint="Six digits; not one digit repeated or a run like 123456."
                     value=new_pin
                     error=errors.field("new_pin")
+                    hint="Six digits; not one digit repeated or a run like 123456."
                 />
                 <button
                     type="submit"

@@ -11,13 +11,12 @@ use portal_contract::accounts::SessionIn;
 use crate::api;
 use crate::components::field::TextField;
 use crate::components::form::{FormError, FormErrors};
-use crate::components::toast::use_toaster;
+use crate::components::resend_link::ResendLinkButton;
 use crate::flash;
 use crate::routes::{Page, safe_next};
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
-    let toaster = use_toaster();
     let query = use_query_map();
     let next = move || safe_next(query.with_untracked(|q| q.get("next")).as_deref());
 
@@ -26,7 +25,6 @@ pub fn SignInPage() -> impl IntoView {
     let errors = FormErrors::new();
     let pending = RwSignal::new(false);
     let unconfirmed = RwSignal::new(false);
-    let resending = RwSignal::new(false);
 
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -56,19 +54,6 @@ pub fn SignInPage() -> impl IntoView {
         });
     };
 
-    let resend = move |_| {
-        resending.set(true);
-        let address = email.get_untracked().trim().to_owned();
-        spawn_local(async move {
-            let result = api::resend_confirmation(&address).await;
-            resending.set(false);
-            match result {
-                Ok(sent) => toaster.success(sent.message),
-                Err(e) => toaster.error(e.message()),
-            }
-        });
-    };
-
     view! {
         <main id="main" class="auth">
             <div class="card auth-card">
@@ -77,16 +62,7 @@ pub fn SignInPage() -> impl IntoView {
                 <form on:submit=on_submit novalidate>
                     <FormError message=errors.form() />
                     <Show when=move || unconfirmed.get()>
-                        <button
-                            type="button"
-                            class="button button-secondary"
-                            on:click=resend
-                            disabled=move || resending.get()
-                        >
-                            {move || {
-                                if resending.get() { "Sending…" } else { "Send the link again" }
-                            }}
-                        </button>
+                        <ResendLinkButton email=email />
                     </Show>
                     <TextField
                         label="Email"

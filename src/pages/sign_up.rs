@@ -7,14 +7,13 @@ use leptos_router::components::A;
 use portal_contract::accounts::SignUpIn;
 
 use crate::api;
-use crate::components::field::TextField;
+use crate::components::field::{NewPasswordField, PinField, TextField};
 use crate::components::form::{FormError, FormErrors};
-use crate::components::toast::use_toaster;
+use crate::components::resend_link::ResendLinkButton;
 use crate::routes::Page;
 
 #[component]
 pub fn SignUpPage() -> impl IntoView {
-    let toaster = use_toaster();
     let organisation_name = RwSignal::new(String::new());
     let full_name = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
@@ -24,7 +23,6 @@ pub fn SignUpPage() -> impl IntoView {
     let pending = RwSignal::new(false);
     // The address the link went to, once sent.
     let sent_to = RwSignal::new(None::<String>);
-    let resending = RwSignal::new(false);
 
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -57,47 +55,20 @@ pub fn SignUpPage() -> impl IntoView {
         });
     };
 
-    let resend = move |_| {
-        let Some(address) = sent_to.get_untracked() else {
-            return;
-        };
-        resending.set(true);
-        spawn_local(async move {
-            let result = api::resend_confirmation(&address).await;
-            resending.set(false);
-            match result {
-                Ok(sent) => toaster.success(sent.message),
-                Err(e) => toaster.error(e.message()),
-            }
-        });
-    };
-
     view! {
         <main id="main" class="auth">
             <div class="card auth-card">
                 <p class="brand">"Partner Portal"</p>
                 {move || match sent_to.get() {
                     Some(address) => {
+                        let address_for_resend = address.clone();
                         view! {
                             <h1>"Check your inbox"</h1>
                             <p>
                                 "We sent a link to " <strong>{address}</strong>
                                 ". Open it to confirm your address and sign in. It works once and expires in 24 hours."
                             </p>
-                            <button
-                                type="button"
-                                class="button button-secondary"
-                                on:click=resend
-                                disabled=move || resending.get()
-                            >
-                                {move || {
-                                    if resending.get() {
-                                        "Sending…"
-                                    } else {
-                                        "Send the link again"
-                                    }
-                                }}
-                            </button>
+                            <ResendLinkButton email=address_for_resend />
                         }
                             .into_any()
                     }
@@ -129,25 +100,18 @@ pub fn SignUpPage() -> impl IntoView {
                                     value=email
                                     error=errors.field("email")
                                 />
-                                <TextField
+                                <NewPasswordField
                                     label="Password"
                                     name="password"
-                                    kind="password"
-                                    autocomplete="new-password"
-                                    hint="At least 12 characters. A few unrelated words work well."
                                     value=password
                                     error=errors.field("password")
                                 />
-                                <TextField
+                                <PinField
                                     label="Security PIN"
                                     name="pin"
-                                    kind="password"
-                                    autocomplete="off"
-                                    inputmode="numeric"
-                                    maxlength=6
-                                    hint="Six digits. We ask for it before sensitive actions, like creating API credentials."
                                     value=pin
                                     error=errors.field("pin")
+                                    hint="Six digits. We ask for it before sensitive actions, like creating API credentials."
                                 />
                                 <button
                                     type="submit"

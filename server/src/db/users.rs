@@ -253,31 +253,28 @@ pub async fn count_active_superadmins(db: impl SqliteExecutor<'_>, org: &str) ->
     .await
 }
 
-pub async fn set_role(db: impl SqliteExecutor<'_>, id: &str, role: Role) -> sqlx::Result<()> {
-    sqlx::query("UPDATE users SET role = ? WHERE id = ?")
-        .bind(role.as_str())
-        .bind(id)
-        .execute(db)
-        .await?;
-    Ok(())
-}
-
-pub async fn set_status(
+/// Takes one PIN attempt, atomically, unless the PIN is locked: returns the
+/// attempt's number (1 = first since the last success), or `None` while locked.
+/// Taking it before the (slow) check means parallel guesses can't share one.
+pub async fn take_pin_attempt(
     db: impl SqliteExecutor<'_>,
     id: &str,
-    status: MemberStatus,
-) -> sqlx::Result<()> {
-    sqlx::query("UPDATE users SET status = ? WHERE id = ?")
-        .bind(status.as_str())
-        .bind(id)
-        .execute(db)
-        .await?;
-    Ok(())
+    now: i64,
+) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar(
+        "UPDATE users SET pin_failed_attempts = pin_failed_attempts + 1, pin_locked_until = NULL \
+         WHERE id = ? AND (pin_locked_until IS NULL OR pin_locked_until <= ?) \
+         RETURNING pin_failed_attempts",
+    )
+    .bind(id)
+    .bind(now)
+    .fetch_optional(db)
+    .await
 }
 
-/// Failed PIN attempts so far, and until when the PIN is locked.
-pub async fn pin_state(db: impl SqliteExecutor<'_>, id: &str) -> sqlx::Result<(i64, Option<i64>)> {
-    sqlx::query_as("SELECT pin_failed_attempts, pin_locked_until FROM users WHERE id = ?")
+/// Until when the PIN is locked, if it is.
+pub async fn pin_locked_until(db: impl SqliteExecutor<'_>, id: &str) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar("SELECT pin_locked_until FROM users WHERE id = ?")
         .bind(id)
         .fetch_one(db)
         .await
@@ -295,5 +292,50 @@ pub async fn set_pin_state(
         .bind(id)
         .execute(db)
         .await?;
+    Ok(())
+}
+
+/// Sets a member's role and status unless that would leave the organisation
+/// without an active superadmin; false then. One statement, so two
+/// superadmins demoting each other at once can't both succeed.
+pub async fn set_role_and_status_keeping_a_superadmin(
+    db: impl SqliteExecutor<'_>,
+    id: &str,
+    role: Role,
+    status: MemberStatus,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE users SET role = ?1, status = ?2 WHERE id = ?3 AND ( \
+           (?1 = 'superadmin' AND ?2 = 'active') \
+           OR EXISTS (SELECT 1 FROM users other WHERE other.organisation_id = users.organisation_id \
+                      AND other.id != users.id AND other.role = 'superadmin' AND other.status = 'active'))",
+    )
+    .bind(role.as_str())
+    .bind(status.as_str())
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Removes an account whose address was never confirmed, with its
+/// organisation when it was the only member: an unconfirmed sign-up must not
+/// hold an address its owner wants to use.
+pub async fn delete_unconfirmed(db: &mut sqlx::SqliteConnection, email: &str) -> sqlx::Result<()> {
+    let org: Option<String> = sqlx::query_scalar(
+        "DELETE FROM users WHERE email = ? AND email_confirmed_at IS NULL RETURNING organisation_id",
+    )
+    .bind(email)
+    .fetch_optional(&mut *db)
+    .await?;
+    if let Some(org) = org {
+        sqlx::query(
+            "DELETE FROM organisations WHERE id = ? \
+             AND NOT EXISTS (SELECT 1 FROM users WHERE organisation_id = organisations.id)",
+        )
+        .bind(org)
+        .execute(&mut *db)
+        .await?;
+    }
     Ok(())
 }

@@ -59,7 +59,8 @@ async fn sign_up(
     let password_hash = crypto::hash_secret(input.password.clone()).await?;
     let pin_hash = crypto::hash_secret(input.pin.clone()).await?;
 
-    if let Some(existing) = db::users::by_email(&state.db, &email).await? {
+    let existing = db::users::by_email(&state.db, &email).await?;
+    if let Some(existing) = existing.filter(|u| u.email_confirmed_at.is_some()) {
         let mail = Mail {
             to: existing.email.clone(),
             subject: "Someone tried to sign up with your address".into(),
@@ -104,6 +105,7 @@ async fn sign_up(
     };
     let token = crypto::random_token();
     let mut tx = state.db.begin().await?;
+    db::users::delete_unconfirmed(&mut tx, &user.email).await?;
     db::organisations::insert(&mut *tx, &org).await?;
     if let Err(e) = db::users::insert(&mut *tx, &user).await {
         // A concurrent sign-up took the address: answer as for any taken one.
@@ -156,6 +158,11 @@ async fn send_confirmation(
     };
     state.mailer.send(&state.db, &*state.clock, mail).await?;
     Ok(())
+}
+
+/// 403 for members of a suspended organisation.
+pub fn suspended() -> ApiError {
+    ApiError::forbidden("Your organisation is suspended. Contact the platform's support.")
 }
 
 fn invalid_token(status: StatusCode, message: &str) -> ApiError {
@@ -214,6 +221,9 @@ async fn signed_in(state: &AppState, user_id: &str) -> ApiResult<(String, Sessio
     let org = db::organisations::get(&state.db, &user.organisation_id)
         .await?
         .ok_or_else(ApiError::unauthenticated)?;
+    if org.status() == OrganisationStatus::Suspended {
+        return Err(suspended());
+    }
     let (cookie, expires_at) = auth::start_session(state, user_id).await?;
     Ok((
         cookie,
@@ -305,9 +315,7 @@ async fn sign_in(
     }
     let org = db::organisations::get(&state.db, &user.organisation_id).await?;
     if org.is_none_or(|o| o.status() == OrganisationStatus::Suspended) {
-        return Err(ApiError::forbidden(
-            "Your organisation is suspended. Contact the platform's support.",
-        ));
+        return Err(suspended());
     }
     db::users::record_sign_in(&state.db, &user.id, state.now()).await?;
     let (cookie, session) = signed_in(&state, &user.id).await?;

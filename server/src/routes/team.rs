@@ -4,7 +4,7 @@
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use portal_contract::accounts::SessionOut;
+use portal_contract::accounts::{OrganisationStatus, SessionOut};
 use portal_contract::team::{
     InvitationAcceptIn, InvitationIn, InvitationList, InvitationLookupOut, InvitationOut,
     InvitationStatus, MemberListQuery, MemberOut, MemberPage, MemberPatch, MemberStatus,
@@ -104,16 +104,19 @@ async fn update_member(
     }
     step_up::verify_pin(&state, &current.user, &input.pin).await?;
 
+    let role = input.role.unwrap_or(target.role());
+    let status = input.status.unwrap_or(target.status());
     let mut tx = state.db.begin().await?;
-    if let Some(role) = input.role {
-        db::users::set_role(&mut *tx, &target.id, role).await?;
+    if !db::users::set_role_and_status_keeping_a_superadmin(&mut *tx, &target.id, role, status)
+        .await?
+    {
+        return Err(conflict(
+            "This is the organisation's last active superadmin. Make someone else a superadmin first.",
+        ));
     }
-    if let Some(status) = input.status {
-        db::users::set_status(&mut *tx, &target.id, status).await?;
-        if status == MemberStatus::Deactivated {
-            // Their open pages are sent to sign in on their next request.
-            db::sessions::delete_all(&mut *tx, &target.id).await?;
-        }
+    if status == MemberStatus::Deactivated {
+        // Their open pages are sent to sign in on their next request.
+        db::sessions::delete_all(&mut *tx, &target.id).await?;
     }
     tx.commit().await?;
     tracing::info!(actor = %current.user.id, member = %target.id, role = ?input.role,
@@ -158,7 +161,9 @@ async fn create_invitation(
     }
     let email = normalize_email(&input.email);
     let now = state.now();
-    if let Some(existing) = db::users::by_email(&state.db, &email).await? {
+    let existing = db::users::by_email(&state.db, &email).await?;
+    // An unconfirmed account doesn't hold the address: accepting replaces it.
+    if let Some(existing) = existing.filter(|u| u.email_confirmed_at.is_some()) {
         return Err(if existing.organisation_id == current.org.id {
             conflict("This person is already a member of your organisation.")
         } else {
@@ -299,6 +304,11 @@ async fn revoke_invitation(
             "This invitation was already accepted. Deactivate the member instead.",
         ));
     }
+    if !current.user.role().may_grant(row.invitation.role()) {
+        return Err(ApiError::forbidden(
+            "Only a superadmin can revoke a superadmin's invitation.",
+        ));
+    }
     db::invitations::revoke(&state.db, &id, now).await?;
     let row = own_invitation(&state, &current, &id).await?;
     Ok(Json(row.to_out(now)))
@@ -374,6 +384,10 @@ async fn accept_invitation(
 ) -> ApiResult<impl IntoResponse> {
     let row = live_invitation(&state, &input.token).await?;
     input.validate().map_err(ApiError::validation)?;
+    let org = db::organisations::get(&state.db, &row.invitation.organisation_id).await?;
+    if org.is_none_or(|o| o.status() == OrganisationStatus::Suspended) {
+        return Err(super::accounts::suspended());
+    }
     let invitation = row.invitation;
     let password_hash = crypto::hash_secret(input.password).await?;
     let pin_hash = crypto::hash_secret(input.pin).await?;
@@ -395,6 +409,7 @@ async fn accept_invitation(
         created_at: now,
     };
     let mut tx = state.db.begin().await?;
+    db::users::delete_unconfirmed(&mut tx, &user.email).await?;
     if let Err(e) = db::users::insert(&mut *tx, &user).await {
         if matches!(&e, sqlx::Error::Database(d) if d.is_unique_violation()) {
             return Err(conflict(

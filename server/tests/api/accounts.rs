@@ -278,3 +278,26 @@ async fn new_organisations_wait_for_approval_when_auto_approve_is_off() {
     let session = app.confirmed_user("ada@acme.test").await;
     assert_eq!(session["organisation"]["status"], "pending");
 }
+
+#[tokio::test]
+async fn an_unconfirmed_sign_up_does_not_hold_the_address() {
+    let app = spawn_app().await;
+    // Someone signs up with Ada's address and never confirms.
+    let mut squat = sign_up_body("ada@acme.test");
+    squat["organisation_name"] = json!("Squatters Inc");
+    assert_eq!(app.post("/api/signup", &squat).await.status(), 202);
+    let squat_token = app.confirmation_token("ada@acme.test").await;
+
+    // Ada signs up for real: her own organisation, and the old link is dead.
+    let session = app.confirmed_user("ada@acme.test").await;
+    assert_eq!(session["organisation"]["name"], "Acme Payments");
+    let old = app
+        .post("/api/signup/confirm", &json!({ "token": squat_token }))
+        .await;
+    error_body(old, 404, "invalid_token").await;
+    let orgs: Vec<String> = sqlx::query_scalar("SELECT name FROM organisations")
+        .fetch_all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(orgs, ["Acme Payments"]);
+}

@@ -31,6 +31,8 @@ async fn operators_list_approve_and_suspend_organisations() {
     assert_eq!(me["organisation"]["status"], "approved");
 
     portal_server(&url, &["org", "suspend", &id]);
+    // Open sessions end at once.
+    error_body(app.get("/api/session").await, 401, "unauthenticated").await;
     let sign_in = browser(&app.url)
         .post(app.at("/api/session"))
         .json(&json!({ "email": "ada@acme.test", "password": PASSWORD }))

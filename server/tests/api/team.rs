@@ -546,3 +546,101 @@ pub async fn seed_members(app: &TestApp, n: usize) {
         .unwrap();
     }
 }
+
+#[tokio::test]
+async fn parallel_wrong_pins_cannot_share_an_attempt() {
+    let (app, _) = superadmin_app().await;
+    let grace = app.member("grace@acme.test", "developer").await;
+    // Twenty wrong PINs at once.
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..20 {
+        let (client, url) = (
+            app.client.clone(),
+            app.at(&format!("/api/users/{}", grace.id)),
+        );
+        set.spawn(async move {
+            let body = json!({ "role": "viewer", "pin": format!("1000{i:02}") });
+            client
+                .patch(url)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        });
+    }
+    let statuses: Vec<u16> = set.join_all().await;
+    let checked = statuses.iter().filter(|&&s| s == 403).count();
+    assert!(
+        checked <= 4,
+        "at most 4 wrong PINs are checked before the lock: {statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|&s| s == 403 || s == 429),
+        "{statuses:?}"
+    );
+    let right = patch_member(
+        &app.client,
+        &app,
+        &grace.id,
+        json!({ "role": "viewer", "pin": PIN }),
+    )
+    .await;
+    error_body(right, 429, "pin_locked").await;
+}
+
+#[tokio::test]
+async fn two_superadmins_demoting_each_other_at_once_leave_one() {
+    let (app, ada) = superadmin_app().await;
+    let alan = app.member("alan@acme.test", "superadmin").await;
+    let (a, b) = tokio::join!(
+        patch_member(
+            &app.client,
+            &app,
+            &alan.id,
+            json!({ "role": "admin", "pin": PIN })
+        ),
+        patch_member(
+            &alan.client,
+            &app,
+            &ada,
+            json!({ "role": "admin", "pin": PIN })
+        ),
+    );
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409]);
+    let left: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM users WHERE role = 'superadmin' AND status = 'active'",
+    )
+    .fetch_one(&app.state.db)
+    .await
+    .unwrap();
+    assert_eq!(left, 1);
+}
+
+#[tokio::test]
+async fn an_invitation_replaces_an_unconfirmed_account_at_that_address() {
+    let (app, _) = superadmin_app().await;
+    let squat = browser(&app.url);
+    let r = squat
+        .post(app.at("/api/signup"))
+        .json(&crate::helpers::sign_up_body("grace@acme.test"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let member = app.member("grace@acme.test", "developer").await;
+    let session: Value = member
+        .client
+        .get(app.at("/api/session"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(session["organisation"]["name"], "Acme Payments");
+    assert_eq!(session["user"]["role"], "developer");
+}

@@ -6,6 +6,7 @@ use portal_contract::Permission;
 use portal_contract::team::{InvitationOut, InvitationStatus};
 
 use crate::api;
+use crate::components::load_error::LoadError;
 use crate::components::modal::Modal;
 use crate::components::toast::use_toaster;
 use crate::format;
@@ -64,12 +65,7 @@ pub fn InvitationsTab(
                 match invitations.await {
                     Err(e) => {
                         view! {
-                            <div class="card" role="alert">
-                                <p>{e.message()}</p>
-                                <button class="button" on:click=move |_| invitations.refetch()>
-                                    "Try again"
-                                </button>
-                            </div>
+                            <LoadError message=e.message() on_retry=move || invitations.refetch() />
                         }
                             .into_any()
                     }

@@ -23,14 +23,7 @@ pub fn InviteModal(
     let session = use_session();
     let toaster = use_toaster();
     let navigate = use_navigate();
-    let actor = session
-        .0
-        .with_untracked(|s| s.as_ref().map(|s| s.user.role));
-    let grantable: Vec<(String, String)> = Role::ALL
-        .into_iter()
-        .filter(|r| actor.is_some_and(|a| a.may_grant(*r)))
-        .map(|r| (r.as_str().to_owned(), r.label().to_owned()))
-        .collect();
+    let grantable = session.grantable_roles();
     let email = RwSignal::new(String::new());
     let role = RwSignal::new(Role::Developer.as_str().to_owned());
     let errors = FormErrors::new();

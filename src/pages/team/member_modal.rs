@@ -3,11 +3,10 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use portal_contract::Role;
 use portal_contract::team::{MemberOut, MemberPatch, MemberStatus};
 
 use crate::api;
-use crate::components::field::TextField;
+use crate::components::field::PinField;
 use crate::components::form::{FormError, FormErrors};
 use crate::components::modal::Modal;
 use crate::components::select::SelectField;
@@ -30,14 +29,7 @@ pub fn MemberModal(
 ) -> impl IntoView {
     let session = use_session();
     let toaster = use_toaster();
-    let actor = session
-        .0
-        .with_untracked(|s| s.as_ref().map(|s| s.user.role));
-    let grantable: Vec<(String, String)> = Role::ALL
-        .into_iter()
-        .filter(|r| actor.is_some_and(|a| a.may_grant(*r)))
-        .map(|r| (r.as_str().to_owned(), r.label().to_owned()))
-        .collect();
+    let grantable = session.grantable_roles();
     let role = RwSignal::new(member.role.as_str().to_owned());
     let pin = RwSignal::new(String::new());
     let errors = FormErrors::new();
@@ -126,13 +118,9 @@ pub fn MemberModal(
                             />
                         }
                     })}
-                <TextField
+                <PinField
                     label="Your security PIN"
                     name="pin"
-                    kind="password"
-                    autocomplete="off"
-                    inputmode="numeric"
-                    maxlength=6
                     value=pin
                     error=errors.field("pin")
                 />

@@ -10,6 +10,7 @@ use portal_contract::{Permission, Role};
 
 use super::member_modal::{MemberAction, MemberModal};
 use crate::api;
+use crate::components::load_error::LoadError;
 use crate::format;
 use crate::session::use_session;
 
@@ -132,12 +133,7 @@ pub fn MembersTab() -> impl IntoView {
                     match members.await {
                         Err(e) => {
                             view! {
-                                <div class="card" role="alert">
-                                    <p>{e.message()}</p>
-                                    <button class="button" on:click=move |_| members.refetch()>
-                                        "Try again"
-                                    </button>
-                                </div>
+                                <LoadError message=e.message() on_retry=move || members.refetch() />
                             }
                                 .into_any()
                         }
