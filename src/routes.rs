@@ -35,7 +35,16 @@ impl Page {
 /// to send someone elsewhere.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p.to_owned(),
+        // Browsers drop tabs and newlines from URLs (`/\t/evil` becomes
+        // `//evil`), so any whitespace or control character is refused too.
+        Some(p)
+            if p.starts_with('/')
+                && !p.starts_with("//")
+                && !p.contains('\\')
+                && !p.chars().any(|c| c.is_whitespace() || c.is_control()) =>
+        {
+            p.to_owned()
+        }
         _ => Page::Overview.path().to_owned(),
     }
 }
@@ -74,6 +83,9 @@ mod tests {
             "//evil.example",
             "https://evil.example",
             "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/ /evil.example",
             "settings",
             "",
         ] {

@@ -17,6 +17,15 @@ impl SessionContext {
 }
 
 impl SessionContext {
+    /// Whether the signed-in user may invite, change or deactivate someone
+    /// with `role` (admins manage everyone but superadmins).
+    pub fn may_manage(&self, role: Role) -> bool {
+        self.can(Permission::ManageTeam)
+            && self
+                .0
+                .with(|s| s.as_ref().is_some_and(|s| s.user.role.may_grant(role)))
+    }
+
     /// `(value, label)` of the roles the signed-in user may give others, for a
     /// role `<select>`.
     pub fn grantable_roles(&self) -> Vec<(String, String)> {

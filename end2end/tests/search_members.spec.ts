@@ -34,6 +34,8 @@ test("search, filter, sort and page through the members", async ({ page, request
   await expect(page.getByText("Page 1 of 2")).toBeVisible();
   await page.getByRole("button", { name: "Next" }).click();
   await expect(page.getByText("26–27 of 27")).toBeVisible();
+  // Keyboard users land on the new page's results, not the top of the page.
+  await expect(page.getByRole("region", { name: "Members" })).toBeFocused();
   await expect(page.getByRole("button", { name: "Next" })).toBeDisabled();
   await page.getByRole("button", { name: "Previous" }).click();
   await expect(page.getByText("1–25 of 27")).toBeVisible();

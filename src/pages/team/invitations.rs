@@ -90,7 +90,7 @@ pub fn InvitationsTab(
                                 let open = matches!(
                                     i.status,
                                     InvitationStatus::Pending | InvitationStatus::Expired
-                                );
+                                ) && session.may_manage(i.role);
                                 let when = match i.status {
                                     InvitationStatus::Accepted => {
                                         format!(

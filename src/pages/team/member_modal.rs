@@ -89,6 +89,14 @@ pub fn MemberModal(
                             MemberAction::Deactivate => format!("{} is deactivated.", m.full_name),
                             MemberAction::Reactivate => format!("{} is active again.", m.full_name),
                         };
+                        // Changing your own role changes what the portal offers you.
+                        if session
+                            .0
+                            .with_untracked(|s| s.as_ref().is_some_and(|s| s.user.id == m.id))
+                            && let Ok(fresh) = api::session().await
+                        {
+                            session.0.set(Some(fresh));
+                        }
                         toaster.success(message);
                         on_done.run(());
                     }

@@ -55,7 +55,13 @@ pub fn MembersTab() -> impl IntoView {
             SEARCH_DEBOUNCE,
         );
     };
-    let go_to = move |page: u32| query.update(|q| q.page = Some(page));
+    // Paging and member changes re-render the table and the button that had
+    // focus; focus then goes to the results, not to the page's start.
+    let refocus = StoredValue::new(false);
+    let go_to = move |page: u32| {
+        refocus.set_value(true);
+        query.update(|q| q.page = Some(page));
+    };
 
     view! {
         <div class="toolbar" role="search">
@@ -137,25 +143,36 @@ pub fn MembersTab() -> impl IntoView {
                             }
                                 .into_any()
                         }
-                        Ok(page) if page.items.is_empty() => {
-                            let filtered = query
-                                .with_untracked(|q| {
-                                    q.query.is_some() || q.role.is_some() || q.status.is_some()
-                                });
+                        Ok(page) if page.items.is_empty() && page.total > 0 => {
+                            let last_page = page.pages();
+                            // The page emptied (members left a filter): offer the last one.
                             view! {
                                 <div class="empty">
-                                    <p>
-                                        {if filtered {
-                                            "No members match your search and filters."
-                                        } else {
-                                            "No members on this page."
-                                        }}
-                                    </p>
+                                    <p>"There are no more members on this page."</p>
+                                    <button
+                                        type="button"
+                                        class="button"
+                                        on:click=move |_| go_to(last_page)
+                                    >
+                                        "Go to the last page"
+                                    </button>
+                                </div>
+                            }
+                                .into_any()
+                        }
+                        Ok(page) if page.items.is_empty() => {
+                            view! {
+                                <div class="empty">
+                                    <p>"No members match your search and filters."</p>
                                 </div>
                             }
                                 .into_any()
                         }
                         Ok(page) => {
+                            if refocus.get_value() {
+                                refocus.set_value(false);
+                                request_animation_frame(focus_results);
+                            }
                             let now = format::now();
                             let first = (page.page - 1) * page.per_page + 1;
                             let last = first + page.items.len() as u32 - 1;
@@ -171,7 +188,7 @@ pub fn MembersTab() -> impl IntoView {
                                             member=m.clone()
                                             now=now
                                             is_me=me.as_ref() == Some(&m.id)
-                                            may_manage=may_manage()
+                                            may_manage=session.may_manage(m.role)
                                             on_action=move |action| {
                                                 editing.set(Some((m.clone(), action)))
                                             }
@@ -180,7 +197,13 @@ pub fn MembersTab() -> impl IntoView {
                                 })
                                 .collect_view();
                             view! {
-                                <div class="table-wrap">
+                                <div
+                                    id="members-results"
+                                    class="table-wrap"
+                                    tabindex="-1"
+                                    role="region"
+                                    aria-label="Members"
+                                >
                                     <table>
                                         <caption class="visually-hidden">"Members"</caption>
                                         <thead>
@@ -261,6 +284,7 @@ pub fn MembersTab() -> impl IntoView {
                             on_close=move || editing.set(None)
                             on_done=move || {
                                 editing.set(None);
+                                refocus.set_value(true);
                                 version.update(|v| *v += 1);
                             }
                         />
@@ -347,5 +371,15 @@ fn refine(
             apply(q, value);
             q.page = None;
         });
+    }
+}
+
+fn focus_results() {
+    use leptos::wasm_bindgen::JsCast;
+    if let Some(el) = document()
+        .get_element_by_id("members-results")
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = el.focus();
     }
 }
