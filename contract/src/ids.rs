@@ -44,3 +44,8 @@ id_type!(
     InvitationId,
     "inv_"
 );
+id_type!(
+    /// A project of an organisation.
+    ProjectId,
+    "prj_"
+);

@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod error;
 pub mod ids;
+pub mod projects;
 pub mod roles;
 pub mod team;
 pub mod validation;

@@ -55,6 +55,7 @@ fn router(state: AppState, spa: Spa) -> Router {
         .merge(routes::accounts::router())
         .merge(routes::settings::router())
         .merge(routes::team::router())
+        .merge(routes::projects::router())
         .split_for_parts();
     let document = Arc::new(document);
     let csp = HeaderValue::try_from(security::content_security_policy(

@@ -6,6 +6,7 @@ pub mod confirmations;
 pub mod invitations;
 pub mod organisations;
 pub mod outbox;
+pub mod projects;
 pub mod sessions;
 pub mod users;
 

@@ -16,6 +16,7 @@ use utoipa::OpenApi;
         (name = "accounts", description = "Sign-up, confirmation and sessions"),
         (name = "settings", description = "The signed-in user's and the organisation's settings"),
         (name = "team", description = "Members, roles and invitations"),
+        (name = "projects", description = "Projects and their environments"),
     ),
     components(schemas(portal_contract::ErrorBody, portal_contract::ErrorCode))
 )]

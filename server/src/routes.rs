@@ -3,5 +3,6 @@
 
 pub mod accounts;
 pub mod health;
+pub mod projects;
 pub mod settings;
 pub mod team;

@@ -4,6 +4,7 @@ mod accounts;
 mod errors;
 mod helpers;
 mod operator;
+mod projects;
 mod settings;
 mod smtp;
 mod static_files;

@@ -100,6 +100,19 @@ async fn the_openapi_document_lists_every_endpoint() {
         ("/api/me/password", "post"),
         ("/api/me/pin", "post"),
         ("/api/organisation", "patch"),
+        ("/api/users", "get"),
+        ("/api/users/{id}", "patch"),
+        ("/api/invitations", "get"),
+        ("/api/invitations", "post"),
+        ("/api/invitations/{id}/resend", "post"),
+        ("/api/invitations/{id}", "delete"),
+        ("/api/invitations/lookup", "get"),
+        ("/api/invitations/accept", "post"),
+        ("/api/projects", "get"),
+        ("/api/projects", "post"),
+        ("/api/projects/{id}", "get"),
+        ("/api/projects/{id}", "patch"),
+        ("/api/projects/{id}", "delete"),
     ] {
         assert!(paths[path][method].is_object(), "{method} {path}");
     }
