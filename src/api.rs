@@ -9,6 +9,7 @@ use portal_contract::accounts::{
     MailSentOut, OrganisationOut, OrganisationPatch, PasswordChangeIn, PinChangeIn, ProfilePatch,
     SessionIn, SessionOut, SignUpConfirmIn, SignUpIn, SignUpResendIn, UserOut,
 };
+use portal_contract::projects::{ProjectIn, ProjectList, ProjectOut, ProjectPatch};
 use portal_contract::team::{
     InvitationAcceptIn, InvitationIn, InvitationList, InvitationLookupOut, InvitationOut,
     MemberListQuery, MemberOut, MemberPage, MemberPatch, percent_encode,
@@ -230,6 +231,36 @@ pub async fn lookup_invitation(token: &str) -> Result<InvitationLookupOut, Error
 
 pub async fn accept_invitation(input: &InvitationAcceptIn) -> Result<SessionOut, Error> {
     call(Method::POST, "/api/invitations/accept", input).await
+}
+
+pub async fn projects() -> Result<ProjectList, Error> {
+    get("/api/projects").await
+}
+
+pub async fn project(id: &str) -> Result<ProjectOut, Error> {
+    get(&format!("/api/projects/{}", percent_encode(id))).await
+}
+
+pub async fn create_project(input: &ProjectIn) -> Result<ProjectOut, Error> {
+    call(Method::POST, "/api/projects", input).await
+}
+
+pub async fn update_project(id: &str, patch: &ProjectPatch) -> Result<ProjectOut, Error> {
+    call(
+        Method::PATCH,
+        &format!("/api/projects/{}", percent_encode(id)),
+        patch,
+    )
+    .await
+}
+
+pub async fn delete_project(id: &str) -> Result<(), Error> {
+    call_no_content(
+        Method::DELETE,
+        &format!("/api/projects/{}", percent_encode(id)),
+        None,
+    )
+    .await
 }
 
 #[cfg(test)]

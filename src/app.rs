@@ -11,6 +11,8 @@ use crate::pages::invite::InvitePage;
 use crate::pages::layout::SignedInLayout;
 use crate::pages::not_found::NotFoundPage;
 use crate::pages::overview::OverviewPage;
+use crate::pages::project::ProjectPage;
+use crate::pages::projects::ProjectsPage;
 use crate::pages::settings::SettingsPage;
 use crate::pages::sign_in::SignInPage;
 use crate::pages::sign_up::SignUpPage;
@@ -38,6 +40,8 @@ pub fn PortalApp() -> impl IntoView {
             <Routes fallback=NotFoundPage>
                 <ParentRoute path=path!("") view=SignedInLayout>
                     <Route path=path!("") view=OverviewPage />
+                    <Route path=path!("projects") view=ProjectsPage />
+                    <Route path=path!("projects/:id") view=ProjectPage />
                     <Route path=path!("team") view=TeamPage />
                     <Route path=path!("settings") view=SettingsPage />
                 </ParentRoute>

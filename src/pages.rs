@@ -5,6 +5,8 @@ pub mod invite;
 pub mod layout;
 pub mod not_found;
 pub mod overview;
+pub mod project;
+pub mod projects;
 pub mod settings;
 pub mod sign_in;
 pub mod sign_up;

@@ -13,6 +13,7 @@ pub enum Page {
     Settings,
     Team,
     Invite,
+    Projects,
 }
 
 impl Page {
@@ -26,8 +27,18 @@ impl Page {
             Page::Invite => invite,
             Page::Settings => "/settings",
             Page::Team => "/team",
+            Page::Projects => "/projects",
         }
     }
+}
+
+/// A project's page.
+pub fn project_href(id: &str) -> String {
+    format!(
+        "{}/{}",
+        Page::Projects.path(),
+        portal_contract::team::percent_encode(id)
+    )
 }
 
 /// Where to go after sign-in: only paths of this site, never another origin

@@ -119,7 +119,7 @@ test.describe("at 375 px wide", () => {
     const { email } = await confirmedAccount(request, uniqueEmail("firstname.lastname.partner-integrations"));
     await new SignInPage(page).goto();
     await new SignInPage(page).signIn(email, PASSWORD);
-    for (const path of ["/", "/settings", "/team", "/team?tab=invitations"]) {
+    for (const path of ["/", "/settings", "/team", "/team?tab=invitations", "/projects"]) {
       await page.goto(path);
       await expect(page.getByRole("heading").first()).toBeVisible();
       await expectNoHorizontalScroll(page);

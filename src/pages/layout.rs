@@ -138,6 +138,9 @@ fn Shell() -> impl IntoView {
                         </A>
                     </li>
                     <li>
+                        <A href=Page::Projects.path()>"Projects"</A>
+                    </li>
+                    <li>
                         <A href=Page::Team.path()>"Team"</A>
                     </li>
                     <li>

@@ -1,0 +1,258 @@
+//! `/projects/:id`: a project, its settings, and deleting it.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use portal_contract::projects::{ProjectOut, ProjectPatch};
+use portal_contract::{ErrorCode, Permission};
+
+use super::projects::EnvironmentBadge;
+use crate::api;
+use crate::components::field::TextField;
+use crate::components::form::{FormError, FormErrors};
+use crate::components::load_error::LoadError;
+use crate::components::modal::Modal;
+use crate::components::toast::use_toaster;
+use crate::format;
+use crate::routes::Page;
+use crate::session::use_session;
+
+#[component]
+pub fn ProjectPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let project = LocalResource::new(move || {
+        let id = id();
+        async move { api::project(&id).await }
+    });
+    view! {
+        <p class="breadcrumb">
+            <A href=Page::Projects.path()>"Projects"</A>
+        </p>
+        <Transition fallback=|| {
+            view! { <p class="loading">"Loading the project…"</p> }
+        }>
+            {move || Suspend::new(async move {
+                match project.await {
+                    Ok(p) => view! { <ProjectView project=p /> }.into_any(),
+                    Err(e) if e.code() == Some(ErrorCode::NotFound) => {
+                        view! {
+                            <h1>"Project not found"</h1>
+                            <p>"It may have been deleted, or the link may be wrong."</p>
+                        }
+                            .into_any()
+                    }
+                    Err(e) => {
+                        view! {
+                            <h1>"Project"</h1>
+                            <LoadError message=e.message() on_retry=move || project.refetch() />
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn ProjectView(project: ProjectOut) -> impl IntoView {
+    let session = use_session();
+    let may_manage = session.can(Permission::ManageProjects);
+    let current = RwSignal::new(project);
+    let deleting = RwSignal::new(false);
+    view! {
+        <div class="page-header">
+            <h1>{move || current.with(|p| p.name.clone())}</h1>
+            {move || current.with(|p| view! { <EnvironmentBadge environment=p.environment /> })}
+        </div>
+        <p class="lead">
+            {move || {
+                current
+                    .with(|p| {
+                        if p.description.is_empty() {
+                            format!("Created {}.", format::date(p.created_at))
+                        } else {
+                            p.description.clone()
+                        }
+                    })
+            }}
+        </p>
+        <div class="stack">
+            {if may_manage {
+                view! { <ProjectSettings project=current /> }.into_any()
+            } else {
+                view! { <p class="muted">"Your role can view this project but not change it."</p> }
+                    .into_any()
+            }}
+            {may_manage
+                .then(|| {
+                    view! {
+                        <section class="card danger-zone" aria-labelledby="delete-heading">
+                            <h2 id="delete-heading">"Delete this project"</h2>
+                            <p>
+                                "Deleting a project ends everything in it for good: its API credentials stop working at once."
+                            </p>
+                            <button
+                                type="button"
+                                class="button button-danger"
+                                on:click=move |_| deleting.set(true)
+                            >
+                                "Delete project"
+                            </button>
+                        </section>
+                    }
+                })}
+        </div>
+        <Show when=move || deleting.get()>
+            <DeleteProjectModal project=current on_close=move || deleting.set(false) />
+        </Show>
+    }
+}
+
+#[component]
+fn ProjectSettings(project: RwSignal<ProjectOut>) -> impl IntoView {
+    let toaster = use_toaster();
+    let name = RwSignal::new(project.with_untracked(|p| p.name.clone()));
+    let description = RwSignal::new(project.with_untracked(|p| p.description.clone()));
+    let errors = FormErrors::new();
+    let pending = RwSignal::new(false);
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if pending.get_untracked() {
+            return;
+        }
+        let patch = ProjectPatch {
+            name: Some(name.get_untracked()),
+            description: Some(description.get_untracked()),
+        };
+        if !errors.check(patch.validate()) {
+            return;
+        }
+        pending.set(true);
+        let id = project.with_untracked(|p| p.id.to_string());
+        spawn_local(async move {
+            let result = api::update_project(&id, &patch).await;
+            pending.set(false);
+            match result {
+                Ok(p) => {
+                    name.set(p.name.clone());
+                    description.set(p.description.clone());
+                    project.set(p);
+                    toaster.success("The project is saved.");
+                }
+                Err(e) => errors.show(&e),
+            }
+        });
+    };
+    view! {
+        <section class="card" aria-labelledby="project-settings-heading">
+            <h2 id="project-settings-heading">"Settings"</h2>
+            <form on:submit=on_submit novalidate>
+                <FormError message=errors.form() />
+                <TextField
+                    label="Name"
+                    name="name"
+                    id="project-name"
+                    autocomplete="off"
+                    value=name
+                    error=errors.field("name")
+                />
+                <TextField
+                    label="Description"
+                    name="description"
+                    id="project-description"
+                    autocomplete="off"
+                    value=description
+                    error=errors.field("description")
+                />
+                <button
+                    type="submit"
+                    class="button button-primary"
+                    aria-disabled=move || pending.get().to_string()
+                >
+                    {move || if pending.get() { "Saving…" } else { "Save project" }}
+                </button>
+            </form>
+        </section>
+    }
+}
+
+/// Deleting asks for the project's name, so the wrong one isn't deleted by a slip.
+#[component]
+fn DeleteProjectModal(
+    project: RwSignal<ProjectOut>,
+    #[prop(into)] on_close: Callback<()>,
+) -> impl IntoView {
+    let toaster = use_toaster();
+    let navigate = use_navigate();
+    let typed = RwSignal::new(String::new());
+    let errors = FormErrors::new();
+    let pending = RwSignal::new(false);
+    let name = project.with_untracked(|p| p.name.clone());
+    let on_submit = {
+        let name = name.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            if pending.get_untracked() {
+                return;
+            }
+            if typed.get_untracked().trim() != name {
+                let mut e = portal_contract::FieldErrors::new();
+                e.check("confirm", Err("Type the project's name exactly.".into()));
+                errors.check(Err(e));
+                return;
+            }
+            pending.set(true);
+            let (id, navigate, name) = (
+                project.with_untracked(|p| p.id.to_string()),
+                navigate.clone(),
+                name.clone(),
+            );
+            spawn_local(async move {
+                let result = api::delete_project(&id).await;
+                pending.set(false);
+                match result {
+                    Ok(()) => {
+                        toaster.success(format!("Project {name} is deleted."));
+                        on_close.run(());
+                        navigate(Page::Projects.path(), Default::default());
+                    }
+                    Err(e) => errors.show(&e),
+                }
+            });
+        }
+    };
+    view! {
+        <Modal title="Delete this project?" on_close=on_close>
+            <form on:submit=on_submit novalidate>
+                <p>
+                    "Its API credentials stop working at once, and it can't be undone. Type "
+                    <strong>{name.clone()}</strong> " to confirm."
+                </p>
+                <FormError message=errors.form() />
+                <TextField
+                    label="Project name"
+                    name="confirm"
+                    id="delete-confirm"
+                    autocomplete="off"
+                    value=typed
+                    error=errors.field("confirm")
+                />
+                <div class="modal-actions">
+                    <button type="button" class="button" on:click=move |_| on_close.run(())>
+                        "Cancel"
+                    </button>
+                    <button
+                        type="submit"
+                        class="button button-danger"
+                        aria-disabled=move || pending.get().to_string()
+                    >
+                        {move || if pending.get() { "Deleting…" } else { "Delete project" }}
+                    </button>
+                </div>
+            </form>
+        </Modal>
+    }
+}

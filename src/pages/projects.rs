@@ -1,0 +1,202 @@
+//! `/projects`: the organisation's projects, and a new one.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::A;
+use leptos_router::hooks::use_navigate;
+use portal_contract::Permission;
+use portal_contract::projects::{Environment, ProjectIn};
+
+use crate::api;
+use crate::components::field::TextField;
+use crate::components::form::{FormError, FormErrors};
+use crate::components::load_error::LoadError;
+use crate::components::modal::Modal;
+use crate::components::select::SelectField;
+use crate::components::toast::use_toaster;
+use crate::format;
+use crate::routes::project_href;
+use crate::session::use_session;
+
+#[component]
+pub fn ProjectsPage() -> impl IntoView {
+    let session = use_session();
+    let may_create = move || session.can(Permission::ManageProjects);
+    let creating = RwSignal::new(false);
+    let projects = LocalResource::new(api::projects);
+
+    view! {
+        <div class="page-header">
+            <h1>"Projects"</h1>
+            <Show when=may_create>
+                <button
+                    type="button"
+                    class="button button-primary"
+                    on:click=move |_| creating.set(true)
+                >
+                    "New project"
+                </button>
+            </Show>
+        </div>
+        <Transition fallback=|| {
+            view! { <p class="loading">"Loading projects…"</p> }
+        }>
+            {move || Suspend::new(async move {
+                match projects.await {
+                    Err(e) => {
+                        view! {
+                            <LoadError message=e.message() on_retry=move || projects.refetch() />
+                        }
+                            .into_any()
+                    }
+                    Ok(list) if list.items.is_empty() => {
+                        view! {
+                            <div class="empty">
+                                <p>
+                                    "No projects yet. A project holds the API credentials and webhooks of one environment, sandbox or production."
+                                </p>
+                            </div>
+                        }
+                            .into_any()
+                    }
+                    Ok(list) => {
+                        let rows = list
+                            .items
+                            .into_iter()
+                            .map(|p| {
+                                view! {
+                                    <tr>
+                                        <th scope="row">
+                                            <A href=project_href(p.id.as_str())>{p.name.clone()}</A>
+                                        </th>
+                                        <td>
+                                            <EnvironmentBadge environment=p.environment />
+                                        </td>
+                                        <td class="wrap muted">{p.description.clone()}</td>
+                                        <td>{format::date(p.created_at)}</td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view();
+                        view! {
+                            <div class="table-wrap">
+                                <table>
+                                    <caption class="visually-hidden">"Projects"</caption>
+                                    <thead>
+                                        <tr>
+                                            <th scope="col">"Name"</th>
+                                            <th scope="col">"Environment"</th>
+                                            <th scope="col">"Description"</th>
+                                            <th scope="col">"Created"</th>
+                                        </tr>
+                                    </thead>
+                                    <tbody>{rows}</tbody>
+                                </table>
+                            </div>
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Transition>
+        <Show when=move || creating.get()>
+            <NewProjectModal on_close=move || creating.set(false) />
+        </Show>
+    }
+}
+
+/// The environment as a badge: production stands out.
+#[component]
+pub fn EnvironmentBadge(environment: Environment) -> impl IntoView {
+    view! { <span class=format!("badge badge-{}", environment.as_str())>{environment.label()}</span> }
+}
+
+#[component]
+fn NewProjectModal(#[prop(into)] on_close: Callback<()>) -> impl IntoView {
+    let toaster = use_toaster();
+    let navigate = use_navigate();
+    let name = RwSignal::new(String::new());
+    let description = RwSignal::new(String::new());
+    let environment = RwSignal::new(Environment::Sandbox.as_str().to_owned());
+    let errors = FormErrors::new();
+    let pending = RwSignal::new(false);
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if pending.get_untracked() {
+            return;
+        }
+        let input = ProjectIn {
+            name: name.get_untracked(),
+            description: description.get_untracked(),
+            environment: environment
+                .get_untracked()
+                .parse()
+                .unwrap_or(Environment::Sandbox),
+        };
+        if !errors.check(input.validate()) {
+            return;
+        }
+        pending.set(true);
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            let result = api::create_project(&input).await;
+            pending.set(false);
+            match result {
+                Ok(project) => {
+                    toaster.success(format!("Project {} is created.", project.name));
+                    on_close.run(());
+                    navigate(&project_href(project.id.as_str()), Default::default());
+                }
+                Err(e) => errors.show(&e),
+            }
+        });
+    };
+    let environments = Environment::ALL
+        .map(|e| (e.as_str().to_owned(), e.label().to_owned()))
+        .to_vec();
+    view! {
+        <Modal title="New project" on_close=on_close>
+            <form on:submit=on_submit novalidate>
+                <FormError message=errors.form() />
+                <TextField
+                    label="Name"
+                    name="name"
+                    id="project-name"
+                    autocomplete="off"
+                    value=name
+                    error=errors.field("name")
+                />
+                <SelectField
+                    label="Environment"
+                    id="project-environment"
+                    value=environment
+                    options=environments
+                    error=errors.field("environment")
+                />
+                <p class="muted">
+                    "Sandbox for testing, production for live traffic. It can't be changed later: the project's secrets carry it."
+                </p>
+                <TextField
+                    label="Description (optional)"
+                    name="description"
+                    id="project-description"
+                    autocomplete="off"
+                    value=description
+                    error=errors.field("description")
+                />
+                <div class="modal-actions">
+                    <button type="button" class="button" on:click=move |_| on_close.run(())>
+                        "Cancel"
+                    </button>
+                    <button
+                        type="submit"
+                        class="button button-primary"
+                        aria-disabled=move || pending.get().to_string()
+                    >
+                        {move || if pending.get() { "Creating…" } else { "Create project" }}
+                    </button>
+                </div>
+            </form>
+        </Modal>
+    }
+}
