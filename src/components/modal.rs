@@ -117,3 +117,39 @@ fn trap_tab(dialog: &web_sys::HtmlDivElement, ev: &web_sys::KeyboardEvent) {
         let _ = target.focus();
     }
 }
+
+/// The buttons at the foot of a modal form: Cancel, and the submit button,
+/// which says it is busy while `pending`.
+#[component]
+pub fn ModalActions(
+    /// What Cancel does (usually closing the modal).
+    #[prop(into)]
+    on_cancel: Callback<()>,
+    /// Whether the form is being sent.
+    #[prop(into)]
+    pending: Signal<bool>,
+    /// The submit button's label.
+    submit: &'static str,
+    /// Its label while busy.
+    busy: &'static str,
+    /// A destructive action: the submit button is red.
+    #[prop(optional)]
+    danger: bool,
+) -> impl IntoView {
+    view! {
+        <div class="modal-actions">
+            <button type="button" class="button" on:click=move |_| on_cancel.run(())>
+                "Cancel"
+            </button>
+            <button
+                type="submit"
+                class="button"
+                class:button-danger=danger
+                class:button-primary=!danger
+                aria-disabled=move || pending.get().to_string()
+            >
+                {move || if pending.get() { busy } else { submit }}
+            </button>
+        </div>
+    }
+}

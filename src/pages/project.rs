@@ -12,7 +12,7 @@ use crate::api;
 use crate::components::field::TextField;
 use crate::components::form::{FormError, FormErrors};
 use crate::components::load_error::LoadError;
-use crate::components::modal::Modal;
+use crate::components::modal::{Modal, ModalActions};
 use crate::components::toast::use_toaster;
 use crate::format;
 use crate::routes::Page;
@@ -240,18 +240,13 @@ fn DeleteProjectModal(
                     value=typed
                     error=errors.field("confirm")
                 />
-                <div class="modal-actions">
-                    <button type="button" class="button" on:click=move |_| on_close.run(())>
-                        "Cancel"
-                    </button>
-                    <button
-                        type="submit"
-                        class="button button-danger"
-                        aria-disabled=move || pending.get().to_string()
-                    >
-                        {move || if pending.get() { "Deleting…" } else { "Delete project" }}
-                    </button>
-                </div>
+                <ModalActions
+                    on_cancel=on_close
+                    pending=pending
+                    submit="Delete project"
+                    busy="Deleting…"
+                    danger=true
+                />
             </form>
         </Modal>
     }

@@ -11,7 +11,7 @@ use crate::api;
 use crate::components::field::TextField;
 use crate::components::form::{FormError, FormErrors};
 use crate::components::load_error::LoadError;
-use crate::components::modal::Modal;
+use crate::components::modal::{Modal, ModalActions};
 use crate::components::select::SelectField;
 use crate::components::toast::use_toaster;
 use crate::format;
@@ -184,18 +184,12 @@ fn NewProjectModal(#[prop(into)] on_close: Callback<()>) -> impl IntoView {
                     value=description
                     error=errors.field("description")
                 />
-                <div class="modal-actions">
-                    <button type="button" class="button" on:click=move |_| on_close.run(())>
-                        "Cancel"
-                    </button>
-                    <button
-                        type="submit"
-                        class="button button-primary"
-                        aria-disabled=move || pending.get().to_string()
-                    >
-                        {move || if pending.get() { "Creating…" } else { "Create project" }}
-                    </button>
-                </div>
+                <ModalActions
+                    on_cancel=on_close
+                    pending=pending
+                    submit="Create project"
+                    busy="Creating…"
+                />
             </form>
         </Modal>
     }

@@ -222,3 +222,26 @@ impl TestApp {
         self.accept(email).await
     }
 }
+
+impl TestApp {
+    /// The superadmin of another organisation (Eve's), signed in in her own browser.
+    pub async fn other_organisation(&self) -> reqwest::Client {
+        let eve = browser(&self.url);
+        let signup = eve
+            .post(self.at("/api/signup"))
+            .json(&sign_up_body("eve@evil.test"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(signup.status(), 202);
+        let token = self.confirmation_token("eve@evil.test").await;
+        let confirm = eve
+            .post(self.at("/api/signup/confirm"))
+            .json(&json!({ "token": token }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(confirm.status(), 200);
+        eve
+    }
+}

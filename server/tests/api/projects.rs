@@ -109,18 +109,7 @@ async fn names_are_unique_per_organisation_whatever_their_case() {
     error_body(rename, 422, "validation_failed").await;
 
     // Another organisation may use the same name.
-    let eve = browser(&app.url);
-    eve.post(app.at("/api/signup"))
-        .json(&crate::helpers::sign_up_body("eve@evil.test"))
-        .send()
-        .await
-        .unwrap();
-    let token = app.confirmation_token("eve@evil.test").await;
-    eve.post(app.at("/api/signup/confirm"))
-        .json(&json!({ "token": token }))
-        .send()
-        .await
-        .unwrap();
+    let eve = app.other_organisation().await;
     let same = eve
         .post(app.at("/api/projects"))
         .json(&json!({ "name": "Checkout", "environment": "sandbox" }))
@@ -230,18 +219,7 @@ async fn every_project_endpoint_enforces_the_role_table_and_tenancy() {
         .await
         .unwrap();
     let path = format!("/api/projects/{}", ours["id"].as_str().unwrap());
-    let eve = browser(&app.url);
-    eve.post(app.at("/api/signup"))
-        .json(&crate::helpers::sign_up_body("eve@evil.test"))
-        .send()
-        .await
-        .unwrap();
-    let token = app.confirmation_token("eve@evil.test").await;
-    eve.post(app.at("/api/signup/confirm"))
-        .json(&json!({ "token": token }))
-        .send()
-        .await
-        .unwrap();
+    let eve = app.other_organisation().await;
     assert_eq!(eve.get(app.at(&path)).send().await.unwrap().status(), 404);
     assert_eq!(
         eve.patch(app.at(&path))

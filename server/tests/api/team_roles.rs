@@ -101,23 +101,7 @@ async fn another_organisation_sees_404_and_none_of_our_data() {
         .unwrap();
     let id = invitation["id"].as_str().unwrap().to_owned();
 
-    // Eve signs up her own organisation.
-    let eve = browser(&app.url);
-    let signup = eve
-        .post(app.at("/api/signup"))
-        .json(&crate::helpers::sign_up_body("eve@evil.test"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(signup.status(), 202);
-    let token = app.confirmation_token("eve@evil.test").await;
-    let confirm = eve
-        .post(app.at("/api/signup/confirm"))
-        .json(&json!({ "token": token }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(confirm.status(), 200);
+    let eve = app.other_organisation().await;
 
     let patch = eve
         .patch(app.at(&format!("/api/users/{}", target.id)))

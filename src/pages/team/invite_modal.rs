@@ -9,7 +9,7 @@ use portal_contract::team::InvitationIn;
 use crate::api;
 use crate::components::field::TextField;
 use crate::components::form::{FormError, FormErrors};
-use crate::components::modal::Modal;
+use crate::components::modal::{Modal, ModalActions};
 use crate::components::select::SelectField;
 use crate::components::toast::use_toaster;
 use crate::routes::Page;
@@ -87,18 +87,12 @@ pub fn InviteModal(
                 <p class="muted">
                     "They get a link by mail that works for 7 days. Opening it asks them for a name, password and PIN."
                 </p>
-                <div class="modal-actions">
-                    <button type="button" class="button" on:click=move |_| on_close.run(())>
-                        "Cancel"
-                    </button>
-                    <button
-                        type="submit"
-                        class="button button-primary"
-                        aria-disabled=move || pending.get().to_string()
-                    >
-                        {move || if pending.get() { "Sending…" } else { "Send invitation" }}
-                    </button>
-                </div>
+                <ModalActions
+                    on_cancel=on_close
+                    pending=pending
+                    submit="Send invitation"
+                    busy="Sending…"
+                />
             </form>
         </Modal>
     }

@@ -8,7 +8,7 @@ use portal_contract::team::{MemberOut, MemberPatch, MemberStatus};
 use crate::api;
 use crate::components::field::PinField;
 use crate::components::form::{FormError, FormErrors};
-use crate::components::modal::Modal;
+use crate::components::modal::{Modal, ModalActions};
 use crate::components::select::SelectField;
 use crate::components::toast::use_toaster;
 use crate::session::use_session;
@@ -35,6 +35,7 @@ pub fn MemberModal(
     let errors = FormErrors::new();
     let pending = RwSignal::new(false);
     let name = member.full_name.clone();
+    let destructive = action == MemberAction::Deactivate;
 
     let (title, submit_label, explanation) = match action {
         MemberAction::ChangeRole => (
@@ -132,20 +133,13 @@ pub fn MemberModal(
                     value=pin
                     error=errors.field("pin")
                 />
-                <div class="modal-actions">
-                    <button type="button" class="button" on:click=move |_| on_close.run(())>
-                        "Cancel"
-                    </button>
-                    <button
-                        type="submit"
-                        class="button"
-                        class:button-danger=action == MemberAction::Deactivate
-                        class:button-primary=action != MemberAction::Deactivate
-                        aria-disabled=move || pending.get().to_string()
-                    >
-                        {move || if pending.get() { "Saving…" } else { submit_label }}
-                    </button>
-                </div>
+                <ModalActions
+                    on_cancel=on_close
+                    pending=pending
+                    submit=submit_label
+                    busy="Saving…"
+                    danger=destructive
+                />
             </form>
         </Modal>
     }
