@@ -5,13 +5,15 @@
 pub fn relative(now: i64, then: i64) -> String {
     let delta = then - now;
     let secs = delta.unsigned_abs();
+    // Nearest whole unit: a 7-day link a few seconds old still reads "in 7 days".
+    let round = |unit: u64| ((secs + unit / 2) / unit).max(1);
     let (n, unit) = match secs {
         0..45 => return "just now".into(),
-        45..3600 => (secs.div_ceil(60).max(1), "minute"),
-        3600..86_400 => (secs / 3600, "hour"),
-        86_400..2_592_000 => (secs / 86_400, "day"),
-        2_592_000..31_536_000 => (secs / 2_592_000, "month"),
-        _ => (secs / 31_536_000, "year"),
+        45..3570 => (round(60), "minute"),
+        3570..84_600 => (round(3600), "hour"),
+        84_600..2_548_800 => (round(86_400), "day"),
+        2_548_800..31_536_000 => (round(2_592_000), "month"),
+        _ => (round(31_536_000), "year"),
     };
     let plural = if n == 1 { "" } else { "s" };
     if delta < 0 {
@@ -76,5 +78,8 @@ mod tests {
         assert_eq!(relative(now, now + 6 * 86_400 + 100), "in 6 days");
         assert_eq!(relative(now, now + 86_400), "in 1 day");
         assert_eq!(relative(now, now - 400 * 86_400), "1 year ago");
+        assert_eq!(relative(now, now + 7 * 86_400 - 5), "in 7 days");
+        assert_eq!(relative(now, now - 59 * 60 - 50), "1 hour ago");
+        assert_eq!(relative(now, now - 23 * 3600 - 59 * 60), "1 day ago");
     }
 }

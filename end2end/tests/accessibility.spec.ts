@@ -117,11 +117,23 @@ test.describe("at 375 px wide", () => {
     }
     // A long address, as real ones can be, must wrap rather than widen the page.
     const { email } = await confirmedAccount(request, uniqueEmail("firstname.lastname.partner-integrations"));
-    await new SignInPage(page).goto();
-    await new SignInPage(page).signIn(email, PASSWORD);
+    await signIn(page, email);
+    const project = await page.request.post("/api/projects", {
+      headers: APP_HEADERS,
+      data: { name: "Checkout", environment: "sandbox" },
+    });
+    expect(project.status()).toBe(201);
+    const invitation = await page.request.post("/api/invitations", {
+      headers: APP_HEADERS,
+      data: { email: uniqueEmail("x"), role: "viewer" },
+    });
+    expect(invitation.status()).toBe(201);
     for (const path of ["/", "/settings", "/team", "/team?tab=invitations", "/projects"]) {
       await page.goto(path);
       await expect(page.getByRole("heading").first()).toBeVisible();
+      // Measure with the data in: tables are the widest things on these pages.
+      await page.waitForLoadState("networkidle");
+      if (path !== "/" && path !== "/settings") await expect(page.getByRole("row").nth(1)).toBeVisible();
       await expectNoHorizontalScroll(page);
     }
   });
