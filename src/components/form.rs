@@ -1,6 +1,8 @@
 //! A form's error state: messages by field (from the contract's validation or
 //! the server's 422) and one message for the form as a whole.
 
+use std::future::Future;
+
 use leptos::prelude::*;
 use portal_contract::FieldErrors;
 
@@ -56,6 +58,32 @@ impl FormErrors {
                 false
             }
         }
+    }
+
+    /// Sends a form the way every form does: a second submit while one is
+    /// running is ignored; the contract's `validation` shows by the field
+    /// without calling the server; `pending` is true while `call` runs; a
+    /// failure shows by the field or above the form. `done` gets the answer.
+    pub fn submit<T: 'static>(
+        &self,
+        pending: RwSignal<bool>,
+        validation: Result<(), FieldErrors>,
+        call: impl Future<Output = Result<T, api::Error>> + 'static,
+        done: impl FnOnce(T) + 'static,
+    ) {
+        if pending.get_untracked() || !self.check(validation) {
+            return;
+        }
+        pending.set(true);
+        let errors = *self;
+        leptos::task::spawn_local(async move {
+            let result = call.await;
+            pending.set(false);
+            match result {
+                Ok(answer) => done(answer),
+                Err(e) => errors.show(&e),
+            }
+        });
     }
 
     /// Shows a failed call: field messages by their fields, anything else

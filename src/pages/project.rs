@@ -1,7 +1,6 @@
 //! `/projects/:id`: a project, its settings, and deleting it.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use portal_contract::projects::{ProjectOut, ProjectPatch};
@@ -120,31 +119,23 @@ fn ProjectSettings(project: RwSignal<ProjectOut>) -> impl IntoView {
     let pending = RwSignal::new(false);
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if pending.get_untracked() {
-            return;
-        }
         let patch = ProjectPatch {
             name: Some(name.get_untracked()),
             description: Some(description.get_untracked()),
         };
-        if !errors.check(patch.validate()) {
-            return;
-        }
-        pending.set(true);
+        let validation = patch.validate();
         let id = project.with_untracked(|p| p.id.to_string());
-        spawn_local(async move {
-            let result = api::update_project(&id, &patch).await;
-            pending.set(false);
-            match result {
-                Ok(p) => {
-                    name.set(p.name.clone());
-                    description.set(p.description.clone());
-                    project.set(p);
-                    toaster.success("The project is saved.");
-                }
-                Err(e) => errors.show(&e),
-            }
-        });
+        errors.submit(
+            pending,
+            validation,
+            async move { api::update_project(&id, &patch).await },
+            move |p| {
+                name.set(p.name.clone());
+                description.set(p.description.clone());
+                project.set(p);
+                toaster.success("The project is saved.");
+            },
+        );
     };
     view! {
         <section class="card" aria-labelledby="project-settings-heading">
@@ -195,33 +186,25 @@ fn DeleteProjectModal(
         let name = name.clone();
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
-            if pending.get_untracked() {
-                return;
-            }
+            let mut validation = portal_contract::FieldErrors::new();
             if typed.get_untracked().trim() != name {
-                let mut e = portal_contract::FieldErrors::new();
-                e.check("confirm", Err("Type the project's name exactly.".into()));
-                errors.check(Err(e));
-                return;
+                validation.check("confirm", Err("Type the project's name exactly.".into()));
             }
-            pending.set(true);
             let (id, navigate, name) = (
                 project.with_untracked(|p| p.id.to_string()),
                 navigate.clone(),
                 name.clone(),
             );
-            spawn_local(async move {
-                let result = api::delete_project(&id).await;
-                pending.set(false);
-                match result {
-                    Ok(()) => {
-                        toaster.success(format!("Project {name} is deleted."));
-                        on_close.run(());
-                        navigate(Page::Projects.path(), Default::default());
-                    }
-                    Err(e) => errors.show(&e),
-                }
-            });
+            errors.submit(
+                pending,
+                validation.into_result(),
+                async move { api::delete_project(&id).await },
+                move |()| {
+                    toaster.success(format!("Project {name} is deleted."));
+                    on_close.run(());
+                    navigate(Page::Projects.path(), Default::default());
+                },
+            );
         }
     };
     view! {

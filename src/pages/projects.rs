@@ -1,7 +1,6 @@
 //! `/projects`: the organisation's projects, and a new one.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 use portal_contract::Permission;
@@ -122,9 +121,6 @@ fn NewProjectModal(#[prop(into)] on_close: Callback<()>) -> impl IntoView {
     let pending = RwSignal::new(false);
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if pending.get_untracked() {
-            return;
-        }
         let input = ProjectIn {
             name: name.get_untracked(),
             description: description.get_untracked(),
@@ -133,23 +129,18 @@ fn NewProjectModal(#[prop(into)] on_close: Callback<()>) -> impl IntoView {
                 .parse()
                 .unwrap_or(Environment::Sandbox),
         };
-        if !errors.check(input.validate()) {
-            return;
-        }
-        pending.set(true);
+        let validation = input.validate();
         let navigate = navigate.clone();
-        spawn_local(async move {
-            let result = api::create_project(&input).await;
-            pending.set(false);
-            match result {
-                Ok(project) => {
-                    toaster.success(format!("Project {} is created.", project.name));
-                    on_close.run(());
-                    navigate(&project_href(project.id.as_str()), Default::default());
-                }
-                Err(e) => errors.show(&e),
-            }
-        });
+        errors.submit(
+            pending,
+            validation,
+            async move { api::create_project(&input).await },
+            move |project| {
+                toaster.success(format!("Project {} is created.", project.name));
+                on_close.run(());
+                navigate(&project_href(project.id.as_str()), Default::default());
+            },
+        );
     };
     let environments = Environment::ALL
         .map(|e| (e.as_str().to_owned(), e.label().to_owned()))

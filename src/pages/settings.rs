@@ -2,7 +2,6 @@
 //! section is its own form with its own errors.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use portal_contract::Permission;
 use portal_contract::accounts::{OrganisationPatch, PasswordChangeIn, PinChangeIn, ProfilePatch};
 
@@ -25,22 +24,6 @@ pub fn SettingsPage() -> impl IntoView {
     }
 }
 
-/// Runs `call` once at a time, toggling `pending`; `done` sees the result.
-fn submit<T: 'static, F>(
-    pending: RwSignal<bool>,
-    call: impl std::future::Future<Output = Result<T, api::Error>> + 'static,
-    done: F,
-) where
-    F: FnOnce(Result<T, api::Error>) + 'static,
-{
-    pending.set(true);
-    spawn_local(async move {
-        let result = call.await;
-        pending.set(false);
-        done(result);
-    });
-}
-
 #[component]
 fn ProfileForm() -> impl IntoView {
     let session = use_session();
@@ -56,23 +39,19 @@ fn ProfileForm() -> impl IntoView {
         let input = ProfilePatch {
             full_name: full_name.get_untracked(),
         };
-        if pending.get_untracked() || !errors.check(input.validate()) {
-            return;
-        }
-        submit(
+        let validation = input.validate();
+        errors.submit(
             pending,
+            validation,
             async move { api::update_profile(&input).await },
-            move |result| match result {
-                Ok(user) => {
-                    full_name.set(user.full_name.clone());
-                    session.0.update(|s| {
-                        if let Some(s) = s {
-                            s.user = user;
-                        }
-                    });
-                    toaster.success("Your name is saved.");
-                }
-                Err(e) => errors.show(&e),
+            move |user| {
+                full_name.set(user.full_name.clone());
+                session.0.update(|s| {
+                    if let Some(s) = s {
+                        s.user = user;
+                    }
+                });
+                toaster.success("Your name is saved.");
             },
         );
     };
@@ -113,20 +92,15 @@ fn PasswordForm() -> impl IntoView {
             current_password: current_password.get_untracked(),
             new_password: new_password.get_untracked(),
         };
-        if pending.get_untracked() || !errors.check(input.validate()) {
-            return;
-        }
-        submit(
+        let validation = input.validate();
+        errors.submit(
             pending,
+            validation,
             async move { api::change_password(&input).await },
-            move |result| match result {
-                Ok(()) => {
-                    current_password.set(String::new());
-                    new_password.set(String::new());
-                    toaster
-                        .success("Your password is changed. Your other sessions were signed out.");
-                }
-                Err(e) => errors.show(&e),
+            move |()| {
+                current_password.set(String::new());
+                new_password.set(String::new());
+                toaster.success("Your password is changed. Your other sessions were signed out.");
             },
         );
     };
@@ -174,19 +148,15 @@ fn PinForm() -> impl IntoView {
             password: password.get_untracked(),
             new_pin: new_pin.get_untracked(),
         };
-        if pending.get_untracked() || !errors.check(input.validate()) {
-            return;
-        }
-        submit(
+        let validation = input.validate();
+        errors.submit(
             pending,
+            validation,
             async move { api::change_pin(&input).await },
-            move |result| match result {
-                Ok(()) => {
-                    password.set(String::new());
-                    new_pin.set(String::new());
-                    toaster.success("Your security PIN is changed.");
-                }
-                Err(e) => errors.show(&e),
+            move |()| {
+                password.set(String::new());
+                new_pin.set(String::new());
+                toaster.success("Your security PIN is changed.");
             },
         );
     };
@@ -242,23 +212,19 @@ fn OrganisationForm() -> impl IntoView {
         let input = OrganisationPatch {
             name: name.get_untracked(),
         };
-        if pending.get_untracked() || !errors.check(input.validate()) {
-            return;
-        }
-        submit(
+        let validation = input.validate();
+        errors.submit(
             pending,
+            validation,
             async move { api::update_organisation(&input).await },
-            move |result| match result {
-                Ok(org) => {
-                    name.set(org.name.clone());
-                    session.0.update(|s| {
-                        if let Some(s) = s {
-                            s.organisation = org;
-                        }
-                    });
-                    toaster.success("The organisation's name is saved.");
-                }
-                Err(e) => errors.show(&e),
+            move |org| {
+                name.set(org.name.clone());
+                session.0.update(|s| {
+                    if let Some(s) = s {
+                        s.organisation = org;
+                    }
+                });
+                toaster.success("The organisation's name is saved.");
             },
         );
     };

@@ -2,7 +2,6 @@
 //! inbox" with the option to send the link again.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::components::A;
 use portal_contract::accounts::SignUpIn;
 
@@ -26,9 +25,6 @@ pub fn SignUpPage() -> impl IntoView {
 
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if pending.get_untracked() {
-            return;
-        }
         let input = SignUpIn {
             organisation_name: organisation_name.get_untracked(),
             full_name: full_name.get_untracked(),
@@ -36,23 +32,19 @@ pub fn SignUpPage() -> impl IntoView {
             password: password.get_untracked(),
             pin: pin.get_untracked(),
         };
-        if !errors.check(input.validate()) {
-            return;
-        }
-        pending.set(true);
-        spawn_local(async move {
-            let result = api::sign_up(&input).await;
-            pending.set(false);
-            match result {
-                Ok(_) => {
-                    // Don't keep secrets in memory longer than needed.
-                    password.set(String::new());
-                    pin.set(String::new());
-                    sent_to.set(Some(input.email));
-                }
-                Err(e) => errors.show(&e),
-            }
-        });
+        let validation = input.validate();
+        let address = input.email.clone();
+        errors.submit(
+            pending,
+            validation,
+            async move { api::sign_up(&input).await },
+            move |_| {
+                // Don't keep secrets in memory longer than needed.
+                password.set(String::new());
+                pin.set(String::new());
+                sent_to.set(Some(address));
+            },
+        );
     };
 
     view! {

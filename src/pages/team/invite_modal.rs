@@ -1,7 +1,6 @@
 //! The invite modal: an email and a role the inviter may grant.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
 use portal_contract::Role;
 use portal_contract::team::InvitationIn;
@@ -31,9 +30,6 @@ pub fn InviteModal(
 
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if pending.get_untracked() {
-            return;
-        }
         let Ok(chosen) = role.get_untracked().parse::<Role>() else {
             return;
         };
@@ -41,27 +37,22 @@ pub fn InviteModal(
             email: email.get_untracked().trim().to_owned(),
             role: chosen,
         };
-        if !errors.check(input.validate()) {
-            return;
-        }
-        pending.set(true);
+        let validation = input.validate();
         let navigate = navigate.clone();
-        spawn_local(async move {
-            let result = api::invite(&input).await;
-            pending.set(false);
-            match result {
-                Ok(invitation) => {
-                    toaster.success(format!("Invitation sent to {}.", invitation.email));
-                    on_sent.run(());
-                    on_close.run(());
-                    navigate(
-                        &format!("{}?tab=invitations", Page::Team.path()),
-                        Default::default(),
-                    );
-                }
-                Err(e) => errors.show(&e),
-            }
-        });
+        errors.submit(
+            pending,
+            validation,
+            async move { api::invite(&input).await },
+            move |invitation| {
+                toaster.success(format!("Invitation sent to {}.", invitation.email));
+                on_sent.run(());
+                on_close.run(());
+                navigate(
+                    &format!("{}?tab=invitations", Page::Team.path()),
+                    Default::default(),
+                );
+            },
+        );
     };
 
     view! {
