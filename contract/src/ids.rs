@@ -49,3 +49,8 @@ id_type!(
     ProjectId,
     "prj_"
 );
+id_type!(
+    /// An API credential; also its public OAuth2 client id.
+    CredentialId,
+    "cred_"
+);

@@ -5,8 +5,10 @@
 //! formatted by the app in the user's locale.
 
 pub mod accounts;
+pub mod credentials;
 pub mod error;
 pub mod ids;
+pub mod partner;
 pub mod projects;
 pub mod roles;
 pub mod team;

@@ -119,6 +119,8 @@ pub struct ProjectOut {
     pub description: String,
     pub environment: Environment,
     pub created_at: i64,
+    /// Credentials not revoked.
+    pub credential_count: u32,
 }
 
 /// `GET /api/projects`: by name.

@@ -28,6 +28,8 @@ use crate::limits::Limits;
 use crate::mail::Mailer;
 use crate::spa::{self, Spa};
 use crate::state::{AppState, Inner};
+use crate::tokens::TokenSigner;
+use crate::usage::{self, Usage};
 use crate::{crypto, db, openapi, routes, security};
 
 /// The largest JSON body the API reads.
@@ -38,11 +40,14 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<(Rou
     let db = db::connect(&config.database_url).await?;
     let mailer = Mailer::from_config(config.smtp_url.as_deref(), &config.mail_from)?;
     let spa = Spa::load(&config.dist);
+    let signer = TokenSigner::load_or_create(&config.data_dir, &config.public_url)?;
     let state = AppState::new(Inner {
         db,
         mailer,
         clock,
         limits: Limits::new(&config),
+        signer,
+        usage: Usage::default(),
         dummy_password_hash: crypto::hash_secret(crypto::random_token()).await?,
         config,
     });
@@ -56,6 +61,8 @@ fn router(state: AppState, spa: Spa) -> Router {
         .merge(routes::settings::router())
         .merge(routes::team::router())
         .merge(routes::projects::router())
+        .merge(routes::credentials::router())
+        .merge(routes::partner::router())
         .split_for_parts();
     let document = Arc::new(document);
     let csp = HeaderValue::try_from(security::content_security_policy(
@@ -121,14 +128,27 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    tokio::spawn(housekeeping(state));
+    tokio::spawn(housekeeping(state.clone()));
+    tokio::spawn(record_usage(state.clone()));
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
     .await?;
+    state.usage.flush(&state.db).await?;
     Ok(())
+}
+
+/// Writes credential use noted by requests.
+async fn record_usage(state: AppState) {
+    let mut every = tokio::time::interval(usage::FLUSH_EVERY);
+    loop {
+        every.tick().await;
+        if let Err(e) = state.usage.flush(&state.db).await {
+            tracing::warn!(error = %e, "could not record credential use");
+        }
+    }
 }
 
 /// Drops expired sessions and idle rate-limit keys now and then.

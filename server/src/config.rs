@@ -28,6 +28,15 @@ pub struct Config {
     )]
     pub public_url: String,
 
+    /// Folder for the keys generated on first start (the token signing key).
+    #[arg(long, env = "PORTAL_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// Token requests accepted per second from one client id, and (four
+    /// times as many) from one address, after a burst of as many again.
+    #[arg(long, env = "PORTAL_TOKEN_REQUESTS_PER_SECOND", default_value_t = 10)]
+    pub token_requests_per_second: u32,
+
     /// The app's build (trunk's `dist/`), served with SPA fallback.
     #[arg(long, env = "PORTAL_DIST", default_value = "dist")]
     pub dist: PathBuf,

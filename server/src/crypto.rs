@@ -6,14 +6,20 @@ use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use portal_contract::projects::Environment;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 /// 256 bits from the OS CSPRNG, URL-safe base64 (43 characters).
 pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
+    URL_SAFE_NO_PAD.encode(random_bytes::<32>())
+}
+
+/// `N` bytes from the OS CSPRNG.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
     OsRng.fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
+    bytes
 }
 
 /// The form a token is stored and looked up in.
@@ -26,15 +32,83 @@ pub fn same(a: &[u8], b: &[u8]) -> bool {
     a.ct_eq(b).into()
 }
 
+/// Lowercase base32: no look-alike symbols, and a double-click selects a
+/// whole id or secret.
+const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
+
+/// `n` characters of [`ALPHABET`], 5 uniform random bits each.
+fn random_chars(n: usize) -> impl Iterator<Item = char> {
+    let mut bytes = vec![0u8; n];
+    OsRng.fill_bytes(&mut bytes);
+    bytes
+        .into_iter()
+        .map(|b| ALPHABET[(b & 31) as usize] as char)
+}
+
 /// A new id: `prefix` then 20 random lowercase base32 characters (100 bits).
 pub fn new_id(prefix: &str) -> String {
-    const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
-    let mut bytes = [0u8; 20];
-    OsRng.fill_bytes(&mut bytes);
     let mut id = String::with_capacity(prefix.len() + 20);
     id.push_str(prefix);
-    id.extend(bytes.iter().map(|b| ALPHABET[(b & 31) as usize] as char));
+    id.extend(random_chars(20));
     id
+}
+
+/// Random characters in a client secret: 52 × 5 = 260 bits.
+const SECRET_RANDOM_CHARS: usize = 52;
+/// Checksum characters at a secret's end: 30 bits of SHA-256.
+const CHECKSUM_CHARS: usize = 6;
+/// Random characters a secret's hint shows after its prefix.
+const HINT_CHARS: usize = 4;
+
+/// The type prefix of a client secret: the environment is part of it, so a
+/// live secret pasted into a test setup (or a scanner's report) says so.
+pub fn secret_prefix(environment: Environment) -> &'static str {
+    match environment {
+        Environment::Sandbox => "sk_test_",
+        Environment::Production => "sk_live_",
+    }
+}
+
+/// A new client secret: prefix, 260 random bits, then a checksum of both, so
+/// a scanner can tell a real secret from a look-alike without asking us
+/// (the scheme GitHub's tokens use).
+pub fn new_client_secret(environment: Environment) -> String {
+    let mut secret = String::from(secret_prefix(environment));
+    secret.extend(random_chars(SECRET_RANDOM_CHARS));
+    let sum = checksum(&secret);
+    secret.push_str(&sum);
+    secret
+}
+
+fn checksum(body: &str) -> String {
+    let digest = Sha256::digest(body.as_bytes());
+    let n = u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]);
+    (0..CHECKSUM_CHARS)
+        .map(|i| ALPHABET[((n >> (i * 5)) & 31) as usize] as char)
+        .collect()
+}
+
+/// Whether `s` is a client secret we could have issued: right prefix, length,
+/// alphabet and checksum. This is what a secret scanner runs.
+pub fn is_client_secret(s: &str) -> bool {
+    let Some(rest) = s
+        .strip_prefix("sk_test_")
+        .or_else(|| s.strip_prefix("sk_live_"))
+    else {
+        return false;
+    };
+    rest.len() == SECRET_RANDOM_CHARS + CHECKSUM_CHARS
+        && rest.bytes().all(|b| ALPHABET.contains(&b))
+        && checksum(&s[..s.len() - CHECKSUM_CHARS]) == s[s.len() - CHECKSUM_CHARS..]
+}
+
+/// What lists show of a secret: its prefix and first random characters.
+pub fn secret_hint(secret: &str) -> String {
+    let prefix = secret
+        .find('_')
+        .and_then(|i| secret[i + 1..].find('_').map(|j| i + j + 2));
+    let end = prefix.unwrap_or(0) + HINT_CHARS;
+    secret.chars().take(end).collect()
 }
 
 /// argon2id with the crate's defaults (OWASP's m=19 MiB, t=2, p=1).
@@ -79,6 +153,24 @@ mod tests {
         let id = new_id("org_");
         assert!(id.starts_with("org_") && id.len() == 24);
         assert_ne!(new_id("org_"), id);
+    }
+
+    #[test]
+    fn client_secrets_carry_their_environment_and_a_checksum() {
+        let live = new_client_secret(Environment::Production);
+        let test = new_client_secret(Environment::Sandbox);
+        assert!(live.starts_with("sk_live_") && test.starts_with("sk_test_"));
+        assert_eq!(live.len(), 8 + 52 + 6);
+        assert!(is_client_secret(&live) && is_client_secret(&test));
+        assert_ne!(live[8..], test[8..]);
+        // One changed character breaks the checksum.
+        let mut typo = live.clone().into_bytes();
+        typo[20] = if typo[20] == b'a' { b'b' } else { b'a' };
+        assert!(!is_client_secret(&String::from_utf8(typo).unwrap()));
+        assert!(!is_client_secret(&live[..live.len() - 1]));
+        assert!(!is_client_secret(&live.replace("sk_live_", "sk_prod_")));
+        assert_eq!(secret_hint(&live), &live[..12]);
+        assert!(secret_hint(&live).starts_with("sk_live_"));
     }
 
     #[tokio::test]

@@ -3,6 +3,7 @@
 //! into contract types at the edge.
 
 pub mod confirmations;
+pub mod credentials;
 pub mod invitations;
 pub mod organisations;
 pub mod outbox;

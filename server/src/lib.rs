@@ -17,3 +17,5 @@ pub mod security;
 pub mod spa;
 pub mod state;
 pub mod step_up;
+pub mod tokens;
+pub mod usage;

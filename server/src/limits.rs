@@ -21,6 +21,10 @@ pub struct Limits {
     pub sign_up_by_ip: DefaultKeyedRateLimiter<String>,
     /// Password checks of a signed-in user (changing password or PIN).
     pub password_by_user: DefaultKeyedRateLimiter<String>,
+    /// Token requests from one address.
+    pub token_by_ip: DefaultKeyedRateLimiter<String>,
+    /// Token requests for one client id, from anywhere.
+    pub token_by_client: DefaultKeyedRateLimiter<String>,
 }
 
 /// `burst` at once, then one more every `every`.
@@ -33,6 +37,7 @@ fn quota(burst: u32, every: Duration) -> Quota {
 impl Limits {
     pub fn new(config: &Config) -> Self {
         let sign_ups = config.sign_ups_per_hour.max(1);
+        let tokens = config.token_requests_per_second.max(1);
         Self {
             sign_in_by_ip: RateLimiter::keyed(quota(30, Duration::from_secs(2))),
             sign_in_by_email: RateLimiter::keyed(quota(5, Duration::from_secs(60))),
@@ -41,6 +46,11 @@ impl Limits {
                 Duration::from_secs(3600) / sign_ups,
             )),
             password_by_user: RateLimiter::keyed(quota(5, Duration::from_secs(60))),
+            token_by_ip: RateLimiter::keyed(quota(
+                tokens.saturating_mul(4),
+                Duration::from_secs(1) / tokens.saturating_mul(4),
+            )),
+            token_by_client: RateLimiter::keyed(quota(tokens, Duration::from_secs(1) / tokens)),
         }
     }
 
@@ -50,13 +60,20 @@ impl Limits {
         self.sign_in_by_email.retain_recent();
         self.sign_up_by_ip.retain_recent();
         self.password_by_user.retain_recent();
+        self.token_by_ip.retain_recent();
+        self.token_by_client.retain_recent();
     }
 }
 
 /// Takes one unit for `key`, or answers 429 with how long to wait.
 pub fn check(limiter: &DefaultKeyedRateLimiter<String>, key: impl Into<String>) -> ApiResult<()> {
+    wait(limiter, key).map_err(ApiError::rate_limited)
+}
+
+/// Takes one unit for `key`, or says how many seconds to wait.
+pub fn wait(limiter: &DefaultKeyedRateLimiter<String>, key: impl Into<String>) -> Result<(), u64> {
     limiter.check_key(&key.into()).map_err(|not_until| {
         let wait = not_until.wait_time_from(DefaultClock::default().now());
-        ApiError::rate_limited(wait.as_secs_f64().ceil() as u64)
+        (wait.as_secs_f64().ceil() as u64).max(1)
     })
 }

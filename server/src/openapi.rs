@@ -17,7 +17,29 @@ use utoipa::OpenApi;
         (name = "settings", description = "The signed-in user's and the organisation's settings"),
         (name = "team", description = "Members, roles and invitations"),
         (name = "projects", description = "Projects and their environments"),
+        (name = "credentials", description = "API credentials: created, rolled and revoked behind the PIN"),
+        (name = "partner", description = "The partner API: OAuth2 client_credentials tokens (EdDSA JWTs) and what they unlock"),
     ),
-    components(schemas(portal_contract::ErrorBody, portal_contract::ErrorCode))
+    components(schemas(portal_contract::ErrorBody, portal_contract::ErrorCode)),
+    modifiers(&BearerScheme)
 )]
 pub struct ApiDoc;
+
+/// The partner API's `bearer` security scheme: access tokens from `/v1/auth/token`.
+struct BearerScheme;
+
+impl utoipa::Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}

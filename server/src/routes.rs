@@ -2,7 +2,9 @@
 //! handlers registered for both routing and the OpenAPI document.
 
 pub mod accounts;
+pub mod credentials;
 pub mod health;
+pub mod partner;
 pub mod projects;
 pub mod settings;
 pub mod team;

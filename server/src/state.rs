@@ -8,6 +8,8 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::limits::Limits;
 use crate::mail::Mailer;
+use crate::tokens::TokenSigner;
+use crate::usage::Usage;
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -18,6 +20,10 @@ pub struct Inner {
     pub mailer: Mailer,
     pub clock: Arc<dyn Clock>,
     pub limits: Limits,
+    /// Signs and checks access tokens.
+    pub signer: TokenSigner,
+    /// Credential use noted by requests, written in the background.
+    pub usage: Usage,
     /// A hash verified when an email is unknown, so that sign-in takes as long
     /// for a wrong address as for a wrong password.
     pub dummy_password_hash: String,

@@ -12,6 +12,9 @@ pub struct Project {
     pub description: String,
     pub environment: String,
     pub created_at: i64,
+    /// Credentials not revoked; joined in by reads.
+    #[sqlx(default)]
+    pub credential_count: i64,
 }
 
 impl Project {
@@ -22,9 +25,13 @@ impl Project {
             description: self.description.clone(),
             environment: self.environment.parse().unwrap_or(Environment::Sandbox),
             created_at: self.created_at,
+            credential_count: self.credential_count as u32,
         }
     }
 }
+
+const SELECT: &str = "SELECT p.*, (SELECT COUNT(*) FROM credentials c \
+     WHERE c.project_id = p.id AND c.revoked_at IS NULL) AS credential_count FROM projects p";
 
 /// Fails with a UNIQUE violation when the organisation has a project of that name.
 pub async fn insert(db: impl SqliteExecutor<'_>, p: &Project) -> sqlx::Result<()> {
@@ -45,10 +52,12 @@ pub async fn insert(db: impl SqliteExecutor<'_>, p: &Project) -> sqlx::Result<()
 
 /// The organisation's projects by name.
 pub async fn list(db: impl SqliteExecutor<'_>, org: &str) -> sqlx::Result<Vec<Project>> {
-    sqlx::query_as("SELECT * FROM projects WHERE organisation_id = ? ORDER BY name COLLATE NOCASE")
-        .bind(org)
-        .fetch_all(db)
-        .await
+    sqlx::query_as(&format!(
+        "{SELECT} WHERE p.organisation_id = ? ORDER BY p.name COLLATE NOCASE"
+    ))
+    .bind(org)
+    .fetch_all(db)
+    .await
 }
 
 /// One of `org`'s projects; another organisation's id reads as absent.
@@ -57,11 +66,13 @@ pub async fn get(
     org: &str,
     id: &str,
 ) -> sqlx::Result<Option<Project>> {
-    sqlx::query_as("SELECT * FROM projects WHERE organisation_id = ? AND id = ?")
-        .bind(org)
-        .bind(id)
-        .fetch_optional(db)
-        .await
+    sqlx::query_as(&format!(
+        "{SELECT} WHERE p.organisation_id = ? AND p.id = ?"
+    ))
+    .bind(org)
+    .bind(id)
+    .fetch_optional(db)
+    .await
 }
 
 /// Fails with a UNIQUE violation when the new name is taken.

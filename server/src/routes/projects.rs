@@ -69,6 +69,7 @@ async fn create_project(
         description: input.description.trim().to_owned(),
         environment: input.environment.as_str().into(),
         created_at: state.now(),
+        credential_count: 0,
     };
     db::projects::insert(&state.db, &project)
         .await

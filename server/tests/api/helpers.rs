@@ -29,25 +29,13 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let dist = dir.path().join("dist");
-    for (app, boot) in [("app", "boot()"), ("auth", "bootSignIn()")] {
-        std::fs::create_dir_all(dist.join(app)).unwrap();
-        std::fs::write(
-            dist.join(app).join("index.html"),
-            format!("<!doctype html><title>Portal</title><script type=\"module\">{boot}</script>"),
-        )
-        .unwrap();
-    }
-    std::fs::write(
-        dist.join("app/portal-0123abcd.js"),
-        "export function boot() {}\n".repeat(20),
-    )
-    .unwrap();
+    let dist = write_dist(dir.path());
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let mut config = Config::defaults();
     config.database_url = format!("sqlite://{}/portal.db", dir.path().display());
+    config.data_dir = dir.path().to_owned();
     config.dist = dist;
     config.public_url = url.clone();
     configure(&mut config);
@@ -68,6 +56,26 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         client,
         _dir: dir,
     }
+}
+
+/// A stand-in for the app's build under `dir`: both apps' HTML with an inline
+/// loader (for the CSP hashes) and one hashed asset.
+pub fn write_dist(dir: &std::path::Path) -> std::path::PathBuf {
+    let dist = dir.join("dist");
+    for (app, boot) in [("app", "boot()"), ("auth", "bootSignIn()")] {
+        std::fs::create_dir_all(dist.join(app)).unwrap();
+        std::fs::write(
+            dist.join(app).join("index.html"),
+            format!("<!doctype html><title>Portal</title><script type=\"module\">{boot}</script>"),
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        dist.join("app/portal-0123abcd.js"),
+        "export function boot() {}\n".repeat(20),
+    )
+    .unwrap();
+    dist
 }
 
 /// A client with its own cookie jar that sends what the app sends.
@@ -244,4 +252,119 @@ impl TestApp {
         assert_eq!(confirm.status(), 200);
         eve
     }
+}
+
+/// A credential as its create answer shows it: the one time the secret is seen.
+pub struct NewCredential {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+impl TestApp {
+    /// Creates a project (as the app's signed-in client) and returns its id.
+    pub async fn project(&self, name: &str, environment: &str) -> String {
+        let response = self
+            .post(
+                "/api/projects",
+                &json!({ "name": name, "environment": environment }),
+            )
+            .await;
+        assert_eq!(response.status(), 201, "create project");
+        let body: Value = response.json().await.unwrap();
+        body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// `client` creates a credential under `project`.
+    pub async fn create_credential(
+        &self,
+        client: &reqwest::Client,
+        project: &str,
+        body: &Value,
+    ) -> reqwest::Response {
+        client
+            .post(self.at(&format!("/api/projects/{project}/credentials")))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Creates a credential with `scopes` (as the app's signed-in client).
+    pub async fn credential(&self, project: &str, scopes: &[&str]) -> NewCredential {
+        let response = self
+            .create_credential(
+                &self.client,
+                project,
+                &json!({ "description": "Checkout backend", "scopes": scopes, "pin": PIN }),
+            )
+            .await;
+        assert_eq!(response.status(), 201, "create credential");
+        let body: Value = response.json().await.unwrap();
+        NewCredential {
+            client_id: body["client_id"].as_str().unwrap().to_owned(),
+            client_secret: body["client_secret"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// Asks the token endpoint with a JSON body, as Monite's guide does.
+    pub async fn token(&self, client_id: &str, client_secret: &str) -> reqwest::Response {
+        reqwest::Client::new()
+            .post(self.at("/v1/auth/token"))
+            .json(&json!({
+                "grant_type": "client_credentials",
+                "client_id": client_id,
+                "client_secret": client_secret,
+            }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// An access token for the credential.
+    pub async fn access_token(&self, client_id: &str, client_secret: &str) -> String {
+        let response = self.token(client_id, client_secret).await;
+        assert_eq!(response.status(), 200, "token");
+        let body: Value = response.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// `GET /v1/whoami` with `token`.
+    pub async fn whoami(&self, token: &str) -> reqwest::Response {
+        reqwest::Client::new()
+            .get(self.at("/v1/whoami"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `client` sends `method` to `path` with a JSON body.
+    pub async fn send(
+        &self,
+        client: &reqwest::Client,
+        method: reqwest::Method,
+        path: &str,
+        body: &Value,
+    ) -> reqwest::Response {
+        client
+            .request(method, self.at(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+/// Asserts an OAuth2 error answer (RFC 6749 §5.2 / RFC 6750) and returns its body.
+pub async fn oauth_error(response: reqwest::Response, status: u16, error: &str) -> Value {
+    assert_eq!(response.status(), status, "status");
+    let body: Value = response.json().await.expect("JSON error body");
+    assert_eq!(body["error"], error, "{body}");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .is_some_and(|m| m.len() > 10),
+        "a clear description: {body}"
+    );
+    body
 }

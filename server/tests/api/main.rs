@@ -1,10 +1,13 @@
 //! The server's HTTP API tests: one binary, a fresh server and database per test.
 
 mod accounts;
+mod credentials;
 mod errors;
 mod helpers;
 mod operator;
+mod partner;
 mod projects;
+mod secret_scan;
 mod settings;
 mod smtp;
 mod static_files;

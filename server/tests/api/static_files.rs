@@ -113,8 +113,18 @@ async fn the_openapi_document_lists_every_endpoint() {
         ("/api/projects/{id}", "get"),
         ("/api/projects/{id}", "patch"),
         ("/api/projects/{id}", "delete"),
+        ("/api/projects/{id}/credentials", "get"),
+        ("/api/projects/{id}/credentials", "post"),
+        ("/api/credentials/{id}/roll", "post"),
+        ("/api/credentials/{id}", "delete"),
+        ("/api/overview", "get"),
+        ("/v1/auth/token", "post"),
+        ("/v1/whoami", "get"),
+        ("/.well-known/jwks.json", "get"),
     ] {
         assert!(paths[path][method].is_object(), "{method} {path}");
     }
     assert!(doc["components"]["schemas"]["SignUpIn"].is_object());
+    assert!(doc["components"]["schemas"]["CredentialSecretOut"].is_object());
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 }

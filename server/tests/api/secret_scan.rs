@@ -1,0 +1,231 @@
+//! Secrets stay out of storage and logs: the real server binary, logging at
+//! debug level, creates, rolls and revokes credentials and issues tokens; then
+//! the whole database (with its WAL) and everything the server printed are
+//! scanned for each secret and each token.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::helpers::{PIN, browser, sign_up_body, token_in, write_dist};
+
+struct Server {
+    child: std::process::Child,
+    url: String,
+    log: std::path::PathBuf,
+}
+
+impl Server {
+    fn start(dir: &std::path::Path) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url = format!("http://127.0.0.1:{port}");
+        let log = dir.join("server.log");
+        let out = std::fs::File::create(&log).unwrap();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_portal-server"))
+            .env("PORTAL_ADDR", format!("127.0.0.1:{port}"))
+            .env("PORTAL_PUBLIC_URL", &url)
+            .env(
+                "PORTAL_DATABASE_URL",
+                format!("sqlite://{}/portal.db", dir.display()),
+            )
+            .env("PORTAL_DATA_DIR", dir)
+            .env("PORTAL_DIST", write_dist(dir))
+            .env("PORTAL_LOG", "debug")
+            .env_remove("PORTAL_SMTP_URL")
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .unwrap();
+        Self { child, url, log }
+    }
+
+    fn at(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap()
+    }
+
+    /// SIGTERM, then wait: the server flushes what it holds and exits.
+    fn stop(mut self) -> String {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+        self.log()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+#[tokio::test]
+async fn no_secret_or_token_is_stored_or_logged() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let ada = browser(&server.url);
+    let mut up = false;
+    for _ in 0..100 {
+        if ada.get(server.at("/api/health")).send().await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(up, "the server started: {}", server.log());
+
+    let post = |path: &str, body: Value| ada.post(server.at(path)).json(&body).send();
+    assert_eq!(
+        post("/api/signup", sign_up_body("ada@acme.test"))
+            .await
+            .unwrap()
+            .status(),
+        202
+    );
+    let token = token_in(&server.log(), "/signup/confirm?token=");
+    assert_eq!(
+        post("/api/signup/confirm", json!({ "token": token }))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    let mut secrets = Vec::new();
+    let mut client_ids = Vec::new();
+    for (name, environment) in [("Checkout", "sandbox"), ("Live", "production")] {
+        let project: Value = post(
+            "/api/projects",
+            json!({ "name": name, "environment": environment }),
+        )
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+        let created: Value = post(
+            &format!(
+                "/api/projects/{}/credentials",
+                project["id"].as_str().unwrap()
+            ),
+            json!({ "description": "Backend", "scopes": ["read", "write"], "pin": PIN }),
+        )
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+        client_ids.push(created["client_id"].as_str().unwrap().to_owned());
+        secrets.push(created["client_secret"].as_str().unwrap().to_owned());
+    }
+    let rolled: Value = post(
+        &format!("/api/credentials/{}/roll", client_ids[0]),
+        json!({ "overlap": "1h", "pin": PIN }),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    secrets.push(rolled["client_secret"].as_str().unwrap().to_owned());
+
+    let partner = reqwest::Client::new();
+    let mut tokens = Vec::new();
+    for (client_id, secret) in [
+        (&client_ids[0], &secrets[0]),
+        (&client_ids[0], &secrets[2]),
+        (&client_ids[1], &secrets[1]),
+    ] {
+        let requests = [
+            partner.post(server.at("/v1/auth/token")).json(&json!({
+                "grant_type": "client_credentials", "client_id": client_id, "client_secret": secret })),
+            partner.post(server.at("/v1/auth/token")).form(&[
+                ("grant_type", "client_credentials"), ("client_id", client_id), ("client_secret", secret)]),
+            partner.post(server.at("/v1/auth/token")).basic_auth(client_id, Some(secret))
+                .form(&[("grant_type", "client_credentials")]),
+        ];
+        for request in requests {
+            let body: Value = request.send().await.unwrap().json().await.unwrap();
+            let token = body["access_token"].as_str().expect("a token").to_owned();
+            let me = partner
+                .get(server.at("/v1/whoami"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(me.status(), 200);
+            tokens.push(token);
+        }
+        // A failed attempt mustn't echo the secret either.
+        let wrong = format!("{secret}x");
+        let refused = partner
+            .post(server.at("/v1/auth/token"))
+            .json(&json!({ "grant_type": "client_credentials", "client_id": client_id, "client_secret": wrong }))
+            .send()
+            .await
+            .unwrap();
+        assert!(!refused.text().await.unwrap().contains(secret.as_str()));
+    }
+    let revoke = ada
+        .delete(server.at(&format!("/api/credentials/{}", client_ids[1])))
+        .json(&json!({ "pin": PIN }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoke.status(), 200);
+    let refused = partner
+        .get(server.at("/v1/whoami"))
+        .bearer_auth(&tokens[8])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    // Let the background writer record last use, then stop cleanly.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let log = server.stop();
+
+    let mut stored = Vec::new();
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("portal.db")
+        {
+            stored.extend(std::fs::read(&path).unwrap());
+        }
+    }
+    let contains = |haystack: &[u8], needle: &str| {
+        haystack
+            .windows(needle.len())
+            .any(|w| w == needle.as_bytes())
+    };
+    // The scan reads what the server wrote: public ids are there, and the log
+    // has the credential events.
+    for id in &client_ids {
+        assert!(contains(&stored, id), "the database holds {id}");
+        assert!(log.contains(id.as_str()), "the log names {id}");
+    }
+    assert!(log.contains("credential rolled") && log.contains("credential revoked"));
+    for secret in &secrets {
+        let random = &secret[8..];
+        assert!(!contains(&stored, random), "a secret is stored");
+        assert!(!log.contains(random), "a secret is logged");
+    }
+    for token in &tokens {
+        let signature = token.rsplit('.').next().unwrap();
+        assert!(!contains(&stored, signature), "a token is stored");
+        assert!(!log.contains(signature), "a token is logged");
+    }
+}
