@@ -59,6 +59,7 @@ export default defineConfig({
         PORTAL_ADDR: "127.0.0.1:8090",
         PORTAL_PUBLIC_URL: PORTAL,
         PORTAL_DATABASE_URL: `sqlite://${dataDir}/portal.db`,
+        PORTAL_DATA_DIR: dataDir,
         PORTAL_DIST: path.join(root, "dist"),
         PORTAL_SMTP_URL: "smtp://127.0.0.1:2526",
         PORTAL_LOG: "warn",

@@ -9,6 +9,10 @@ use portal_contract::accounts::{
     MailSentOut, OrganisationOut, OrganisationPatch, PasswordChangeIn, PinChangeIn, ProfilePatch,
     SessionIn, SessionOut, SignUpConfirmIn, SignUpIn, SignUpResendIn, UserOut,
 };
+use portal_contract::credentials::{
+    CredentialIn, CredentialList, CredentialOut, CredentialRevokeIn, CredentialRollIn,
+    CredentialSecretOut, OverviewOut,
+};
 use portal_contract::projects::{ProjectIn, ProjectList, ProjectOut, ProjectPatch};
 use portal_contract::team::{
     InvitationAcceptIn, InvitationIn, InvitationList, InvitationLookupOut, InvitationOut,
@@ -261,6 +265,44 @@ pub async fn delete_project(id: &str) -> Result<(), Error> {
         None,
     )
     .await
+}
+
+pub async fn credentials(project_id: &str) -> Result<CredentialList, Error> {
+    get(&format!(
+        "/api/projects/{}/credentials",
+        percent_encode(project_id)
+    ))
+    .await
+}
+
+/// The answer carries the secret: the caller shows it once and drops it.
+pub async fn create_credential(
+    project_id: &str,
+    input: &CredentialIn,
+) -> Result<CredentialSecretOut, Error> {
+    let path = format!("/api/projects/{}/credentials", percent_encode(project_id));
+    call(Method::POST, &path, input).await
+}
+
+/// The answer carries the new secret: the caller shows it once and drops it.
+pub async fn roll_credential(
+    id: &str,
+    input: &CredentialRollIn,
+) -> Result<CredentialSecretOut, Error> {
+    let path = format!("/api/credentials/{}/roll", percent_encode(id));
+    call(Method::POST, &path, input).await
+}
+
+pub async fn revoke_credential(
+    id: &str,
+    input: &CredentialRevokeIn,
+) -> Result<CredentialOut, Error> {
+    let path = format!("/api/credentials/{}", percent_encode(id));
+    call(Method::DELETE, &path, input).await
+}
+
+pub async fn overview() -> Result<OverviewOut, Error> {
+    get("/api/overview").await
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Building blocks shared by the pages.
 
+pub mod copy;
 pub mod field;
 pub mod form;
 pub mod load_error;

@@ -50,6 +50,18 @@ pub fn date(secs: i64) -> String {
         .into()
 }
 
+/// A date and time in the browser's language, e.g. "23 Nov 2026, 14:05".
+#[cfg(target_arch = "wasm32")]
+pub fn date_time(secs: i64) -> String {
+    let options = js_sys::Object::new();
+    for (k, v) in [("dateStyle", "medium"), ("timeStyle", "short")] {
+        let _ = js_sys::Reflect::set(&options, &k.into(), &v.into());
+    }
+    js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(secs as f64 * 1000.0))
+        .to_locale_string(&language(), &options)
+        .into()
+}
+
 #[cfg(target_arch = "wasm32")]
 fn language() -> String {
     web_sys::window()
@@ -60,6 +72,12 @@ fn language() -> String {
 /// A calendar date (UTC, ISO) where there is no browser.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn date(secs: i64) -> String {
+    format!("@{secs}")
+}
+
+/// A date and time where there is no browser.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn date_time(secs: i64) -> String {
     format!("@{secs}")
 }
 

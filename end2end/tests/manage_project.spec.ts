@@ -41,6 +41,8 @@ test("create, rename and delete a project", async ({ page, request }) => {
   expect(second.status()).toBe(201);
   const billing = await second.json();
   await page.goto(`/projects/${billing.id}`);
+  await page.getByRole("navigation", { name: "Project" }).getByRole("link", { name: "Settings" }).click();
+  await expect(page).toHaveURL(/\?tab=settings$/);
   await page.getByLabel("Name").fill("checkout");
   await page.getByRole("button", { name: "Save project" }).click();
   await expect(page.locator("#project-name-error")).toHaveText("Your organisation already has a project with this name.");
@@ -82,7 +84,7 @@ test("a viewer sees projects but can't create or change them", async ({ page, br
   await viewer.goto("/projects");
   await expect(viewer.getByRole("row").filter({ hasText: "Checkout" })).toBeVisible();
   await expect(viewer.getByRole("button", { name: "New project" })).toHaveCount(0);
-  await viewer.goto(`/projects/${project.id}`);
+  await viewer.goto(`/projects/${project.id}?tab=settings`);
   await expect(viewer.getByRole("heading", { name: "Checkout" })).toBeVisible();
   await expect(viewer.getByText("Your role can view this project but not change it.")).toBeVisible();
   await expect(viewer.getByRole("button", { name: "Delete project" })).toHaveCount(0);

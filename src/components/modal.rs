@@ -13,7 +13,7 @@ const FOCUSABLE: &str = "a[href], button:not([disabled]), input:not([disabled]),
 pub fn Modal(
     /// The dialog's title, read out when it opens.
     #[prop(into)]
-    title: String,
+    title: Signal<String>,
     /// Called on Esc, the close button or a click on the backdrop.
     #[prop(into)]
     on_close: Callback<()>,
@@ -74,7 +74,7 @@ pub fn Modal(
                 on:click=|ev| ev.stop_propagation()
             >
                 <div class="modal-header">
-                    <h2 id=title_id>{title}</h2>
+                    <h2 id=title_id>{move || title.get()}</h2>
                     <button
                         type="button"
                         class="modal-close"

@@ -1,10 +1,15 @@
-//! `/`: the organisation at a glance.
+//! `/`: the organisation at a glance, and the quick-start checklist that
+//! ticks itself from what the organisation has really done.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 use portal_contract::accounts::OrganisationStatus;
+use portal_contract::credentials::OverviewOut;
 
-use crate::routes::Page;
+use crate::api;
+use crate::components::copy::CodeBlock;
+use crate::components::load_error::LoadError;
+use crate::routes::{Page, project_href};
 use crate::session::use_session;
 
 #[component]
@@ -28,6 +33,7 @@ pub fn OverviewPage() -> impl IntoView {
                                     </div>
                                 }
                             })}
+                        <QuickStart />
                         <div class="cards">
                             <section class="card" aria-labelledby="org-heading">
                                 <h2 id="org-heading">"Organisation"</h2>
@@ -81,5 +87,129 @@ pub fn status_label(status: OrganisationStatus) -> &'static str {
         OrganisationStatus::Pending => "Awaiting approval",
         OrganisationStatus::Approved => "Approved",
         OrganisationStatus::Suspended => "Suspended",
+    }
+}
+
+/// One step of the quick start.
+struct Step {
+    title: &'static str,
+    done: bool,
+    body: AnyView,
+}
+
+/// Create a project → create a credential → get a token → first call.
+#[component]
+fn QuickStart() -> impl IntoView {
+    let overview = LocalResource::new(api::overview);
+    view! {
+        <section class="card quick-start" aria-labelledby="quick-start-heading">
+            <h2 id="quick-start-heading">"Quick start"</h2>
+            <Transition fallback=|| {
+                view! { <p class="loading">"Checking your progress…"</p> }
+            }>
+                {move || Suspend::new(async move {
+                    match overview.await {
+                        Ok(o) => checklist(o).into_any(),
+                        Err(e) => {
+                            view! {
+                                <LoadError
+                                    message=e.message()
+                                    on_retry=move || overview.refetch()
+                                />
+                            }
+                                .into_any()
+                        }
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+fn checklist(o: OverviewOut) -> impl IntoView {
+    let origin = window().location().origin().unwrap_or_default();
+    let client_id = o
+        .example
+        .as_ref()
+        .map(|e| e.client_id.to_string())
+        .unwrap_or_else(|| "YOUR_CLIENT_ID".into());
+    let token_command = format!(
+        "export PORTAL_CLIENT_SECRET=…  # shown once when you created {client_id}\n\
+         curl -s -X POST {origin}/v1/auth/token \\\n  -u \"{client_id}:$PORTAL_CLIENT_SECRET\" \\\n  -d grant_type=client_credentials"
+    );
+    let call_command = format!(
+        "export TOKEN=…  # the access_token from the step above\n\
+         curl -s {origin}/v1/whoami -H \"Authorization: Bearer $TOKEN\""
+    );
+    let credential_link = match o.example.clone() {
+        Some(e) => view! {
+            <p>
+                "Your newest is " <code>{e.client_id.to_string()}</code> " in "
+                <A href=project_href(e.project_id.as_str())>{e.project_name}</A> "."
+            </p>
+        }
+        .into_any(),
+        None => view! {
+            <p>
+                "Open a project and press " <strong>"New credential"</strong>
+                ". The secret is shown once: store it in your secrets manager."
+            </p>
+        }
+        .into_any(),
+    };
+    let steps = [
+        Step {
+            title: "Create a project",
+            done: o.projects > 0,
+            body: view! {
+                <p>
+                    "A project holds the credentials and webhooks of one environment. "
+                    <A href=Page::Projects.path()>"Go to projects"</A>
+                </p>
+            }
+            .into_any(),
+        },
+        Step {
+            title: "Create an API credential",
+            done: o.credentials > 0,
+            body: credential_link,
+        },
+        Step {
+            title: "Get an access token",
+            done: o.first_token_at.is_some(),
+            body: view! { <CodeBlock text=token_command label="Copy the token command" /> }
+                .into_any(),
+        },
+        Step {
+            title: "Make your first call",
+            done: o.first_call_at.is_some(),
+            body: view! { <CodeBlock text=call_command label="Copy the whoami command" /> }
+                .into_any(),
+        },
+    ];
+    let done = steps.iter().filter(|s| s.done).count();
+    let total = steps.len();
+    view! {
+        <p class="muted">{format!("{done} of {total} done.")}</p>
+        <ol class="checklist">
+            {steps
+                .into_iter()
+                .map(|s| {
+                    let state = if s.done { "Done" } else { "To do" };
+                    view! {
+                        <li class:done=s.done>
+                            <h3 class="small-heading">
+                                <span class="check" aria-hidden="true">
+                                    {if s.done { "✓" } else { "" }}
+                                </span>
+                                {s.title}
+                                <span class="visually-hidden">{format!(" ({state})")}</span>
+                            </h3>
+                            {s.body}
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ol>
     }
 }
