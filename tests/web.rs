@@ -11,6 +11,7 @@ use portal::components::field::TextField;
 use portal::components::form::{FormError, FormErrors};
 use portal::components::modal::Modal;
 use portal::components::toast::{ToastRegion, provide_toaster, use_toaster};
+use portal::pages::project::secret_reveal::{SecretReveal, env_file, token_url};
 use portal::pages::sign_in::SignInPage;
 use portal::pages::sign_up::SignUpPage;
 use portal::session::provide_session_context;
@@ -289,4 +290,82 @@ async fn modal_is_a_labelled_dialog_that_traps_tab_and_closes_on_escape() {
     document().body().unwrap().dispatch_event(&esc).unwrap();
     tick().await;
     assert_eq!(closed.get_untracked(), 1);
+}
+
+/// The create answer of a credential, as the server sends it.
+fn created_credential() -> portal_contract::credentials::CredentialSecretOut {
+    serde_json::from_value(serde_json::json!({
+        "client_id": "cred_aaaabbbbccccddddeeee",
+        "client_secret": "sk_test_secretsecretsecretsecretsecretsecretsecretsecret123456",
+        "credential": {
+            "id": "cred_aaaabbbbccccddddeeee", "project_id": "prj_aaaabbbbccccddddeeee",
+            "description": "Checkout backend", "scopes": ["read"],
+            "secrets": [{ "hint": "sk_test_secr", "created_at": 1, "expires_at": null }],
+            "created_by": null, "created_at": 1, "expires_at": null, "revoked_at": null,
+            "last_used_at": null, "status": "active"
+        }
+    }))
+    .unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn the_secret_reveal_finishes_only_once_the_secret_is_stored() {
+    let root = container();
+    let stored = RwSignal::new(false);
+    let done = RwSignal::new(0);
+    let _handle = mount_to(root.clone(), move || {
+        view! {
+            <SecretReveal
+                secret=created_credential()
+                stored=stored
+                on_done=move || done.update(|d| *d += 1)
+            />
+        }
+    });
+    tick().await;
+
+    assert_eq!(
+        find(&root, "[data-testid=client-secret]")
+            .text_content()
+            .as_deref(),
+        Some("sk_test_secretsecretsecretsecretsecretsecretsecretsecret123456")
+    );
+    assert_eq!(
+        find(&root, "[data-testid=client-id]")
+            .text_content()
+            .as_deref(),
+        Some("cred_aaaabbbbccccddddeeee")
+    );
+    assert!(
+        find(&root, "pre")
+            .text_content()
+            .unwrap()
+            .contains(&token_url())
+    );
+    let done_button: web_sys::HtmlButtonElement =
+        find(&root, ".modal-actions button").unchecked_into();
+    assert!(done_button.disabled(), "Done waits for the tick");
+    done_button.click();
+    assert_eq!(done.get_untracked(), 0);
+
+    let checkbox: HtmlInputElement = find(&root, "input[type=checkbox]").unchecked_into();
+    checkbox.click();
+    tick().await;
+    assert!(stored.get_untracked());
+    assert!(!done_button.disabled());
+    done_button.click();
+    assert_eq!(done.get_untracked(), 1);
+}
+
+#[wasm_bindgen_test]
+fn the_env_file_names_the_token_url_id_and_secret() {
+    let env = env_file("cred_x", "sk_test_y");
+    assert_eq!(
+        env,
+        format!(
+            "PORTAL_TOKEN_URL={}\nPORTAL_CLIENT_ID=cred_x\nPORTAL_CLIENT_SECRET=sk_test_y\n",
+            token_url()
+        )
+    );
+    assert!(token_url().ends_with("/v1/auth/token"));
 }

@@ -2,7 +2,7 @@
 
 mod credential_modals;
 mod credentials;
-mod secret_reveal;
+pub mod secret_reveal;
 mod settings;
 
 use leptos::prelude::*;
