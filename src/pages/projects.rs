@@ -71,6 +71,7 @@ pub fn ProjectsPage() -> impl IntoView {
                                         <td>
                                             <EnvironmentBadge environment=p.environment />
                                         </td>
+                                        <td class="numeric">{p.credential_count}</td>
                                         <td class="wrap muted">{p.description.clone()}</td>
                                         <td>{format::date(p.created_at)}</td>
                                     </tr>
@@ -85,6 +86,7 @@ pub fn ProjectsPage() -> impl IntoView {
                                         <tr>
                                             <th scope="col">"Name"</th>
                                             <th scope="col">"Environment"</th>
+                                            <th scope="col">"Credentials"</th>
                                             <th scope="col">"Description"</th>
                                             <th scope="col">"Created"</th>
                                         </tr>
