@@ -20,7 +20,7 @@ help:
 	@echo "make run    build and serve the portal on http://127.0.0.1:8080"
 	@echo "make test   lint, then every test: Rust, browser components, Playwright, size budget"
 	@echo "make dev    debug builds of the apps and the server, on http://127.0.0.1:8080"
-	@echo "make bench  print the figures (bundle sizes, member-list latency)"
+	@echo "make bench  print the figures (bundle sizes, member-list latency, token endpoint vs oidc-provider)"
 
 setup:
 	@scripts/setup.sh
@@ -79,6 +79,9 @@ bench: app
 	@bench/bundle-size.sh dist/app/index.html
 	@echo "== member list API (release build)"
 	@cargo run --release -q -p portal-bench --bin members
+	@echo "== token endpoint vs oidc-provider (release server on core 0, load on core 1)"
+	@cargo build --release -q -p portal-server
+	@cargo run --release -q -p portal-bench --bin token
 
 fmt:
 	leptosfmt src tests
