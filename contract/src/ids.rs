@@ -54,3 +54,18 @@ id_type!(
     CredentialId,
     "cred_"
 );
+id_type!(
+    /// A webhook endpoint of a project.
+    WebhookId,
+    "wh_"
+);
+id_type!(
+    /// An event; also the `webhook-id` receivers deduplicate by.
+    EventId,
+    "msg_"
+);
+id_type!(
+    /// One event's delivery to one endpoint, with its attempts.
+    DeliveryId,
+    "dlv_"
+);

@@ -13,6 +13,7 @@ pub mod projects;
 pub mod roles;
 pub mod team;
 pub mod validation;
+pub mod webhooks;
 
 pub use error::{ErrorBody, ErrorCode};
 pub use roles::{Permission, Role};

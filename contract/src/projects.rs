@@ -121,6 +121,8 @@ pub struct ProjectOut {
     pub created_at: i64,
     /// Credentials not revoked.
     pub credential_count: u32,
+    /// Webhook endpoints.
+    pub webhook_count: u32,
 }
 
 /// `GET /api/projects`: by name.

@@ -30,6 +30,8 @@ use crate::spa::{self, Spa};
 use crate::state::{AppState, Inner};
 use crate::tokens::TokenSigner;
 use crate::usage::{self, Usage};
+use crate::webhooks::deliver::{self, Deliverer};
+use crate::webhooks::vault::Vault;
 use crate::{crypto, db, openapi, routes, security};
 
 /// The largest JSON body the API reads.
@@ -41,6 +43,16 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<(Rou
     let mailer = Mailer::from_config(config.smtp_url.as_deref(), &config.mail_from)?;
     let spa = Spa::load(&config.dist);
     let signer = TokenSigner::load_or_create(&config.data_dir, &config.public_url)?;
+    let vault = Vault::load_or_create(config.webhook_key.as_deref(), &config.data_dir)?;
+    let deliverer = Deliverer::new(config.webhook_allow_private)?;
+    // This process is the only worker: what a killed one held is due again.
+    let released = db::webhooks::release_all(&db).await?;
+    if released > 0 {
+        tracing::info!(
+            released,
+            "deliveries held by the previous run are due again"
+        );
+    }
     let state = AppState::new(Inner {
         db,
         mailer,
@@ -48,6 +60,8 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<(Rou
         limits: Limits::new(&config),
         signer,
         usage: Usage::default(),
+        vault,
+        deliverer,
         dummy_password_hash: crypto::hash_secret(crypto::random_token()).await?,
         config,
     });
@@ -63,6 +77,7 @@ fn router(state: AppState, spa: Spa) -> Router {
         .merge(routes::projects::router())
         .merge(routes::credentials::router())
         .merge(routes::partner::router())
+        .merge(routes::webhooks::router())
         .split_for_parts();
     let document = Arc::new(document);
     let csp = HeaderValue::try_from(security::content_security_policy(
@@ -130,6 +145,7 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     tokio::spawn(housekeeping(state.clone()));
     tokio::spawn(record_usage(state.clone()));
+    tokio::spawn(deliver::run(state.clone()));
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

@@ -37,6 +37,16 @@ pub struct Config {
     #[arg(long, env = "PORTAL_TOKEN_REQUESTS_PER_SECOND", default_value_t = 10)]
     pub token_requests_per_second: u32,
 
+    /// Let webhooks reach private, loopback and link-local addresses (tests
+    /// and local development). Off in production.
+    #[arg(long, env = "PORTAL_WEBHOOK_ALLOW_PRIVATE", default_value_t = false, action = ArgAction::Set)]
+    pub webhook_allow_private: bool,
+
+    /// Key that seals webhook signing secrets at rest: base64 of 32 bytes.
+    /// Unset: generated on first start and kept in the data folder.
+    #[arg(long, env = "PORTAL_WEBHOOK_KEY", hide_env_values = true)]
+    pub webhook_key: Option<String>,
+
     /// The app's build (trunk's `dist/`), served with SPA fallback.
     #[arg(long, env = "PORTAL_DIST", default_value = "dist")]
     pub dist: PathBuf,

@@ -10,6 +10,7 @@ pub mod outbox;
 pub mod projects;
 pub mod sessions;
 pub mod users;
+pub mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;

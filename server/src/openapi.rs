@@ -18,6 +18,7 @@ use utoipa::OpenApi;
         (name = "team", description = "Members, roles and invitations"),
         (name = "projects", description = "Projects and their environments"),
         (name = "credentials", description = "API credentials: created, rolled and revoked behind the PIN"),
+        (name = "webhooks", description = "Webhook endpoints, signing secrets, test events and the delivery log"),
         (name = "partner", description = "The partner API: OAuth2 client_credentials tokens (EdDSA JWTs) and what they unlock"),
     ),
     components(schemas(portal_contract::ErrorBody, portal_contract::ErrorCode)),

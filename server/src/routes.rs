@@ -8,3 +8,4 @@ pub mod partner;
 pub mod projects;
 pub mod settings;
 pub mod team;
+pub mod webhooks;

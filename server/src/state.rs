@@ -10,6 +10,8 @@ use crate::limits::Limits;
 use crate::mail::Mailer;
 use crate::tokens::TokenSigner;
 use crate::usage::Usage;
+use crate::webhooks::deliver::Deliverer;
+use crate::webhooks::vault::Vault;
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -24,6 +26,10 @@ pub struct Inner {
     pub signer: TokenSigner,
     /// Credential use noted by requests, written in the background.
     pub usage: Usage,
+    /// Seals and opens webhook signing secrets.
+    pub vault: Vault,
+    /// Sends webhook deliveries.
+    pub deliverer: Deliverer,
     /// A hash verified when an email is unknown, so that sign-in takes as long
     /// for a wrong address as for a wrong password.
     pub dummy_password_hash: String,

@@ -7,7 +7,6 @@
 //! accepts exactly one header shape (`alg: EdDSA`, our `kid`), so the
 //! classic JWT pitfalls (`alg: none`, algorithm confusion) can't arise.
 
-use std::io::Write;
 use std::path::Path;
 
 use base64::Engine;
@@ -83,22 +82,7 @@ pub struct TokenSigner {
 impl TokenSigner {
     /// Loads the key kept in `dir`, or generates and keeps one on first start.
     pub fn load_or_create(dir: &Path, issuer: &str) -> anyhow::Result<Self> {
-        let path = dir.join(KEY_FILE);
-        let seed = match std::fs::read_to_string(&path) {
-            Ok(text) => {
-                let bytes = URL_SAFE_NO_PAD.decode(text.trim())?;
-                <[u8; 32]>::try_from(bytes.as_slice())
-                    .map_err(|_| anyhow::anyhow!("{} is not a 32-byte key", path.display()))?
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let seed: [u8; 32] = crate::crypto::random_bytes();
-                std::fs::create_dir_all(dir)?;
-                write_private(&path, URL_SAFE_NO_PAD.encode(seed).as_bytes())?;
-                tracing::info!(path = %path.display(), "generated the token signing key");
-                seed
-            }
-            Err(e) => return Err(e.into()),
-        };
+        let seed = crate::keyfile::load_or_create(&dir.join(KEY_FILE), "token signing key")?;
         Ok(Self::from_seed(&seed, issuer))
     }
 
@@ -193,15 +177,6 @@ fn encode_json(value: &impl Serialize) -> String {
 
 fn decode_json<T: serde::de::DeserializeOwned>(part: &str) -> Option<T> {
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).ok()?).ok()
-}
-
-/// Writes a file only its owner can read.
-fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(contents)
 }
 
 #[cfg(test)]

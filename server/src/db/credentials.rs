@@ -128,7 +128,7 @@ pub async fn list_for_project(
         "SELECT s.credential_id, s.hint, s.created_at, s.expires_at FROM credential_secrets s \
          JOIN credentials c ON c.id = s.credential_id \
          WHERE c.project_id = ? AND (s.expires_at IS NULL OR s.expires_at > ?) \
-         ORDER BY s.created_at DESC",
+         ORDER BY (s.expires_at IS NULL) DESC, s.created_at DESC",
     )
     .bind(project_id)
     .bind(now)
@@ -161,7 +161,7 @@ pub async fn secrets(
     sqlx::query_as(
         "SELECT credential_id, hint, created_at, expires_at FROM credential_secrets \
          WHERE credential_id = ? AND (expires_at IS NULL OR expires_at > ?) \
-         ORDER BY created_at DESC",
+         ORDER BY (expires_at IS NULL) DESC, created_at DESC",
     )
     .bind(credential_id)
     .bind(now)
@@ -327,7 +327,7 @@ pub async fn overview(
          WHERE c.organisation_id = ?1 AND c.revoked_at IS NULL \
            AND (c.expires_at IS NULL OR c.expires_at > ?2) \
            AND (s.expires_at IS NULL OR s.expires_at > ?2) \
-         ORDER BY c.created_at DESC, s.created_at DESC LIMIT 1",
+         ORDER BY c.created_at DESC, (s.expires_at IS NULL) DESC, s.created_at DESC LIMIT 1",
     )
     .bind(org)
     .bind(now)

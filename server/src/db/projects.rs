@@ -15,6 +15,8 @@ pub struct Project {
     /// Credentials not revoked; joined in by reads.
     #[sqlx(default)]
     pub credential_count: i64,
+    #[sqlx(default)]
+    pub webhook_count: i64,
 }
 
 impl Project {
@@ -26,12 +28,14 @@ impl Project {
             environment: self.environment.parse().unwrap_or(Environment::Sandbox),
             created_at: self.created_at,
             credential_count: self.credential_count as u32,
+            webhook_count: self.webhook_count as u32,
         }
     }
 }
 
 const SELECT: &str = "SELECT p.*, (SELECT COUNT(*) FROM credentials c \
-     WHERE c.project_id = p.id AND c.revoked_at IS NULL) AS credential_count FROM projects p";
+     WHERE c.project_id = p.id AND c.revoked_at IS NULL) AS credential_count, \
+     (SELECT COUNT(*) FROM webhooks w WHERE w.project_id = p.id) AS webhook_count FROM projects p";
 
 /// Fails with a UNIQUE violation when the organisation has a project of that name.
 pub async fn insert(db: impl SqliteExecutor<'_>, p: &Project) -> sqlx::Result<()> {

@@ -22,6 +22,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::state::AppState;
 use crate::step_up::verify_pin;
+use crate::webhooks::events::{self, Audience};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -72,6 +73,20 @@ fn require_working(credential: &Credential, now: i64) -> ApiResult<()> {
     } else {
         Ok(())
     }
+}
+
+/// What credential events say: the credential's public facts and who acted.
+fn event_data(credential: &Credential, current: &CurrentUser) -> serde_json::Value {
+    serde_json::json!({
+        "credential": {
+            "id": credential.id,
+            "project_id": credential.project_id,
+            "description": credential.description,
+            "scopes": credential.scopes(),
+            "expires_at": credential.expires_at,
+        },
+        "actor": { "id": current.user.id, "email": current.user.email },
+    })
 }
 
 fn environment(project: &Project) -> Environment {
@@ -143,7 +158,17 @@ async fn create_credential(
     let hint = crypto::secret_hint(&secret);
     let mut tx = state.db.begin().await?;
     db::credentials::insert(&mut tx, &credential, &crypto::token_hash(&secret), &hint).await?;
+    events::publish(
+        &mut tx,
+        &current.org.id,
+        Audience::Project(&project.id),
+        "credential.created",
+        &event_data(&credential, &current),
+        now,
+    )
+    .await?;
     tx.commit().await?;
+    state.deliverer.wake();
     tracing::info!(credential = %credential.id, project = %project.id, user = %current.user.id, "credential created");
     let secrets = db::credentials::secrets(&state.db, &credential.id, now).await?;
     Ok((
@@ -191,7 +216,19 @@ async fn roll_credential(
         now + input.overlap.seconds(),
     )
     .await?;
+    let mut data = event_data(&credential, &current);
+    data["previous_secret_expires_at"] = (now + input.overlap.seconds()).into();
+    events::publish(
+        &mut tx,
+        &current.org.id,
+        Audience::Project(&credential.project_id),
+        "credential.rolled",
+        &data,
+        now,
+    )
+    .await?;
     tx.commit().await?;
+    state.deliverer.wake();
     tracing::info!(credential = %credential.id, user = %current.user.id, overlap = input.overlap.as_str(), "credential rolled");
     let secrets = db::credentials::secrets(&state.db, &credential.id, now).await?;
     Ok(Json(CredentialSecretOut {
@@ -229,7 +266,17 @@ async fn revoke_credential(
     let now = state.now();
     let mut tx = state.db.begin().await?;
     db::credentials::revoke(&mut tx, &credential.id, now).await?;
+    events::publish(
+        &mut tx,
+        &current.org.id,
+        Audience::Project(&credential.project_id),
+        "credential.revoked",
+        &event_data(&credential, &current),
+        now,
+    )
+    .await?;
     tx.commit().await?;
+    state.deliverer.wake();
     tracing::info!(credential = %credential.id, user = %current.user.id, "credential revoked");
     let revoked = own_credential(&state, &current, &id).await?;
     Ok(Json(revoked.to_out(&[], now)))

@@ -22,6 +22,7 @@ use portal_contract::partner::{
     WhoamiOrganisation, WhoamiOut, WhoamiProject,
 };
 use portal_contract::projects::Environment;
+use portal_contract::webhooks::{EventIn, EventOut, PAYLOAD_MAX, event_type};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -30,12 +31,14 @@ use crate::db::{self, credentials::Caller};
 use crate::limits;
 use crate::state::AppState;
 use crate::tokens::{AUDIENCE, Claims};
+use crate::webhooks::events::{self, Audience};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(issue_token))
         .routes(routes!(jwks))
         .routes(routes!(whoami))
+        .routes(routes!(publish_event))
 }
 
 /// An RFC 6749 / RFC 6750 error answer.
@@ -427,4 +430,73 @@ async fn whoami(partner: Partner) -> axum::Json<WhoamiOut> {
         scopes,
         expires_at: claims.exp,
     })
+}
+
+/// Publish an event to the project's endpoints that subscribe to its type.
+/// Needs the `write` scope.
+#[utoipa::path(post, path = "/v1/events", tag = "partner", request_body = EventIn,
+    security(("bearer" = [])),
+    responses((status = 202, body = EventOut, description = "Written; deliveries follow"),
+        (status = 400, body = OAuthError, description = "invalid_request: malformed body, bad type, payload not an object or too large"),
+        (status = 401, body = OAuthError), (status = 403, body = OAuthError, description = "insufficient_scope")))]
+async fn publish_event(
+    State(state): State<AppState>,
+    partner: Partner,
+    body: Result<axum::Json<EventIn>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, axum::Json<EventOut>), OAuthFailure> {
+    if !partner.scopes().contains(&Scope::Write) {
+        let mut e = OAuthFailure::new(
+            StatusCode::FORBIDDEN,
+            "insufficient_scope",
+            "Publishing events needs a token with the write scope.",
+        );
+        e.challenge = Some(format!(
+            "Bearer realm=\"{AUDIENCE}\", error=\"insufficient_scope\", scope=\"write\""
+        ));
+        return Err(e);
+    }
+    let axum::Json(input) = body.map_err(|e| {
+        OAuthFailure::invalid_request(format!(
+            "Send a JSON body {{\"type\": \"invoice.paid\", \"data\": {{…}}}}. {}",
+            match e {
+                axum::extract::rejection::JsonRejection::MissingJsonContentType(_) =>
+                    "The Content-Type must be application/json.",
+                _ => "This one could not be read.",
+            }
+        ))
+    })?;
+    event_type(&input.event_type).map_err(OAuthFailure::invalid_request)?;
+    if !input.data.is_object() {
+        return Err(OAuthFailure::invalid_request(
+            "The data field must be a JSON object.",
+        ));
+    }
+    if input.data.to_string().len() > PAYLOAD_MAX {
+        return Err(OAuthFailure::invalid_request(format!(
+            "The data field is larger than {} KB.",
+            PAYLOAD_MAX / 1024
+        )));
+    }
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let published = events::publish(
+        &mut tx,
+        &partner.caller.organisation_id,
+        Audience::Project(&partner.caller.project_id),
+        &input.event_type,
+        &input.data,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    state.deliverer.wake();
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(EventOut {
+            id: portal_contract::ids::EventId(published.id),
+            event_type: input.event_type,
+            deliveries: published.deliveries as u32,
+            created_at: now,
+        }),
+    ))
 }

@@ -13,6 +13,7 @@ use crate::db::{self, projects::Project};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::state::AppState;
+use crate::webhooks::events::{self, Audience};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -70,6 +71,7 @@ async fn create_project(
         environment: input.environment.as_str().into(),
         created_at: state.now(),
         credential_count: 0,
+        webhook_count: 0,
     };
     db::projects::insert(&state.db, &project)
         .await
@@ -113,9 +115,28 @@ async fn update_project(
     if let Some(description) = input.description {
         project.description = description.trim().to_owned();
     }
-    db::projects::update(&state.db, &project.id, &project.name, &project.description)
+    let mut tx = state.db.begin().await?;
+    db::projects::update(&mut *tx, &project.id, &project.name, &project.description)
         .await
         .map_err(name_taken)?;
+    let data = serde_json::json!({
+        "project": {
+            "id": project.id, "name": project.name, "description": project.description,
+            "environment": project.environment,
+        },
+        "actor": { "id": current.user.id, "email": current.user.email },
+    });
+    events::publish(
+        &mut tx,
+        &current.org.id,
+        Audience::Project(&project.id),
+        "project.updated",
+        &data,
+        state.now(),
+    )
+    .await?;
+    tx.commit().await?;
+    state.deliverer.wake();
     Ok(Json(project.to_out()))
 }
 

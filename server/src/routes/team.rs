@@ -22,6 +22,12 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Query};
 use crate::mail::Mail;
 use crate::state::AppState;
+use crate::webhooks::events::{self, Audience};
+
+/// What member events say.
+fn member_event(id: &str, email: &str, role: &str) -> serde_json::Value {
+    serde_json::json!({ "member": { "id": id, "email": email, "role": role } })
+}
 use crate::step_up;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -117,8 +123,21 @@ async fn update_member(
     if status == MemberStatus::Deactivated {
         // Their open pages are sent to sign in on their next request.
         db::sessions::delete_all(&mut *tx, &target.id).await?;
+        if target.status() == MemberStatus::Active {
+            let data = member_event(&target.id, &target.email, role.as_str());
+            events::publish(
+                &mut tx,
+                &current.org.id,
+                Audience::Organisation,
+                "member.removed",
+                &data,
+                state.now(),
+            )
+            .await?;
+        }
     }
     tx.commit().await?;
+    state.deliverer.wake();
     tracing::info!(actor = %current.user.id, member = %target.id, role = ?input.role,
         status = ?input.status, "member changed");
     let updated = db::users::member(&state.db, &current.org.id, &target.id)
@@ -425,7 +444,17 @@ async fn accept_invitation(
             "This invitation is no longer valid. Ask for a new one.",
         ));
     }
+    events::publish(
+        &mut tx,
+        &user.organisation_id,
+        Audience::Organisation,
+        "member.joined",
+        &member_event(&user.id, &user.email, &user.role),
+        now,
+    )
+    .await?;
     tx.commit().await?;
+    state.deliverer.wake();
     tracing::info!(organisation = %invitation.organisation_id, user = %user.id, "member joined");
     let org = db::organisations::get(&state.db, &user.organisation_id)
         .await?

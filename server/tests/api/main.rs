@@ -2,14 +2,18 @@
 
 mod accounts;
 mod credentials;
+mod durability;
 mod errors;
 mod helpers;
 mod operator;
 mod partner;
 mod projects;
+mod real_server;
+mod receiver;
 mod secret_scan;
 mod settings;
 mod smtp;
 mod static_files;
 mod team;
 mod team_roles;
+mod webhooks;

@@ -3,86 +3,18 @@
 //! the whole database (with its WAL) and everything the server printed are
 //! scanned for each secret and each token.
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{PIN, browser, sign_up_body, token_in, write_dist};
-
-struct Server {
-    child: std::process::Child,
-    url: String,
-    log: std::path::PathBuf,
-}
-
-impl Server {
-    fn start(dir: &std::path::Path) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let url = format!("http://127.0.0.1:{port}");
-        let log = dir.join("server.log");
-        let out = std::fs::File::create(&log).unwrap();
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_portal-server"))
-            .env("PORTAL_ADDR", format!("127.0.0.1:{port}"))
-            .env("PORTAL_PUBLIC_URL", &url)
-            .env(
-                "PORTAL_DATABASE_URL",
-                format!("sqlite://{}/portal.db", dir.display()),
-            )
-            .env("PORTAL_DATA_DIR", dir)
-            .env("PORTAL_DIST", write_dist(dir))
-            .env("PORTAL_LOG", "debug")
-            .env_remove("PORTAL_SMTP_URL")
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().unwrap())
-            .stderr(out)
-            .spawn()
-            .unwrap();
-        Self { child, url, log }
-    }
-
-    fn at(&self, path: &str) -> String {
-        format!("{}{path}", self.url)
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap()
-    }
-
-    /// SIGTERM, then wait: the server flushes what it holds and exits.
-    fn stop(mut self) -> String {
-        let _ = std::process::Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-        self.log()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-    }
-}
+use crate::helpers::{PIN, browser, sign_up_body, token_in};
+use crate::real_server::Server;
 
 #[tokio::test]
 async fn no_secret_or_token_is_stored_or_logged() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path());
+    let server = Server::start(dir.path(), &[("PORTAL_LOG", "debug")]).await;
     let ada = browser(&server.url);
-    let mut up = false;
-    for _ in 0..100 {
-        if ada.get(server.at("/api/health")).send().await.is_ok() {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(up, "the server started: {}", server.log());
 
     let post = |path: &str, body: Value| ada.post(server.at(path)).json(&body).send();
     assert_eq!(

@@ -1,0 +1,490 @@
+//! Webhooks: endpoints that receive a project's events, signed as Standard
+//! Webhooks; the delivery log with every attempt; and the partner API's
+//! `POST /v1/events`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::credentials::RollOverlap;
+use crate::ids::{DeliveryId, EventId, ProjectId, WebhookId};
+use crate::validation::{self as v, FieldErrors};
+
+/// The events the portal itself sends, with what they mean.
+pub const PORTAL_EVENT_TYPES: [(&str, &str); 7] = [
+    ("credential.created", "An API credential was created."),
+    ("credential.rolled", "A credential's secret was rolled."),
+    ("credential.revoked", "An API credential was revoked."),
+    ("project.updated", "A project was renamed or described."),
+    (
+        "member.joined",
+        "Someone accepted an invitation to the organisation.",
+    ),
+    ("member.removed", "A member was deactivated."),
+    ("webhook.test", "A test event sent from the portal."),
+];
+
+/// The test event's type.
+pub const TEST_EVENT: &str = "webhook.test";
+/// Longest event type.
+pub const EVENT_TYPE_MAX: usize = 64;
+/// Longest endpoint URL.
+pub const URL_MAX: usize = 2000;
+/// Longest description.
+pub const DESCRIPTION_MAX: usize = 200;
+/// Largest event payload accepted by `POST /v1/events`, in bytes of JSON.
+pub const PAYLOAD_MAX: usize = 32 * 1024;
+/// Seconds to wait before each retry after a failed attempt: about 5 s,
+/// 5 min, 30 min, 2 h, 5 h, 10 h. After the last, the delivery has failed.
+pub const RETRY_SCHEDULE: [i64; 6] = [5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600];
+
+/// `a.b` words: lowercase letters, digits and `_`, at least two parts.
+pub fn event_type(value: &str) -> Result<(), String> {
+    let parts_ok = value.split('.').count() >= 2
+        && value.split('.').all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        });
+    if value.len() <= EVENT_TYPE_MAX && parts_ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "Use lowercase words joined by dots, like invoice.paid (at most {EVENT_TYPE_MAX} characters)."
+        ))
+    }
+}
+
+/// A plausible endpoint URL: http(s), a host, no user or password. Whether the
+/// host may be reached (https only in production, no private addresses) is
+/// the server's to say.
+pub fn endpoint_url(value: &str) -> Result<(), String> {
+    let value = value.trim();
+    let Some((scheme, rest)) = value.split_once("://") else {
+        return Err("Enter a full URL, like https://example.com/webhooks.".into());
+    };
+    if !matches!(scheme, "http" | "https") {
+        return Err("Use an https:// URL.".into());
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.contains('@') {
+        return Err("Remove the user name and password from the URL; sign requests with the signing secret instead.".into());
+    }
+    if authority.is_empty()
+        || value.len() > URL_MAX
+        || value.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err("Enter a full URL, like https://example.com/webhooks.".into());
+    }
+    Ok(())
+}
+
+fn description(value: &str) -> Result<(), String> {
+    if value.chars().count() > DESCRIPTION_MAX {
+        Err(format!("Use at most {DESCRIPTION_MAX} characters."))
+    } else {
+        Ok(())
+    }
+}
+
+fn event_types(values: &[String]) -> Result<(), String> {
+    values
+        .iter()
+        .try_for_each(|t| event_type(t).map_err(|_| format!("{t} is not an event type.")))
+}
+
+/// An event type the portal sends, for the endpoint form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EventTypeOut {
+    pub name: String,
+    pub description: String,
+}
+
+/// `GET /api/event-types`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EventTypeList {
+    pub items: Vec<EventTypeOut>,
+}
+
+/// `POST /api/projects/{id}/webhooks`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WebhookIn {
+    pub url: String,
+    #[serde(default)]
+    pub description: String,
+    /// Empty: every event type.
+    #[serde(default)]
+    pub event_types: Vec<String>,
+}
+
+impl WebhookIn {
+    pub fn validate(&self) -> Result<(), FieldErrors> {
+        let mut e = FieldErrors::new();
+        e.check("url", endpoint_url(&self.url))
+            .check("description", description(&self.description))
+            .check("event_types", event_types(&self.event_types));
+        e.into_result()
+    }
+}
+
+/// `PATCH /api/webhooks/{id}`: any of the fields.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WebhookPatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_types: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+}
+
+impl WebhookPatch {
+    pub fn validate(&self) -> Result<(), FieldErrors> {
+        let mut e = FieldErrors::new();
+        if let Some(url) = &self.url {
+            e.check("url", endpoint_url(url));
+        }
+        if let Some(d) = &self.description {
+            e.check("description", description(d));
+        }
+        if let Some(t) = &self.event_types {
+            e.check("event_types", event_types(t));
+        }
+        e.into_result()
+    }
+}
+
+/// Why an endpoint is disabled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum DisabledReason {
+    /// A member turned it off.
+    ByUser,
+    /// It answered 410 Gone.
+    Gone,
+    /// Its deliveries kept failing until they ran out of retries.
+    Failing,
+}
+
+impl DisabledReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ByUser => "by_user",
+            Self::Gone => "gone",
+            Self::Failing => "failing",
+        }
+    }
+
+    pub fn explanation(self) -> &'static str {
+        match self {
+            Self::ByUser => "Disabled by a member of your team.",
+            Self::Gone => "Disabled because it answered 410 Gone.",
+            Self::Failing => "Disabled because its deliveries kept failing.",
+        }
+    }
+}
+
+impl std::str::FromStr for DisabledReason {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        [Self::ByUser, Self::Gone, Self::Failing]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or(())
+    }
+}
+
+/// Deliveries to an endpoint over the past 24 hours.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WebhookStats {
+    pub succeeded: u32,
+    pub failed_attempts: u32,
+    pub last_delivery_at: Option<i64>,
+    pub last_status: Option<DeliveryStatus>,
+}
+
+/// An endpoint; never its signing secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WebhookOut {
+    pub id: WebhookId,
+    pub project_id: ProjectId,
+    pub url: String,
+    pub description: String,
+    /// Empty: every event type.
+    pub event_types: Vec<String>,
+    pub enabled: bool,
+    pub disabled_reason: Option<DisabledReason>,
+    /// While a rotated secret still signs too, until then.
+    pub previous_secret_until: Option<i64>,
+    pub created_at: i64,
+    pub stats: WebhookStats,
+}
+
+/// `GET /api/projects/{id}/webhooks`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WebhookList {
+    pub items: Vec<WebhookOut>,
+}
+
+/// An answer that carries the signing secret: create, reveal, rotate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WebhookSecretOut {
+    pub webhook: WebhookOut,
+    /// `whsec_` and base64 of the key.
+    pub secret: String,
+}
+
+/// `POST /api/webhooks/{id}/secret`: reveal again, with the PIN.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SecretRevealIn {
+    pub pin: String,
+}
+
+impl SecretRevealIn {
+    pub fn validate(&self) -> Result<(), FieldErrors> {
+        let mut e = FieldErrors::new();
+        e.check("pin", v::pin_format(&self.pin));
+        e.into_result()
+    }
+}
+
+/// `POST /api/webhooks/{id}/secret/rotate`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SecretRotateIn {
+    /// How long the old secret keeps signing too.
+    pub overlap: RollOverlap,
+    pub pin: String,
+}
+
+impl SecretRotateIn {
+    pub fn validate(&self) -> Result<(), FieldErrors> {
+        let mut e = FieldErrors::new();
+        e.check("pin", v::pin_format(&self.pin));
+        e.into_result()
+    }
+}
+
+/// `POST /api/webhooks/{id}/test`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WebhookTestIn {
+    pub event_type: String,
+}
+
+/// Where a delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// Waiting for its first attempt or a retry.
+    Pending,
+    Succeeded,
+    /// Out of retries (or the endpoint was disabled).
+    Failed,
+}
+
+impl DeliveryStatus {
+    pub const ALL: [DeliveryStatus; 3] = [Self::Pending, Self::Succeeded, Self::Failed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Pending => "Pending",
+            Self::Succeeded => "Succeeded",
+            Self::Failed => "Failed",
+        }
+    }
+}
+
+impl std::str::FromStr for DeliveryStatus {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s).ok_or(())
+    }
+}
+
+/// A delivery in the log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeliveryOut {
+    pub id: DeliveryId,
+    pub event_id: EventId,
+    pub event_type: String,
+    pub status: DeliveryStatus,
+    /// Attempts made so far.
+    pub attempts: u32,
+    pub last_http_status: Option<u16>,
+    pub last_latency_ms: Option<u32>,
+    pub next_attempt_at: Option<i64>,
+    pub created_at: i64,
+}
+
+/// `GET /api/webhooks/{id}/deliveries`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+pub struct DeliveryQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<DeliveryStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_type: Option<String>,
+    /// 1-based.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
+}
+
+impl DeliveryQuery {
+    pub const PAGE_SIZE: u32 = 20;
+
+    pub fn page(&self) -> u32 {
+        self.page.unwrap_or(1).max(1)
+    }
+
+    pub fn to_query_string(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(s) = self.status {
+            parts.push(format!("status={}", s.as_str()));
+        }
+        if let Some(t) = self.event_type.as_deref().filter(|t| !t.is_empty()) {
+            parts.push(format!("event_type={}", crate::team::percent_encode(t)));
+        }
+        if self.page() > 1 {
+            parts.push(format!("page={}", self.page()));
+        }
+        parts.join("&")
+    }
+}
+
+/// A page of the delivery log, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeliveryPage {
+    pub items: Vec<DeliveryOut>,
+    pub total: u32,
+    pub page: u32,
+    pub page_size: u32,
+}
+
+/// One attempt of a delivery: what was sent and what came back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AttemptOut {
+    pub attempt: u32,
+    pub started_at: i64,
+    /// Header name and value pairs, as sent.
+    pub request_headers: Vec<(String, String)>,
+    pub response_status: Option<u16>,
+    /// The first kilobyte of the response body.
+    pub response_excerpt: String,
+    pub latency_ms: u32,
+    /// Why there was no response (timeout, refused address …).
+    pub error: Option<String>,
+}
+
+/// `GET /api/deliveries/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeliveryDetail {
+    pub delivery: DeliveryOut,
+    pub webhook_id: WebhookId,
+    pub url: String,
+    /// The signed request body.
+    pub request_body: String,
+    pub attempts: Vec<AttemptOut>,
+}
+
+/// `POST /v1/events`: publish an event to the project's endpoints.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EventIn {
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// Any JSON object.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub data: serde_json::Value,
+}
+
+/// The answer to `POST /v1/events`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EventOut {
+    pub id: EventId,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// Endpoints it will be delivered to.
+    pub deliveries: u32,
+    pub created_at: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_types_are_dotted_lowercase_words() {
+        for ok in ["invoice.paid", "credential.created", "a.b_c.d2"] {
+            assert_eq!(event_type(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "invoice",
+            "Invoice.Paid",
+            "a..b",
+            ".a",
+            "a.b-c",
+            &"a.".repeat(40),
+        ] {
+            assert!(event_type(bad).is_err(), "{bad}");
+        }
+        for (t, _) in PORTAL_EVENT_TYPES {
+            assert_eq!(event_type(t), Ok(()));
+        }
+    }
+
+    #[test]
+    fn endpoint_urls_are_http_without_credentials() {
+        assert_eq!(endpoint_url("https://example.com/hooks"), Ok(()));
+        assert_eq!(endpoint_url("http://127.0.0.1:9000/x?y=1"), Ok(()));
+        assert!(endpoint_url("ftp://example.com").is_err());
+        assert!(endpoint_url("example.com/hooks").is_err());
+        assert!(
+            endpoint_url("https://user:pw@example.com/")
+                .unwrap_err()
+                .contains("user name")
+        );
+        assert!(endpoint_url("https:///path").is_err());
+        assert!(endpoint_url("https://exa mple.com").is_err());
+    }
+
+    #[test]
+    fn delivery_queries_build_their_query_string() {
+        let q = DeliveryQuery {
+            status: Some(DeliveryStatus::Failed),
+            event_type: Some("invoice.paid".into()),
+            page: Some(2),
+        };
+        assert_eq!(
+            q.to_query_string(),
+            "status=failed&event_type=invoice.paid&page=2"
+        );
+        assert_eq!(DeliveryQuery::default().to_query_string(), "");
+    }
+}

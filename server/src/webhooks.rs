@@ -1,0 +1,9 @@
+//! Webhooks: signing secrets kept encrypted, Standard Webhooks signatures,
+//! events written with their deliveries in the caller's transaction, and the
+//! worker that delivers them.
+
+pub mod deliver;
+pub mod events;
+pub mod signing;
+pub mod ssrf;
+pub mod vault;

@@ -1,0 +1,99 @@
+//! Signing secrets at rest. Signing needs the secret itself, so unlike
+//! credential secrets it can't be a hash: it is sealed with
+//! XChaCha20-Poly1305 under a key from the configuration or generated in the
+//! data folder, with the endpoint's id as associated data (a sealed secret
+//! copied to another row doesn't open).
+
+use std::path::Path;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+
+/// The key file in the data folder, when no key is configured.
+pub const KEY_FILE: &str = "webhook-secrets.key";
+const NONCE_LEN: usize = 24;
+
+pub struct Vault {
+    cipher: XChaCha20Poly1305,
+}
+
+impl Vault {
+    /// The configured key (base64 of 32 bytes), or the one kept in `dir`,
+    /// generated on first start.
+    pub fn load_or_create(configured: Option<&str>, dir: &Path) -> anyhow::Result<Self> {
+        let key = match configured {
+            Some(b64) => STANDARD.decode(b64.trim())?,
+            None => {
+                crate::keyfile::load_or_create(&dir.join(KEY_FILE), "webhook secret key")?.to_vec()
+            }
+        };
+        let key: [u8; 32] = key
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("the webhook secret key must be 32 bytes"))?;
+        Ok(Self::from_key(&key))
+    }
+
+    pub fn from_key(key: &[u8; 32]) -> Self {
+        Self {
+            cipher: XChaCha20Poly1305::new(key.into()),
+        }
+    }
+
+    /// nonce ‖ ciphertext ‖ tag.
+    pub fn seal(&self, aad: &str, plaintext: &str) -> Vec<u8> {
+        let nonce: [u8; NONCE_LEN] = crate::crypto::random_bytes();
+        let mut sealed = nonce.to_vec();
+        let ciphertext = self
+            .cipher
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: plaintext.as_bytes(),
+                    aad: aad.as_bytes(),
+                },
+            )
+            .expect("XChaCha20-Poly1305 encrypts any length we use");
+        sealed.extend(ciphertext);
+        sealed
+    }
+
+    pub fn open(&self, aad: &str, sealed: &[u8]) -> anyhow::Result<String> {
+        if sealed.len() < NONCE_LEN {
+            anyhow::bail!("sealed secret too short");
+        }
+        let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
+        let plaintext = self
+            .cipher
+            .decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: ciphertext,
+                    aad: aad.as_bytes(),
+                },
+            )
+            .map_err(|_| anyhow::anyhow!("a webhook secret does not open with this key"))?;
+        Ok(String::from_utf8(plaintext)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealed_secrets_open_only_with_their_key_and_row() {
+        let vault = Vault::from_key(&[1; 32]);
+        let sealed = vault.seal("wh_a", "whsec_abc");
+        assert!(!sealed.windows(9).any(|w| w == b"whsec_abc"));
+        assert_eq!(vault.open("wh_a", &sealed).unwrap(), "whsec_abc");
+        assert!(vault.open("wh_b", &sealed).is_err());
+        assert!(Vault::from_key(&[2; 32]).open("wh_a", &sealed).is_err());
+        assert_ne!(
+            vault.seal("wh_a", "whsec_abc"),
+            sealed,
+            "fresh nonce each time"
+        );
+    }
+}

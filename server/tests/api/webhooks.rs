@@ -1,0 +1,800 @@
+//! Webhooks with a real HTTP receiver: Standard Webhooks signatures (checked
+//! here with an independent HMAC), rotation with both signatures during the
+//! overlap, retries on the schedule with a controllable clock, 410 and
+//! auto-disable, SSRF refusals, the secret sealed at rest, events from the
+//! portal and from /v1/events, the role table and tenancy.
+
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use hmac::{Hmac, Mac};
+use reqwest::Method;
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+use crate::helpers::{PIN, TestApp, browser, error_body, oauth_error, spawn_with};
+use crate::receiver::{Received, Receiver};
+
+async fn app() -> TestApp {
+    let app = spawn_with(|c| {
+        c.webhook_allow_private = true;
+        c.token_requests_per_second = 1000;
+        // Retry tests move the clock through 17 hours of backoff.
+        c.session_max_hours = 48;
+        c.session_idle_minutes = 48 * 60;
+    })
+    .await;
+    app.confirmed_user("ada@acme.test").await;
+    app
+}
+
+/// Adds an endpoint to `project`; returns its id and signing secret.
+async fn endpoint(app: &TestApp, project: &str, url: &str, types: &[&str]) -> (String, String) {
+    let r = app
+        .post(
+            &format!("/api/projects/{project}/webhooks"),
+            &json!({ "url": url, "description": "Orders service", "event_types": types }),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "create endpoint");
+    let body: Value = r.json().await.unwrap();
+    (
+        body["webhook"]["id"].as_str().unwrap().to_owned(),
+        body["secret"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// Every `v1,` signature in the request that `secret` made, by an HMAC
+/// computed here from the specification, not with the server's code.
+fn signed_by(r: &Received, secret: &str) -> bool {
+    let key = STANDARD
+        .decode(secret.strip_prefix("whsec_").unwrap())
+        .unwrap();
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).unwrap();
+    mac.update(
+        format!(
+            "{}.{}.{}",
+            r.header("webhook-id"),
+            r.header("webhook-timestamp"),
+            r.body
+        )
+        .as_bytes(),
+    );
+    let expected = format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()));
+    r.header("webhook-signature")
+        .split(' ')
+        .any(|s| s == expected)
+}
+
+async fn send_test(app: &TestApp, webhook: &str, event_type: &str) -> Value {
+    let r = app
+        .post(
+            &format!("/api/webhooks/{webhook}/test"),
+            &json!({ "event_type": event_type }),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "test event");
+    r.json().await.unwrap()
+}
+
+async fn delivery(app: &TestApp, id: &str) -> Value {
+    app.get(&format!("/api/deliveries/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Polls a delivery until `done` says so (the worker runs in the background).
+async fn until(app: &TestApp, id: &str, done: impl Fn(&Value) -> bool) -> Value {
+    for _ in 0..200 {
+        let d = delivery(app, id).await;
+        if done(&d) {
+            return d;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("delivery {id} never got there: {}", delivery(app, id).await);
+}
+
+#[tokio::test]
+async fn an_endpoint_gets_a_signed_test_event_and_the_log_shows_it() {
+    let app = app().await;
+    let receiver = Receiver::start().await;
+    let project = app.project("Checkout", "sandbox").await;
+    let (id, secret) = endpoint(&app, &project, &format!("{}/hook", receiver.url), &[]).await;
+    assert!(secret.starts_with("whsec_"));
+    assert_eq!(STANDARD.decode(&secret[6..]).unwrap().len(), 32);
+
+    let sent = send_test(&app, &id, "credential.created").await;
+    assert!(
+        sent["status"] == "pending" || sent["status"] == "succeeded",
+        "{sent}"
+    );
+    let got = receiver.wait_for(1).await;
+    let r = &got[0];
+    assert_eq!(r.path, "/hook");
+    assert!(signed_by(r, &secret), "{:?}", r.headers);
+    assert_eq!(r.header("webhook-id"), sent["event_id"].as_str().unwrap());
+    assert_eq!(r.header("content-type"), "application/json");
+    let body: Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(body["type"], "credential.created");
+    assert!(body["timestamp"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(body["data"]["credential"]["project_id"], project);
+
+    let detail = until(&app, sent["id"].as_str().unwrap(), |d| {
+        d["delivery"]["status"] == "succeeded"
+    })
+    .await;
+    assert_eq!(detail["delivery"]["attempts"], 1);
+    assert_eq!(detail["delivery"]["last_http_status"], 200);
+    assert_eq!(detail["request_body"], r.body.as_str());
+    let attempt = &detail["attempts"][0];
+    assert_eq!(attempt["response_status"], 200);
+    assert_eq!(attempt["response_excerpt"], "thanks");
+    let names: Vec<&str> = attempt["request_headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h[0].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"webhook-signature") && names.contains(&"webhook-timestamp"));
+
+    let log: Value = app
+        .get(&format!("/api/webhooks/{id}/deliveries"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(log["total"], 1);
+    assert_eq!(log["items"][0]["event_type"], "credential.created");
+    let list: Value = app
+        .get(&format!("/api/projects/{project}/webhooks"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let stats = &list["items"][0]["stats"];
+    assert_eq!(stats["succeeded"], 1);
+    assert_eq!(stats["last_status"], "succeeded");
+    assert!(
+        !list.to_string().contains(&secret[6..]),
+        "lists never carry the secret"
+    );
+    let projects: Value = app.get("/api/projects").await.json().await.unwrap();
+    assert_eq!(projects["items"][0]["webhook_count"], 1);
+}
+
+#[tokio::test]
+async fn during_a_rotation_both_secrets_sign_then_only_the_new_one() {
+    let app = app().await;
+    let receiver = Receiver::start().await;
+    let project = app.project("Checkout", "sandbox").await;
+    let (id, old) = endpoint(&app, &project, &receiver.url, &[]).await;
+
+    let wrong = app
+        .post(
+            &format!("/api/webhooks/{id}/secret/rotate"),
+            &json!({ "overlap": "1h", "pin": "000000" }),
+        )
+        .await;
+    error_body(wrong, 403, "invalid_pin").await;
+    let rotated: Value = app
+        .post(
+            &format!("/api/webhooks/{id}/secret/rotate"),
+            &json!({ "overlap": "1h", "pin": PIN }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let new = rotated["secret"].as_str().unwrap().to_owned();
+    assert_ne!(new, old);
+    assert!(rotated["webhook"]["previous_secret_until"].is_i64());
+
+    send_test(&app, &id, "webhook.test").await;
+    let r = receiver.wait_for(1).await.remove(0);
+    assert_eq!(r.header("webhook-signature").split(' ').count(), 2);
+    assert!(signed_by(&r, &old) && signed_by(&r, &new));
+
+    app.clock.advance(3600);
+    send_test(&app, &id, "webhook.test").await;
+    let r = receiver.wait_for(2).await.remove(1);
+    assert_eq!(r.header("webhook-signature").split(' ').count(), 1);
+    assert!(signed_by(&r, &new) && !signed_by(&r, &old));
+
+    // The secret can be shown again, with the PIN.
+    let shown: Value = app
+        .post(
+            &format!("/api/webhooks/{id}/secret"),
+            &json!({ "pin": PIN }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shown["secret"], new.as_str());
+    let no_pin = app
+        .post(&format!("/api/webhooks/{id}/secret"), &json!({ "pin": "" }))
+        .await;
+    error_body(no_pin, 422, "validation_failed").await;
+}
+
+#[tokio::test]
+async fn failures_are_retried_on_the_schedule_with_the_same_webhook_id() {
+    let app = app().await;
+    let receiver = Receiver::start().await;
+    let project = app.project("Checkout", "sandbox").await;
+    let (id, _) = endpoint(&app, &project, &receiver.url, &[]).await;
+    receiver.respond_with(&[500, 503]);
+
+    let sent = send_test(&app, &id, "webhook.test").await;
+    let dlv = sent["id"].as_str().unwrap();
+    let first = until(&app, dlv, |d| d["delivery"]["attempts"] == 1).await;
+    assert_eq!(first["delivery"]["status"], "pending");
+    assert_eq!(first["delivery"]["last_http_status"], 500);
+    let started = first["attempts"][0]["started_at"].as_i64().unwrap();
+    assert_eq!(first["delivery"]["next_attempt_at"], started + 5);
+
+    app.clock.advance(5);
+    let second = until(&app, dlv, |d| d["delivery"]["attempts"] == 2).await;
+    assert_eq!(second["delivery"]["last_http_status"], 503);
+    let at = second["attempts"][1]["started_at"].as_i64().unwrap();
+    assert_eq!(
+        second["delivery"]["next_attempt_at"],
+        at + 300,
+        "then about 5 minutes"
+    );
+
+    app.clock.advance(300);
+    let third = until(&app, dlv, |d| d["delivery"]["status"] == "succeeded").await;
+    assert_eq!(third["delivery"]["attempts"], 3);
+    let got = receiver.received();
+    assert_eq!(got.len(), 3);
+    assert!(
+        got.iter()
+            .all(|r| r.header("webhook-id") == sent["event_id"].as_str().unwrap())
+    );
+
+    // Filters of the log.
+    let failed: Value = app
+        .get(&format!("/api/webhooks/{id}/deliveries?status=failed"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(failed["total"], 0);
+    let ok: Value = app
+        .get(&format!(
+            "/api/webhooks/{id}/deliveries?status=succeeded&event_type=webhook.test"
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ok["total"], 1);
+
+    // Redeliver: once more, with the same webhook-id.
+    let again = app
+        .post(&format!("/api/deliveries/{dlv}/redeliver"), &json!({}))
+        .await;
+    assert_eq!(again.status(), 202);
+    let got = receiver.wait_for(4).await;
+    assert_eq!(
+        got[3].header("webhook-id"),
+        sent["event_id"].as_str().unwrap()
+    );
+    until(&app, dlv, |d| {
+        d["delivery"]["attempts"] == 4 && d["delivery"]["status"] == "succeeded"
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn gone_disables_at_once_and_endless_failure_disables_after_the_last_retry() {
+    let app = app().await;
+    let receiver = Receiver::start().await;
+    let project = app.project("Checkout", "sandbox").await;
+    let (gone, _) = endpoint(&app, &project, &format!("{}/gone", receiver.url), &[]).await;
+    receiver.respond_with(&[410]);
+    let sent = send_test(&app, &gone, "webhook.test").await;
+    until(&app, sent["id"].as_str().unwrap(), |d| {
+        d["delivery"]["status"] == "failed"
+    })
+    .await;
+    let w: Value = app
+        .get(&format!("/api/webhooks/{gone}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(w["enabled"], false);
+    assert_eq!(w["disabled_reason"], "gone");
+    let refused = app
+        .post(
+            &format!("/api/webhooks/{gone}/test"),
+            &json!({ "event_type": "webhook.test" }),
+        )
+        .await;
+    error_body(refused, 409, "conflict").await;
+
+    let (failing, _) = endpoint(&app, &project, &format!("{}/down", receiver.url), &[]).await;
+    receiver.always(Some(500));
+    let sent = send_test(&app, &failing, "webhook.test").await;
+    let dlv = sent["id"].as_str().unwrap();
+    for (attempt, wait) in [5, 300, 1800, 7200, 18_000, 36_000].into_iter().enumerate() {
+        until(&app, dlv, |d| {
+            d["delivery"]["attempts"] == attempt as u64 + 1
+        })
+        .await;
+        app.clock.advance(wait);
+    }
+    let last = until(&app, dlv, |d| d["delivery"]["status"] == "failed").await;
+    assert_eq!(last["delivery"]["attempts"], 7);
+    let w: Value = app
+        .get(&format!("/api/webhooks/{failing}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(w["enabled"], false);
+    assert_eq!(w["disabled_reason"], "failing");
+    let mails = app.mails_to("ada@acme.test").await;
+    assert!(
+        mails
+            .iter()
+            .any(|m| m.subject == "A webhook endpoint was disabled")
+    );
+
+    // Enabled again by a member: gets events again.
+    receiver.always(None);
+    let enabled: Value = app
+        .send(
+            &app.client,
+            Method::PATCH,
+            &format!("/api/webhooks/{failing}"),
+            &json!({ "enabled": true }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(enabled["enabled"], true);
+    assert_eq!(enabled["disabled_reason"], Value::Null);
+    let sent = send_test(&app, &failing, "webhook.test").await;
+    until(&app, sent["id"].as_str().unwrap(), |d| {
+        d["delivery"]["status"] == "succeeded"
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn private_targets_are_refused_when_saved_and_when_delivered() {
+    let app = spawn_with(|_| {}).await;
+    app.confirmed_user("ada@acme.test").await;
+    let receiver = Receiver::start().await;
+    let project = app.project("Checkout", "sandbox").await;
+    let port = receiver.url.rsplit(':').next().unwrap().to_owned();
+    for url in [
+        format!("http://127.0.0.1:{port}/hook"),
+        format!("http://localhost:{port}/hook"),
+        "http://169.254.169.254/latest/meta-data".to_owned(),
+        "http://[::1]/hook".to_owned(),
+        "http://10.1.2.3/hook".to_owned(),
+    ] {
+        let r = app
+            .post(
+                &format!("/api/projects/{project}/webhooks"),
+                &json!({ "url": url }),
+            )
+            .await;
+        let body = error_body(r, 422, "validation_failed").await;
+        assert!(
+            body["fields"]["url"].as_str().unwrap().contains("private"),
+            "{url}: {body}"
+        );
+    }
+    let creds = app
+        .post(
+            &format!("/api/projects/{project}/webhooks"),
+            &json!({ "url": "https://user:pw@example.com/" }),
+        )
+        .await;
+    error_body(creds, 422, "validation_failed").await;
+    let live = app.project("Live", "production").await;
+    let http = app
+        .post(
+            &format!("/api/projects/{live}/webhooks"),
+            &json!({ "url": "http://example.com/hook" }),
+        )
+        .await;
+    let body = error_body(http, 422, "validation_failed").await;
+    assert_eq!(
+        body["fields"]["url"],
+        "Production endpoints must use https://."
+    );
+
+    // A name that resolved publicly when saved and points inward now: the
+    // delivery checks the resolved address and sends nothing.
+    let ok = app
+        .post(
+            &format!("/api/projects/{project}/webhooks"),
+            &json!({ "url": "https://example.com/hook" }),
+        )
+        .await;
+    assert_eq!(ok.status(), 201);
+    let id = ok.json::<Value>().await.unwrap()["webhook"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    sqlx::query("UPDATE webhooks SET url = ? WHERE id = ?")
+        .bind(format!("http://localhost:{port}/hook"))
+        .bind(&id)
+        .execute(&app.state.db)
+        .await
+        .unwrap();
+    let sent = send_test(&app, &id, "webhook.test").await;
+    let d = until(&app, sent["id"].as_str().unwrap(), |d| {
+        d["delivery"]["attempts"] == 1
+    })
+    .await;
+    assert!(
+        d["attempts"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("private"),
+        "{d}"
+    );
+    assert_eq!(d["attempts"][0]["response_status"], Value::Null);
+    assert!(receiver.received().is_empty());
+}
+
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    let app = app().await;
+    let receiver = Receiver::start().await;
+    let project = app.project("Checkout", "sandbox").await;
+    let (id, _) = endpoint(&app, &project, &format!("{}/redirect", receiver.url), &[]).await;
+    let sent = send_test(&app, &id, "webhook.test").await;
+    let d = until(&app, sent["id"].as_str().unwrap(), |d| {
+        d["delivery"]["attempts"] == 1
+    })
+    .await;
+    assert_eq!(d["delivery"]["last_http_status"], 302);
+    assert_eq!(
+        d["delivery"]["status"], "pending",
+        "a 3xx is a failure, retried"
+    );
+    assert!(
+        receiver.received().is_empty(),
+        "the redirect target got nothing"
+    );
+}
+
+#[tokio::test]
+async fn signing_secrets_are_sealed_at_rest() {
+    let app = app().await;
+    let project = app.project("Checkout", "sandbox").await;
+    let (id, secret) = endpoint(&app, &project, "http://127.0.0.1:9/hook", &[]).await;
+    let rotated: Value = app
+        .post(
+            &format!("/api/webhooks/{id}/secret/rotate"),
+            &json!({ "overlap": "24h", "pin": PIN }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let new = rotated["secret"].as_str().unwrap();
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&app.state.db)
+        .await
+        .unwrap();
+    let mut stored = Vec::new();
+    for entry in std::fs::read_dir(app._dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("portal.db")
+        {
+            stored.extend(std::fs::read(&path).unwrap());
+        }
+    }
+    assert!(
+        stored.windows(id.len()).any(|w| w == id.as_bytes()),
+        "the scan reads the database"
+    );
+    for s in [secret.as_str(), new] {
+        let key = &s[6..];
+        assert!(
+            !stored.windows(key.len()).any(|w| w == key.as_bytes()),
+            "a secret in plain text"
+        );
+        let raw = STANDARD.decode(key).unwrap();
+        assert!(
+            !stored.windows(raw.len()).any(|w| w == raw.as_slice()),
+            "a secret's bytes"
+        );
+    }
+}
+
+#[tokio::test]
+async fn partners_publish_events_with_the_write_scope_to_subscribed_endpoints() {
+    let app = app().await;
+    let receiver = Receiver::start().await;
+    let project = app.project("Checkout", "sandbox").await;
+    let (_, secret) = endpoint(
+        &app,
+        &project,
+        &format!("{}/paid", receiver.url),
+        &["invoice.paid"],
+    )
+    .await;
+    endpoint(
+        &app,
+        &project,
+        &format!("{}/other", receiver.url),
+        &["invoice.voided"],
+    )
+    .await;
+    let writer = app.credential(&project, &["read", "write"]).await;
+    let reader = app.credential(&project, &["read"]).await;
+    let write_token = app
+        .access_token(&writer.client_id, &writer.client_secret)
+        .await;
+    let read_token = app
+        .access_token(&reader.client_id, &reader.client_secret)
+        .await;
+    let publish = |token: &str, body: Value| {
+        reqwest::Client::new()
+            .post(app.at("/v1/events"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+    };
+
+    let denied = publish(&read_token, json!({ "type": "invoice.paid", "data": {} }))
+        .await
+        .unwrap();
+    assert!(
+        denied.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("insufficient_scope")
+    );
+    oauth_error(denied, 403, "insufficient_scope").await;
+    let bad_type = publish(&write_token, json!({ "type": "Invoice Paid", "data": {} }))
+        .await
+        .unwrap();
+    oauth_error(bad_type, 400, "invalid_request").await;
+    let not_object = publish(&write_token, json!({ "type": "invoice.paid", "data": [1] }))
+        .await
+        .unwrap();
+    oauth_error(not_object, 400, "invalid_request").await;
+    let huge = publish(
+        &write_token,
+        json!({ "type": "invoice.paid", "data": { "x": "y".repeat(40_000) } }),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(huge.status().as_u16(), 400 | 413));
+
+    let ok = publish(
+        &write_token,
+        json!({ "type": "invoice.paid", "data": { "invoice": "in_1" } }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(ok.status(), 202);
+    let event: Value = ok.json().await.unwrap();
+    assert_eq!(event["deliveries"], 1);
+    let got = receiver.wait_for(1).await;
+    assert_eq!(got[0].path, "/paid");
+    assert_eq!(got[0].header("webhook-id"), event["id"].as_str().unwrap());
+    assert!(signed_by(&got[0], &secret));
+    let body: Value = serde_json::from_str(&got[0].body).unwrap();
+    assert_eq!(body["data"]["invoice"], "in_1");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        receiver.received().len(),
+        1,
+        "the other endpoint doesn't want invoice.paid"
+    );
+}
+
+#[tokio::test]
+async fn portal_changes_send_their_events() {
+    let app = app().await;
+    let receiver = Receiver::start().await;
+    let project = app.project("Checkout", "sandbox").await;
+    endpoint(&app, &project, &receiver.url, &[]).await;
+    let credential = app.credential(&project, &["read"]).await;
+    app.send(
+        &app.client,
+        Method::POST,
+        &format!("/api/credentials/{}/roll", credential.client_id),
+        &json!({ "overlap": "now", "pin": PIN }),
+    )
+    .await;
+    app.send(
+        &app.client,
+        Method::DELETE,
+        &format!("/api/credentials/{}", credential.client_id),
+        &json!({ "pin": PIN }),
+    )
+    .await;
+    app.send(
+        &app.client,
+        Method::PATCH,
+        &format!("/api/projects/{project}"),
+        &json!({ "name": "Checkout v2" }),
+    )
+    .await;
+    let member = app.member("grace@acme.test", "developer").await;
+    app.send(
+        &app.client,
+        Method::PATCH,
+        &format!("/api/users/{}", member.id),
+        &json!({ "status": "deactivated", "pin": PIN }),
+    )
+    .await;
+    let got = receiver.wait_for(6).await;
+    let mut types: Vec<String> = got
+        .iter()
+        .map(|r| {
+            serde_json::from_str::<Value>(&r.body).unwrap()["type"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    types.sort();
+    assert_eq!(
+        types,
+        [
+            "credential.created",
+            "credential.revoked",
+            "credential.rolled",
+            "member.joined",
+            "member.removed",
+            "project.updated"
+        ]
+    );
+    assert!(
+        !got.iter()
+            .any(|r| r.body.contains(&credential.client_secret[8..])),
+        "events never carry secrets"
+    );
+}
+
+#[tokio::test]
+async fn every_webhook_endpoint_enforces_the_role_table_and_tenancy() {
+    let app = app().await;
+    let receiver = Receiver::start().await;
+    let project = app.project("Checkout", "sandbox").await;
+    let (id, _) = endpoint(&app, &project, &receiver.url, &[]).await;
+    let sent = send_test(&app, &id, "webhook.test").await;
+    let dlv = sent["id"].as_str().unwrap().to_owned();
+    receiver.wait_for(1).await;
+    let viewer = app.member("viewer@acme.test", "viewer").await;
+    let developer = app.member("dev@acme.test", "developer").await;
+    let eve = app.other_organisation().await;
+    let signed_out = browser(&app.url);
+
+    let reads = [
+        format!("/api/projects/{project}/webhooks"),
+        format!("/api/webhooks/{id}"),
+        format!("/api/webhooks/{id}/deliveries"),
+        format!("/api/deliveries/{dlv}"),
+    ];
+    let writes = [
+        (
+            Method::POST,
+            format!("/api/projects/{project}/webhooks"),
+            json!({ "url": receiver.url }),
+        ),
+        (
+            Method::PATCH,
+            format!("/api/webhooks/{id}"),
+            json!({ "description": "x" }),
+        ),
+        (
+            Method::POST,
+            format!("/api/webhooks/{id}/secret"),
+            json!({ "pin": PIN }),
+        ),
+        (
+            Method::POST,
+            format!("/api/webhooks/{id}/secret/rotate"),
+            json!({ "overlap": "1h", "pin": PIN }),
+        ),
+        (
+            Method::POST,
+            format!("/api/webhooks/{id}/test"),
+            json!({ "event_type": "webhook.test" }),
+        ),
+        (
+            Method::POST,
+            format!("/api/deliveries/{dlv}/redeliver"),
+            json!({}),
+        ),
+    ];
+    for path in &reads {
+        for (who, client) in [("viewer", &viewer.client), ("developer", &developer.client)] {
+            let r = client.get(app.at(path)).send().await.unwrap();
+            assert_eq!(r.status(), 200, "{who} {path}");
+        }
+        error_body(
+            eve.get(app.at(path)).send().await.unwrap(),
+            404,
+            "not_found",
+        )
+        .await;
+        error_body(
+            signed_out.get(app.at(path)).send().await.unwrap(),
+            401,
+            "unauthenticated",
+        )
+        .await;
+    }
+    for (method, path, body) in &writes {
+        let r = app.send(&viewer.client, method.clone(), path, body).await;
+        error_body(r, 403, "forbidden").await;
+        let r = app.send(&eve, method.clone(), path, body).await;
+        error_body(r, 404, "not_found").await;
+        let r = app
+            .send(&developer.client, method.clone(), path, body)
+            .await;
+        assert!(
+            r.status().is_success(),
+            "developer {method} {path}: {}",
+            r.status()
+        );
+    }
+    let r = app
+        .send(
+            &viewer.client,
+            Method::DELETE,
+            &format!("/api/webhooks/{id}"),
+            &json!(null),
+        )
+        .await;
+    error_body(r, 403, "forbidden").await;
+    let r = app
+        .send(
+            &eve,
+            Method::DELETE,
+            &format!("/api/webhooks/{id}"),
+            &json!(null),
+        )
+        .await;
+    error_body(r, 404, "not_found").await;
+    let r = app
+        .send(
+            &developer.client,
+            Method::DELETE,
+            &format!("/api/webhooks/{id}"),
+            &json!(null),
+        )
+        .await;
+    assert_eq!(r.status(), 204);
+    error_body(
+        app.get(&format!("/api/webhooks/{id}")).await,
+        404,
+        "not_found",
+    )
+    .await;
+    let types: Value = viewer
+        .client
+        .get(app.at("/api/event-types"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(types["items"].as_array().unwrap().len(), 7);
+}
