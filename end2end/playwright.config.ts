@@ -8,6 +8,7 @@ import path from "node:path";
 
 export const PORTAL = "http://127.0.0.1:8090";
 export const MAIL_SINK = "http://127.0.0.1:2581";
+export const RECEIVER = "http://127.0.0.1:2590";
 const root = path.resolve(__dirname, "..");
 
 // The config is also loaded by each worker; only the runner starts servers,
@@ -50,6 +51,12 @@ export default defineConfig({
       reuseExistingServer: false,
     },
     {
+      command: "node end2end/support/webhook-receiver.mjs --port 2590",
+      cwd: root,
+      url: `${RECEIVER}/health`,
+      reuseExistingServer: false,
+    },
+    {
       command: "./target/debug/portal-server",
       cwd: root,
       url: `${PORTAL}/api/health`,
@@ -65,6 +72,8 @@ export default defineConfig({
         PORTAL_LOG: "warn",
         // Every spec signs up its own organisation from this one address.
         PORTAL_SIGN_UPS_PER_HOUR: "1000",
+        // The webhook receiver runs on this machine.
+        PORTAL_WEBHOOK_ALLOW_PRIVATE: "true",
       },
     },
   ],

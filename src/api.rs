@@ -18,6 +18,11 @@ use portal_contract::team::{
     InvitationAcceptIn, InvitationIn, InvitationList, InvitationLookupOut, InvitationOut,
     MemberListQuery, MemberOut, MemberPage, MemberPatch, percent_encode,
 };
+use portal_contract::webhooks::{
+    DeliveryDetail, DeliveryOut, DeliveryPage, DeliveryQuery, EventTypeList, SecretRevealIn,
+    SecretRotateIn, WebhookIn, WebhookList, WebhookOut, WebhookPatch, WebhookSecretOut,
+    WebhookTestIn,
+};
 use portal_contract::{ErrorBody, ErrorCode, FieldErrors, REQUEST_HEADER, REQUEST_HEADER_VALUE};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -303,6 +308,98 @@ pub async fn revoke_credential(
 
 pub async fn overview() -> Result<OverviewOut, Error> {
     get("/api/overview").await
+}
+
+pub async fn event_types() -> Result<EventTypeList, Error> {
+    get("/api/event-types").await
+}
+
+pub async fn webhooks(project_id: &str) -> Result<WebhookList, Error> {
+    get(&format!(
+        "/api/projects/{}/webhooks",
+        percent_encode(project_id)
+    ))
+    .await
+}
+
+/// The answer carries the signing secret.
+pub async fn create_webhook(
+    project_id: &str,
+    input: &WebhookIn,
+) -> Result<WebhookSecretOut, Error> {
+    let path = format!("/api/projects/{}/webhooks", percent_encode(project_id));
+    call(Method::POST, &path, input).await
+}
+
+pub async fn webhook(id: &str) -> Result<WebhookOut, Error> {
+    get(&format!("/api/webhooks/{}", percent_encode(id))).await
+}
+
+pub async fn update_webhook(id: &str, patch: &WebhookPatch) -> Result<WebhookOut, Error> {
+    call(
+        Method::PATCH,
+        &format!("/api/webhooks/{}", percent_encode(id)),
+        patch,
+    )
+    .await
+}
+
+pub async fn delete_webhook(id: &str) -> Result<(), Error> {
+    call_no_content(
+        Method::DELETE,
+        &format!("/api/webhooks/{}", percent_encode(id)),
+        None,
+    )
+    .await
+}
+
+/// The answer carries the signing secret.
+pub async fn reveal_webhook_secret(
+    id: &str,
+    input: &SecretRevealIn,
+) -> Result<WebhookSecretOut, Error> {
+    call(
+        Method::POST,
+        &format!("/api/webhooks/{}/secret", percent_encode(id)),
+        input,
+    )
+    .await
+}
+
+/// The answer carries the new signing secret.
+pub async fn rotate_webhook_secret(
+    id: &str,
+    input: &SecretRotateIn,
+) -> Result<WebhookSecretOut, Error> {
+    let path = format!("/api/webhooks/{}/secret/rotate", percent_encode(id));
+    call(Method::POST, &path, input).await
+}
+
+pub async fn send_test_event(id: &str, input: &WebhookTestIn) -> Result<DeliveryOut, Error> {
+    call(
+        Method::POST,
+        &format!("/api/webhooks/{}/test", percent_encode(id)),
+        input,
+    )
+    .await
+}
+
+pub async fn deliveries(webhook_id: &str, query: &DeliveryQuery) -> Result<DeliveryPage, Error> {
+    get(&format!(
+        "/api/webhooks/{}/deliveries?{}",
+        percent_encode(webhook_id),
+        query.to_query_string()
+    ))
+    .await
+}
+
+pub async fn delivery(id: &str) -> Result<DeliveryDetail, Error> {
+    get(&format!("/api/deliveries/{}", percent_encode(id))).await
+}
+
+pub async fn redeliver(id: &str) -> Result<DeliveryOut, Error> {
+    let path = format!("/api/deliveries/{}/redeliver", percent_encode(id));
+    json(send(Method::POST, &path, None).await?).await
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ use crate::pages::settings::SettingsPage;
 use crate::pages::sign_in::SignInPage;
 use crate::pages::sign_up::SignUpPage;
 use crate::pages::team::TeamPage;
+use crate::pages::webhook::WebhookPage;
 use crate::session::provide_session_context;
 
 /// Contexts both apps share, and the notice the previous page left.
@@ -42,6 +43,7 @@ pub fn PortalApp() -> impl IntoView {
                     <Route path=path!("") view=OverviewPage />
                     <Route path=path!("projects") view=ProjectsPage />
                     <Route path=path!("projects/:id") view=ProjectPage />
+                    <Route path=path!("projects/:id/webhooks/:wid") view=WebhookPage />
                     <Route path=path!("team") view=TeamPage />
                     <Route path=path!("settings") view=SettingsPage />
                 </ParentRoute>

@@ -8,6 +8,7 @@ pub fn relative(now: i64, then: i64) -> String {
     // Nearest whole unit: a 7-day link a few seconds old still reads "in 7 days".
     let round = |unit: u64| ((secs + unit / 2) / unit).max(1);
     let (n, unit) = match secs {
+        0..45 if delta > 0 => return "in a few seconds".into(),
         0..45 => return "just now".into(),
         45..3570 => (round(60), "minute"),
         3570..84_600 => (round(3600), "hour"),
@@ -90,6 +91,7 @@ mod tests {
         let now = 1_800_000_000;
         assert_eq!(relative(now, now), "just now");
         assert_eq!(relative(now, now - 30), "just now");
+        assert_eq!(relative(now, now + 5), "in a few seconds");
         assert_eq!(relative(now, now - 60), "1 minute ago");
         assert_eq!(relative(now, now - 5 * 60), "5 minutes ago");
         assert_eq!(relative(now, now - 3 * 3600), "3 hours ago");

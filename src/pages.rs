@@ -11,3 +11,4 @@ pub mod settings;
 pub mod sign_in;
 pub mod sign_up;
 pub mod team;
+pub mod webhook;

@@ -41,6 +41,15 @@ pub fn project_href(id: &str) -> String {
     )
 }
 
+/// A webhook endpoint's page.
+pub fn webhook_href(project_id: &str, webhook_id: &str) -> String {
+    format!(
+        "{}/webhooks/{}",
+        project_href(project_id),
+        portal_contract::team::percent_encode(webhook_id)
+    )
+}
+
 /// Where to go after sign-in: only paths of this site, never another origin
 /// (`//evil.example`, `https://…`, `/\evil`), so the parameter can't be used
 /// to send someone elsewhere.

@@ -61,7 +61,7 @@ test("create, rename and delete a project", async ({ page, request }) => {
   await expect(page).toHaveURL(/\/projects$/);
   await expect(page.getByRole("status")).toContainText("Project Billing EU is deleted.");
   await expect(page.getByRole("row").filter({ hasText: "Checkout" })).toContainText("Production");
-  await expect(page.getByRole("row").filter({ hasText: "Checkout" }).locator("td.numeric")).toHaveText("0");
+  await expect(page.getByRole("row").filter({ hasText: "Checkout" }).locator("td.numeric")).toHaveText(["0", "0"]);
   await expect(page.getByRole("row").filter({ hasText: "Billing EU" })).toHaveCount(0);
 
   await page.goto(`/projects/${billing.id}`);

@@ -1,9 +1,10 @@
-//! `/projects/:id`: a project, with its Credentials and Settings tabs.
+//! `/projects/:id`: a project, with its Credentials, Webhooks and Settings tabs.
 
 mod credential_modals;
 mod credentials;
 pub mod secret_reveal;
 mod settings;
+mod webhooks;
 
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -19,6 +20,7 @@ use crate::routes::{Page, project_href};
 
 use credentials::CredentialsTab;
 use settings::SettingsTab;
+use webhooks::WebhooksTab;
 
 #[component]
 pub fn ProjectPage() -> impl IntoView {
@@ -61,8 +63,10 @@ pub fn ProjectPage() -> impl IntoView {
 #[component]
 fn ProjectView(project: ProjectOut) -> impl IntoView {
     let query = use_query_map();
-    let on_settings = move || query.with(|q| q.get("tab").as_deref() == Some("settings"));
+    let tab = move || query.with(|q| q.get("tab").unwrap_or_default());
+    let is = move |name: &'static str| move || (tab() == name).then_some("page");
     let href = project_href(project.id.as_str());
+    let webhooks_href = format!("{href}?tab=webhooks");
     let settings_href = format!("{href}?tab=settings");
     let current = RwSignal::new(project);
     view! {
@@ -84,18 +88,19 @@ fn ProjectView(project: ProjectOut) -> impl IntoView {
         </p>
         <nav class="tabs" aria-label="Project">
             <A href=href exact=true>
-                <span aria-current=move || (!on_settings()).then_some("page")>"Credentials"</span>
+                <span aria-current=is("")>"Credentials"</span>
+            </A>
+            <A href=webhooks_href>
+                <span aria-current=is("webhooks")>"Webhooks"</span>
             </A>
             <A href=settings_href>
-                <span aria-current=move || on_settings().then_some("page")>"Settings"</span>
+                <span aria-current=is("settings")>"Settings"</span>
             </A>
         </nav>
-        {move || {
-            if on_settings() {
-                view! { <SettingsTab project=current /> }.into_any()
-            } else {
-                view! { <CredentialsTab project=current /> }.into_any()
-            }
+        {move || match tab().as_str() {
+            "settings" => view! { <SettingsTab project=current /> }.into_any(),
+            "webhooks" => view! { <WebhooksTab project=current /> }.into_any(),
+            _ => view! { <CredentialsTab project=current /> }.into_any(),
         }}
     }
 }

@@ -72,6 +72,7 @@ pub fn ProjectsPage() -> impl IntoView {
                                             <EnvironmentBadge environment=p.environment />
                                         </td>
                                         <td class="numeric">{p.credential_count}</td>
+                                        <td class="numeric">{p.webhook_count}</td>
                                         <td class="wrap muted">{p.description.clone()}</td>
                                         <td>{format::date(p.created_at)}</td>
                                     </tr>
@@ -87,6 +88,7 @@ pub fn ProjectsPage() -> impl IntoView {
                                             <th scope="col">"Name"</th>
                                             <th scope="col">"Environment"</th>
                                             <th scope="col">"Credentials"</th>
+                                            <th scope="col">"Webhooks"</th>
                                             <th scope="col">"Description"</th>
                                             <th scope="col">"Created"</th>
                                         </tr>

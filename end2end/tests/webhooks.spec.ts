@@ -1,0 +1,124 @@
+// Webhooks: add an endpoint pointing at a real receiver that verifies our
+// signatures with the official Standard Webhooks library, send a test event,
+// watch a failure get its retry, redeliver, rotate the secret, disable.
+import AxeBuilder from "@axe-core/playwright";
+import type { Page } from "@playwright/test";
+import { APP_HEADERS, PIN, confirmedAccount, signIn } from "./fixtures/accounts";
+import { expect, test } from "./fixtures/test";
+
+const RECEIVER = "http://127.0.0.1:2590";
+
+async function expectNoViolations(page: Page) {
+  const results = await new AxeBuilder({ page }).analyze();
+  expect(results.violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
+}
+
+type Received = { id: string; verified: boolean; error: string | null; body: { type: string } };
+
+async function receiver(page: Page, name: string, change: { secrets?: string[]; status?: number }) {
+  const r = await page.request.put(`${RECEIVER}/control/${name}`, { data: change });
+  expect(r.ok()).toBe(true);
+}
+
+async function received(page: Page, name: string): Promise<Received[]> {
+  return (await page.request.get(`${RECEIVER}/control/${name}/received`)).json();
+}
+
+test("add an endpoint, deliver signed events, retry, redeliver, rotate and disable", async ({ page, request }) => {
+  const name = `r${Date.now()}${process.pid}`;
+  const admin = await confirmedAccount(request);
+  await signIn(page, admin.email);
+  const project = await (
+    await page.request.post("/api/projects", { headers: APP_HEADERS, data: { name: "Orders", environment: "sandbox" } })
+  ).json();
+  await page.goto(`/projects/${project.id}`);
+  await page.getByRole("navigation", { name: "Project" }).getByRole("link", { name: "Webhooks" }).click();
+  await expect(page.getByText("No endpoints yet.")).toBeVisible();
+  await expectNoViolations(page);
+
+  // Add: a bad URL is refused by the field, then the real one.
+  await page.getByRole("button", { name: "Add endpoint" }).click();
+  const dialog = page.getByRole("dialog", { name: "Add an endpoint" });
+  await dialog.getByLabel("Endpoint URL").fill("https://user:secret@example.com/hook");
+  await dialog.getByRole("button", { name: "Add endpoint" }).click();
+  await expect(page.locator("#webhook-url-error")).toContainText("Remove the user name and password");
+  await dialog.getByLabel("Endpoint URL").fill(`${RECEIVER}/hooks/${name}`);
+  await dialog.getByLabel("Description (optional)").fill("Order service");
+  await dialog.getByLabel("Only the ones I choose").check();
+  await expect(dialog.getByLabel(/credential\.created/)).toBeVisible();
+  await expectNoViolations(page);
+  await dialog.getByLabel("All events").check();
+  await dialog.getByRole("button", { name: "Add endpoint" }).click();
+  const secret = (await dialog.getByTestId("signing-secret").textContent())!;
+  expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+  await expectNoViolations(page);
+  await receiver(page, name, { secrets: [secret] });
+  await dialog.getByRole("button", { name: "Done" }).click();
+  await expect(page.getByRole("heading", { name: `${RECEIVER}/hooks/${name}` })).toBeVisible();
+  expect(await page.content()).not.toContain(secret);
+
+  // A test event arrives, signed; the log shows it with 200.
+  await page.getByLabel("Event type", { exact: true }).first().selectOption("credential.created");
+  await page.getByRole("button", { name: "Send test event" }).click();
+  await expect(page.getByRole("status")).toContainText("A test credential.created event is on its way.");
+  const log = page.getByRole("table", { name: "Deliveries, newest first" });
+  await expect(log.getByRole("row").nth(1)).toContainText("Succeeded", { timeout: 10_000 });
+  await expect(log.getByRole("row").nth(1)).toContainText("200");
+  let got = await received(page, name);
+  expect(got).toHaveLength(1);
+  expect(got[0].verified, got[0].error ?? "").toBe(true);
+  expect(got[0].body.type).toBe("credential.created");
+  await expectNoViolations(page);
+
+  // The receiver fails: the retry is scheduled, and the details show the answer.
+  await receiver(page, name, { status: 500 });
+  await page.getByLabel("Event type", { exact: true }).first().selectOption("webhook.test");
+  await page.getByRole("button", { name: "Send test event" }).click();
+  const failed = log.getByRole("row").filter({ hasText: "webhook.test" });
+  await expect(failed).toContainText("Pending", { timeout: 10_000 });
+  await expect(failed).toContainText("500");
+  await expect(failed).toContainText("in a few seconds");
+  await failed.getByRole("button", { name: "Details of the webhook.test delivery" }).click();
+  const detail = page.getByRole("dialog", { name: "Delivery" });
+  await expect(detail).toContainText("HTTP 500");
+  await expect(detail).toContainText("receiver is failing on purpose");
+  await expectNoViolations(page);
+  await page.keyboard.press("Escape");
+
+  // Fixed: redeliver, with the same webhook-id.
+  await receiver(page, name, { status: 200 });
+  await failed.getByRole("button", { name: "Redeliver the webhook.test delivery" }).click();
+  await expect(failed).toContainText("Succeeded", { timeout: 10_000 });
+  got = await received(page, name);
+  const tests = got.filter((r) => r.body.type === "webhook.test");
+  expect(tests.length).toBeGreaterThanOrEqual(2);
+  expect(new Set(tests.map((r) => r.id)).size).toBe(1);
+  expect(got.every((r) => r.verified)).toBe(true);
+
+  // Rotate: the receiver knows only the new secret and still verifies.
+  await page.getByRole("button", { name: "Rotate secret" }).click();
+  const rotate = page.getByRole("dialog", { name: "Rotate the signing secret" });
+  await rotate.getByLabel("The old secret keeps signing for").selectOption({ label: "1 hour" });
+  await rotate.getByLabel("Your security PIN").fill(PIN);
+  await expectNoViolations(page);
+  await rotate.getByRole("button", { name: "Rotate secret" }).click();
+  const rotated = (await rotate.getByTestId("signing-secret").textContent())!;
+  expect(rotated).not.toBe(secret);
+  await rotate.getByRole("button", { name: "Done" }).click();
+  await expect(page.getByText("The previous secret also signs until")).toBeVisible();
+  await receiver(page, name, { secrets: [rotated] });
+  await page.getByRole("button", { name: "Send test event" }).click();
+  await expect(async () => {
+    const all = await received(page, name);
+    expect(all.length).toBeGreaterThan(got.length);
+    expect(all[all.length - 1].verified).toBe(true);
+  }).toPass({ timeout: 10_000 });
+
+  // Disable: it says why, and gets nothing new.
+  await page.getByRole("button", { name: "Disable" }).click();
+  await expect(page.getByRole("status")).toContainText("The endpoint is disabled");
+  await expect(page.getByText("Disabled by a member of your team.")).toBeVisible();
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Projects" }).click();
+  await expect(page.getByRole("row").filter({ hasText: "Orders" }).locator("td.numeric").nth(1)).toHaveText("1");
+  await expectNoViolations(page);
+});

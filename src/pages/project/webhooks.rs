@@ -1,0 +1,203 @@
+//! The project's Webhooks tab: its endpoints with their health over the past
+//! day, and adding one.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_navigate;
+use portal_contract::Permission;
+use portal_contract::projects::ProjectOut;
+use portal_contract::webhooks::{DisabledReason, WebhookOut};
+
+use crate::api;
+use crate::components::load_error::LoadError;
+use crate::format;
+use crate::pages::webhook::form::{EndpointModal, Target};
+use crate::pages::webhook::{EndpointStatus, delivery_status_badge};
+use crate::routes::webhook_href;
+use crate::session::use_session;
+
+#[component]
+pub fn WebhooksTab(project: RwSignal<ProjectOut>) -> impl IntoView {
+    let session = use_session();
+    let may_manage = session.can(Permission::ManageCredentialsAndWebhooks);
+    let navigate = use_navigate();
+    let project_id = project.with_untracked(|p| p.id.to_string());
+    let webhooks = LocalResource::new({
+        let id = project_id.clone();
+        move || {
+            let id = id.clone();
+            async move { api::webhooks(&id).await }
+        }
+    });
+    let adding = RwSignal::new(false);
+    let list_project_id = project_id.clone();
+    let on_added = {
+        let project_id = project_id.clone();
+        Callback::new(move |w: WebhookOut| {
+            adding.set(false);
+            navigate(
+                &webhook_href(&project_id, w.id.as_str()),
+                Default::default(),
+            );
+        })
+    };
+
+    view! {
+        <section aria-labelledby="webhooks-heading">
+            <div class="section-header">
+                <div>
+                    <h2 id="webhooks-heading">"Webhook endpoints"</h2>
+                    <p class="muted">
+                        "We POST this project's events to your endpoints, signed as Standard Webhooks, and retry for about 17 hours when they fail."
+                    </p>
+                </div>
+                {may_manage
+                    .then(|| {
+                        view! {
+                            <button
+                                type="button"
+                                class="button button-primary"
+                                on:click=move |_| adding.set(true)
+                            >
+                                "Add endpoint"
+                            </button>
+                        }
+                    })}
+            </div>
+            <Transition fallback=|| {
+                view! { <p class="loading">"Loading endpoints…"</p> }
+            }>
+                {
+                    let project_id = list_project_id.clone();
+                    move || {
+                        let project_id = project_id.clone();
+                        Suspend::new(async move {
+                            match webhooks.await {
+                                Err(e) => {
+                                    view! {
+                                        <LoadError
+                                            message=e.message()
+                                            on_retry=move || webhooks.refetch()
+                                        />
+                                    }
+                                        .into_any()
+                                }
+                                Ok(list) if list.items.is_empty() => {
+                                    view! {
+                                        <div class="empty">
+                                            <p>
+                                                "No endpoints yet. Add one to receive this project's events, such as credential.created, and your own through POST /v1/events."
+                                            </p>
+                                        </div>
+                                    }
+                                        .into_any()
+                                }
+                                Ok(list) => {
+                                    let failing = list
+                                        .items
+                                        .iter()
+                                        .filter(|w| {
+                                            w.disabled_reason == Some(DisabledReason::Failing)
+                                        })
+                                        .map(|w| w.url.clone())
+                                        .collect::<Vec<_>>();
+                                    let rows = list
+                                        .items
+                                        .into_iter()
+                                        .map(|w| {
+                                            view! {
+                                                <EndpointRow webhook=w project_id=project_id.clone() />
+                                            }
+                                        })
+                                        .collect_view();
+                                    view! {
+                                        {(!failing.is_empty())
+                                            .then(|| {
+                                                view! {
+                                                    <div class="banner" role="alert">
+                                                        <strong>"Disabled after repeated failures: "</strong>
+                                                        {failing.join(", ")}
+                                                        ". Fix the receiver, enable the endpoint again, then redeliver what it missed."
+                                                    </div>
+                                                }
+                                            })}
+                                        <div class="table-wrap">
+                                            <table>
+                                                <caption class="visually-hidden">
+                                                    "Webhook endpoints"
+                                                </caption>
+                                                <thead>
+                                                    <tr>
+                                                        <th scope="col">"Endpoint"</th>
+                                                        <th scope="col">"Events"</th>
+                                                        <th scope="col">"Status"</th>
+                                                        <th scope="col">"Past 24 hours"</th>
+                                                        <th scope="col">"Last delivery"</th>
+                                                    </tr>
+                                                </thead>
+                                                <tbody>{rows}</tbody>
+                                            </table>
+                                        </div>
+                                    }
+                                        .into_any()
+                                }
+                            }
+                        })
+                    }
+                }
+            </Transition>
+        </section>
+        <Show when=move || adding.get()>
+            <EndpointModal
+                target=Target::Add {
+                    project_id: project_id.clone(),
+                }
+                on_close=move || adding.set(false)
+                on_saved=on_added
+            />
+        </Show>
+    }
+}
+
+#[component]
+fn EndpointRow(webhook: WebhookOut, project_id: String) -> impl IntoView {
+    let now = format::now();
+    let w = webhook;
+    let events = if w.event_types.is_empty() {
+        "All events".to_owned()
+    } else {
+        w.event_types.join(", ")
+    };
+    let stats = &w.stats;
+    let health = format!(
+        "{} delivered, {} failed attempt{}",
+        stats.succeeded,
+        stats.failed_attempts,
+        if stats.failed_attempts == 1 { "" } else { "s" }
+    );
+    let last = match (stats.last_delivery_at, stats.last_status) {
+        (Some(at), status) => view! {
+            {status.map(delivery_status_badge)}
+            <div class="muted">{format::relative(now, at)}</div>
+        }
+        .into_any(),
+        _ => view! { <span class="muted">"None yet"</span> }.into_any(),
+    };
+    let href = webhook_href(&project_id, w.id.as_str());
+    let url = w.url.clone();
+    view! {
+        <tr>
+            <th scope="row" class="wrap">
+                <A href=href>{url}</A>
+                {(!w.description.is_empty())
+                    .then(|| view! { <div class="muted">{w.description.clone()}</div> })}
+            </th>
+            <td class="wrap">{events}</td>
+            <td>
+                <EndpointStatus webhook=w.clone() />
+            </td>
+            <td>{health}</td>
+            <td>{last}</td>
+        </tr>
+    }
+}
