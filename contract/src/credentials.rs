@@ -307,6 +307,18 @@ pub struct OverviewOut {
     pub first_call_at: Option<i64>,
     /// The newest working credential, to fill the commands with real ids.
     pub example: Option<OverviewExample>,
+    /// Webhook endpoints disabled because their deliveries kept failing.
+    #[serde(default)]
+    pub failing_endpoints: Vec<FailingEndpoint>,
+}
+
+/// An endpoint the overview warns about.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FailingEndpoint {
+    pub project_id: ProjectId,
+    pub webhook_id: crate::ids::WebhookId,
+    pub url: String,
 }
 
 /// The ids the quick-start commands are filled with.

@@ -5,6 +5,7 @@
 pub mod confirmations;
 pub mod credentials;
 pub mod invitations;
+pub mod notices;
 pub mod organisations;
 pub mod outbox;
 pub mod projects;

@@ -9,7 +9,7 @@ use portal_contract::credentials::OverviewOut;
 use crate::api;
 use crate::components::copy::CodeBlock;
 use crate::components::load_error::LoadError;
-use crate::routes::{Page, project_href};
+use crate::routes::{Page, project_href, webhook_href};
 use crate::session::use_session;
 
 #[component]
@@ -109,7 +109,13 @@ fn QuickStart() -> impl IntoView {
             }>
                 {move || Suspend::new(async move {
                     match overview.await {
-                        Ok(o) => checklist(o).into_any(),
+                        Ok(o) => {
+                            view! {
+                                {failing_banner(&o)}
+                                {checklist(o)}
+                            }
+                                .into_any()
+                        }
                         Err(e) => {
                             view! {
                                 <LoadError
@@ -124,6 +130,32 @@ fn QuickStart() -> impl IntoView {
             </Transition>
         </section>
     }
+}
+
+/// Endpoints disabled after repeated failures, each linked to its page.
+fn failing_banner(o: &OverviewOut) -> Option<impl IntoView + use<>> {
+    (!o.failing_endpoints.is_empty()).then(|| {
+        let links = o
+            .failing_endpoints
+            .iter()
+            .map(|e| {
+                let href = webhook_href(e.project_id.as_str(), e.webhook_id.as_str());
+                let url = e.url.clone();
+                view! {
+                    <li>
+                        <A href=href>{url}</A>
+                    </li>
+                }
+            })
+            .collect_view();
+        view! {
+            <div class="banner" role="alert">
+                <strong>"Webhook endpoints disabled after repeated failures."</strong>
+                " They get no new events until you fix them and enable them again:"
+                <ul>{links}</ul>
+            </div>
+        }
+    })
 }
 
 fn checklist(o: OverviewOut) -> impl IntoView {

@@ -298,5 +298,6 @@ async fn overview(
         first_token_at: counts.first_token_at,
         first_call_at: counts.first_call_at,
         example,
+        failing_endpoints: db::notices::failing_endpoints(&state.db, &current.org.id).await?,
     }))
 }

@@ -453,7 +453,7 @@ async fn the_overview_ticks_from_real_use() {
     assert_eq!(
         empty,
         json!({ "projects": 0, "credentials": 0, "first_token_at": null,
-                "first_call_at": null, "example": null })
+                "first_call_at": null, "example": null, "failing_endpoints": [] })
     );
     let project = app.project("Checkout", "sandbox").await;
     let credential = app.credential(&project, &["read"]).await;

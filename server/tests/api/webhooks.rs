@@ -346,6 +346,11 @@ async fn gone_disables_at_once_and_endless_failure_disables_after_the_last_retry
             .iter()
             .any(|m| m.subject == "A webhook endpoint was disabled")
     );
+    let overview: Value = app.get("/api/overview").await.json().await.unwrap();
+    assert_eq!(
+        overview["failing_endpoints"][0]["webhook_id"],
+        failing.as_str()
+    );
 
     // Enabled again by a member: gets events again.
     receiver.always(None);
