@@ -2,7 +2,7 @@
 import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "@playwright/test";
 import { expect, test } from "./fixtures/test";
-import { APP_HEADERS, PASSWORD, confirmedAccount, invitedMember, signIn, uniqueEmail } from "./fixtures/accounts";
+import { APP_HEADERS, PASSWORD, PIN, confirmedAccount, invitedMember, signIn, uniqueEmail } from "./fixtures/accounts";
 import { invitationLink } from "./fixtures/mail";
 import { TeamPage } from "./fixtures/team_page";
 import { SignInPage } from "./fixtures/sign_in_page";
@@ -55,6 +55,36 @@ for (const scheme of ["light", "dark"] as const) {
 
       await page.goto("/settings");
       await expect(page.getByRole("heading", { name: "Settings" })).toBeVisible();
+      await expectNoViolations(page);
+    });
+
+    test("project, credential and webhook pages", async ({ page, request }) => {
+      const { email } = await confirmedAccount(request);
+      await signIn(page, email);
+      const { id } = await (
+        await page.request.post("/api/projects", { headers: APP_HEADERS, data: { name: "Checkout", environment: "production" } })
+      ).json();
+      await page.request.post(`/api/projects/${id}/credentials`, {
+        headers: APP_HEADERS,
+        data: { description: "Checkout backend", scopes: ["read", "write"], expires_in_days: 30, pin: PIN },
+      });
+      const endpoint = await page.request.post(`/api/projects/${id}/webhooks`, {
+        headers: APP_HEADERS,
+        data: { url: "https://example.com/hooks", event_types: ["credential.created"] },
+      });
+      const webhook = (await endpoint.json()).webhook;
+      await page.goto("/");
+      await expect(page.getByText("2 of 4 done.")).toBeVisible();
+      await expectNoViolations(page);
+      for (const path of [`/projects/${id}`, `/projects/${id}?tab=webhooks`, `/projects/${id}?tab=settings`]) {
+        await page.goto(path);
+        await expect(page.getByRole("heading", { name: "Checkout" })).toBeVisible();
+        await page.waitForLoadState("networkidle");
+        await expectNoViolations(page);
+      }
+      await page.goto(`/projects/${id}/webhooks/${webhook.id}`);
+      await expect(page.getByRole("heading", { name: "Delivery log" })).toBeVisible();
+      await page.waitForLoadState("networkidle");
       await expectNoViolations(page);
     });
 
@@ -128,12 +158,25 @@ test.describe("at 375 px wide", () => {
       data: { email: uniqueEmail("x"), role: "viewer" },
     });
     expect(invitation.status()).toBe(201);
-    for (const path of ["/", "/settings", "/team", "/team?tab=invitations", "/projects"]) {
+    const { id } = await project.json();
+    const credential = await page.request.post(`/api/projects/${id}/credentials`, {
+      headers: APP_HEADERS,
+      data: { description: "Checkout backend", scopes: ["read"], pin: PIN },
+    });
+    expect(credential.status()).toBe(201);
+    const endpoint = await page.request.post(`/api/projects/${id}/webhooks`, {
+      headers: APP_HEADERS,
+      data: { url: "http://127.0.0.1:2590/hooks/narrow-screen-with-a-long-endpoint-path" },
+    });
+    expect(endpoint.status()).toBe(201);
+    const webhook = (await endpoint.json()).webhook;
+    const withRows = ["/team", "/team?tab=invitations", "/projects", `/projects/${id}`, `/projects/${id}?tab=webhooks`];
+    for (const path of ["/", "/settings", ...withRows, `/projects/${id}?tab=settings`, `/projects/${id}/webhooks/${webhook.id}`]) {
       await page.goto(path);
       await expect(page.getByRole("heading").first()).toBeVisible();
       // Measure with the data in: tables are the widest things on these pages.
       await page.waitForLoadState("networkidle");
-      if (path !== "/" && path !== "/settings") await expect(page.getByRole("row").nth(1)).toBeVisible();
+      if (withRows.includes(path)) await expect(page.getByRole("row").nth(1)).toBeVisible();
       await expectNoHorizontalScroll(page);
     }
   });
