@@ -82,6 +82,8 @@ bench: app
 	@echo "== token endpoint vs oidc-provider (release server on core 0, load on core 1)"
 	@cargo build --release -q -p portal-server
 	@cargo run --release -q -p portal-bench --bin token
+	@echo "== webhook deliveries"
+	@cargo run --release -q -p portal-bench --bin webhooks
 
 fmt:
 	leptosfmt src tests
