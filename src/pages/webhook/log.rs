@@ -2,6 +2,7 @@
 //! pages; each delivery's attempts in detail; redelivery.
 
 use leptos::prelude::*;
+use leptos::wasm_bindgen::JsValue;
 use portal_contract::webhooks::{
     DeliveryDetail, DeliveryOut, DeliveryQuery, DeliveryStatus, PORTAL_EVENT_TYPES,
 };
@@ -290,13 +291,23 @@ fn DeliveryDetailModal(id: String, #[prop(into)] on_close: Callback<()>) -> impl
     }
 }
 
+/// `text` indented, by the browser's own JSON (serde_json's `Value` and
+/// pretty printer would add their code to the app for this one view).
+fn pretty_json(text: &str) -> String {
+    js_sys::JSON::parse(text)
+        .ok()
+        .and_then(|v| {
+            js_sys::JSON::stringify_with_replacer_and_space(&v, &JsValue::NULL, &JsValue::from(2))
+                .ok()
+        })
+        .and_then(|s| s.as_string())
+        .unwrap_or_else(|| text.to_owned())
+}
+
 #[component]
 fn DetailView(detail: DeliveryDetail) -> impl IntoView {
     let d = &detail.delivery;
-    let body = serde_json::from_str::<serde_json::Value>(&detail.request_body)
-        .ok()
-        .and_then(|v| serde_json::to_string_pretty(&v).ok())
-        .unwrap_or_else(|| detail.request_body.clone());
+    let body = pretty_json(&detail.request_body);
     let attempts = detail
         .attempts
         .iter()
