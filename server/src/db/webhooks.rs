@@ -80,10 +80,11 @@ pub async fn get(
         .await
 }
 
-pub async fn by_id(db: impl SqliteExecutor<'_>, id: &str) -> sqlx::Result<Option<Webhook>> {
-    sqlx::query_as("SELECT * FROM webhooks WHERE id = ?")
-        .bind(id)
-        .fetch_optional(db)
+/// The endpoints with these ids (those that exist).
+pub async fn by_ids(db: impl SqliteExecutor<'_>, ids: &[&str]) -> sqlx::Result<Vec<Webhook>> {
+    sqlx::query_as("SELECT * FROM webhooks WHERE id IN (SELECT value FROM json_each(?))")
+        .bind(serde_json::to_string(ids).expect("strings serialise"))
+        .fetch_all(db)
         .await
 }
 
@@ -269,6 +270,10 @@ pub struct Due {
     pub webhook_id: String,
     pub attempts: i64,
     pub body: String,
+    /// A fingerprint of the endpoint as it is now: enabled, sealed secrets,
+    /// overlap, URL (`None`: it is gone). A copy kept of the endpoint is
+    /// current when its `endpoint_fingerprint` is the same.
+    pub endpoint: Option<String>,
 }
 
 /// Takes up to `limit` deliveries that are due, marking them held.
@@ -282,12 +287,32 @@ pub async fn claim_due(
            WHERE status = 'pending' AND leased = 0 AND next_attempt_at <= ? \
            ORDER BY next_attempt_at LIMIT ?) \
          RETURNING id, event_id, webhook_id, attempts, \
-           (SELECT body FROM events e WHERE e.id = deliveries.event_id) AS body",
+           (SELECT body FROM events e WHERE e.id = deliveries.event_id) AS body, \
+           (SELECT w.enabled || ' ' || hex(w.secret) || ' ' || ifnull(hex(w.previous_secret), '') \
+              || ' ' || ifnull(w.previous_secret_until, '') || ' ' || w.url \
+            FROM webhooks w WHERE w.id = deliveries.webhook_id) AS endpoint",
     )
     .bind(now)
     .bind(limit)
     .fetch_all(db)
     .await
+}
+
+/// The fingerprint `claim_due` gives with each delivery, of an endpoint as read.
+pub fn endpoint_fingerprint(w: &Webhook) -> String {
+    fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02X}")).collect()
+    }
+    format!(
+        "{} {} {} {} {}",
+        i64::from(w.enabled),
+        hex(&w.secret),
+        w.previous_secret.as_deref().map(hex).unwrap_or_default(),
+        w.previous_secret_until
+            .map(|u| u.to_string())
+            .unwrap_or_default(),
+        w.url
+    )
 }
 
 /// At start-up nothing is held: deliveries held by a process that died are
@@ -314,38 +339,107 @@ pub struct Attempt {
     pub error: Option<String>,
 }
 
-/// Records an attempt and where its delivery stands now.
-pub async fn record_attempt(
-    tx: &mut SqliteConnection,
-    a: &Attempt,
-    status: DeliveryStatus,
-    next_attempt_at: Option<i64>,
-) -> sqlx::Result<()> {
-    sqlx::query(
+/// An attempt, and where its delivery stands after it.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub attempt: Attempt,
+    pub status: DeliveryStatus,
+    pub next_attempt_at: Option<i64>,
+}
+
+/// The statements of `record_attempts`: `?1` the attempts as a JSON array,
+/// `?2` the ids of the endpoints to clear `failing_since` of.
+macro_rules! record_attempts_sql {
+    () => {
         "INSERT INTO delivery_attempts (delivery_id, attempt, started_at, request_headers, \
-         response_status, response_excerpt, latency_ms, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&a.delivery_id)
-    .bind(a.attempt)
-    .bind(a.started_at)
-    .bind(&a.request_headers)
-    .bind(a.response_status)
-    .bind(&a.response_excerpt)
-    .bind(a.latency_ms)
-    .bind(&a.error)
-    .execute(&mut *tx)
-    .await?;
+           response_status, response_excerpt, latency_ms, error) \
+         SELECT value ->> 'delivery_id', value ->> 'attempt', value ->> 'started_at', \
+           value ->> 'request_headers', value ->> 'response_status', \
+           value ->> 'response_excerpt', value ->> 'latency_ms', value ->> 'error' \
+         FROM json_each(?1); \
+         UPDATE deliveries SET status = r.value ->> 'status', attempts = r.value ->> 'attempt', \
+           next_attempt_at = r.value ->> 'next_attempt_at', leased = 0, \
+           last_http_status = r.value ->> 'response_status', \
+           last_latency_ms = r.value ->> 'latency_ms' \
+         FROM json_each(?1) AS r WHERE deliveries.id = r.value ->> 'delivery_id'; \
+         UPDATE webhooks SET failing_since = NULL \
+         WHERE failing_since IS NOT NULL AND id IN (SELECT value FROM json_each(?2))"
+    };
+}
+
+/// Records attempts and where their deliveries stand now, releasing them;
+/// and clears `failing_since` of the endpoints `succeeded` (those whose
+/// attempts here all succeeded). Any number of attempts in one round trip
+/// to the database thread, as three statements over one JSON array.
+pub async fn record_attempts(
+    tx: &mut SqliteConnection,
+    attempts: &[Recorded],
+    succeeded: &[&str],
+) -> sqlx::Result<()> {
+    sqlx::query(record_attempts_sql!())
+        .bind(attempts_json(attempts))
+        .bind(serde_json::to_string(succeeded).expect("strings serialise"))
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// `record_attempts` as a transaction of its own, begun, written and
+/// committed in a single round trip, so the write lock is held only while
+/// the database thread runs it. `conn` must not be in a transaction.
+pub async fn record_attempts_committed(
+    conn: &mut SqliteConnection,
+    attempts: &[Recorded],
+    succeeded: &[&str],
+) -> sqlx::Result<()> {
+    let done = sqlx::query(concat!(
+        "BEGIN IMMEDIATE; ",
+        record_attempts_sql!(),
+        "; COMMIT"
+    ))
+    .bind(attempts_json(attempts))
+    .bind(serde_json::to_string(succeeded).expect("strings serialise"))
+    .execute(&mut *conn)
+    .await;
+    if done.is_err() {
+        // Whatever the statement that failed, nothing is left half done
+        // (when BEGIN itself failed there is nothing to roll back).
+        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+    }
+    done.map(|_| ())
+}
+
+fn attempts_json(attempts: &[Recorded]) -> String {
+    let rows: Vec<serde_json::Value> = attempts
+        .iter()
+        .map(|r| {
+            let a = &r.attempt;
+            serde_json::json!({
+                "delivery_id": a.delivery_id,
+                "attempt": a.attempt,
+                "started_at": a.started_at,
+                "request_headers": a.request_headers,
+                "response_status": a.response_status,
+                "response_excerpt": a.response_excerpt,
+                "latency_ms": a.latency_ms,
+                "error": a.error,
+                "status": r.status.as_str(),
+                "next_attempt_at": r.next_attempt_at,
+            })
+        })
+        .collect();
+    serde_json::Value::Array(rows).to_string()
+}
+
+/// Lets go of held deliveries without an attempt, due again at `at`.
+pub async fn release(db: impl SqliteExecutor<'_>, ids: &[&str], at: i64) -> sqlx::Result<()> {
     sqlx::query(
-        "UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?, leased = 0, \
-         last_http_status = ?, last_latency_ms = ? WHERE id = ?",
+        "UPDATE deliveries SET leased = 0, next_attempt_at = ? \
+         WHERE leased = 1 AND id IN (SELECT value FROM json_each(?))",
     )
-    .bind(status.as_str())
-    .bind(a.attempt)
-    .bind(next_attempt_at)
-    .bind(a.response_status)
-    .bind(a.latency_ms)
-    .bind(&a.delivery_id)
-    .execute(&mut *tx)
+    .bind(at)
+    .bind(serde_json::to_string(ids).expect("strings serialise"))
+    .execute(db)
     .await?;
     Ok(())
 }
@@ -372,6 +466,37 @@ pub async fn set_failing_since(
         .execute(db)
         .await?;
     Ok(())
+}
+
+/// Notes the first failure since the last success (kept when already failing).
+pub async fn mark_failing(db: impl SqliteExecutor<'_>, id: &str, now: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE webhooks SET failing_since = ? WHERE id = ? AND failing_since IS NULL")
+        .bind(now)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Whether the endpoint has had no success since `delivery` was first
+/// attempted (or since `now`, when it never was).
+pub async fn failing_since_first_try(
+    db: impl SqliteExecutor<'_>,
+    webhook: &str,
+    delivery: &str,
+    now: i64,
+) -> sqlx::Result<bool> {
+    let failing: Option<bool> = sqlx::query_scalar(
+        "SELECT failing_since IS NOT NULL AND failing_since <= \
+           (SELECT COALESCE(MIN(started_at), ?) FROM delivery_attempts WHERE delivery_id = ?) \
+         FROM webhooks WHERE id = ?",
+    )
+    .bind(now)
+    .bind(delivery)
+    .bind(webhook)
+    .fetch_optional(db)
+    .await?;
+    Ok(failing.unwrap_or(false))
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -6,24 +6,33 @@
 //! are told.
 //!
 //! Durable by construction: a delivery is a row written with its event, the
-//! worker only holds it (`leased`) while sending, and start-up releases what
-//! a killed process held. Delivery is at least once, with the same
-//! `webhook-id` every time.
+//! worker only holds it (`leased`) while sending and until its attempt is
+//! recorded, and start-up releases what a killed process held. Delivery is
+//! at least once, with the same `webhook-id` every time.
+//!
+//! Few round trips to the database, and no waiting for the pool: the worker
+//! claims on a connection of its own, with each delivery a fingerprint of its
+//! endpoint, so endpoints (secrets opened) are kept and read again only when
+//! they changed; one writer, on another connection of its own, records the
+//! attempts that finished meanwhile together, in one transaction.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use portal_contract::webhooks::{DeliveryStatus, RETRY_SCHEDULE};
 use reqwest::Url;
 use reqwest::redirect::Policy;
-use tokio::sync::{Notify, Semaphore};
+use sqlx::ConnectOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use tokio::sync::{Notify, Semaphore, mpsc};
 
-use crate::db::{self, webhooks::Attempt, webhooks::Due};
+use crate::db::{self, webhooks::Attempt, webhooks::Due, webhooks::Recorded, webhooks::Webhook};
 use crate::mail::Mail;
 use crate::state::AppState;
 use crate::webhooks::{signing, ssrf};
 
-/// Deliveries in flight at once.
+/// Deliveries being sent at once.
 pub const CONCURRENCY: usize = 64;
 /// How long a receiver gets to answer.
 pub const TIMEOUT: Duration = Duration::from_secs(15);
@@ -31,6 +40,18 @@ pub const TIMEOUT: Duration = Duration::from_secs(15);
 const EXCERPT_BYTES: usize = 1024;
 /// How often the worker looks for retries that came due (new events wake it at once).
 const POLL: Duration = Duration::from_millis(250);
+/// Attempts sent but not recorded yet, at most; and recorded in one transaction, at most.
+const UNRECORDED: usize = 1024;
+const RECORD_BATCH: usize = 256;
+/// How long the worker waits for another connection's write, as SQLite's
+/// busy timeout does for the pool's connections.
+const LOCKED_FOR: Duration = Duration::from_secs(5);
+/// Endpoints kept between claims, at most.
+const ENDPOINTS_KEPT: usize = 1024;
+/// Under load, the least time between two claims; and how long the writer
+/// lets attempts gather before recording them.
+const CLAIM_GAP: Duration = Duration::from_millis(2);
+const RECORD_GAP: Duration = Duration::from_millis(10);
 
 pub struct Deliverer {
     wake: Notify,
@@ -68,18 +89,31 @@ impl Deliverer {
     }
 }
 
-/// Runs forever: claims due deliveries and attempts each, `CONCURRENCY` at a time.
+/// Runs forever: claims due deliveries and attempts each, `CONCURRENCY` at a
+/// time.
 pub async fn run(state: AppState) {
-    let permits = Arc::new(Semaphore::new(CONCURRENCY));
+    let sending = Arc::new(Semaphore::new(CONCURRENCY));
+    let (finished, results) = mpsc::channel(UNRECORDED);
+    tokio::spawn(record(state.clone(), results));
+    let mut conn = OwnConnection::new(&state);
+    let mut endpoints = HashMap::new();
+    let mut last_claim: Option<Instant> = None;
     loop {
-        let free = permits.available_permits() as i64;
+        // Under load, claims come at most every CLAIM_GAP and take what came
+        // due meanwhile, rather than one or two deliveries per event.
+        if let Some(last) = last_claim {
+            tokio::time::sleep_until((last + CLAIM_GAP).into()).await;
+        }
+        last_claim = Some(Instant::now());
+        let free = sending.available_permits() as i64;
         let due = if free == 0 {
             Vec::new()
         } else {
-            match db::webhooks::claim_due(&state.db, state.now(), free).await {
+            match claim(&state, &mut conn, &mut endpoints, free).await {
                 Ok(due) => due,
                 Err(e) => {
                     tracing::warn!(error = %e, "could not claim due deliveries");
+                    conn.after(&e);
                     Vec::new()
                 }
             }
@@ -91,22 +125,238 @@ pub async fn run(state: AppState) {
             }
             continue;
         }
-        for d in due {
-            let permit = permits.clone().acquire_owned().await.expect("never closed");
-            let state = state.clone();
+        for (due, endpoint) in due {
+            let permit = sending.clone().acquire_owned().await.expect("never closed");
+            let (state, finished) = (state.clone(), finished.clone());
             tokio::spawn(async move {
-                let id = d.id.clone();
-                if let Err(e) = attempt(&state, d).await {
-                    tracing::warn!(delivery = %id, error = %e, "could not record a delivery attempt");
-                    // Due again later rather than held for ever.
-                    let _ = db::webhooks::redeliver(&state.db, &id, state.now() + 5).await;
-                }
+                let result = attempt(&state, &due, &endpoint).await;
+                // Recorded soon; the delivery stays held until then.
+                let _ = finished.send(Finished { endpoint, result }).await;
                 drop(permit);
                 // A slot is free: there may be more waiting.
                 state.deliverer.wake();
             });
         }
     }
+}
+
+/// A database connection of the worker's own. Not from the pool, so the
+/// worker never waits behind request handlers for one; and without SQLite's
+/// busy handler, which sleeps 1, 2, 5, 10… ms while another connection
+/// writes: the worker tries again itself, sooner (`Locked`).
+struct OwnConnection {
+    options: SqliteConnectOptions,
+    conn: Option<SqliteConnection>,
+}
+
+impl OwnConnection {
+    fn new(state: &AppState) -> Self {
+        Self {
+            options: (*state.db.connect_options())
+                .clone()
+                .busy_timeout(Duration::ZERO),
+            conn: None,
+        }
+    }
+
+    async fn get(&mut self) -> sqlx::Result<&mut SqliteConnection> {
+        if self.conn.is_none() {
+            self.conn = Some(self.options.connect().await?);
+        }
+        Ok(self.conn.as_mut().expect("just opened"))
+    }
+
+    /// After an error: a connection that failed other than in the database
+    /// is opened again next time.
+    fn after(&mut self, e: &anyhow::Error) {
+        if e.downcast_ref::<sqlx::Error>()
+            .is_none_or(|e| !matches!(e, sqlx::Error::Database(_)))
+        {
+            self.conn = None;
+        }
+    }
+}
+
+/// Waiting for another connection's write to end, for at most `LOCKED_FOR`:
+/// first by letting the other tasks run (the writer usually needs only this
+/// thread to finish), then 1 ms at a time.
+struct Locked {
+    tries: u32,
+    since: Instant,
+}
+
+impl Locked {
+    fn new() -> Self {
+        Self {
+            tries: 0,
+            since: Instant::now(),
+        }
+    }
+
+    /// Whether to try again after `e`, having waited.
+    async fn again(&mut self, e: &sqlx::Error) -> bool {
+        // SQLITE_BUSY and its extended codes.
+        let busy = matches!(e, sqlx::Error::Database(d)
+            if d.code().and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| c & 0xff == 5));
+        if !busy || self.since.elapsed() > LOCKED_FOR {
+            return false;
+        }
+        self.tries += 1;
+        if self.tries <= 3 {
+            tokio::task::yield_now().await;
+        } else {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        true
+    }
+}
+
+/// An endpoint as read, with its secrets opened.
+struct Endpoint {
+    webhook: Webhook,
+    /// As `claim_due` gives it: when a claim gives another, this is stale.
+    fingerprint: String,
+    secret: String,
+    /// The previous secret, and until when it signs too.
+    previous: Option<(String, i64)>,
+}
+
+impl Endpoint {
+    fn open(state: &AppState, webhook: Webhook) -> anyhow::Result<Self> {
+        let secret = state.vault.open(&webhook.id, &webhook.secret)?;
+        let previous = match (&webhook.previous_secret, webhook.previous_secret_until) {
+            (Some(sealed), Some(until)) => Some((state.vault.open(&webhook.id, sealed)?, until)),
+            _ => None,
+        };
+        Ok(Self {
+            fingerprint: db::webhooks::endpoint_fingerprint(&webhook),
+            webhook,
+            secret,
+            previous,
+        })
+    }
+}
+
+/// Takes up to `limit` due deliveries, each with its endpoint as it is now.
+/// Endpoints are kept between claims with their secrets opened, and read
+/// again when the claim shows that one changed (URL, enabled, a secret): a
+/// rotation or a disable counts from the next claim on, as when each claim
+/// read them. Deliveries of endpoints that are disabled or gone end without
+/// an attempt.
+async fn claim(
+    state: &AppState,
+    conn: &mut OwnConnection,
+    endpoints: &mut HashMap<String, Arc<Endpoint>>,
+    limit: i64,
+) -> anyhow::Result<Vec<(Due, Arc<Endpoint>)>> {
+    let now = state.now();
+    let mut locked = Locked::new();
+    let due = loop {
+        match db::webhooks::claim_due(conn.get().await?, now, limit).await {
+            Ok(due) => break due,
+            Err(e) if locked.again(&e).await => {}
+            Err(e) => return Err(e.into()),
+        }
+    };
+    if due.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut unopened = HashSet::new();
+    let mut stale: Vec<&str> = due
+        .iter()
+        .filter(|d| {
+            d.endpoint.is_some()
+                && endpoints
+                    .get(&d.webhook_id)
+                    .is_none_or(|e| Some(&e.fingerprint) != d.endpoint.as_ref())
+        })
+        .map(|d| d.webhook_id.as_str())
+        .collect();
+    stale.sort_unstable();
+    stale.dedup();
+    if !stale.is_empty() {
+        if endpoints.len() >= ENDPOINTS_KEPT {
+            endpoints.clear();
+        }
+        for id in &stale {
+            endpoints.remove(*id);
+        }
+        let read = match conn.get().await {
+            Ok(c) => db::webhooks::by_ids(c, &stale).await,
+            Err(e) => Err(e),
+        };
+        let webhooks = match read {
+            Ok(webhooks) => webhooks,
+            Err(e) => {
+                release(state, due.iter().map(|d| d.id.as_str())).await;
+                return Err(e.into());
+            }
+        };
+        for webhook in webhooks {
+            let id = webhook.id.clone();
+            match Endpoint::open(state, webhook) {
+                Ok(endpoint) => {
+                    endpoints.insert(id, Arc::new(endpoint));
+                }
+                Err(e) => {
+                    tracing::warn!(webhook = %id, error = %e, "could not open a signing secret");
+                    unopened.insert(id);
+                }
+            }
+        }
+    }
+    let mut claimed = Vec::with_capacity(due.len());
+    let mut held = Vec::new();
+    let mut ended = Vec::new();
+    for d in due {
+        if d.endpoint.is_none() {
+            ended.push(d.id);
+            continue;
+        }
+        match endpoints.get(&d.webhook_id) {
+            Some(e) if e.webhook.enabled => claimed.push((d, e.clone())),
+            // Its secret would not open: due again later rather than held
+            // until the next start.
+            None if unopened.contains(&d.webhook_id) => held.push(d.id),
+            // Disabled, or deleted since the claim.
+            _ => ended.push(d.id),
+        }
+    }
+    release(state, held.iter().map(String::as_str)).await;
+    for id in ended {
+        if let Err(e) = db::webhooks::abandon(&state.db, &id).await {
+            tracing::warn!(delivery = %id, error = %e, "could not end a delivery");
+            release(state, std::iter::once(id.as_str())).await;
+        }
+    }
+    Ok(claimed)
+}
+
+/// Lets go of held deliveries that could not be attempted or recorded: due
+/// again after the first wait of the schedule rather than held until the
+/// next start.
+async fn release(state: &AppState, ids: impl Iterator<Item = &str>) {
+    let ids: Vec<&str> = ids.collect();
+    if ids.is_empty() {
+        return;
+    }
+    let at = state.now() + RETRY_SCHEDULE[0];
+    if let Err(e) = db::webhooks::release(&state.db, &ids, at).await {
+        tracing::warn!(error = %e, "could not release held deliveries");
+    }
+}
+
+/// A finished attempt on its way to the writer.
+struct Finished {
+    endpoint: Arc<Endpoint>,
+    result: Attempted,
+}
+
+/// What an attempt did and what it means for its delivery.
+struct Attempted {
+    recorded: Recorded,
+    succeeded: bool,
+    gone: bool,
 }
 
 /// What came back from one request.
@@ -116,29 +366,18 @@ struct Outcome {
     error: Option<String>,
 }
 
-async fn attempt(state: &AppState, due: Due) -> anyhow::Result<()> {
-    let Some(webhook) = db::webhooks::by_id(&state.db, &due.webhook_id).await? else {
-        return Ok(db::webhooks::abandon(&state.db, &due.id).await?);
-    };
-    if !webhook.enabled {
-        return Ok(db::webhooks::abandon(&state.db, &due.id).await?);
-    }
+async fn attempt(state: &AppState, due: &Due, endpoint: &Endpoint) -> Attempted {
     let now = state.now();
     let mut signatures = vec![signing::sign(
-        &state.vault.open(&webhook.id, &webhook.secret)?,
+        &endpoint.secret,
         &due.event_id,
         now,
         &due.body,
     )];
-    if let (Some(previous), Some(until)) = (&webhook.previous_secret, webhook.previous_secret_until)
-        && until > now
+    if let Some((previous, until)) = &endpoint.previous
+        && *until > now
     {
-        signatures.push(signing::sign(
-            &state.vault.open(&webhook.id, previous)?,
-            &due.event_id,
-            now,
-            &due.body,
-        ));
+        signatures.push(signing::sign(previous, &due.event_id, now, &due.body));
     }
     let headers = vec![
         ("content-type".to_owned(), "application/json".to_owned()),
@@ -148,58 +387,167 @@ async fn attempt(state: &AppState, due: Due) -> anyhow::Result<()> {
     ];
 
     let started = Instant::now();
-    let outcome = send(state, &webhook.url, &headers, &due.body).await;
+    let outcome = send(state, &endpoint.webhook.url, &headers, &due.body).await;
     let latency_ms = started.elapsed().as_millis() as i64;
-    let number = due.attempts + 1;
     let succeeded = outcome.status.is_some_and(|s| (200..300).contains(&s));
     let gone = outcome.status == Some(410);
     let retry_in = RETRY_SCHEDULE.get(due.attempts as usize).copied();
-    let (status, next) = match (succeeded, gone, retry_in) {
+    let (status, next_attempt_at) = match (succeeded, gone, retry_in) {
         (true, _, _) => (DeliveryStatus::Succeeded, None),
         (false, false, Some(wait)) => (DeliveryStatus::Pending, Some(now + wait)),
         _ => (DeliveryStatus::Failed, None),
     };
-    let record = Attempt {
-        delivery_id: due.id.clone(),
-        attempt: number,
-        started_at: now,
-        request_headers: serde_json::to_string(&headers)?,
-        response_status: outcome.status,
-        response_excerpt: outcome.excerpt,
-        latency_ms,
-        error: outcome.error,
-    };
+    Attempted {
+        recorded: Recorded {
+            attempt: Attempt {
+                delivery_id: due.id.clone(),
+                attempt: due.attempts + 1,
+                started_at: now,
+                request_headers: serde_json::to_string(&headers).expect("strings serialise"),
+                response_status: outcome.status,
+                response_excerpt: outcome.excerpt,
+                latency_ms,
+                error: outcome.error,
+            },
+            status,
+            next_attempt_at,
+        },
+        succeeded,
+        gone,
+    }
+}
 
-    let mut tx = state.db.begin().await?;
-    db::webhooks::record_attempt(&mut tx, &record, status, next).await?;
-    let mut disabled_for_failing = false;
-    if succeeded {
-        if webhook.failing_since.is_some() {
-            db::webhooks::set_failing_since(&mut *tx, &webhook.id, None).await?;
+/// The writer: records the attempts that finished while it wrote the
+/// previous ones, together.
+async fn record(state: AppState, mut finished: mpsc::Receiver<Finished>) {
+    let mut conn = OwnConnection::new(&state);
+    let mut batch = Vec::with_capacity(RECORD_BATCH);
+    while finished.recv_many(&mut batch, RECORD_BATCH).await > 0 {
+        // Let more finish: fewer, bigger transactions.
+        if batch.len() < RECORD_BATCH {
+            tokio::time::sleep(RECORD_GAP).await;
         }
-    } else if gone {
-        db::webhooks::disable(&mut tx, &webhook.id, "gone").await?;
-        tracing::info!(webhook = %webhook.id, "endpoint answered 410 Gone: disabled");
-    } else if status == DeliveryStatus::Failed {
-        // Out of retries, and nothing got through since this one first failed.
-        let first_try: i64 = sqlx::query_scalar(
-            "SELECT COALESCE(MIN(started_at), ?) FROM delivery_attempts WHERE delivery_id = ?",
-        )
-        .bind(now)
-        .bind(&due.id)
-        .fetch_one(&mut *tx)
-        .await?;
-        if webhook.failing_since.is_some_and(|f| f <= first_try) {
-            disabled_for_failing = db::webhooks::disable(&mut tx, &webhook.id, "failing").await?;
+        while batch.len() < RECORD_BATCH {
+            match finished.try_recv() {
+                Ok(f) => batch.push(f),
+                Err(_) => break,
+            }
         }
-    } else if webhook.failing_since.is_none() {
-        db::webhooks::set_failing_since(&mut *tx, &webhook.id, Some(now)).await?;
+        match write(&mut conn, &batch).await {
+            Ok(disabled) => {
+                for endpoint in disabled {
+                    tell_admins(&state, &endpoint.webhook).await;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, count = batch.len(), "could not record delivery attempts");
+                conn.after(&e);
+                release(
+                    &state,
+                    batch
+                        .iter()
+                        .map(|f| f.result.recorded.attempt.delivery_id.as_str()),
+                )
+                .await;
+            }
+        }
+        batch.clear();
     }
-    tx.commit().await?;
-    if disabled_for_failing {
-        tell_admins(state, &webhook).await;
+}
+
+/// Records a batch of attempts, and what they mean for their endpoints, in
+/// one transaction. Returns the endpoints it disabled for failing.
+async fn write(conn: &mut OwnConnection, batch: &[Finished]) -> anyhow::Result<Vec<Arc<Endpoint>>> {
+    // Endpoints with anything but successes here get their attempts' effects
+    // one by one, in order; the others only need `failing_since` cleared.
+    let troubled: HashSet<&str> = batch
+        .iter()
+        .filter(|f| !f.result.succeeded)
+        .map(|f| f.endpoint.webhook.id.as_str())
+        .collect();
+    let mut succeeded: Vec<&str> = batch
+        .iter()
+        .map(|f| f.endpoint.webhook.id.as_str())
+        .filter(|id| !troubled.contains(id))
+        .collect();
+    succeeded.sort_unstable();
+    succeeded.dedup();
+    let recorded: Vec<Recorded> = batch.iter().map(|f| f.result.recorded.clone()).collect();
+    let mut locked = Locked::new();
+
+    if troubled.is_empty() {
+        // The usual case: begun, written and committed in one round trip.
+        loop {
+            let c = conn.get().await?;
+            match db::webhooks::record_attempts_committed(c, &recorded, &succeeded).await {
+                Ok(()) => return Ok(Vec::new()),
+                Err(e) if locked.again(&e).await => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
-    Ok(())
+    let c = conn.get().await?;
+    loop {
+        match sqlx::query("BEGIN IMMEDIATE").execute(&mut *c).await {
+            Ok(_) => break,
+            Err(e) if locked.again(&e).await => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let done = write_in_transaction(c, batch, &troubled, &recorded, &succeeded).await;
+    if done.is_err() {
+        let _ = sqlx::query("ROLLBACK").execute(&mut *c).await;
+    }
+    done
+}
+
+/// `write` once the transaction is begun; commits it.
+async fn write_in_transaction(
+    c: &mut SqliteConnection,
+    batch: &[Finished],
+    troubled: &HashSet<&str>,
+    recorded: &[Recorded],
+    succeeded: &[&str],
+) -> anyhow::Result<Vec<Arc<Endpoint>>> {
+    db::webhooks::record_attempts(c, recorded, succeeded).await?;
+    let mut disabled = Vec::new();
+    // Per endpoint, whether `failing_since` was last cleared (true) or set
+    // (false) here: the same again changes nothing.
+    let mut failing_cleared: HashMap<&str, bool> = HashMap::new();
+    for f in batch {
+        let webhook = &f.endpoint.webhook;
+        if !troubled.contains(webhook.id.as_str()) {
+            continue;
+        }
+        let Recorded {
+            attempt, status, ..
+        } = &f.result.recorded;
+        if f.result.succeeded {
+            if failing_cleared.insert(&webhook.id, true) != Some(true) {
+                db::webhooks::set_failing_since(&mut *c, &webhook.id, None).await?;
+            }
+        } else if f.result.gone {
+            db::webhooks::disable(c, &webhook.id, "gone").await?;
+            tracing::info!(webhook = %webhook.id, "endpoint answered 410 Gone: disabled");
+        } else if *status == DeliveryStatus::Failed {
+            // Out of retries, and nothing got through since this one first failed.
+            if db::webhooks::failing_since_first_try(
+                &mut *c,
+                &webhook.id,
+                &attempt.delivery_id,
+                attempt.started_at,
+            )
+            .await?
+                && db::webhooks::disable(c, &webhook.id, "failing").await?
+            {
+                disabled.push(f.endpoint.clone());
+            }
+        } else if failing_cleared.insert(&webhook.id, false) != Some(false) {
+            db::webhooks::mark_failing(&mut *c, &webhook.id, attempt.started_at).await?;
+        }
+    }
+    sqlx::query("COMMIT").execute(&mut *c).await?;
+    Ok(disabled)
 }
 
 async fn send(state: &AppState, url: &str, headers: &[(String, String)], body: &str) -> Outcome {
