@@ -44,7 +44,7 @@ pub async fn publish(
     data: &Value,
     now: i64,
 ) -> sqlx::Result<Published> {
-    let id = crypto::new_id("msg_");
+    let id = new_event_id();
     let (project, only) = match audience {
         Audience::Organisation => (None, None),
         Audience::Project(p) => (Some(p), None),
@@ -62,6 +62,34 @@ pub async fn publish(
     )
     .await?;
     Ok(Published { id, deliveries })
+}
+
+/// The characters of ids, in byte order: an id's time prefix sorts as its time.
+const SORTED_ALPHABET: &[u8; 32] = b"234567abcdefghijklmnopqrstuvwxyz";
+/// Characters of the time prefix (5 bits each: milliseconds for a thousand years).
+const TIME_CHARS: usize = 9;
+
+/// A new event id: `msg_` and 20 characters of the alphabet of other ids, as
+/// `crypto::new_id` makes them; but the first 9 are the time in milliseconds,
+/// in an order that sorts as the time, and 11 random (55 bits). Events,
+/// their deliveries (whose ids begin with the event's) and the deliveries'
+/// attempts are kept in indexes by these ids: new rows go next to the last
+/// ones instead of on a random page each, so each transaction writes fewer
+/// pages. (Only a matter of speed: a clock set back gives ids that sort
+/// before older ones, and that is all.)
+pub fn new_event_id() -> String {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let mut id = String::with_capacity(4 + 20);
+    id.push_str("msg_");
+    for i in (0..TIME_CHARS).rev() {
+        id.push(SORTED_ALPHABET[((millis >> (5 * i)) & 31) as usize] as char);
+    }
+    for b in crypto::random_bytes::<{ 20 - TIME_CHARS }>() {
+        id.push(SORTED_ALPHABET[(b & 31) as usize] as char);
+    }
+    id
 }
 
 /// A realistic payload for a test event of `event_type`.
@@ -92,6 +120,19 @@ pub fn sample(event_type: &str, project_id: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn event_ids_sort_by_time() {
+        let first = new_event_id();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let second = new_event_id();
+        assert!(first < second, "{first} then {second}");
+        for id in [&first, &second] {
+            assert_eq!(id.len(), 24);
+            assert!(id.starts_with("msg_"));
+            assert!(id[4..].bytes().all(|b| SORTED_ALPHABET.contains(&b)));
+        }
+    }
 
     #[test]
     fn bodies_carry_type_time_and_data() {
