@@ -20,7 +20,7 @@ help:
 	@echo "make run    build and serve the portal on http://127.0.0.1:8080"
 	@echo "make test   lint, then every test: Rust, browser components, Playwright, size budget"
 	@echo "make dev    debug builds of the apps and the server, on http://127.0.0.1:8080"
-	@echo "make bench  print the figures (bundle sizes, member-list latency, token endpoint vs oidc-provider)"
+	@echo "make bench  print the figures (bundle sizes, member-list latency, token endpoint vs oidc-provider, webhook deliveries)"
 
 setup:
 	@scripts/setup.sh
@@ -82,7 +82,7 @@ bench: app
 	@echo "== token endpoint vs oidc-provider (release server on core 0, load on core 1)"
 	@cargo build --release -q -p portal-server
 	@cargo run --release -q -p portal-bench --bin token
-	@echo "== webhook deliveries"
+	@echo "== webhook deliveries (release server on core 0, load and receiver on core 1)"
 	@cargo run --release -q -p portal-bench --bin webhooks
 
 fmt:

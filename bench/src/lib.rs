@@ -1,6 +1,10 @@
-//! Shared pieces of the benchmarks: a server on its own thread, latency stats.
+//! Shared pieces of the benchmarks: servers and the load generator on cores
+//! of their own, our server with a signed-in project, latency stats.
 
 use std::time::Duration;
+
+pub mod portal;
+pub mod process;
 
 /// Latency percentiles of a run.
 pub struct Stats {

@@ -13,8 +13,8 @@
 //! Build the server first: `cargo build --release -p portal-server`.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
@@ -25,39 +25,23 @@ use hyper::body::Bytes;
 use hyper::client::conn::http1::SendRequest;
 use hyper::{Request, header};
 use hyper_util::rt::TokioIo;
+use portal_bench::portal::Portal;
+use portal_bench::process::{
+    CpuTime, LOAD_CORE, NOISE_CORES, SERVER_CORE, Server, free_addr, on_load_core,
+};
 use portal_bench::{Stats, ms};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// Keep-alive connections, each with one request in flight at a time.
 const CONNECTIONS: usize = 16;
 const WARM_UP: Duration = Duration::from_secs(2);
 const MEASURED: Duration = Duration::from_secs(8);
-/// The servers' core, and the load generator's.
-const SERVER_CORE: &str = "0";
-const LOAD_CORE: &str = "1";
 /// Targets of the issue: our req/s at least 3× oidc-provider's, our p99 at most 5 ms.
 const TARGET_RATIO: f64 = 3.0;
 const TARGET_P99: Duration = Duration::from_millis(5);
-const PIN: &str = "482915";
-/// CPU used by other processes during a measurement (in cores) above which
-/// the figures get a warning.
-const NOISE_CORES: f64 = 0.1;
 
 fn main() -> anyhow::Result<()> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    ensure!(
-        cores >= 2,
-        "the token benchmark needs two cores (server, load); this machine offers {cores}"
-    );
-    // Before any other thread exists, so every thread of this process stays on LOAD_CORE.
-    pin_this_process(LOAD_CORE)?;
-    if cfg!(debug_assertions) {
-        eprintln!("warning: a debug build of the load generator; run with --release");
-    }
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?
-        .block_on(run())
+    on_load_core("token", run)
 }
 
 async fn run() -> anyhow::Result<()> {
@@ -67,12 +51,13 @@ async fn run() -> anyhow::Result<()> {
         .context("the workspace folder")?;
 
     // Ours: the release binary, a fresh database, one sandbox credential.
-    let mut portal = Portal::start(dir.path())?;
-    portal
-        .server
-        .wait_until_up(&portal.at("/api/health"))
-        .await?;
-    let (client_id, client_secret) = portal.credential().await?;
+    let portal = Portal::start(
+        dir.path(),
+        // The per-client and per-address limits would answer 429.
+        &[("PORTAL_TOKEN_REQUESTS_PER_SECOND", "1000000")],
+    )
+    .await?;
+    let (client_id, client_secret) = portal.project().await?.credential(&["read"]).await?;
     // The same body, byte for byte, goes to both servers.
     let body = Bytes::from(format!(
         "grant_type=client_credentials&client_id={client_id}&client_secret={client_secret}&scope=read"
@@ -82,7 +67,7 @@ async fn run() -> anyhow::Result<()> {
         path: "/v1/auth/token",
     };
     check_token(&ours, &body, &portal.at("/.well-known/jwks.json"), "read").await?;
-    let our_run = ours.load(&body, portal.server.child.id()).await?;
+    let our_run = ours.load(&body, portal.server.pid()).await?;
     drop(portal);
 
     // oidc-provider: the same client id and secret, registered at start.
@@ -107,7 +92,7 @@ async fn run() -> anyhow::Result<()> {
         .as_str()
         .context("oidc-provider publishes no jwks_uri")?;
     check_token(&theirs, &body, jwks_uri, "read").await?;
-    let their_run = theirs.load(&body, provider.server.child.id()).await?;
+    let their_run = theirs.load(&body, provider.server.pid()).await?;
     drop(provider);
 
     println!(
@@ -163,189 +148,6 @@ async fn run() -> anyhow::Result<()> {
         ms(p99)
     );
     Ok(())
-}
-
-/// `taskset -a -p -c <core> <this process>`.
-fn pin_this_process(core: &str) -> anyhow::Result<()> {
-    let status = Command::new("taskset")
-        .args(["-a", "-p", "-c", core, &std::process::id().to_string()])
-        .stdout(Stdio::null())
-        .status()
-        .context("taskset (util-linux) is needed to pin the benchmark to cores")?;
-    ensure!(status.success(), "taskset could not pin the load generator");
-    Ok(())
-}
-
-/// A free port on 127.0.0.1 (free when asked; the server binds it next).
-fn free_addr() -> anyhow::Result<SocketAddr> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?)
-}
-
-/// A server process pinned to `SERVER_CORE`, its output in a file; killed on drop.
-struct Server {
-    name: &'static str,
-    child: Child,
-    log: PathBuf,
-}
-
-impl Server {
-    fn spawn(name: &'static str, mut command: Command, log: PathBuf) -> anyhow::Result<Self> {
-        let out = std::fs::File::create(&log)?;
-        let child = command
-            .stdin(Stdio::null())
-            .stdout(out.try_clone()?)
-            .stderr(out)
-            .spawn()
-            .with_context(|| format!("starting {name}"))?;
-        Ok(Self { name, child, log })
-    }
-
-    fn pinned(program: &Path) -> Command {
-        let mut command = Command::new("taskset");
-        command.args(["-c", SERVER_CORE]).arg(program);
-        command
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// Polls `url` until it answers 200 with JSON, which it returns.
-    async fn wait_until_up(&mut self, url: &str) -> anyhow::Result<Value> {
-        let client = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(status) = self.child.try_wait()? {
-                bail!("{} exited ({status}):\n{}", self.name, self.log());
-            }
-            if let Ok(response) = client.get(url).send().await
-                && response.status() == 200
-            {
-                return Ok(response.json().await?);
-            }
-            if Instant::now() > deadline {
-                bail!("{} did not answer {url}:\n{}", self.name, self.log());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Our release binary with a fresh database in `dir`.
-struct Portal {
-    server: Server,
-    addr: SocketAddr,
-}
-
-impl Portal {
-    fn start(dir: &Path) -> anyhow::Result<Self> {
-        let program = std::env::current_exe()?.with_file_name("portal-server");
-        ensure!(
-            program.exists(),
-            "{} is missing: run `cargo build --release -p portal-server` first",
-            program.display()
-        );
-        let addr = free_addr()?;
-        let mut command = Server::pinned(&program);
-        for (key, _) in std::env::vars_os() {
-            if key.to_string_lossy().starts_with("PORTAL_") {
-                command.env_remove(key);
-            }
-        }
-        command
-            .env("PORTAL_ADDR", addr.to_string())
-            .env("PORTAL_PUBLIC_URL", format!("http://{addr}"))
-            .env(
-                "PORTAL_DATABASE_URL",
-                format!("sqlite://{}/portal.db", dir.display()),
-            )
-            .env("PORTAL_DATA_DIR", dir)
-            .env("PORTAL_DIST", dir.join("no-dist"))
-            // Warnings only, but the mail (the confirmation link) is printed.
-            .env("PORTAL_LOG", "warn,portal_server::mail=info")
-            // The per-client and per-address limits would answer 429.
-            .env("PORTAL_TOKEN_REQUESTS_PER_SECOND", "1000000");
-        let server = Server::spawn("portal-server", command, dir.join("portal-server.log"))?;
-        Ok(Self { server, addr })
-    }
-
-    fn at(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    /// Signs up (the confirmation link comes from the log), creates a sandbox
-    /// project and a `read` credential; returns its client id and secret.
-    async fn credential(&self) -> anyhow::Result<(String, String)> {
-        let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert("origin", self.at("").parse()?);
-        headers.insert("x-portal-request", "1".parse()?);
-        let browser = reqwest::Client::builder()
-            .cookie_store(true)
-            .default_headers(headers)
-            .build()?;
-        let post = |path: &str, body: Value| {
-            let request = browser.post(self.at(path)).json(&body);
-            async move {
-                let response = request.send().await?;
-                let status = response.status();
-                let text = response.text().await?;
-                ensure!(status.is_success(), "{status}: {text}");
-                anyhow::Ok(serde_json::from_str::<Value>(&text).unwrap_or(Value::Null))
-            }
-        };
-        post(
-            "/api/signup",
-            json!({ "organisation_name": "Bench Org", "full_name": "Ada Lovelace",
-                "email": "bench@acme.test", "password": "correct horse battery", "pin": PIN }),
-        )
-        .await
-        .context("signing up")?;
-        let token = self.confirmation_token().await?;
-        post("/api/signup/confirm", json!({ "token": token }))
-            .await
-            .context("confirming the sign-up")?;
-        let project = post(
-            "/api/projects",
-            json!({ "name": "Bench", "environment": "sandbox" }),
-        )
-        .await
-        .context("creating a project")?;
-        let id = project["id"].as_str().context("a project id")?;
-        let created = post(
-            &format!("/api/projects/{id}/credentials"),
-            json!({ "description": "Token benchmark", "scopes": ["read"], "pin": PIN }),
-        )
-        .await
-        .context("creating a credential")?;
-        let client_id = created["client_id"].as_str().context("a client id")?;
-        let secret = created["client_secret"]
-            .as_str()
-            .context("a client secret")?;
-        Ok((client_id.to_owned(), secret.to_owned()))
-    }
-
-    /// The token of the confirmation link the server printed.
-    async fn confirmation_token(&self) -> anyhow::Result<String> {
-        const MARKER: &str = "/signup/confirm?token=";
-        for _ in 0..50 {
-            let log = self.server.log();
-            if let Some(start) = log.find(MARKER) {
-                return Ok(log[start + MARKER.len()..]
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-                    .collect());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        bail!("no confirmation link in the log:\n{}", self.server.log())
-    }
 }
 
 /// node bench/oidc-provider.mjs, in production mode.
@@ -544,9 +346,7 @@ impl Target {
         let after = CpuTime::now(server_pid);
         Ok(Run {
             stats: Stats::new(samples, elapsed),
-            server_cpu: Duration::from_secs_f64(
-                (after.server - before.server) as f64 / CLOCK_TICKS_PER_SECOND,
-            ),
+            server_cpu: after.server_since(&before),
             others: after.others_since(&before, elapsed),
         })
     }
@@ -560,61 +360,3 @@ struct Run {
     /// Cores kept busy by other processes than the server and this one.
     others: f64,
 }
-
-/// CPU time from /proc, in clock ticks: all cores busy, and the part of it
-/// spent by the server and by this process.
-struct CpuTime {
-    busy: u64,
-    server: u64,
-    this: u64,
-}
-
-impl CpuTime {
-    fn now(server_pid: u32) -> Self {
-        let busy = std::fs::read_to_string("/proc/stat")
-            .ok()
-            .and_then(|stat| {
-                let line = stat.lines().next()?.to_owned();
-                let ticks: Vec<u64> = line
-                    .split_whitespace()
-                    .skip(1)
-                    .filter_map(|n| n.parse().ok())
-                    .collect();
-                // user nice system idle iowait irq softirq steal: all but idle and iowait.
-                Some(ticks.iter().take(8).sum::<u64>() - ticks.get(3)? - ticks.get(4)?)
-            })
-            .unwrap_or(0);
-        let process = |pid: u32| {
-            std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                .ok()
-                .and_then(|stat| {
-                    // After "pid (comm) ": utime and stime are the 12th and 13th fields.
-                    let fields: Vec<u64> = stat
-                        .rsplit_once(')')?
-                        .1
-                        .split_whitespace()
-                        .skip(11)
-                        .take(2)
-                        .filter_map(|n| n.parse().ok())
-                        .collect();
-                    Some(fields.iter().sum::<u64>())
-                })
-                .unwrap_or(0)
-        };
-        Self {
-            busy,
-            server: process(server_pid),
-            this: process(std::process::id()),
-        }
-    }
-
-    /// Cores kept busy by other processes since `before`, `elapsed` ago.
-    fn others_since(&self, before: &Self, elapsed: Duration) -> f64 {
-        let ours = (self.server - before.server) + (self.this - before.this);
-        let others = (self.busy - before.busy).saturating_sub(ours);
-        others as f64 / CLOCK_TICKS_PER_SECOND / elapsed.as_secs_f64()
-    }
-}
-
-/// USER_HZ: 100 on every Linux architecture we run on.
-const CLOCK_TICKS_PER_SECOND: f64 = 100.0;

@@ -21,8 +21,6 @@
 use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -36,6 +34,8 @@ use hyper::body::{Bytes, Incoming};
 use hyper::client::conn::http1::SendRequest;
 use hyper::{Request, Response, StatusCode, header};
 use hyper_util::rt::TokioIo;
+use portal_bench::portal::Portal;
+use portal_bench::process::{CpuTime, LOAD_CORE, NOISE_CORES, SERVER_CORE, on_load_core};
 use portal_bench::{Stats, ms};
 use portal_contract::webhooks::RETRY_SCHEDULE;
 use serde_json::{Value, json};
@@ -55,49 +55,34 @@ const EVENT_TYPE: &str = "order.created";
 const FAIL_EVERY: u64 = 10;
 /// How long the last events may take to arrive after the last publish.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(60);
-/// The server's core, and the load generator's (and receiver's).
-const SERVER_CORE: &str = "0";
-const LOAD_CORE: &str = "1";
 /// Targets of the issue, for the scenario without failures.
 const TARGET_RATE: f64 = 1200.0;
 const TARGET_P50: Duration = Duration::from_millis(10);
 /// What the issue reports for svix-server with PostgreSQL on this kind of machine.
 const SVIX_RATE: f64 = 600.0;
 const SVIX_P50: Duration = Duration::from_millis(24);
-const PIN: &str = "482915";
-/// CPU used by other processes during a measurement (in cores) above which
-/// the figures get a warning.
-const NOISE_CORES: f64 = 0.1;
 
 fn main() -> anyhow::Result<()> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    ensure!(
-        cores >= 2,
-        "the webhook benchmark needs two cores (server, load); this machine offers {cores}"
-    );
-    // Before any other thread exists, so every thread of this process stays on LOAD_CORE.
-    pin_this_process(LOAD_CORE)?;
-    if cfg!(debug_assertions) {
-        eprintln!("warning: a debug build of the load generator; run with --release");
-    }
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?
-        .block_on(run())
+    // The receiver runs in this process, so on the load core too.
+    on_load_core("webhook", run)
 }
 
 async fn run() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let receiver = Receiver::start().await?;
-    let mut portal = Portal::start(dir.path())?;
-    portal.wait_until_up().await?;
-    let (token, secret) = portal.set_up(&receiver.url()).await?;
+    let portal = Portal::start(
+        dir.path(),
+        // The receiver is on 127.0.0.1.
+        &[("PORTAL_WEBHOOK_ALLOW_PRIVATE", "true")],
+    )
+    .await?;
+    let (token, secret) = set_up(&portal, &receiver.url()).await?;
     receiver.use_secret(&secret)?;
     let publisher = Publisher {
         addr: portal.addr,
         authorization: format!("Bearer {token}"),
     };
-    let pid = portal.child.id();
+    let pid = portal.server.pid();
 
     publisher
         .scenario(&receiver, WARM_UP, None, pid)
@@ -194,189 +179,31 @@ async fn run() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `taskset -a -p -c <core> <this process>`.
-fn pin_this_process(core: &str) -> anyhow::Result<()> {
-    let status = Command::new("taskset")
-        .args(["-a", "-p", "-c", core, &std::process::id().to_string()])
-        .stdout(Stdio::null())
-        .status()
-        .context("taskset (util-linux) is needed to pin the benchmark to cores")?;
-    ensure!(status.success(), "taskset could not pin the load generator");
-    Ok(())
-}
-
-/// A free port on 127.0.0.1 (free when asked; the server binds it next).
-fn free_addr() -> anyhow::Result<SocketAddr> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?)
-}
-
-/// Our release binary pinned to `SERVER_CORE`, with a fresh database in a
-/// temporary folder and its output in a file there; killed on drop.
-struct Portal {
-    child: Child,
-    log: PathBuf,
-    addr: SocketAddr,
-}
-
-impl Portal {
-    fn start(dir: &Path) -> anyhow::Result<Self> {
-        let program = std::env::current_exe()?.with_file_name("portal-server");
-        ensure!(
-            program.exists(),
-            "{} is missing: run `cargo build --release -p portal-server` first",
-            program.display()
-        );
-        let addr = free_addr()?;
-        let mut command = Command::new("taskset");
-        command.args(["-c", SERVER_CORE]).arg(&program);
-        for (key, _) in std::env::vars_os() {
-            if key.to_string_lossy().starts_with("PORTAL_") {
-                command.env_remove(key);
-            }
-        }
-        command
-            .env("PORTAL_ADDR", addr.to_string())
-            .env("PORTAL_PUBLIC_URL", format!("http://{addr}"))
-            .env(
-                "PORTAL_DATABASE_URL",
-                format!("sqlite://{}/portal.db", dir.display()),
-            )
-            .env("PORTAL_DATA_DIR", dir)
-            .env("PORTAL_DIST", dir.join("no-dist"))
-            // Warnings only, but the mail (the confirmation link) is printed.
-            .env("PORTAL_LOG", "warn,portal_server::mail=info")
-            // The receiver is on 127.0.0.1.
-            .env("PORTAL_WEBHOOK_ALLOW_PRIVATE", "true");
-        let log = dir.join("portal-server.log");
-        let out = std::fs::File::create(&log)?;
-        let child = command
-            .stdin(Stdio::null())
-            .stdout(out.try_clone()?)
-            .stderr(out)
-            .spawn()
-            .context("starting portal-server")?;
-        Ok(Self { child, log, addr })
-    }
-
-    fn at(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    async fn wait_until_up(&mut self) -> anyhow::Result<()> {
-        let client = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(status) = self.child.try_wait()? {
-                bail!("portal-server exited ({status}):\n{}", self.log());
-            }
-            if let Ok(response) = client.get(self.at("/api/health")).send().await
-                && response.status() == 200
-            {
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                bail!("portal-server did not come up:\n{}", self.log());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// Signs up (the confirmation link comes from the log), creates a sandbox
-    /// project, one endpoint at `hook_url` for `EVENT_TYPE`, and a
-    /// `write` credential; returns an access token of it and the endpoint's
-    /// signing secret.
-    async fn set_up(&self, hook_url: &str) -> anyhow::Result<(String, String)> {
-        let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert("origin", self.at("").parse()?);
-        headers.insert("x-portal-request", "1".parse()?);
-        let browser = reqwest::Client::builder()
-            .cookie_store(true)
-            .default_headers(headers)
-            .build()?;
-        let post = |client: &reqwest::Client, path: &str, body: Value| {
-            let request = client.post(self.at(path)).json(&body);
-            async move {
-                let response = request.send().await?;
-                let status = response.status();
-                let text = response.text().await?;
-                ensure!(status.is_success(), "{status}: {text}");
-                anyhow::Ok(serde_json::from_str::<Value>(&text).unwrap_or(Value::Null))
-            }
-        };
-        post(
-            &browser,
-            "/api/signup",
-            json!({ "organisation_name": "Bench Org", "full_name": "Ada Lovelace",
-                "email": "bench@acme.test", "password": "correct horse battery", "pin": PIN }),
-        )
-        .await
-        .context("signing up")?;
-        let token = self.confirmation_token().await?;
-        post(&browser, "/api/signup/confirm", json!({ "token": token }))
-            .await
-            .context("confirming the sign-up")?;
-        let project = post(
-            &browser,
-            "/api/projects",
-            json!({ "name": "Bench", "environment": "sandbox" }),
-        )
-        .await
-        .context("creating a project")?;
-        let project = project["id"].as_str().context("a project id")?;
-        let hook = post(
-            &browser,
-            &format!("/api/projects/{project}/webhooks"),
+/// In a new project: one endpoint at `hook_url` for `EVENT_TYPE` and a
+/// `write` credential; returns an access token of it and the endpoint's
+/// signing secret.
+async fn set_up(portal: &Portal, hook_url: &str) -> anyhow::Result<(String, String)> {
+    let project = portal.project().await?;
+    let hook = project
+        .post(
+            &format!("/api/projects/{}/webhooks", project.id),
             json!({ "url": hook_url, "description": "Webhook benchmark",
                 "event_types": [EVENT_TYPE] }),
         )
         .await
         .context("adding the webhook endpoint")?;
-        let secret = hook["secret"].as_str().context("a signing secret")?;
-        let credential = post(
-            &browser,
-            &format!("/api/projects/{project}/credentials"),
-            json!({ "description": "Webhook benchmark", "scopes": ["write"], "pin": PIN }),
-        )
-        .await
-        .context("creating a credential")?;
-        let issued = post(
-            &reqwest::Client::new(),
+    let secret = hook["secret"].as_str().context("a signing secret")?;
+    let (client_id, client_secret) = project.credential(&["write"]).await?;
+    let issued = project
+        .post_as_partner(
             "/v1/auth/token",
-            json!({ "grant_type": "client_credentials", "client_id": credential["client_id"],
-                "client_secret": credential["client_secret"], "scope": "write" }),
+            json!({ "grant_type": "client_credentials", "client_id": client_id,
+                "client_secret": client_secret, "scope": "write" }),
         )
         .await
         .context("getting an access token")?;
-        let access = issued["access_token"].as_str().context("an access token")?;
-        Ok((access.to_owned(), secret.to_owned()))
-    }
-
-    /// The token of the confirmation link the server printed.
-    async fn confirmation_token(&self) -> anyhow::Result<String> {
-        const MARKER: &str = "/signup/confirm?token=";
-        for _ in 0..50 {
-            let log = self.log();
-            if let Some(start) = log.find(MARKER) {
-                return Ok(log[start + MARKER.len()..]
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-                    .collect());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        bail!("no confirmation link in the log:\n{}", self.log())
-    }
-}
-
-impl Drop for Portal {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    let access = issued["access_token"].as_str().context("an access token")?;
+    Ok((access.to_owned(), secret.to_owned()))
 }
 
 /// The webhook receiver: an HTTP/1.1 server on 127.0.0.1 in this process.
@@ -703,88 +530,9 @@ impl Publisher {
             requests: book.requests,
             bad_signatures: book.bad_signatures,
             duplicates: book.duplicates,
-            server_cpu: Duration::from_secs_f64(
-                (after.server - before.server) as f64 / CLOCK_TICKS_PER_SECOND,
-            ),
-            switches: after.switches.saturating_sub(before.switches),
+            server_cpu: after.server_since(&before),
+            switches: after.switches_since(&before),
             others: after.others_since(&before, start.elapsed()),
         })
     }
 }
-
-/// CPU time from /proc, in clock ticks: all cores busy, and the part of it
-/// spent by the server and by this process; and the server's context switches.
-struct CpuTime {
-    busy: u64,
-    server: u64,
-    this: u64,
-    switches: u64,
-}
-
-impl CpuTime {
-    fn now(server_pid: u32) -> Self {
-        let busy = std::fs::read_to_string("/proc/stat")
-            .ok()
-            .and_then(|stat| {
-                let line = stat.lines().next()?.to_owned();
-                let ticks: Vec<u64> = line
-                    .split_whitespace()
-                    .skip(1)
-                    .filter_map(|n| n.parse().ok())
-                    .collect();
-                // user nice system idle iowait irq softirq steal: all but idle and iowait.
-                Some(ticks.iter().take(8).sum::<u64>() - ticks.get(3)? - ticks.get(4)?)
-            })
-            .unwrap_or(0);
-        let process = |pid: u32| {
-            std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                .ok()
-                .and_then(|stat| {
-                    // After "pid (comm) ": utime and stime are the 12th and 13th fields.
-                    let fields: Vec<u64> = stat
-                        .rsplit_once(')')?
-                        .1
-                        .split_whitespace()
-                        .skip(11)
-                        .take(2)
-                        .filter_map(|n| n.parse().ok())
-                        .collect();
-                    Some(fields.iter().sum::<u64>())
-                })
-                .unwrap_or(0)
-        };
-        Self {
-            busy,
-            server: process(server_pid),
-            this: process(std::process::id()),
-            switches: context_switches(server_pid),
-        }
-    }
-
-    /// Cores kept busy by other processes since `before`, `elapsed` ago.
-    fn others_since(&self, before: &Self, elapsed: Duration) -> f64 {
-        let ours = (self.server - before.server) + (self.this - before.this);
-        let others = (self.busy - before.busy).saturating_sub(ours);
-        others as f64 / CLOCK_TICKS_PER_SECOND / elapsed.as_secs_f64()
-    }
-}
-
-/// Voluntary and involuntary context switches of all of a process's threads.
-fn context_switches(pid: u32) -> u64 {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return 0;
-    };
-    tasks
-        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("status")).ok())
-        .flat_map(|status| {
-            status
-                .lines()
-                .filter(|l| l.contains("ctxt_switches:"))
-                .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-                .collect::<Vec<_>>()
-        })
-        .sum()
-}
-
-/// USER_HZ: 100 on every Linux architecture we run on.
-const CLOCK_TICKS_PER_SECOND: f64 = 100.0;

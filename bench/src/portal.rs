@@ -1,0 +1,163 @@
+//! Our release binary as a benchmark's server, and a signed-in organisation
+//! on it.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, bail, ensure};
+use serde_json::{Value, json};
+
+use crate::process::{Server, free_addr};
+
+const PIN: &str = "482915";
+
+/// `portal-server` (release, next to this binary) pinned to the server core,
+/// with a fresh database in `dir`; killed on drop.
+pub struct Portal {
+    pub server: Server,
+    pub addr: SocketAddr,
+}
+
+impl Portal {
+    /// Starts it with only the `PORTAL_` settings given here and in `settings`.
+    pub async fn start(dir: &Path, settings: &[(&str, &str)]) -> anyhow::Result<Self> {
+        let program = std::env::current_exe()?.with_file_name("portal-server");
+        ensure!(
+            program.exists(),
+            "{} is missing: run `cargo build --release -p portal-server` first",
+            program.display()
+        );
+        let addr = free_addr()?;
+        let mut command = Server::pinned(&program);
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("PORTAL_") {
+                command.env_remove(key);
+            }
+        }
+        command
+            .env("PORTAL_ADDR", addr.to_string())
+            .env("PORTAL_PUBLIC_URL", format!("http://{addr}"))
+            .env(
+                "PORTAL_DATABASE_URL",
+                format!("sqlite://{}/portal.db", dir.display()),
+            )
+            .env("PORTAL_DATA_DIR", dir)
+            .env("PORTAL_DIST", dir.join("no-dist"))
+            // Warnings only, but the mail (the confirmation link) is printed.
+            .env("PORTAL_LOG", "warn,portal_server::mail=info")
+            .envs(settings.iter().copied());
+        let server = Server::spawn("portal-server", command, dir.join("portal-server.log"))?;
+        let mut portal = Self { server, addr };
+        portal
+            .server
+            .wait_until_up(&portal.at("/api/health"))
+            .await?;
+        Ok(portal)
+    }
+
+    pub fn at(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Signs up an organisation (the confirmation link comes from the log)
+    /// and creates a sandbox project in it.
+    pub async fn project(&self) -> anyhow::Result<Project<'_>> {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("origin", self.at("").parse()?);
+        headers.insert("x-portal-request", "1".parse()?);
+        let browser = reqwest::Client::builder()
+            .cookie_store(true)
+            .default_headers(headers)
+            .build()?;
+        let mut project = Project {
+            portal: self,
+            browser,
+            id: String::new(),
+        };
+        project
+            .post(
+                "/api/signup",
+                json!({ "organisation_name": "Bench Org", "full_name": "Ada Lovelace",
+                    "email": "bench@acme.test", "password": "correct horse battery", "pin": PIN }),
+            )
+            .await
+            .context("signing up")?;
+        let token = self.confirmation_token().await?;
+        project
+            .post("/api/signup/confirm", json!({ "token": token }))
+            .await
+            .context("confirming the sign-up")?;
+        let created = project
+            .post(
+                "/api/projects",
+                json!({ "name": "Bench", "environment": "sandbox" }),
+            )
+            .await
+            .context("creating a project")?;
+        created["id"]
+            .as_str()
+            .context("a project id")?
+            .clone_into(&mut project.id);
+        Ok(project)
+    }
+
+    /// The token of the confirmation link the server printed.
+    async fn confirmation_token(&self) -> anyhow::Result<String> {
+        const MARKER: &str = "/signup/confirm?token=";
+        for _ in 0..50 {
+            let log = self.server.log();
+            if let Some(start) = log.find(MARKER) {
+                return Ok(log[start + MARKER.len()..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                    .collect());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("no confirmation link in the log:\n{}", self.server.log())
+    }
+}
+
+/// A sandbox project, and the browser session of its organisation's superadmin.
+pub struct Project<'a> {
+    portal: &'a Portal,
+    browser: reqwest::Client,
+    pub id: String,
+}
+
+impl Project<'_> {
+    /// A credential with `scopes`: its client id and secret.
+    pub async fn credential(&self, scopes: &[&str]) -> anyhow::Result<(String, String)> {
+        let created = self
+            .post(
+                &format!("/api/projects/{}/credentials", self.id),
+                json!({ "description": "Benchmark", "scopes": scopes, "pin": PIN }),
+            )
+            .await
+            .context("creating a credential")?;
+        let client_id = created["client_id"].as_str().context("a client id")?;
+        let secret = created["client_secret"]
+            .as_str()
+            .context("a client secret")?;
+        Ok((client_id.to_owned(), secret.to_owned()))
+    }
+
+    /// POSTs JSON in the session; the answer must be a 2xx, its JSON (or null) returned.
+    pub async fn post(&self, path: &str, body: Value) -> anyhow::Result<Value> {
+        post(&self.browser, &self.portal.at(path), body).await
+    }
+
+    /// POSTs JSON outside the session, as a partner would.
+    pub async fn post_as_partner(&self, path: &str, body: Value) -> anyhow::Result<Value> {
+        post(&reqwest::Client::new(), &self.portal.at(path), body).await
+    }
+}
+
+async fn post(client: &reqwest::Client, url: &str, body: Value) -> anyhow::Result<Value> {
+    let response = client.post(url).json(&body).send().await?;
+    let status = response.status();
+    let text = response.text().await?;
+    ensure!(status.is_success(), "{status}: {text}");
+    Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+}
