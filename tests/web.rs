@@ -369,3 +369,93 @@ fn the_env_file_names_the_token_url_id_and_secret() {
     );
     assert!(token_url().ends_with("/v1/auth/token"));
 }
+
+/// Ticks until `done` holds (a resource resolves over a few turns of the event loop).
+async fn until(what: &str, done: impl Fn() -> bool) {
+    for _ in 0..50 {
+        if done() {
+            return;
+        }
+        tick().await;
+    }
+    panic!("still waiting for {what}");
+}
+
+#[wasm_bindgen_test]
+async fn a_listing_shows_the_error_with_a_retry_then_empty_then_rows() {
+    use portal::api;
+    use portal::components::load_error::Listing;
+
+    let root = container();
+    // Each load answers the next of: a network error, an empty list, two rows.
+    // The first waits until the test has seen "Loading…".
+    let loads = StoredValue::new(0u32);
+    let gate = StoredValue::new((false, None::<std::task::Waker>));
+    let _handle = mount_to(root.clone(), move || {
+        let list = LocalResource::new(move || {
+            let n = loads.get_value();
+            loads.set_value(n + 1);
+            async move {
+                std::future::poll_fn(|cx| {
+                    gate.update_value(|(_, waker)| *waker = Some(cx.waker().clone()));
+                    if gate.with_value(|(open, _)| *open) {
+                        std::task::Poll::Ready(())
+                    } else {
+                        std::task::Poll::Pending
+                    }
+                })
+                .await;
+                match n {
+                    0 => Err(api::Error::Network("offline".into())),
+                    1 => Ok(Vec::<&'static str>::new()),
+                    _ => Ok(vec!["first", "second"]),
+                }
+            }
+        });
+        view! {
+            <Listing
+                list=list
+                loading="Loading things…"
+                empty="No things yet."
+                is_empty=|items| items.is_empty()
+                rows=|items| {
+                    view! {
+                        <ul>{items.into_iter().map(|i| view! { <li>{i}</li> }).collect_view()}</ul>
+                    }
+                }
+            />
+            <button id="reload" on:click=move |_| list.refetch()>
+                "Reload"
+            </button>
+        }
+    });
+    until("Loading…", || find_all(&root, ".loading") == 1).await;
+    assert_eq!(
+        find(&root, ".loading").text_content().as_deref(),
+        Some("Loading things…")
+    );
+    gate.update_value(|(open, waker)| {
+        *open = true;
+        waker.take().map(std::task::Waker::wake);
+    });
+
+    until("the error", || find_all(&root, "[role=alert]") == 1).await;
+    assert!(
+        find(&root, "[role=alert]")
+            .text_content()
+            .unwrap()
+            .contains("couldn't reach the portal")
+    );
+    find(&root, "[role=alert] button").click();
+    until("the empty state", || find_all(&root, ".empty") == 1).await;
+    assert_eq!(
+        find(&root, ".empty").text_content().as_deref(),
+        Some("No things yet.")
+    );
+    assert_eq!(find_all(&root, "[role=alert]"), 0);
+
+    find(&root, "#reload").click();
+    until("the rows", || find_all(&root, "li") == 2).await;
+    assert_eq!(find_all(&root, ".empty"), 0);
+    assert_eq!(loads.get_value(), 3);
+}

@@ -1,6 +1,9 @@
-//! The error state of something that failed to load, with a way to retry.
+//! What a page shows of something it loads: the error state with a way to
+//! retry, and a list's states before its rows.
 
 use leptos::prelude::*;
+
+use crate::api;
 
 #[component]
 pub fn LoadError(
@@ -18,5 +21,55 @@ pub fn LoadError(
                 "Try again"
             </button>
         </div>
+    }
+}
+
+/// A list from the API: "Loading…" the first time (later loads keep the
+/// old rows until the new ones are there), the error with a retry, a sentence
+/// saying what belongs here when it is empty, else its rows.
+#[component]
+pub fn Listing<T, R, V>(
+    list: LocalResource<Result<T, api::Error>>,
+    /// Shown while it loads the first time, e.g. "Loading credentials…".
+    loading: &'static str,
+    /// Shown when it is empty: what belongs here, and how it gets here.
+    empty: &'static str,
+    /// Whether a loaded list is empty.
+    is_empty: fn(&T) -> bool,
+    /// The rows of a list that is not empty.
+    rows: R,
+) -> impl IntoView
+where
+    T: Clone + 'static,
+    R: Fn(T) -> V + Clone + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    view! {
+        <Transition fallback=move || {
+            view! { <p class="loading">{loading}</p> }
+        }>
+            {move || {
+                let rows = rows.clone();
+                Suspend::new(async move {
+                    match list.await {
+                        Err(e) => {
+                            view! {
+                                <LoadError message=e.message() on_retry=move || list.refetch() />
+                            }
+                                .into_any()
+                        }
+                        Ok(loaded) if is_empty(&loaded) => {
+                            view! {
+                                <div class="empty">
+                                    <p>{empty}</p>
+                                </div>
+                            }
+                                .into_any()
+                        }
+                        Ok(loaded) => rows(loaded).into_any(),
+                    }
+                })
+            }}
+        </Transition>
     }
 }

@@ -9,7 +9,7 @@ use portal_contract::projects::{Environment, ProjectIn};
 use crate::api;
 use crate::components::field::TextField;
 use crate::components::form::{FormError, FormErrors};
-use crate::components::load_error::LoadError;
+use crate::components::load_error::Listing;
 use crate::components::modal::{Modal, ModalActions};
 use crate::components::select::SelectField;
 use crate::components::toast::use_toaster;
@@ -37,71 +37,52 @@ pub fn ProjectsPage() -> impl IntoView {
                 </button>
             </Show>
         </div>
-        <Transition fallback=|| {
-            view! { <p class="loading">"Loading projects…"</p> }
-        }>
-            {move || Suspend::new(async move {
-                match projects.await {
-                    Err(e) => {
+        <Listing
+            list=projects
+            loading="Loading projects…"
+            empty="No projects yet. A project holds the API credentials and webhooks of one environment, sandbox or production."
+            is_empty=|list| list.items.is_empty()
+            rows=move |list| {
+                let rows = list
+                    .items
+                    .into_iter()
+                    .map(|p| {
                         view! {
-                            <LoadError message=e.message() on_retry=move || projects.refetch() />
+                            <tr>
+                                <th scope="row">
+                                    <A href=project_href(p.id.as_str())>{p.name.clone()}</A>
+                                </th>
+                                <td>
+                                    <EnvironmentBadge environment=p.environment />
+                                </td>
+                                <td class="numeric">{p.credential_count}</td>
+                                <td class="numeric">{p.webhook_count}</td>
+                                <td class="wrap muted">{p.description.clone()}</td>
+                                <td>{format::date(p.created_at)}</td>
+                            </tr>
                         }
-                            .into_any()
-                    }
-                    Ok(list) if list.items.is_empty() => {
-                        view! {
-                            <div class="empty">
-                                <p>
-                                    "No projects yet. A project holds the API credentials and webhooks of one environment, sandbox or production."
-                                </p>
-                            </div>
-                        }
-                            .into_any()
-                    }
-                    Ok(list) => {
-                        let rows = list
-                            .items
-                            .into_iter()
-                            .map(|p| {
-                                view! {
-                                    <tr>
-                                        <th scope="row">
-                                            <A href=project_href(p.id.as_str())>{p.name.clone()}</A>
-                                        </th>
-                                        <td>
-                                            <EnvironmentBadge environment=p.environment />
-                                        </td>
-                                        <td class="numeric">{p.credential_count}</td>
-                                        <td class="numeric">{p.webhook_count}</td>
-                                        <td class="wrap muted">{p.description.clone()}</td>
-                                        <td>{format::date(p.created_at)}</td>
-                                    </tr>
-                                }
-                            })
-                            .collect_view();
-                        view! {
-                            <div class="table-wrap">
-                                <table>
-                                    <caption class="visually-hidden">"Projects"</caption>
-                                    <thead>
-                                        <tr>
-                                            <th scope="col">"Name"</th>
-                                            <th scope="col">"Environment"</th>
-                                            <th scope="col">"Credentials"</th>
-                                            <th scope="col">"Webhooks"</th>
-                                            <th scope="col">"Description"</th>
-                                            <th scope="col">"Created"</th>
-                                        </tr>
-                                    </thead>
-                                    <tbody>{rows}</tbody>
-                                </table>
-                            </div>
-                        }
-                            .into_any()
-                    }
+                    })
+                    .collect_view();
+                view! {
+                    <div class="table-wrap">
+                        <table>
+                            <caption class="visually-hidden">"Projects"</caption>
+                            <thead>
+                                <tr>
+                                    <th scope="col">"Name"</th>
+                                    <th scope="col">"Environment"</th>
+                                    <th scope="col">"Credentials"</th>
+                                    <th scope="col">"Webhooks"</th>
+                                    <th scope="col">"Description"</th>
+                                    <th scope="col">"Created"</th>
+                                </tr>
+                            </thead>
+                            <tbody>{rows}</tbody>
+                        </table>
+                    </div>
                 }
-            })}
-        </Transition>
+            }
+        />
         <Show when=move || creating.get()>
             <NewProjectModal on_close=move || creating.set(false) />
         </Show>

@@ -10,7 +10,7 @@ use portal_contract::projects::ProjectOut;
 use super::credential_modals::{CreateCredentialModal, RevokeCredentialModal, RollCredentialModal};
 use crate::api;
 use crate::components::copy::CopyButton;
-use crate::components::load_error::LoadError;
+use crate::components::load_error::Listing;
 use crate::format;
 use crate::session::use_session;
 
@@ -86,77 +86,49 @@ pub fn CredentialsTab(project: RwSignal<ProjectOut>) -> impl IntoView {
                         }
                     })}
             </div>
-            <Transition fallback=|| {
-                view! { <p class="loading">"Loading credentials…"</p> }
-            }>
-                {move || Suspend::new(async move {
-                    match credentials.await {
-                        Err(e) => {
-                            view! {
-                                <LoadError
-                                    message=e.message()
-                                    on_retry=move || credentials.refetch()
-                                />
-                            }
-                                .into_any()
-                        }
-                        Ok(list) if list.items.is_empty() => {
-                            view! {
-                                <div class="empty">
-                                    <p>
-                                        "No credentials yet. Create one for each backend that calls the API, so each can be rolled or revoked on its own."
-                                    </p>
-                                </div>
-                            }
-                                .into_any()
-                        }
-                        Ok(list) => {
-                            let rows = list
-                                .items
-                                .into_iter()
-                                .map(|c| {
-                                    view! {
-                                        <CredentialRow
-                                            credential=c
-                                            may_manage=may_manage
-                                            open=open
-                                        />
-                                    }
-                                })
-                                .collect_view();
-                            view! {
-                                <div class="table-wrap">
-                                    <table>
-                                        <caption class="visually-hidden">"API credentials"</caption>
-                                        <thead>
-                                            <tr>
-                                                <th scope="col">"Description"</th>
-                                                <th scope="col">"Client id"</th>
-                                                <th scope="col">"Secret"</th>
-                                                <th scope="col">"Scopes"</th>
-                                                <th scope="col">"Created"</th>
-                                                <th scope="col">"Expires"</th>
-                                                <th scope="col">"Last used"</th>
-                                                <th scope="col">"Status"</th>
-                                                {may_manage
-                                                    .then(|| {
-                                                        view! {
-                                                            <th scope="col">
-                                                                <span class="visually-hidden">"Actions"</span>
-                                                            </th>
-                                                        }
-                                                    })}
-                                            </tr>
-                                        </thead>
-                                        <tbody>{rows}</tbody>
-                                    </table>
-                                </div>
-                            }
-                                .into_any()
-                        }
+            <Listing
+                list=credentials
+                loading="Loading credentials…"
+                empty="No credentials yet. Create one for each backend that calls the API, so each can be rolled or revoked on its own."
+                is_empty=|list| list.items.is_empty()
+                rows=move |list| {
+                    let rows = list
+                        .items
+                        .into_iter()
+                        .map(|c| {
+                            view! { <CredentialRow credential=c may_manage=may_manage open=open /> }
+                        })
+                        .collect_view();
+                    view! {
+                        <div class="table-wrap">
+                            <table>
+                                <caption class="visually-hidden">"API credentials"</caption>
+                                <thead>
+                                    <tr>
+                                        <th scope="col">"Description"</th>
+                                        <th scope="col">"Client id"</th>
+                                        <th scope="col">"Secret"</th>
+                                        <th scope="col">"Scopes"</th>
+                                        <th scope="col">"Created"</th>
+                                        <th scope="col">"Expires"</th>
+                                        <th scope="col">"Last used"</th>
+                                        <th scope="col">"Status"</th>
+                                        {may_manage
+                                            .then(|| {
+                                                view! {
+                                                    <th scope="col">
+                                                        <span class="visually-hidden">"Actions"</span>
+                                                    </th>
+                                                }
+                                            })}
+                                    </tr>
+                                </thead>
+                                <tbody>{rows}</tbody>
+                            </table>
+                        </div>
                     }
-                })}
-            </Transition>
+                }
+            />
         </section>
         {move || match dialog.get() {
             None => ().into_any(),

@@ -6,10 +6,10 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 use portal_contract::Permission;
 use portal_contract::projects::ProjectOut;
-use portal_contract::webhooks::{DisabledReason, WebhookOut};
+use portal_contract::webhooks::{DisabledReason, WebhookList, WebhookOut};
 
 use crate::api;
-use crate::components::load_error::LoadError;
+use crate::components::load_error::Listing;
 use crate::format;
 use crate::pages::webhook::form::{EndpointModal, Target};
 use crate::pages::webhook::{EndpointStatus, delivery_status_badge};
@@ -30,7 +30,7 @@ pub fn WebhooksTab(project: RwSignal<ProjectOut>) -> impl IntoView {
         }
     });
     let adding = RwSignal::new(false);
-    let list_project_id = project_id.clone();
+    let rows_project_id = project_id.clone();
     let on_added = {
         let project_id = project_id.clone();
         Callback::new(move |w: WebhookOut| {
@@ -64,88 +64,54 @@ pub fn WebhooksTab(project: RwSignal<ProjectOut>) -> impl IntoView {
                         }
                     })}
             </div>
-            <Transition fallback=|| {
-                view! { <p class="loading">"Loading endpoints…"</p> }
-            }>
-                {
-                    let project_id = list_project_id.clone();
-                    move || {
-                        let project_id = project_id.clone();
-                        Suspend::new(async move {
-                            match webhooks.await {
-                                Err(e) => {
-                                    view! {
-                                        <LoadError
-                                            message=e.message()
-                                            on_retry=move || webhooks.refetch()
-                                        />
-                                    }
-                                        .into_any()
-                                }
-                                Ok(list) if list.items.is_empty() => {
-                                    view! {
-                                        <div class="empty">
-                                            <p>
-                                                "No endpoints yet. Add one to receive this project's events, such as credential.created, and your own through POST /v1/events."
-                                            </p>
-                                        </div>
-                                    }
-                                        .into_any()
-                                }
-                                Ok(list) => {
-                                    let failing = list
-                                        .items
-                                        .iter()
-                                        .filter(|w| {
-                                            w.disabled_reason == Some(DisabledReason::Failing)
-                                        })
-                                        .map(|w| w.url.clone())
-                                        .collect::<Vec<_>>();
-                                    let rows = list
-                                        .items
-                                        .into_iter()
-                                        .map(|w| {
-                                            view! {
-                                                <EndpointRow webhook=w project_id=project_id.clone() />
-                                            }
-                                        })
-                                        .collect_view();
-                                    view! {
-                                        {(!failing.is_empty())
-                                            .then(|| {
-                                                view! {
-                                                    <div class="banner" role="alert">
-                                                        <strong>"Disabled after repeated failures: "</strong>
-                                                        {failing.join(", ")}
-                                                        ". Fix the receiver, enable the endpoint again, then redeliver what it missed."
-                                                    </div>
-                                                }
-                                            })}
-                                        <div class="table-wrap">
-                                            <table>
-                                                <caption class="visually-hidden">
-                                                    "Webhook endpoints"
-                                                </caption>
-                                                <thead>
-                                                    <tr>
-                                                        <th scope="col">"Endpoint"</th>
-                                                        <th scope="col">"Events"</th>
-                                                        <th scope="col">"Status"</th>
-                                                        <th scope="col">"Past 24 hours"</th>
-                                                        <th scope="col">"Last delivery"</th>
-                                                    </tr>
-                                                </thead>
-                                                <tbody>{rows}</tbody>
-                                            </table>
-                                        </div>
-                                    }
-                                        .into_any()
-                                }
-                            }
+            <Listing
+                list=webhooks
+                loading="Loading endpoints…"
+                empty="No endpoints yet. Add one to receive this project's events, such as credential.created, and your own through POST /v1/events."
+                is_empty=|list| list.items.is_empty()
+                rows=move |list: WebhookList| {
+                    let failing = list
+                        .items
+                        .iter()
+                        .filter(|w| { w.disabled_reason == Some(DisabledReason::Failing) })
+                        .map(|w| w.url.clone())
+                        .collect::<Vec<_>>();
+                    let rows = list
+                        .items
+                        .into_iter()
+                        .map(|w| {
+                            view! { <EndpointRow webhook=w project_id=rows_project_id.clone() /> }
                         })
+                        .collect_view();
+                    view! {
+                        {(!failing.is_empty())
+                            .then(|| {
+                                view! {
+                                    <div class="banner" role="alert">
+                                        <strong>"Disabled after repeated failures: "</strong>
+                                        {failing.join(", ")}
+                                        ". Fix the receiver, enable the endpoint again, then redeliver what it missed."
+                                    </div>
+                                }
+                            })}
+                        <div class="table-wrap">
+                            <table>
+                                <caption class="visually-hidden">"Webhook endpoints"</caption>
+                                <thead>
+                                    <tr>
+                                        <th scope="col">"Endpoint"</th>
+                                        <th scope="col">"Events"</th>
+                                        <th scope="col">"Status"</th>
+                                        <th scope="col">"Past 24 hours"</th>
+                                        <th scope="col">"Last delivery"</th>
+                                    </tr>
+                                </thead>
+                                <tbody>{rows}</tbody>
+                            </table>
+                        </div>
                     }
                 }
-            </Transition>
+            />
         </section>
         <Show when=move || adding.get()>
             <EndpointModal

@@ -9,7 +9,7 @@ use portal_contract::webhooks::{
 
 use super::delivery_status_badge;
 use crate::api;
-use crate::components::load_error::LoadError;
+use crate::components::load_error::{Listing, LoadError};
 use crate::components::modal::Modal;
 use crate::components::select::SelectField;
 use crate::components::toast::use_toaster;
@@ -77,102 +77,78 @@ pub fn DeliveryLog(
                     options=type_options
                 />
             </div>
-            <Transition fallback=|| {
-                view! { <p class="loading">"Loading deliveries…"</p> }
-            }>
-                {move || Suspend::new(async move {
-                    match deliveries.await {
-                        Err(e) => {
+            <Listing
+                list=deliveries
+                loading="Loading deliveries…"
+                empty="No deliveries match. Send a test event to see one here."
+                is_empty=|p| p.items.is_empty()
+                rows=move |p| {
+                    let pages = p.total.div_ceil(p.page_size).max(1);
+                    let at_first = p.page <= 1;
+                    let at_last = p.page >= pages;
+                    let rows = p
+                        .items
+                        .into_iter()
+                        .map(|d| {
                             view! {
-                                <LoadError
-                                    message=e.message()
-                                    on_retry=move || deliveries.refetch()
+                                <DeliveryRow
+                                    delivery=d
+                                    may_manage=may_manage
+                                    on_open=move |id| detail.set(Some(id))
+                                    on_redelivered=move || version.update(|v| *v += 1)
                                 />
                             }
-                                .into_any()
-                        }
-                        Ok(p) if p.items.is_empty() => {
-                            view! {
-                                <div class="empty">
-                                    <p>"No deliveries match. Send a test event to see one here."</p>
-                                </div>
-                            }
-                                .into_any()
-                        }
-                        Ok(p) => {
-                            let pages = p.total.div_ceil(p.page_size).max(1);
-                            let at_first = p.page <= 1;
-                            let at_last = p.page >= pages;
-                            let rows = p
-                                .items
-                                .into_iter()
-                                .map(|d| {
-                                    view! {
-                                        <DeliveryRow
-                                            delivery=d
-                                            may_manage=may_manage
-                                            on_open=move |id| detail.set(Some(id))
-                                            on_redelivered=move || version.update(|v| *v += 1)
-                                        />
-                                    }
-                                })
-                                .collect_view();
-                            view! {
-                                <div class="table-wrap">
-                                    <table>
-                                        <caption class="visually-hidden">
-                                            "Deliveries, newest first"
-                                        </caption>
-                                        <thead>
-                                            <tr>
-                                                <th scope="col">"Event"</th>
-                                                <th scope="col">"Status"</th>
-                                                <th scope="col">"HTTP"</th>
-                                                <th scope="col">"Latency"</th>
-                                                <th scope="col">"Attempts"</th>
-                                                <th scope="col">"Next retry"</th>
-                                                <th scope="col">"Created"</th>
-                                                <th scope="col">
-                                                    <span class="visually-hidden">"Actions"</span>
-                                                </th>
-                                            </tr>
-                                        </thead>
-                                        <tbody>{rows}</tbody>
-                                    </table>
-                                </div>
-                                <nav class="pagination" aria-label="Delivery log pages">
-                                    <button
-                                        type="button"
-                                        class="button button-small"
-                                        disabled=at_first
-                                        on:click=move |_| {
-                                            page.update(|p| *p = p.saturating_sub(1).max(1))
-                                        }
-                                    >
-                                        "Previous"
-                                    </button>
-                                    <span>
-                                        {format!(
-                                            "Page {} of {pages} · {} deliveries",
-                                            p.page,
-                                            p.total,
-                                        )}
-                                    </span>
-                                    <button
-                                        type="button"
-                                        class="button button-small"
-                                        disabled=at_last
-                                        on:click=move |_| page.update(|p| *p += 1)
-                                    >
-                                        "Next"
-                                    </button>
-                                </nav>
-                            }
-                                .into_any()
-                        }
+                        })
+                        .collect_view();
+                    view! {
+                        <div class="table-wrap">
+                            <table>
+                                <caption class="visually-hidden">
+                                    "Deliveries, newest first"
+                                </caption>
+                                <thead>
+                                    <tr>
+                                        <th scope="col">"Event"</th>
+                                        <th scope="col">"Status"</th>
+                                        <th scope="col">"HTTP"</th>
+                                        <th scope="col">"Latency"</th>
+                                        <th scope="col">"Attempts"</th>
+                                        <th scope="col">"Next retry"</th>
+                                        <th scope="col">"Created"</th>
+                                        <th scope="col">
+                                            <span class="visually-hidden">"Actions"</span>
+                                        </th>
+                                    </tr>
+                                </thead>
+                                <tbody>{rows}</tbody>
+                            </table>
+                        </div>
+                        <nav class="pagination" aria-label="Delivery log pages">
+                            <button
+                                type="button"
+                                class="button button-small"
+                                disabled=at_first
+                                on:click=move |_| {
+                                    page.update(|p| *p = p.saturating_sub(1).max(1))
+                                }
+                            >
+                                "Previous"
+                            </button>
+                            <span>
+                                {format!("Page {} of {pages} · {} deliveries", p.page, p.total)}
+                            </span>
+                            <button
+                                type="button"
+                                class="button button-small"
+                                disabled=at_last
+                                on:click=move |_| page.update(|p| *p += 1)
+                            >
+                                "Next"
+                            </button>
+                        </nav>
                     }
-                })}
-            </Transition>
+                }
+            />
         </section>
         {move || {
             detail
