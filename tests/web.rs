@@ -436,7 +436,9 @@ async fn a_listing_shows_the_error_with_a_retry_then_empty_then_rows() {
     );
     gate.update_value(|(open, waker)| {
         *open = true;
-        waker.take().map(std::task::Waker::wake);
+        if let Some(waker) = waker.take() {
+            waker.wake();
+        }
     });
 
     until("the error", || find_all(&root, "[role=alert]") == 1).await;
