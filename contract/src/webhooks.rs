@@ -382,6 +382,9 @@ pub struct DeliveryPage {
     pub total: u32,
     pub page: u32,
     pub page_size: u32,
+    /// Every event type the endpoint has deliveries of, whatever the filter:
+    /// the choices of the event-type filter, partners' own types included.
+    pub event_types: Vec<String>,
 }
 
 /// One attempt of a delivery: what was sent and what came back.

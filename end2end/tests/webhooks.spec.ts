@@ -114,6 +114,33 @@ test("add an endpoint, deliver signed events, retry, redeliver, rotate and disab
     expect(all[all.length - 1].verified).toBe(true);
   }).toPass({ timeout: 10_000 });
 
+  // A partner's own event, published with a write token, arrives and can be
+  // picked in the log's event-type filter.
+  const credential = await (
+    await page.request.post(`/api/projects/${project.id}/credentials`, {
+      headers: APP_HEADERS,
+      data: { description: "Orders backend", scopes: ["write"], pin: PIN },
+    })
+  ).json();
+  const issued = await (
+    await request.post("/v1/auth/token", {
+      data: { grant_type: "client_credentials", client_id: credential.client_id, client_secret: credential.client_secret },
+    })
+  ).json();
+  const published = await request.post("/v1/events", {
+    headers: { authorization: `Bearer ${issued.access_token}` },
+    data: { type: "order.shipped", data: { order: "ord_1" } },
+  });
+  expect(published.status()).toBe(202);
+  const typeFilter = page.locator("#log-event-type");
+  await expect(typeFilter.locator("option", { hasText: "order.shipped" })).toHaveCount(1, { timeout: 10_000 });
+  await typeFilter.selectOption("order.shipped");
+  await expect(log.getByRole("row")).toHaveCount(2);
+  await expect(log.getByRole("row").nth(1)).toContainText("order.shipped");
+  await expect(log.getByRole("row").nth(1)).toContainText("Succeeded", { timeout: 10_000 });
+  await expect(typeFilter).toHaveValue("order.shipped");
+  expect((await received(page, name)).find((r) => r.body.type === "order.shipped")?.verified).toBe(true);
+
   // Disable: it says why, and gets nothing new.
   await page.getByRole("button", { name: "Disable" }).click();
   await expect(page.getByRole("status")).toContainText("The endpoint is disabled");

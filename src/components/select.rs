@@ -11,8 +11,9 @@ pub fn SelectField(
     id: &'static str,
     /// The selected option's value, bound both ways.
     value: RwSignal<String>,
-    /// `(value, label)` pairs, in order.
-    options: Vec<(String, String)>,
+    /// `(value, label)` pairs, in order; they may change while shown.
+    #[prop(into)]
+    options: Signal<Vec<(String, String)>>,
     /// The message shown under the field.
     #[prop(optional, into)]
     error: Option<Signal<Option<String>>>,
@@ -33,17 +34,20 @@ pub fn SelectField(
                 on:change=move |ev| value.set(event_target_value(&ev))
                 prop:value=move || value.get()
             >
-                {options
-                    .into_iter()
-                    .map(|(v, l)| {
-                        let selected = v == value.get_untracked();
-                        view! {
-                            <option value=v selected=selected>
-                                {l}
-                            </option>
-                        }
-                    })
-                    .collect_view()}
+                {move || {
+                    options
+                        .get()
+                        .into_iter()
+                        .map(|(v, l)| {
+                            let selected = v == value.get_untracked();
+                            view! {
+                                <option value=v selected=selected>
+                                    {l}
+                                </option>
+                            }
+                        })
+                        .collect_view()
+                }}
             </select>
             {move || {
                 error

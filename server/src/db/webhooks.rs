@@ -217,8 +217,9 @@ pub async fn counts(db: impl SqliteExecutor<'_>, org: &str) -> sqlx::Result<Vec<
 }
 
 /// An event, and one delivery per enabled endpoint that wants it: endpoints
-/// of `project`, or of the whole organisation when `project` is `None`;
-/// only `only` when given (a test event). Returns how many deliveries.
+/// of `project`, or of the whole organisation when `project` is `None`.
+/// With `only` (a test event), just that endpoint, whatever types it wants:
+/// the user asked for this one. Returns how many deliveries.
 #[allow(clippy::too_many_arguments)]
 pub async fn insert_event(
     tx: &mut SqliteConnection,
@@ -249,7 +250,8 @@ pub async fn insert_event(
          SELECT 'dlv_' || substr(?1, 5) || substr(w.id, 4, 6), ?1, w.id, ?2, ?3, ?3 FROM webhooks w \
          WHERE w.organisation_id = ?4 AND w.enabled = 1 \
            AND (?5 IS NULL OR w.project_id = ?5) AND (?6 IS NULL OR w.id = ?6) \
-           AND (w.event_types = '' OR (' ' || w.event_types || ' ') LIKE ('% ' || ?2 || ' %'))",
+           AND (?6 IS NOT NULL OR w.event_types = '' \
+                OR (' ' || w.event_types || ' ') LIKE ('% ' || ?2 || ' %'))",
     )
     .bind(id)
     .bind(event_type)
@@ -563,6 +565,41 @@ pub async fn delivery_page(
         .push_bind(i64::from((q.page() - 1) * DeliveryQuery::PAGE_SIZE));
     let rows = b.build_query_as().fetch_all(db).await?;
     Ok((rows, total))
+}
+
+/// The delivery of `event` to `webhook`. Delivery ids begin with their
+/// event's (see `insert_event`), so this reads a range of the primary key
+/// (the `+` keeps SQLite from scanning the endpoint's index instead).
+pub async fn delivery_of_event(
+    conn: &mut SqliteConnection,
+    event: &str,
+    webhook: &str,
+) -> sqlx::Result<Option<DeliveryRow>> {
+    sqlx::query_as(
+        "SELECT * FROM deliveries WHERE id > 'dlv_' || substr(?1, 5) \
+           AND id < 'dlv_' || substr(?1, 5) || '~' AND +webhook_id = ?2",
+    )
+    .bind(event)
+    .bind(webhook)
+    .fetch_optional(conn)
+    .await
+}
+
+/// The event types an endpoint has deliveries of, in order. A skip scan of
+/// `deliveries_by_webhook_type`: one index seek per type, however long the log.
+pub async fn delivery_event_types(db: &crate::db::Db, webhook: &str) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "WITH RECURSIVE types (event_type) AS ( \
+           SELECT MIN(event_type) FROM deliveries WHERE webhook_id = ?1 \
+           UNION ALL \
+           SELECT (SELECT MIN(event_type) FROM deliveries \
+                   WHERE webhook_id = ?1 AND event_type > types.event_type) \
+           FROM types WHERE types.event_type IS NOT NULL) \
+         SELECT event_type FROM types WHERE event_type IS NOT NULL",
+    )
+    .bind(webhook)
+    .fetch_all(db)
+    .await
 }
 
 /// One of `org`'s deliveries, with its event's body and its endpoint's URL.

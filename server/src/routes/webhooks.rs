@@ -355,15 +355,11 @@ async fn send_test(
         now,
     )
     .await?;
+    let delivery = db::webhooks::delivery_of_event(&mut tx, &published.id, &webhook.id)
+        .await?
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("test delivery not written")))?;
     tx.commit().await?;
     state.deliverer.wake();
-    let page =
-        db::webhooks::delivery_page(&state.db, &webhook.id, &DeliveryQuery::default()).await?;
-    let delivery = page
-        .0
-        .into_iter()
-        .find(|d| d.event_id == published.id)
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("test delivery not written")))?;
     Ok((StatusCode::CREATED, Json(delivery.to_out())))
 }
 
@@ -380,11 +376,13 @@ async fn list_deliveries(
     current.require(Permission::View)?;
     let webhook = own_webhook(&state, &current, &id).await?;
     let (rows, total) = db::webhooks::delivery_page(&state.db, &webhook.id, &query).await?;
+    let event_types = db::webhooks::delivery_event_types(&state.db, &webhook.id).await?;
     Ok(Json(DeliveryPage {
         items: rows.iter().map(|r| r.to_out()).collect(),
         total: total as u32,
         page: query.page(),
         page_size: DeliveryQuery::PAGE_SIZE,
+        event_types,
     }))
 }
 

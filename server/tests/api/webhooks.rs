@@ -149,6 +149,7 @@ async fn an_endpoint_gets_a_signed_test_event_and_the_log_shows_it() {
         .unwrap();
     assert_eq!(log["total"], 1);
     assert_eq!(log["items"][0]["event_type"], "credential.created");
+    assert_eq!(log["event_types"], json!(["credential.created"]));
     let list: Value = app
         .get(&format!("/api/projects/{project}/webhooks"))
         .await
@@ -531,7 +532,7 @@ async fn partners_publish_events_with_the_write_scope_to_subscribed_endpoints() 
     let app = app().await;
     let receiver = Receiver::start().await;
     let project = app.project("Checkout", "sandbox").await;
-    let (_, secret) = endpoint(
+    let (paid, secret) = endpoint(
         &app,
         &project,
         &format!("{}/paid", receiver.url),
@@ -608,6 +609,28 @@ async fn partners_publish_events_with_the_write_scope_to_subscribed_endpoints() 
         1,
         "the other endpoint doesn't want invoice.paid"
     );
+
+    // Test events reach the endpoint whatever types it wants: the user asked.
+    assert_eq!(
+        send_test(&app, &paid, "member.joined").await["event_type"],
+        "member.joined"
+    );
+    send_test(&app, &paid, "credential.created").await;
+    // The log offers the partner's own types to filter by, whatever the filter.
+    let log = |query: &str| {
+        let path = format!("/api/webhooks/{paid}/deliveries?{query}");
+        let app = &app;
+        async move { app.get(&path).await.json::<Value>().await.unwrap() }
+    };
+    let only_paid = log("event_type=invoice.paid").await;
+    assert_eq!(only_paid["total"], 1);
+    assert_eq!(only_paid["items"][0]["event_id"], event["id"]);
+    assert_eq!(
+        only_paid["event_types"],
+        json!(["credential.created", "invoice.paid", "member.joined"])
+    );
+    assert_eq!(log("").await["total"], 3);
+    assert_eq!(log("event_type=order.created").await["total"], 0);
 }
 
 #[tokio::test]

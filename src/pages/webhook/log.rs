@@ -52,13 +52,30 @@ pub fn DeliveryLog(
     let status_options = std::iter::once((String::new(), "All statuses".to_owned()))
         .chain(DeliveryStatus::ALL.map(|s| (s.as_str().to_owned(), s.label().to_owned())))
         .collect::<Vec<_>>();
-    let type_options = std::iter::once((String::new(), "All event types".to_owned()))
-        .chain(
-            PORTAL_EVENT_TYPES
-                .iter()
-                .map(|(t, _)| ((*t).to_owned(), (*t).to_owned())),
-        )
-        .collect::<Vec<_>>();
+    // The portal's types, then partners' own as the log reports them. Once
+    // seen a type stays, so the chosen one doesn't vanish while a page loads.
+    let seen_types = Memo::new(move |seen: Option<&Vec<String>>| {
+        let mut types = seen.cloned().unwrap_or_default();
+        if let Some(Ok(page)) = deliveries.get() {
+            for t in page.event_types {
+                if !types.contains(&t) && !PORTAL_EVENT_TYPES.iter().any(|(p, _)| *p == t) {
+                    types.push(t);
+                }
+            }
+        }
+        types.sort();
+        types
+    });
+    let type_options = Signal::derive(move || {
+        std::iter::once((String::new(), "All event types".to_owned()))
+            .chain(
+                PORTAL_EVENT_TYPES
+                    .iter()
+                    .map(|(t, _)| ((*t).to_owned(), (*t).to_owned())),
+            )
+            .chain(seen_types.get().into_iter().map(|t| (t.clone(), t)))
+            .collect::<Vec<_>>()
+    });
     Effect::new(move |_| {
         status.track();
         event_type.track();
