@@ -7,4 +7,5 @@ pub mod load_error;
 pub mod modal;
 pub mod resend_link;
 pub mod select;
+pub mod table;
 pub mod toast;

@@ -461,3 +461,48 @@ async fn a_listing_shows_the_error_with_a_retry_then_empty_then_rows() {
     assert_eq!(find_all(&root, ".empty"), 0);
     assert_eq!(loads.get_value(), 3);
 }
+
+#[wasm_bindgen_test]
+async fn a_data_table_names_its_columns_and_becomes_a_region_only_with_an_id() {
+    use portal::components::table::DataTable;
+
+    let root = container();
+    let _handle = mount_to(root.clone(), move || {
+        view! {
+            <DataTable caption="Projects" columns=&["Name", "Created"] actions=true>
+                <tr>
+                    <td>"Checkout"</td>
+                    <td>"today"</td>
+                    <td>"…"</td>
+                </tr>
+            </DataTable>
+            <DataTable caption="Members" columns=&["Name"] id="members-results">
+                <tr>
+                    <td>"Ada"</td>
+                </tr>
+            </DataTable>
+        }
+    });
+    tick().await;
+
+    let headers = root.query_selector_all("th[scope=col]").unwrap();
+    let names: Vec<String> = (0..headers.length())
+        .map(|i| headers.item(i).unwrap().text_content().unwrap())
+        .collect();
+    assert_eq!(names, ["Name", "Created", "Actions", "Name"]);
+    assert_eq!(
+        find_all(&root, "th .visually-hidden"),
+        1,
+        "Actions is for screen readers"
+    );
+    assert_eq!(find_all(&root, "caption"), 2);
+    assert_eq!(find_all(&root, "tbody tr"), 2);
+    assert_eq!(find_all(&root, "[role=region]"), 1);
+    let region = find(&root, "#members-results");
+    assert_eq!(region.get_attribute("role").as_deref(), Some("region"));
+    assert_eq!(
+        region.get_attribute("aria-label").as_deref(),
+        Some("Members")
+    );
+    assert_eq!(region.get_attribute("tabindex").as_deref(), Some("-1"));
+}

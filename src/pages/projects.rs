@@ -12,6 +12,7 @@ use crate::components::form::{FormError, FormErrors};
 use crate::components::load_error::Listing;
 use crate::components::modal::{Modal, ModalActions};
 use crate::components::select::SelectField;
+use crate::components::table::DataTable;
 use crate::components::toast::use_toaster;
 use crate::format;
 use crate::routes::project_href;
@@ -64,22 +65,19 @@ pub fn ProjectsPage() -> impl IntoView {
                     })
                     .collect_view();
                 view! {
-                    <div class="table-wrap">
-                        <table>
-                            <caption class="visually-hidden">"Projects"</caption>
-                            <thead>
-                                <tr>
-                                    <th scope="col">"Name"</th>
-                                    <th scope="col">"Environment"</th>
-                                    <th scope="col">"Credentials"</th>
-                                    <th scope="col">"Webhooks"</th>
-                                    <th scope="col">"Description"</th>
-                                    <th scope="col">"Created"</th>
-                                </tr>
-                            </thead>
-                            <tbody>{rows}</tbody>
-                        </table>
-                    </div>
+                    <DataTable
+                        caption="Projects"
+                        columns=&[
+                            "Name",
+                            "Environment",
+                            "Credentials",
+                            "Webhooks",
+                            "Description",
+                            "Created",
+                        ]
+                    >
+                        {rows}
+                    </DataTable>
                 }
             }
         />

@@ -11,6 +11,7 @@ use super::credential_modals::{CreateCredentialModal, RevokeCredentialModal, Rol
 use crate::api;
 use crate::components::copy::CopyButton;
 use crate::components::load_error::Listing;
+use crate::components::table::DataTable;
 use crate::format;
 use crate::session::use_session;
 
@@ -100,32 +101,22 @@ pub fn CredentialsTab(project: RwSignal<ProjectOut>) -> impl IntoView {
                         })
                         .collect_view();
                     view! {
-                        <div class="table-wrap">
-                            <table>
-                                <caption class="visually-hidden">"API credentials"</caption>
-                                <thead>
-                                    <tr>
-                                        <th scope="col">"Description"</th>
-                                        <th scope="col">"Client id"</th>
-                                        <th scope="col">"Secret"</th>
-                                        <th scope="col">"Scopes"</th>
-                                        <th scope="col">"Created"</th>
-                                        <th scope="col">"Expires"</th>
-                                        <th scope="col">"Last used"</th>
-                                        <th scope="col">"Status"</th>
-                                        {may_manage
-                                            .then(|| {
-                                                view! {
-                                                    <th scope="col">
-                                                        <span class="visually-hidden">"Actions"</span>
-                                                    </th>
-                                                }
-                                            })}
-                                    </tr>
-                                </thead>
-                                <tbody>{rows}</tbody>
-                            </table>
-                        </div>
+                        <DataTable
+                            caption="API credentials"
+                            columns=&[
+                                "Description",
+                                "Client id",
+                                "Secret",
+                                "Scopes",
+                                "Created",
+                                "Expires",
+                                "Last used",
+                                "Status",
+                            ]
+                            actions=may_manage
+                        >
+                            {rows}
+                        </DataTable>
                     }
                 }
             />

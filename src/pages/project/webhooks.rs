@@ -10,6 +10,7 @@ use portal_contract::webhooks::{DisabledReason, WebhookList, WebhookOut};
 
 use crate::api;
 use crate::components::load_error::Listing;
+use crate::components::table::DataTable;
 use crate::format;
 use crate::pages::webhook::form::{EndpointModal, Target};
 use crate::pages::webhook::{EndpointStatus, delivery_status_badge};
@@ -94,21 +95,18 @@ pub fn WebhooksTab(project: RwSignal<ProjectOut>) -> impl IntoView {
                                     </div>
                                 }
                             })}
-                        <div class="table-wrap">
-                            <table>
-                                <caption class="visually-hidden">"Webhook endpoints"</caption>
-                                <thead>
-                                    <tr>
-                                        <th scope="col">"Endpoint"</th>
-                                        <th scope="col">"Events"</th>
-                                        <th scope="col">"Status"</th>
-                                        <th scope="col">"Past 24 hours"</th>
-                                        <th scope="col">"Last delivery"</th>
-                                    </tr>
-                                </thead>
-                                <tbody>{rows}</tbody>
-                            </table>
-                        </div>
+                        <DataTable
+                            caption="Webhook endpoints"
+                            columns=&[
+                                "Endpoint",
+                                "Events",
+                                "Status",
+                                "Past 24 hours",
+                                "Last delivery",
+                            ]
+                        >
+                            {rows}
+                        </DataTable>
                     }
                 }
             />

@@ -8,6 +8,7 @@ use portal_contract::team::{InvitationOut, InvitationStatus};
 use crate::api;
 use crate::components::load_error::LoadError;
 use crate::components::modal::Modal;
+use crate::components::table::DataTable;
 use crate::components::toast::use_toaster;
 use crate::format;
 use crate::session::use_session;
@@ -162,30 +163,13 @@ pub fn InvitationsTab(
                             })
                             .collect_view();
                         view! {
-                            <div class="table-wrap">
-                                <table>
-                                    <caption class="visually-hidden">"Invitations"</caption>
-                                    <thead>
-                                        <tr>
-                                            <th scope="col">"Email"</th>
-                                            <th scope="col">"Role"</th>
-                                            <th scope="col">"Status"</th>
-                                            <th scope="col">"Invited by"</th>
-                                            <th scope="col">"Sent"</th>
-                                            <th scope="col">"Expiry"</th>
-                                            {may_manage()
-                                                .then(|| {
-                                                    view! {
-                                                        <th scope="col">
-                                                            <span class="visually-hidden">"Actions"</span>
-                                                        </th>
-                                                    }
-                                                })}
-                                        </tr>
-                                    </thead>
-                                    <tbody>{rows}</tbody>
-                                </table>
-                            </div>
+                            <DataTable
+                                caption="Invitations"
+                                columns=&["Email", "Role", "Status", "Invited by", "Sent", "Expiry"]
+                                actions=may_manage()
+                            >
+                                {rows}
+                            </DataTable>
                         }
                             .into_any()
                     }

@@ -11,6 +11,7 @@ use portal_contract::{Permission, Role};
 use super::member_modal::{MemberAction, MemberModal};
 use crate::api;
 use crate::components::load_error::LoadError;
+use crate::components::table::DataTable;
 use crate::format;
 use crate::session::use_session;
 
@@ -197,36 +198,21 @@ pub fn MembersTab() -> impl IntoView {
                                 })
                                 .collect_view();
                             view! {
-                                <div
+                                <DataTable
+                                    caption="Members"
+                                    columns=&[
+                                        "Name",
+                                        "Email",
+                                        "Role",
+                                        "Status",
+                                        "Last sign-in",
+                                        "Joined",
+                                    ]
+                                    actions=may_manage()
                                     id="members-results"
-                                    class="table-wrap"
-                                    tabindex="-1"
-                                    role="region"
-                                    aria-label="Members"
                                 >
-                                    <table>
-                                        <caption class="visually-hidden">"Members"</caption>
-                                        <thead>
-                                            <tr>
-                                                <th scope="col">"Name"</th>
-                                                <th scope="col">"Email"</th>
-                                                <th scope="col">"Role"</th>
-                                                <th scope="col">"Status"</th>
-                                                <th scope="col">"Last sign-in"</th>
-                                                <th scope="col">"Joined"</th>
-                                                {may_manage()
-                                                    .then(|| {
-                                                        view! {
-                                                            <th scope="col">
-                                                                <span class="visually-hidden">"Actions"</span>
-                                                            </th>
-                                                        }
-                                                    })}
-                                            </tr>
-                                        </thead>
-                                        <tbody>{rows}</tbody>
-                                    </table>
-                                </div>
+                                    {rows}
+                                </DataTable>
                                 <div class="pagination">
                                     <p aria-live="polite">
                                         {format!("{first}–{last} of {}", page.total)}

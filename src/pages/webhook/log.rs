@@ -12,6 +12,7 @@ use crate::api;
 use crate::components::load_error::{Listing, LoadError};
 use crate::components::modal::Modal;
 use crate::components::select::SelectField;
+use crate::components::table::DataTable;
 use crate::components::toast::use_toaster;
 use crate::format;
 
@@ -118,28 +119,21 @@ pub fn DeliveryLog(
                         })
                         .collect_view();
                     view! {
-                        <div class="table-wrap">
-                            <table>
-                                <caption class="visually-hidden">
-                                    "Deliveries, newest first"
-                                </caption>
-                                <thead>
-                                    <tr>
-                                        <th scope="col">"Event"</th>
-                                        <th scope="col">"Status"</th>
-                                        <th scope="col">"HTTP"</th>
-                                        <th scope="col">"Latency"</th>
-                                        <th scope="col">"Attempts"</th>
-                                        <th scope="col">"Next retry"</th>
-                                        <th scope="col">"Created"</th>
-                                        <th scope="col">
-                                            <span class="visually-hidden">"Actions"</span>
-                                        </th>
-                                    </tr>
-                                </thead>
-                                <tbody>{rows}</tbody>
-                            </table>
-                        </div>
+                        <DataTable
+                            caption="Deliveries, newest first"
+                            columns=&[
+                                "Event",
+                                "Status",
+                                "HTTP",
+                                "Latency",
+                                "Attempts",
+                                "Next retry",
+                                "Created",
+                            ]
+                            actions=true
+                        >
+                            {rows}
+                        </DataTable>
                         <nav class="pagination" aria-label="Delivery log pages">
                             <button
                                 type="button"
