@@ -200,14 +200,31 @@ impl std::str::FromStr for DisabledReason {
     }
 }
 
-/// Deliveries to an endpoint over the past 24 hours.
+/// Delivery attempts to an endpoint over the past 24 hours.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WebhookStats {
-    pub succeeded: u32,
+    /// Attempts answered 2xx.
+    pub succeeded_attempts: u32,
+    /// Attempts answered otherwise, or not at all (timeout, refused).
     pub failed_attempts: u32,
+    /// The latest attempt.
     pub last_delivery_at: Option<i64>,
+    /// Where the latest attempted delivery stands.
     pub last_status: Option<DeliveryStatus>,
+}
+
+impl WebhookStats {
+    pub fn attempts(&self) -> u32 {
+        self.succeeded_attempts + self.failed_attempts
+    }
+
+    /// The success rate in whole percent, rounded down so that 100 means
+    /// every attempt succeeded; `None` without attempts.
+    pub fn success_percent(&self) -> Option<u32> {
+        let attempts = u64::from(self.attempts());
+        (attempts > 0).then(|| (u64::from(self.succeeded_attempts) * 100 / attempts) as u32)
+    }
 }
 
 /// An endpoint; never its signing secret.
@@ -441,6 +458,21 @@ pub struct EventOut {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_success_rate_counts_attempts_and_never_rounds_up_to_100() {
+        let stats = |succeeded_attempts, failed_attempts| WebhookStats {
+            succeeded_attempts,
+            failed_attempts,
+            ..WebhookStats::default()
+        };
+        assert_eq!(stats(0, 0).success_percent(), None);
+        assert_eq!(stats(3, 0).success_percent(), Some(100));
+        assert_eq!(stats(199, 1).success_percent(), Some(99));
+        assert_eq!(stats(1, 2).success_percent(), Some(33));
+        assert_eq!(stats(0, 5).success_percent(), Some(0));
+        assert_eq!(stats(1, 2).attempts(), 3);
+    }
 
     #[test]
     fn event_types_are_dotted_lowercase_words() {

@@ -148,4 +148,15 @@ test("add an endpoint, deliver signed events, retry, redeliver, rotate and disab
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Projects" }).click();
   await expect(page.getByRole("row").filter({ hasText: "Orders" }).locator("td.numeric").nth(1)).toHaveText("1");
   await expectNoViolations(page);
+
+  // The project's Webhooks tab: the success rate of the past 24 hours counts
+  // the failed attempts (one, or two if the automatic retry came first).
+  await page.getByRole("link", { name: "Orders" }).click();
+  await page.getByRole("navigation", { name: "Project" }).getByRole("link", { name: "Webhooks" }).click();
+  const row = page.getByRole("table", { name: "Webhook endpoints" }).getByRole("row").nth(1);
+  await expect(row).toContainText("% succeeded");
+  const [, percent, succeeded, attempts] = (await row.textContent())!.match(/(\d+) % succeeded(\d+) of (\d+) attempts/)!.map(Number);
+  expect(attempts - succeeded).toBeGreaterThanOrEqual(1);
+  expect(attempts - succeeded).toBeLessThanOrEqual(2);
+  expect(percent).toBe(Math.floor((succeeded * 100) / attempts));
 });

@@ -164,27 +164,29 @@ pub async fn disable(tx: &mut SqliteConnection, id: &str, reason: &str) -> sqlx:
     Ok(changed)
 }
 
-/// Endpoint id, successes, failed attempts, last attempt, last delivery's status.
+/// Endpoint id, attempts answered 2xx, other attempts, last attempt, last delivery's status.
 type StatsRow = (String, i64, i64, Option<i64>, Option<String>);
 
-/// Success and failure counts, and the latest delivery, per endpoint since `since`.
+/// Attempts that succeeded and failed, and the latest delivery, per endpoint since `since`.
 pub async fn stats(
     db: impl SqliteExecutor<'_>,
     project: &str,
     since: i64,
 ) -> sqlx::Result<Vec<(String, WebhookStats)>> {
     let rows: Vec<StatsRow> = sqlx::query_as(
-        "SELECT w.id, \
-           (SELECT COUNT(*) FROM deliveries d WHERE d.webhook_id = w.id AND d.created_at >= ?2 \
-              AND d.status = 'succeeded'), \
-           (SELECT COUNT(*) FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id \
-              WHERE d.webhook_id = w.id AND a.started_at >= ?2 \
-              AND (a.response_status IS NULL OR a.response_status NOT BETWEEN 200 AND 299)), \
-           (SELECT MAX(a.started_at) FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id \
-              WHERE d.webhook_id = w.id AND a.started_at >= ?2), \
+        "SELECT w.id, COALESCE(a.succeeded, 0), COALESCE(a.failed, 0), a.last, \
            (SELECT d.status FROM deliveries d WHERE d.webhook_id = w.id AND d.attempts > 0 \
               ORDER BY d.created_at DESC, d.id DESC LIMIT 1) \
-         FROM webhooks w WHERE w.project_id = ?1",
+         FROM webhooks w LEFT JOIN ( \
+           SELECT d.webhook_id, \
+             SUM(a.response_status BETWEEN 200 AND 299) AS succeeded, \
+             SUM(a.response_status IS NULL OR a.response_status NOT BETWEEN 200 AND 299) AS failed, \
+             MAX(a.started_at) AS last \
+           FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id \
+           WHERE d.webhook_id IN (SELECT id FROM webhooks WHERE project_id = ?1) \
+             AND a.started_at >= ?2 \
+           GROUP BY d.webhook_id) a ON a.webhook_id = w.id \
+         WHERE w.project_id = ?1",
     )
     .bind(project)
     .bind(since)
@@ -196,7 +198,7 @@ pub async fn stats(
             (
                 id,
                 WebhookStats {
-                    succeeded: ok as u32,
+                    succeeded_attempts: ok as u32,
                     failed_attempts: failed as u32,
                     last_delivery_at: last,
                     last_status: status.and_then(|s| s.parse().ok()),

@@ -157,7 +157,8 @@ async fn an_endpoint_gets_a_signed_test_event_and_the_log_shows_it() {
         .await
         .unwrap();
     let stats = &list["items"][0]["stats"];
-    assert_eq!(stats["succeeded"], 1);
+    assert_eq!(stats["succeeded_attempts"], 1);
+    assert_eq!(stats["failed_attempts"], 0);
     assert_eq!(stats["last_status"], "succeeded");
     assert!(
         !list.to_string().contains(&secret[6..]),
@@ -257,6 +258,17 @@ async fn failures_are_retried_on_the_schedule_with_the_same_webhook_id() {
         got.iter()
             .all(|r| r.header("webhook-id") == sent["event_id"].as_str().unwrap())
     );
+
+    // The list's past 24 hours count attempts: two failed, one succeeded.
+    let list: Value = app
+        .get(&format!("/api/projects/{project}/webhooks"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let stats = &list["items"][0]["stats"];
+    assert_eq!(stats["succeeded_attempts"], 1);
+    assert_eq!(stats["failed_attempts"], 2);
 
     // Filters of the log.
     let failed: Value = app

@@ -133,12 +133,23 @@ fn EndpointRow(webhook: WebhookOut, project_id: String) -> impl IntoView {
         w.event_types.join(", ")
     };
     let stats = &w.stats;
-    let health = format!(
-        "{} delivered, {} failed attempt{}",
-        stats.succeeded,
-        stats.failed_attempts,
-        if stats.failed_attempts == 1 { "" } else { "s" }
-    );
+    let health = match stats.success_percent() {
+        None => view! { <span class="muted">"No attempts"</span> }.into_any(),
+        Some(percent) => {
+            let attempts = stats.attempts();
+            view! {
+                {format!("{percent} % succeeded")}
+                <div class="muted">
+                    {format!(
+                        "{} of {attempts} attempt{}",
+                        stats.succeeded_attempts,
+                        if attempts == 1 { "" } else { "s" },
+                    )}
+                </div>
+            }
+            .into_any()
+        }
+    };
     let last = match (stats.last_delivery_at, stats.last_status) {
         (Some(at), status) => view! {
             {status.map(delivery_status_badge)}
