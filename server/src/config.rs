@@ -37,6 +37,12 @@ pub struct Config {
     #[arg(long, env = "PORTAL_TOKEN_REQUESTS_PER_SECOND", default_value_t = 10)]
     pub token_requests_per_second: u32,
 
+    /// Events accepted per second through `POST /v1/events` from one
+    /// credential, after a burst of as many again: one noisy partner can't
+    /// flood the delivery worker for everyone.
+    #[arg(long, env = "PORTAL_EVENTS_PER_SECOND", default_value_t = 100)]
+    pub events_per_second: u32,
+
     /// Let webhooks reach private, loopback and link-local addresses (tests
     /// and local development). Off in production.
     #[arg(long, env = "PORTAL_WEBHOOK_ALLOW_PRIVATE", default_value_t = false, action = ArgAction::Set)]

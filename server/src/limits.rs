@@ -25,6 +25,8 @@ pub struct Limits {
     pub token_by_ip: DefaultKeyedRateLimiter<String>,
     /// Token requests for one client id, from anywhere.
     pub token_by_client: DefaultKeyedRateLimiter<String>,
+    /// Events published with the tokens of one credential.
+    pub events_by_credential: DefaultKeyedRateLimiter<String>,
 }
 
 /// `burst` at once, then one more every `every`.
@@ -38,6 +40,7 @@ impl Limits {
     pub fn new(config: &Config) -> Self {
         let sign_ups = config.sign_ups_per_hour.max(1);
         let tokens = config.token_requests_per_second.max(1);
+        let events = config.events_per_second.max(1);
         Self {
             sign_in_by_ip: RateLimiter::keyed(quota(30, Duration::from_secs(2))),
             sign_in_by_email: RateLimiter::keyed(quota(5, Duration::from_secs(60))),
@@ -51,6 +54,10 @@ impl Limits {
                 Duration::from_secs(1) / tokens.saturating_mul(4),
             )),
             token_by_client: RateLimiter::keyed(quota(tokens, Duration::from_secs(1) / tokens)),
+            events_by_credential: RateLimiter::keyed(quota(
+                events,
+                Duration::from_secs(1) / events,
+            )),
         }
     }
 
@@ -62,6 +69,7 @@ impl Limits {
         self.password_by_user.retain_recent();
         self.token_by_ip.retain_recent();
         self.token_by_client.retain_recent();
+        self.events_by_credential.retain_recent();
     }
 }
 

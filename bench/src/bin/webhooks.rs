@@ -72,8 +72,12 @@ async fn run() -> anyhow::Result<()> {
     let receiver = Receiver::start().await?;
     let portal = Portal::start(
         dir.path(),
-        // The receiver is on 127.0.0.1.
-        &[("PORTAL_WEBHOOK_ALLOW_PRIVATE", "true")],
+        &[
+            // The receiver is on 127.0.0.1.
+            ("PORTAL_WEBHOOK_ALLOW_PRIVATE", "true"),
+            // One credential publishes everything, far above the default limit.
+            ("PORTAL_EVENTS_PER_SECOND", "1000000"),
+        ],
     )
     .await?;
     let (token, secret) = set_up(&portal, &receiver.url()).await?;

@@ -87,12 +87,13 @@ impl OAuthFailure {
         e
     }
 
-    fn rate_limited(secs: u64) -> Self {
+    /// 429 for too many `what` ("token requests", "events").
+    fn rate_limited(what: &str, secs: u64) -> Self {
         let mut e = Self::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
             format!(
-                "Too many token requests. Try again in {secs} second{}.",
+                "Too many {what}. Try again in {secs} second{}.",
                 if secs == 1 { "" } else { "s" }
             ),
         );
@@ -212,7 +213,7 @@ async fn issue_token(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, OAuthFailure> {
     limits::wait(&state.limits.token_by_ip, peer.ip().to_string())
-        .map_err(OAuthFailure::rate_limited)?;
+        .map_err(|secs| OAuthFailure::rate_limited("token requests", secs))?;
     let body = body.map_err(|e| {
         OAuthFailure::new(
             e.status(),
@@ -264,7 +265,7 @@ async fn issue_token(
         return Err(OAuthFailure::invalid_client());
     }
     limits::wait(&state.limits.token_by_client, client_id.as_str())
-        .map_err(OAuthFailure::rate_limited)?;
+        .map_err(|secs| OAuthFailure::rate_limited("token requests", secs))?;
 
     // The same work whether the client id exists or not: hash, one indexed read.
     let grant = db::credentials::grant_for_secret(&state.db, &crypto::token_hash(&secret)).await?;
@@ -438,7 +439,8 @@ async fn whoami(partner: Partner) -> axum::Json<WhoamiOut> {
     security(("bearer" = [])),
     responses((status = 202, body = EventOut, description = "Written; deliveries follow"),
         (status = 400, body = OAuthError, description = "invalid_request: malformed body, bad type, payload not an object or too large"),
-        (status = 401, body = OAuthError), (status = 403, body = OAuthError, description = "insufficient_scope")))]
+        (status = 401, body = OAuthError), (status = 403, body = OAuthError, description = "insufficient_scope"),
+        (status = 429, body = OAuthError, description = "rate_limited: more events from this credential than PORTAL_EVENTS_PER_SECOND allows; see Retry-After")))]
 async fn publish_event(
     State(state): State<AppState>,
     partner: Partner,
@@ -455,6 +457,11 @@ async fn publish_event(
         ));
         return Err(e);
     }
+    limits::wait(
+        &state.limits.events_by_credential,
+        partner.claims.sub.as_str(),
+    )
+    .map_err(|secs| OAuthFailure::rate_limited("events", secs))?;
     let axum::Json(input) = body.map_err(|e| {
         OAuthFailure::invalid_request(format!(
             "Send a JSON body {{\"type\": \"invoice.paid\", \"data\": {{…}}}}. {}",

@@ -23,7 +23,15 @@ const PUBLISHERS: usize = 8;
 #[tokio::test]
 async fn every_acknowledged_event_is_delivered_across_a_kill_9() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = Server::start(dir.path(), &[("PORTAL_WEBHOOK_ALLOW_PRIVATE", "true")]).await;
+    let mut server = Server::start(
+        dir.path(),
+        &[
+            ("PORTAL_WEBHOOK_ALLOW_PRIVATE", "true"),
+            // This is about crashing, not about the publish limit.
+            ("PORTAL_EVENTS_PER_SECOND", "100000"),
+        ],
+    )
+    .await;
     let receiver = Receiver::start().await;
     // Slow enough that deliveries are in flight when the server dies.
     receiver.delay(Duration::from_millis(30));

@@ -2,7 +2,8 @@
 //! here with an independent HMAC), rotation with both signatures during the
 //! overlap, retries on the schedule with a controllable clock, 410 and
 //! auto-disable, SSRF refusals, the secret sealed at rest, events from the
-//! portal and from /v1/events, the role table and tenancy.
+//! portal and from /v1/events (and its limit per credential), the role table
+//! and tenancy.
 
 use std::time::Duration;
 
@@ -643,6 +644,60 @@ async fn partners_publish_events_with_the_write_scope_to_subscribed_endpoints() 
     );
     assert_eq!(log("").await["total"], 3);
     assert_eq!(log("event_type=order.created").await["total"], 0);
+}
+
+#[tokio::test]
+async fn each_credential_publishes_events_at_its_own_rate() {
+    let app = spawn_with(|c| {
+        c.token_requests_per_second = 1000;
+        c.events_per_second = 2;
+    })
+    .await;
+    app.confirmed_user("ada@acme.test").await;
+    let project = app.project("Checkout", "sandbox").await;
+    let mut tokens = Vec::new();
+    for _ in 0..2 {
+        let c = app.credential(&project, &["write"]).await;
+        tokens.push(app.access_token(&c.client_id, &c.client_secret).await);
+    }
+    let publish = |token: &str| {
+        reqwest::Client::new()
+            .post(app.at("/v1/events"))
+            .bearer_auth(token)
+            .json(&json!({ "type": "invoice.paid", "data": {} }))
+            .send()
+    };
+
+    // A burst of two, then the third is refused with how long to wait.
+    for _ in 0..2 {
+        assert_eq!(publish(&tokens[0]).await.unwrap().status(), 202);
+    }
+    let refused = publish(&tokens[0]).await.unwrap();
+    let wait: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&wait), "Retry-After {wait}");
+    let body = oauth_error(refused, 429, "rate_limited").await;
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .starts_with("Too many events."),
+        "{body}"
+    );
+    // Another credential of the same project has its own allowance.
+    assert_eq!(publish(&tokens[1]).await.unwrap().status(), 202);
+    // The refused event was not written.
+    let events: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE type = 'invoice.paid'")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(events, 3);
+    // After the wait the first credential may publish again.
+    tokio::time::sleep(Duration::from_secs(wait)).await;
+    assert_eq!(publish(&tokens[0]).await.unwrap().status(), 202);
 }
 
 #[tokio::test]
