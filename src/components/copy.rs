@@ -50,6 +50,28 @@ pub fn CopyButton(
     }
 }
 
+/// One term of a `<dl>`: a label, and a value shown as code with its copy
+/// button ("Copy client secret"). `id` names the label and the value's test id.
+#[component]
+pub fn CopyableValue(
+    /// The label, e.g. "Client secret".
+    label: &'static str,
+    /// The label's element id; the value is `data-testid` the same.
+    id: &'static str,
+    value: String,
+) -> impl IntoView {
+    let label_id = format!("{id}-label");
+    view! {
+        <dt id=label_id.clone()>{label}</dt>
+        <dd>
+            <code aria-labelledby=label_id data-testid=id>
+                {value.clone()}
+            </code>
+            <CopyButton text=value label=format!("Copy {}", label.to_lowercase()) />
+        </dd>
+    }
+}
+
 /// `text` as a code block with a copy button.
 #[component]
 pub fn CodeBlock(

@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 use portal_contract::credentials::CredentialSecretOut;
 
-use crate::components::copy::{CodeBlock, CopyButton, save_file};
+use crate::components::copy::{CodeBlock, CopyableValue, save_file};
 
 /// The token endpoint on this portal.
 pub fn token_url() -> String {
@@ -53,20 +53,8 @@ pub fn SecretReveal(
                 " We keep only a hash of it. If it is lost, roll the credential to get a new one."
             </p>
             <dl class="secret-values">
-                <dt id="client-id-label">"Client id"</dt>
-                <dd>
-                    <code aria-labelledby="client-id-label" data-testid="client-id">
-                        {client_id.clone()}
-                    </code>
-                    <CopyButton text=client_id label="Copy client id" />
-                </dd>
-                <dt id="client-secret-label">"Client secret"</dt>
-                <dd>
-                    <code aria-labelledby="client-secret-label" data-testid="client-secret">
-                        {client_secret.clone()}
-                    </code>
-                    <CopyButton text=client_secret label="Copy client secret" />
-                </dd>
+                <CopyableValue label="Client id" id="client-id" value=client_id />
+                <CopyableValue label="Client secret" id="client-secret" value=client_secret />
             </dl>
             <p>
                 <button

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use portal_contract::webhooks::{PORTAL_EVENT_TYPES, WebhookIn, WebhookOut, WebhookPatch};
 
 use crate::api;
-use crate::components::copy::CopyButton;
+use crate::components::copy::CopyableValue;
 use crate::components::field::TextField;
 use crate::components::form::{FormError, FormErrors};
 use crate::components::modal::{Modal, ModalActions};
@@ -268,13 +268,7 @@ pub fn EndpointModal(
 pub fn SigningSecret(secret: String) -> impl IntoView {
     view! {
         <dl class="secret-values">
-            <dt id="signing-secret-label">"Signing secret"</dt>
-            <dd>
-                <code aria-labelledby="signing-secret-label" data-testid="signing-secret">
-                    {secret.clone()}
-                </code>
-                <CopyButton text=secret label="Copy signing secret" />
-            </dd>
+            <CopyableValue label="Signing secret" id="signing-secret" value=secret />
         </dl>
     }
 }
