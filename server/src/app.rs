@@ -56,8 +56,8 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<(Rou
     let state = AppState::new(Inner {
         db,
         mailer,
+        limits: Limits::new(&config, clock.clone()),
         clock,
-        limits: Limits::new(&config),
         signer,
         usage: Usage::default(),
         vault,

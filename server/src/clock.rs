@@ -1,40 +1,80 @@
-//! Time as the server sees it. Tests move a [`TestClock`] forward instead of
-//! sleeping through session and token expiry.
+//! Time as the server sees it. Tests hold a [`TestClock`] still and move it
+//! forward instead of sleeping through session, token, retry and rate-limit
+//! waits; the rate limiters read the same clock (see `limits.rs`).
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub trait Clock: Send + Sync + 'static {
+    /// Nanoseconds since the Unix epoch.
+    fn now_nanos(&self) -> i64;
+
     /// Unix seconds.
-    fn now(&self) -> i64;
+    fn now(&self) -> i64 {
+        self.now_nanos().div_euclid(1_000_000_000)
+    }
 }
 
 /// The operating system's clock.
 pub struct SystemClock;
 
 impl Clock for SystemClock {
-    fn now(&self) -> i64 {
+    fn now_nanos(&self) -> i64 {
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
+            .map(|d| d.as_nanos() as i64)
             .unwrap_or_default()
     }
 }
 
-/// The system clock plus an offset that tests advance.
-#[derive(Default)]
+/// A clock that stands still where it was made until a test moves it, so
+/// that "5 seconds later" is exactly 5 seconds later however slowly the
+/// machine runs.
 pub struct TestClock {
-    offset: AtomicI64,
+    nanos: AtomicI64,
+}
+
+impl Default for TestClock {
+    fn default() -> Self {
+        // A whole second, so that moving by whole seconds lands on them.
+        let start = SystemClock.now() * 1_000_000_000;
+        Self {
+            nanos: AtomicI64::new(start),
+        }
+    }
 }
 
 impl TestClock {
     pub fn advance(&self, seconds: i64) {
-        self.offset.fetch_add(seconds, Ordering::SeqCst);
+        self.advance_nanos(seconds * 1_000_000_000);
+    }
+
+    pub fn advance_nanos(&self, nanos: i64) {
+        self.nanos.fetch_add(nanos, Ordering::SeqCst);
     }
 }
 
 impl Clock for TestClock {
-    fn now(&self) -> i64 {
-        SystemClock.now() + self.offset.load(Ordering::SeqCst)
+    fn now_nanos(&self) -> i64 {
+        self.nanos.load(Ordering::SeqCst)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_test_clock_moves_only_when_told() {
+        let clock = TestClock::default();
+        let start = clock.now();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        assert_eq!(clock.now(), start);
+        clock.advance(5);
+        assert_eq!(clock.now(), start + 5);
+        clock.advance_nanos(999_999_999);
+        assert_eq!(clock.now(), start + 5);
+        clock.advance_nanos(1);
+        assert_eq!(clock.now(), start + 6);
     }
 }

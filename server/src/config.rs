@@ -21,10 +21,12 @@ pub struct Config {
     pub database_url: String,
 
     /// The URL people open; used in mailed links and the same-origin check.
+    /// Unset: `http://` and the address the server listens on.
     #[arg(
         long,
         env = "PORTAL_PUBLIC_URL",
-        default_value = "http://127.0.0.1:8080"
+        default_value = "",
+        hide_default_value = true
     )]
     pub public_url: String,
 
@@ -87,6 +89,11 @@ pub struct Config {
     /// An invitation link works for this many days.
     #[arg(long, env = "PORTAL_INVITATION_TTL_DAYS", default_value_t = 7)]
     pub invitation_ttl_days: i64,
+
+    /// Sign-in attempts accepted per client address per minute, in a burst
+    /// or spread out (each account also has its own limit of 5 a minute).
+    #[arg(long, env = "PORTAL_SIGN_INS_PER_MINUTE", default_value_t = 30)]
+    pub sign_ins_per_minute: u32,
 
     /// Sign-ups (and "send the link again") accepted per client address per
     /// hour, in a burst or spread out.

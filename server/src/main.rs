@@ -1,5 +1,7 @@
 //! `portal-server`: runs the portal, or administers organisations.
 
+use std::io::IsTerminal;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
@@ -42,6 +44,8 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_new(&cli.config.log)?)
+        // Colours for a terminal; plain text for a file or a journal.
+        .with_ansi(std::io::stdout().is_terminal())
         .init();
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(cli.config).await,
@@ -49,13 +53,29 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
-    let addr = config.addr;
+async fn serve(mut config: Config) -> anyhow::Result<()> {
+    let listener = listen(config.addr).await?;
+    let bound = listener.local_addr()?;
+    if config.public_url.is_empty() {
+        config.public_url = format!("http://{bound}");
+    }
     let public_url = config.public_url.clone();
     let (app, state) = app::build(config, Arc::new(SystemClock)).await?;
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    tracing::info!(%addr, "Partner Portal is listening; open {public_url}");
+    // Test harnesses read the address from this line (`--addr` with port 0).
+    tracing::info!("Partner Portal is listening on http://{bound}; open {public_url}");
     app::serve(listener, app, state, app::shutdown_signal()).await
+}
+
+/// The socket handed over by a service manager (systemd socket activation,
+/// `LISTEN_FDS`), so that a restart never closes the port; otherwise `addr`.
+async fn listen(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    if let Some(inherited) = listenfd::ListenFd::from_env().take_tcp_listener(0)? {
+        inherited.set_nonblocking(true)?;
+        return Ok(tokio::net::TcpListener::from_std(inherited)?);
+    }
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("could not listen on {addr}: {e}"))
 }
 
 async fn org(config: Config, command: OrgCommand) -> anyhow::Result<()> {

@@ -101,6 +101,18 @@ impl OAuthFailure {
         e
     }
 
+    /// 413: an event's data over `PAYLOAD_MAX`, or a body over the API's limit.
+    fn payload_too_large() -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!(
+                "The event is too large: its data may be at most {} KB of JSON.",
+                PAYLOAD_MAX / 1024
+            ),
+        )
+    }
+
     fn internal(e: impl std::fmt::Display) -> Self {
         tracing::error!(error = %e, "internal error on the partner API");
         Self::new(
@@ -438,8 +450,9 @@ async fn whoami(partner: Partner) -> axum::Json<WhoamiOut> {
 #[utoipa::path(post, path = "/v1/events", tag = "partner", request_body = EventIn,
     security(("bearer" = [])),
     responses((status = 202, body = EventOut, description = "Written; deliveries follow"),
-        (status = 400, body = OAuthError, description = "invalid_request: malformed body, bad type, payload not an object or too large"),
+        (status = 400, body = OAuthError, description = "invalid_request: malformed body, bad type, or data not an object"),
         (status = 401, body = OAuthError), (status = 403, body = OAuthError, description = "insufficient_scope"),
+        (status = 413, body = OAuthError, description = "payload_too_large: data over 32 KB, or a body over 64 KB; nothing written"),
         (status = 429, body = OAuthError, description = "rate_limited: more events from this credential than PORTAL_EVENTS_PER_SECOND allows; see Retry-After")))]
 async fn publish_event(
     State(state): State<AppState>,
@@ -463,6 +476,9 @@ async fn publish_event(
     )
     .map_err(|secs| OAuthFailure::rate_limited("events", secs))?;
     let axum::Json(input) = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return OAuthFailure::payload_too_large();
+        }
         OAuthFailure::invalid_request(format!(
             "Send a JSON body {{\"type\": \"invoice.paid\", \"data\": {{…}}}}. {}",
             match e {
@@ -479,10 +495,7 @@ async fn publish_event(
         ));
     }
     if input.data.to_string().len() > PAYLOAD_MAX {
-        return Err(OAuthFailure::invalid_request(format!(
-            "The data field is larger than {} KB.",
-            PAYLOAD_MAX / 1024
-        )));
+        return Err(OAuthFailure::payload_too_large());
     }
     let now = state.now();
     let mut tx = state.db.begin().await?;

@@ -18,6 +18,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use portal_contract::webhooks::{DeliveryStatus, RETRY_SCHEDULE};
@@ -55,6 +56,9 @@ const RECORD_GAP: Duration = Duration::from_millis(10);
 
 pub struct Deliverer {
     wake: Notify,
+    /// Claims made so far: a test that moves the clock waits for the next
+    /// ones before it says "nothing came due".
+    passes: AtomicU64,
     client: reqwest::Client,
     allow_private: bool,
 }
@@ -74,6 +78,7 @@ impl Deliverer {
             .build()?;
         Ok(Self {
             wake: Notify::new(),
+            passes: AtomicU64::new(0),
             client,
             allow_private,
         })
@@ -86,6 +91,11 @@ impl Deliverer {
 
     pub fn allow_private(&self) -> bool {
         self.allow_private
+    }
+
+    /// How many times the worker has looked for due deliveries.
+    pub fn passes(&self) -> u64 {
+        self.passes.load(Ordering::SeqCst)
     }
 }
 
@@ -109,7 +119,9 @@ pub async fn run(state: AppState) {
         let due = if free == 0 {
             Vec::new()
         } else {
-            match claim(&state, &mut conn, &mut endpoints, free).await {
+            let claimed = claim(&state, &mut conn, &mut endpoints, free).await;
+            state.deliverer.passes.fetch_add(1, Ordering::SeqCst);
+            match claimed {
                 Ok(due) => due,
                 Err(e) => {
                     tracing::warn!(error = %e, "could not claim due deliveries");

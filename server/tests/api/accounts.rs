@@ -2,7 +2,11 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, browser, error_body, sign_up_body, spawn_app, spawn_with};
+use std::net::Ipv4Addr;
+
+use crate::helpers::{
+    PASSWORD, browser, browser_at, error_body, rate_limited, sign_up_body, spawn_app, spawn_with,
+};
 
 #[tokio::test]
 async fn sign_up_mails_a_link_that_confirms_and_signs_in() {
@@ -181,55 +185,121 @@ async fn wrong_password_and_unknown_email_answer_alike() {
 }
 
 #[tokio::test]
-async fn repeated_sign_in_failures_are_rate_limited() {
+async fn repeated_sign_in_failures_lock_that_account_for_a_minute() {
     let app = spawn_app().await;
     app.confirmed_user("ada@acme.test").await;
-    let body = json!({ "email": "ada@acme.test", "password": "wrong password!" });
+    app.confirmed_user("alan@acme.test").await;
+    let wrong = json!({ "email": "ada@acme.test", "password": "wrong password!" });
     for _ in 0..5 {
-        assert_eq!(app.post("/api/session", &body).await.status(), 401);
+        assert_eq!(app.post("/api/session", &wrong).await.status(), 401);
     }
-    let limited = app.post("/api/session", &body).await;
-    let retry_after: u64 = limited.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!((1..=60).contains(&retry_after), "{retry_after}");
-    error_body(limited, 429, "rate_limited").await;
-    // Even the right password waits.
+    // The sixth is refused, before the password is even checked: the
+    // right one waits too.
+    rate_limited(app.post("/api/session", &wrong).await, 60).await;
     let right = json!({ "email": "ada@acme.test", "password": PASSWORD });
-    assert_eq!(app.post("/api/session", &right).await.status(), 429);
+    rate_limited(app.post("/api/session", &right).await, 60).await;
+    // Another account, from the same address, is not held up.
+    let alan = json!({ "email": "alan@acme.test", "password": PASSWORD });
+    assert_eq!(app.post("/api/session", &alan).await.status(), 200);
+    // One attempt comes back a minute later, not a second before.
+    app.clock.advance(59);
+    rate_limited(app.post("/api/session", &right).await, 1).await;
+    app.clock.advance(1);
+    assert_eq!(app.post("/api/session", &right).await.status(), 200);
 }
 
 #[tokio::test]
-async fn sign_up_is_rate_limited_per_address() {
-    let app = spawn_with(|c| c.sign_ups_per_hour = 10).await;
-    let mut statuses = Vec::new();
-    for i in 0..11 {
-        let mut body = sign_up_body(&format!("user{i}@acme.test"));
-        body["pin"] = json!("1");
-        statuses.push(app.post("/api/signup", &body).await.status().as_u16());
+async fn sign_in_attempts_are_limited_per_client_address() {
+    let app = spawn_with(|c| c.sign_ins_per_minute = 3).await;
+    let attempt = |client: &reqwest::Client, n: usize| {
+        client
+            .post(app.at("/api/session"))
+            .json(
+                &json!({ "email": format!("nobody{n}@acme.test"), "password": "wrong password!" }),
+            )
+            .send()
+    };
+    let here = browser(&app.url);
+    for n in 0..3 {
+        assert_eq!(
+            attempt(&here, n).await.unwrap().status(),
+            401,
+            "attempt {n}"
+        );
     }
-    assert_eq!(statuses[..10], [422; 10]);
-    assert_eq!(statuses[10], 429);
+    // The fourth, whatever account it names, is refused: 3 a minute is one
+    // every 20 seconds.
+    rate_limited(attempt(&here, 3).await.unwrap(), 20).await;
+    // Another address has its own allowance.
+    let elsewhere = browser_at(&app.url, Ipv4Addr::new(127, 0, 0, 2));
+    assert_eq!(attempt(&elsewhere, 4).await.unwrap().status(), 401);
+    app.clock.advance(20);
+    assert_eq!(attempt(&here, 5).await.unwrap().status(), 401);
 }
 
 #[tokio::test]
-async fn sessions_end_after_idle_time_and_at_their_maximum() {
+async fn sign_ups_and_resent_links_share_one_limit_per_address() {
+    let app = spawn_with(|c| c.sign_ups_per_hour = 10).await;
+    let here = browser(&app.url);
+    let sign_up = |client: &reqwest::Client, n: usize| {
+        client
+            .post(app.at("/api/signup"))
+            .json(&sign_up_body(&format!("user{n}@acme.test")))
+            .send()
+    };
+    let resend = |client: &reqwest::Client| {
+        client
+            .post(app.at("/api/signup/resend"))
+            .json(&json!({ "email": "user0@acme.test" }))
+            .send()
+    };
+    for n in 0..5 {
+        assert_eq!(
+            sign_up(&here, n).await.unwrap().status(),
+            202,
+            "sign-up {n}"
+        );
+        assert_eq!(resend(&here).await.unwrap().status(), 202, "resend {n}");
+    }
+    // Ten in the hour: the eleventh, of either kind, waits 6 minutes, and
+    // its mail is not sent.
+    rate_limited(sign_up(&here, 5).await.unwrap(), 360).await;
+    rate_limited(resend(&here).await.unwrap(), 360).await;
+    assert!(app.mails_to("user5@acme.test").await.is_empty());
+    assert_eq!(app.mails_to("user0@acme.test").await.len(), 6);
+    // Another address is not affected.
+    let elsewhere = browser_at(&app.url, Ipv4Addr::new(127, 0, 0, 2));
+    assert_eq!(sign_up(&elsewhere, 6).await.unwrap().status(), 202);
+    app.clock.advance(360);
+    assert_eq!(sign_up(&here, 7).await.unwrap().status(), 202);
+    rate_limited(sign_up(&here, 8).await.unwrap(), 360).await;
+}
+
+#[tokio::test]
+async fn a_session_ends_after_its_idle_time() {
     let app = spawn_app().await;
     app.confirmed_user("ada@acme.test").await;
-    // Kept alive by use...
+    app.clock.advance(120 * 60 - 1);
+    assert_eq!(app.get("/api/session").await.status(), 200);
+    app.clock.advance(120 * 60 + 1);
+    error_body(app.get("/api/session").await, 401, "unauthenticated").await;
+}
+
+#[tokio::test]
+async fn a_used_session_ends_at_its_maximum_age_alone() {
+    let app = spawn_app().await;
+    app.confirmed_user("ada@acme.test").await;
+    // Kept alive by use, never idle for more than 110 minutes...
     for _ in 0..6 {
         app.clock.advance(100 * 60);
         assert_eq!(app.get("/api/session").await.status(), 200);
     }
-    // ...until the 12-hour maximum (10 h so far).
-    app.clock.advance(2 * 3600 + 1);
-    error_body(app.get("/api/session").await, 401, "unauthenticated").await;
-
-    let app = spawn_app().await;
-    app.confirmed_user("ada@acme.test").await;
-    app.clock.advance(120 * 60 + 1);
+    // ...at 11 h 50 m too...
+    app.clock.advance(110 * 60);
+    assert_eq!(app.get("/api/session").await.status(), 200);
+    // ...but not at 12 h 01 m, 11 minutes after its last use: only the cap
+    // can end it here.
+    app.clock.advance(11 * 60);
     error_body(app.get("/api/session").await, 401, "unauthenticated").await;
 }
 
@@ -270,6 +340,46 @@ async fn sign_out_ends_the_session_on_the_server() {
         .await
         .unwrap();
     assert_eq!(sessions, 0);
+}
+
+#[tokio::test]
+async fn cookies_are_secure_behind_an_https_public_url() {
+    let app = spawn_with(|c| c.public_url = "https://portal.example.com".into()).await;
+    // The browser is on the public origin.
+    let ada = browser("https://portal.example.com");
+    let signup = ada
+        .post(app.at("/api/signup"))
+        .json(&sign_up_body("ada@acme.test"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signup.status(), 202);
+    let token = app.confirmation_token("ada@acme.test").await;
+    let confirmed = ada
+        .post(app.at("/api/signup/confirm"))
+        .json(&json!({ "token": token }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirmed.status(), 200);
+    let cookie = confirmed.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.ends_with("; Secure"), "{cookie}");
+    let cleared = ada.delete(app.at("/api/session")).send().await.unwrap();
+    let cookie = cleared.headers()["set-cookie"].to_str().unwrap();
+    assert!(
+        cookie.contains("Max-Age=0") && cookie.ends_with("; Secure"),
+        "{cookie}"
+    );
+    // Behind plain http the same cookie is not marked Secure (a browser
+    // would drop it).
+    let plain = spawn_app().await;
+    plain.sign_up("ada@acme.test").await;
+    let token = plain.confirmation_token("ada@acme.test").await;
+    let confirmed = plain
+        .post("/api/signup/confirm", &json!({ "token": token }))
+        .await;
+    let cookie = confirmed.headers()["set-cookie"].to_str().unwrap();
+    assert!(!cookie.contains("Secure"), "{cookie}");
 }
 
 #[tokio::test]

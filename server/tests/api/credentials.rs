@@ -361,6 +361,8 @@ async fn every_credential_endpoint_enforces_the_role_table_and_tenancy() {
         ("viewer", &viewer.client, false),
     ] {
         let target = app.credential(&project, &["read"]).await;
+        let listed = [format!("/api/projects/{project}/credentials")];
+        let before = app.snapshot(&listed).await;
         let list = client
             .get(app.at(&format!("/api/projects/{project}/credentials")))
             .send()
@@ -398,6 +400,11 @@ async fn every_credential_endpoint_enforces_the_role_table_and_tenancy() {
             )
             .await;
         assert_eq!(status(revoke), if may { 200 } else { 403 }, "{who} revoke");
+        if !may {
+            assert_eq!(app.snapshot(&listed).await, before, "{who} changed nothing");
+            app.access_token(&target.client_id, &target.client_secret)
+                .await;
+        }
     }
 
     // Another organisation's ids read as absent, whatever is asked.
@@ -424,12 +431,15 @@ async fn every_credential_endpoint_enforces_the_role_table_and_tenancy() {
             json!({ "pin": PIN }),
         ),
     ];
+    let listed = [format!("/api/projects/{project}/credentials")];
+    let before = app.snapshot(&listed).await;
     for (method, path, body) in &foreign {
         let r = app.send(&eve, method.clone(), path, body).await;
         error_body(r, 404, "not_found").await;
         let r = app.send(&signed_out, method.clone(), path, body).await;
         error_body(r, 401, "unauthenticated").await;
     }
+    assert_eq!(app.snapshot(&listed).await, before);
     error_body(
         signed_out
             .get(app.at("/api/overview"))

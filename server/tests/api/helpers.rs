@@ -1,7 +1,9 @@
 //! `spawn_app()`: a real server on a free port with a fresh database, a
 //! controllable clock, and a client that behaves like the portal's app.
 
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use portal_server::clock::TestClock;
 use portal_server::config::Config;
@@ -80,12 +82,19 @@ pub fn write_dist(dir: &std::path::Path) -> std::path::PathBuf {
 
 /// A client with its own cookie jar that sends what the app sends.
 pub fn browser(url: &str) -> reqwest::Client {
+    browser_at(url, Ipv4Addr::LOCALHOST)
+}
+
+/// A browser on another machine: its requests come from `address` (any
+/// 127.x.y.z reaches the server over loopback), so it has limits of its own.
+pub fn browser_at(url: &str, address: Ipv4Addr) -> reqwest::Client {
     let mut headers = HeaderMap::new();
     headers.insert("origin", HeaderValue::from_str(url).unwrap());
     headers.insert("x-portal-request", HeaderValue::from_static("1"));
     reqwest::Client::builder()
         .cookie_store(true)
         .default_headers(headers)
+        .local_address(IpAddr::V4(address))
         .build()
         .unwrap()
 }
@@ -120,6 +129,26 @@ impl TestApp {
 
     pub async fn sign_up(&self, email: &str) -> reqwest::Response {
         self.post("/api/signup", &sign_up_body(email)).await
+    }
+
+    /// What the app's (superadmin's) browser reads at `paths`: compared
+    /// before and after a refused request, it shows that nothing changed.
+    pub async fn snapshot(&self, paths: &[String]) -> Vec<Value> {
+        let mut seen = Vec::new();
+        for path in paths {
+            let r = self.get(path).await;
+            assert_eq!(r.status(), 200, "snapshot of {path}");
+            seen.push(r.json().await.unwrap());
+        }
+        seen
+    }
+
+    /// How many rows `rows` has: a table, with a `WHERE` if need be.
+    pub async fn count(&self, rows: &str) -> i64 {
+        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {rows}"))
+            .fetch_one(&self.state.db)
+            .await
+            .unwrap()
     }
 
     /// Mail bodies kept in the outbox for `to`, newest first.
@@ -160,6 +189,33 @@ pub fn token_in(body: &str, marker: &str) -> String {
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
         .collect()
+}
+
+impl TestApp {
+    /// Waits until the delivery worker has twice more looked for due
+    /// deliveries, so that whatever was due when this was called has been
+    /// claimed; then lets a claimed attempt reach a local receiver.
+    pub async fn worker_caught_up(&self) {
+        let start = self.state.deliverer.passes();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.state.deliverer.passes() < start + 2 {
+            assert!(Instant::now() < deadline, "the delivery worker stopped");
+            self.state.deliverer.wake();
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Asserts a 429 answer of the portal API: the `rate_limited` body and a
+/// `Retry-After` of `retry_after` seconds.
+pub async fn rate_limited(response: reqwest::Response, retry_after: u64) -> Value {
+    assert_eq!(
+        response.headers()["retry-after"].to_str().unwrap(),
+        retry_after.to_string(),
+        "Retry-After"
+    );
+    error_body(response, 429, "rate_limited").await
 }
 
 /// Asserts the JSON error body's code and returns the body.

@@ -2,15 +2,14 @@
 //! error, scope narrowing, rate limits, the JWKS, and `/v1/whoami` refusing
 //! every kind of bad token.
 
-use std::time::Instant;
-
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::{Signature, VerifyingKey};
 use portal_server::tokens::{AUDIENCE, Claims, TokenSigner};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, oauth_error, spawn_app, spawn_with};
+use crate::helpers::{PIN, TestApp, browser, oauth_error, sign_up_body, spawn_with, token_in};
+use crate::real_server::Server;
 
 async fn app_with_credential(scopes: &[&str]) -> (TestApp, String, String) {
     let app = spawn_with(|c| c.token_requests_per_second = 10_000).await;
@@ -191,66 +190,141 @@ async fn every_rfc_6749_error_answers_as_the_rfc_says() {
 }
 
 #[tokio::test]
-async fn a_wrong_secret_and_an_unknown_client_take_as_long() {
-    let (app, id, secret) = app_with_credential(&["read"]).await;
-    let wrong = secret.replace("sk_test_", "sk_test_x");
-    let client = reqwest::Client::new();
-    let time = |client_id: String| {
-        let (client, app, wrong) = (client.clone(), &app, wrong.clone());
+async fn a_wrong_secret_and_an_unknown_client_do_the_same_work() {
+    // The real binary logs every SQL statement with the request it served.
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[("PORTAL_LOG", "info,sqlx::query=debug")]).await;
+    let ada = browser(&server.url);
+    let post = |path: &str, body: Value| ada.post(server.at(path)).json(&body).send();
+    post("/api/signup", sign_up_body("ada@acme.test"))
+        .await
+        .unwrap();
+    let token = token_in(&server.log(), "/signup/confirm?token=");
+    post("/api/signup/confirm", json!({ "token": token }))
+        .await
+        .unwrap();
+    let project: Value = post(
+        "/api/projects",
+        json!({ "name": "Checkout", "environment": "sandbox" }),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let created: Value = post(
+        &format!(
+            "/api/projects/{}/credentials",
+            project["id"].as_str().unwrap()
+        ),
+        json!({ "description": "Backend", "scopes": ["read"], "pin": PIN }),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let wrong = created["client_secret"]
+        .as_str()
+        .unwrap()
+        .replace("sk_test_", "sk_test_x");
+
+    // The statements a refused token request ran, in order, with how many
+    // rows each read; without their timings.
+    let statements = |client_id: String| {
+        let (server, wrong) = (&server, wrong.clone());
         async move {
-            let started = Instant::now();
-            let r = client
-                .post(app.at("/v1/auth/token"))
+            let r = reqwest::Client::new()
+                .post(server.at("/v1/auth/token"))
                 .json(&json!({ "grant_type": "client_credentials", "client_id": client_id, "client_secret": wrong }))
                 .send()
                 .await
                 .unwrap();
-            assert_eq!(r.status(), 401);
-            started.elapsed().as_secs_f64()
+            let id = r.headers()["x-request-id"].to_str().unwrap().to_owned();
+            let body = oauth_error(r, 401, "invalid_client").await;
+            let log = server.log();
+            let ran: Vec<String> = log
+                .lines()
+                .filter(|l| l.contains(id.as_str()) && l.contains("sqlx::query"))
+                .map(|l| {
+                    let l = &l[l.find("sqlx::query").unwrap()..];
+                    // SQLite reports the changes of the connection's last
+                    // write as a read's `rows_affected`: only reads count here.
+                    l.split(' ')
+                        .filter(|part| {
+                            !part.starts_with("elapsed") && !part.starts_with("rows_affected")
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .collect();
+            (body, ran)
         }
     };
-    let (mut known, mut unknown) = (Vec::new(), Vec::new());
-    for _ in 0..200 {
-        known.push(time(id.clone()).await);
-        unknown.push(time("cred_unknownunknownunkno".into()).await);
-    }
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
-    let (known, unknown) = (median(&mut known), median(&mut unknown));
-    let ratio = known / unknown;
+    let (known_body, known) = statements(created["client_id"].as_str().unwrap().into()).await;
+    let (unknown_body, unknown) = statements("cred_unknownunknownunkno".into()).await;
+    assert_eq!(known_body, unknown_body, "the same answer");
     assert!(
-        (0.67..1.5).contains(&ratio),
-        "wrong secret {known:.6}s vs unknown id {unknown:.6}s"
+        !known.is_empty(),
+        "the statements are logged: {}",
+        server.log()
     );
+    assert!(
+        known.iter().all(|s| s.contains("rows_returned=0")),
+        "no row read for a wrong secret: {known:?}"
+    );
+    assert_eq!(known, unknown, "the same statements, reading as many rows");
 }
 
 #[tokio::test]
-async fn token_requests_are_rate_limited_per_client() {
-    let app = spawn_app().await;
+async fn token_requests_are_limited_per_client_and_per_address() {
+    // 2 a second per client id, and 8 a second per address.
+    let app = spawn_with(|c| c.token_requests_per_second = 2).await;
     app.confirmed_user("ada@acme.test").await;
     let project = app.project("Checkout", "sandbox").await;
-    let credential = app.credential(&project, &["read"]).await;
-    let mut limited = None;
-    for _ in 0..30 {
-        let r = app
-            .token(&credential.client_id, &credential.client_secret)
-            .await;
-        if r.status() == 429 {
-            limited = Some(r);
-            break;
-        }
-        assert_eq!(r.status(), 200);
+    let mut credentials = Vec::new();
+    for _ in 0..5 {
+        credentials.push(app.credential(&project, &["read"]).await);
     }
-    let limited = limited.expect("a 429 within 30 requests");
-    let wait: u64 = limited.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
+    let ask = |client: &reqwest::Client, n: usize| {
+        let c = &credentials[n];
+        client
+            .post(app.at("/v1/auth/token"))
+            .json(&json!({ "grant_type": "client_credentials", "client_id": c.client_id, "client_secret": c.client_secret }))
+            .send()
+    };
+    let here = reqwest::Client::new();
+    for _ in 0..2 {
+        assert_eq!(ask(&here, 0).await.unwrap().status(), 200);
+    }
+    // The third for this client waits half a second, rounded up.
+    let limited = ask(&here, 0).await.unwrap();
+    assert_eq!(limited.headers()["retry-after"], "1");
+    let body = oauth_error(limited, 429, "rate_limited").await;
+    assert_eq!(
+        body["error_description"],
+        "Too many token requests. Try again in 1 second."
+    );
+    // Other clients, from this address, have their own allowance...
+    for n in 1..3 {
+        for _ in 0..2 {
+            assert_eq!(ask(&here, n).await.unwrap().status(), 200, "client {n}");
+        }
+    }
+    assert_eq!(ask(&here, 3).await.unwrap().status(), 200);
+    // ...but the ninth request from this address is refused, whatever its
+    // client (the refused third counted for the address).
+    oauth_error(ask(&here, 4).await.unwrap(), 429, "rate_limited").await;
+    // From another address that client is still welcome.
+    let elsewhere = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .build()
         .unwrap();
-    assert!(wait >= 1);
-    oauth_error(limited, 429, "rate_limited").await;
+    assert_eq!(ask(&elsewhere, 4).await.unwrap().status(), 200);
+    // Half a second later the first client gets one more.
+    app.clock.advance_nanos(500_000_000);
+    assert_eq!(ask(&elsewhere, 0).await.unwrap().status(), 200);
+    oauth_error(ask(&elsewhere, 0).await.unwrap(), 429, "rate_limited").await;
 }
 
 #[tokio::test]

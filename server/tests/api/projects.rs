@@ -164,6 +164,8 @@ async fn every_project_endpoint_enforces_the_role_table_and_tenancy() {
             .unwrap();
         let path = format!("/api/projects/{}", project["id"].as_str().unwrap());
         let status = |r: reqwest::Response| r.status().as_u16();
+        let seen = ["/api/projects".to_owned(), path.clone()];
+        let before = app.snapshot(&seen).await;
         assert_eq!(
             status(client.get(app.at("/api/projects")).send().await.unwrap()),
             200,
@@ -196,12 +198,18 @@ async fn every_project_endpoint_enforces_the_role_table_and_tenancy() {
             if may_manage { 200 } else { 403 },
             "{who} rename"
         );
+        if !may_manage {
+            assert_eq!(app.snapshot(&seen).await, before, "{who} changed nothing");
+        }
         let delete = client.delete(app.at(&path)).send().await.unwrap();
         assert_eq!(
             status(delete),
             if may_manage { 204 } else { 403 },
             "{who} delete"
         );
+        if !may_manage {
+            assert_eq!(app.snapshot(&seen).await, before, "{who} deleted nothing");
+        }
         assert_eq!(
             status(signed_out.get(app.at(&path)).send().await.unwrap()),
             401
@@ -219,6 +227,8 @@ async fn every_project_endpoint_enforces_the_role_table_and_tenancy() {
         .await
         .unwrap();
     let path = format!("/api/projects/{}", ours["id"].as_str().unwrap());
+    let seen = ["/api/projects".to_owned(), path.clone()];
+    let before = app.snapshot(&seen).await;
     let eve = app.other_organisation().await;
     assert_eq!(eve.get(app.at(&path)).send().await.unwrap().status(), 404);
     assert_eq!(
@@ -243,5 +253,5 @@ async fn every_project_endpoint_enforces_the_role_table_and_tenancy() {
         .await
         .unwrap();
     assert_eq!(list["items"].as_array().unwrap().len(), 0);
-    assert_eq!(app.get(&path).await.status(), 200);
+    assert_eq!(app.snapshot(&seen).await, before, "Eve changed nothing");
 }

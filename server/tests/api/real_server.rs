@@ -1,6 +1,12 @@
 //! The real `portal-server` binary as a child process, for tests that need
-//! its log output or must kill it: its own folder, port and database.
+//! its log output or must kill it: its own folder, database and listening
+//! socket. The socket is bound here, on a port the OS picks, and handed to
+//! the server as systemd does (`LISTEN_FDS`, fd 3), so no other process can
+//! take the port between picking and listening, nor across a restart.
 
+use std::net::TcpListener;
+use std::os::fd::AsRawFd;
+use std::os::unix::process::CommandExt;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -9,7 +15,7 @@ use crate::helpers::write_dist;
 pub struct Server {
     child: std::process::Child,
     pub url: String,
-    port: u16,
+    listener: TcpListener,
     dir: std::path::PathBuf,
     env: Vec<(String, String)>,
 }
@@ -17,19 +23,16 @@ pub struct Server {
 impl Server {
     /// Starts the server with `env` on top of the defaults, and waits until it answers.
     pub async fn start(dir: &std::path::Path, env: &[(&str, &str)]) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
         let env: Vec<(String, String)> = env
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         let mut server = Self {
-            child: spawn(dir, port, &env),
-            url: format!("http://127.0.0.1:{port}"),
-            port,
+            child: spawn(dir, &url, &listener, &env),
+            url,
+            listener,
             dir: dir.to_owned(),
             env,
         };
@@ -39,17 +42,25 @@ impl Server {
 
     async fn wait_until_up(&mut self) {
         let client = reqwest::Client::new();
-        for _ in 0..100 {
+        for _ in 0..200 {
             if client.get(self.at("/api/health")).send().await.is_ok() {
                 return;
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("the server exited ({status}): {}", self.log());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("the server did not start: {}", self.log());
     }
 
     pub fn at(&self, path: &str) -> String {
         format!("{}{path}", self.url)
+    }
+
+    /// The server's database.
+    pub fn database_url(&self) -> String {
+        format!("sqlite://{}/portal.db", self.dir.display())
     }
 
     /// Everything the server has printed, over all its runs.
@@ -63,9 +74,9 @@ impl Server {
         let _ = self.child.wait();
     }
 
-    /// Starts it again on the same port, folder and database.
+    /// Starts it again on the same socket, folder and database.
     pub async fn restart(&mut self) {
-        self.child = spawn(&self.dir, self.port, &self.env);
+        self.child = spawn(&self.dir, &self.url, &self.listener, &self.env);
         self.wait_until_up().await;
     }
 
@@ -79,16 +90,23 @@ impl Server {
     }
 }
 
-fn spawn(dir: &std::path::Path, port: u16, env: &[(String, String)]) -> std::process::Child {
-    let url = format!("http://127.0.0.1:{port}");
+fn spawn(
+    dir: &std::path::Path,
+    url: &str,
+    listener: &TcpListener,
+    env: &[(String, String)],
+) -> std::process::Child {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(dir.join("server.log"))
         .unwrap();
-    std::process::Command::new(env!("CARGO_BIN_EXE_portal-server"))
-        .env("PORTAL_ADDR", format!("127.0.0.1:{port}"))
-        .env("PORTAL_PUBLIC_URL", &url)
+    let fd = listener.as_raw_fd();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_portal-server"));
+    command
+        .env("LISTEN_FDS", "1")
+        .env_remove("LISTEN_PID")
+        .env("PORTAL_PUBLIC_URL", url)
         .env(
             "PORTAL_DATABASE_URL",
             format!("sqlite://{}/portal.db", dir.display()),
@@ -100,9 +118,23 @@ fn spawn(dir: &std::path::Path, port: u16, env: &[(String, String)]) -> std::pro
         .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .unwrap()
+        .stderr(log);
+    // SAFETY: between fork and exec only async-signal-safe calls (dup2,
+    // fcntl) run, on descriptors this process owns.
+    unsafe {
+        command.pre_exec(move || {
+            if fd == 3 {
+                // Already in place: only let it survive the exec.
+                if libc::fcntl(3, libc::F_SETFD, 0) == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            } else if libc::dup2(fd, 3) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    command.spawn().unwrap()
 }
 
 impl Drop for Server {

@@ -1,5 +1,6 @@
 //! A real HTTP receiver for webhook tests: records every request, answers
-//! with the statuses it is told to (then 200), and redirects on `/redirect`.
+//! with the statuses it is told to (then 200), redirects on `/redirect`, and
+//! can hold its answers back (a delay, or until released).
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -31,6 +32,10 @@ struct Inner {
     statuses: Mutex<VecDeque<u16>>,
     always: Mutex<Option<u16>>,
     delay: Mutex<Duration>,
+    /// While true, requests wait for `release` before they are answered.
+    held: tokio::sync::watch::Sender<bool>,
+    /// Requests received and not answered yet.
+    in_flight: std::sync::atomic::AtomicUsize,
 }
 
 #[derive(Clone)]
@@ -70,6 +75,23 @@ impl Receiver {
         *self.inner.delay.lock().unwrap() = delay;
     }
 
+    /// Holds every answer until `release`.
+    pub fn hold(&self) {
+        self.inner.held.send_replace(true);
+    }
+
+    /// Answers the held requests, and the next ones at once.
+    pub fn release(&self) {
+        self.inner.held.send_replace(false);
+    }
+
+    /// Requests that arrived and have not been answered.
+    pub fn in_flight(&self) -> usize {
+        self.inner
+            .in_flight
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     pub fn received(&self) -> Vec<Received> {
         self.inner.received.lock().unwrap().clone()
     }
@@ -98,8 +120,22 @@ async fn record(
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
     });
+    // Counted until answered, or until the sender hangs up.
+    struct InFlight(Arc<Inner>);
+    impl Drop for InFlight {
+        fn drop(&mut self) {
+            self.0
+                .in_flight
+                .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+    inner
+        .in_flight
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let _in_flight = InFlight(inner.clone());
     let delay = *inner.delay.lock().unwrap();
     tokio::time::sleep(delay).await;
+    let _ = inner.held.subscribe().wait_for(|held| !held).await;
     let next = inner.statuses.lock().unwrap().pop_front();
     let status = next.or(*inner.always.lock().unwrap()).unwrap_or(200);
     (StatusCode::from_u16(status).unwrap(), "thanks")

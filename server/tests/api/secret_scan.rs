@@ -1,7 +1,8 @@
 //! Secrets stay out of storage and logs: the real server binary, logging at
-//! debug level, creates, rolls and revokes credentials and issues tokens; then
-//! the whole database (with its WAL) and everything the server printed are
-//! scanned for each secret and each token.
+//! debug level, creates, rolls and revokes credentials, issues tokens, and
+//! creates, reveals and rotates a webhook signing secret; then the whole
+//! database (with its WAL) and everything the server printed are scanned for
+//! each secret and each token.
 
 use std::time::Duration;
 
@@ -108,6 +109,50 @@ async fn no_secret_or_token_is_stored_or_logged() {
             .unwrap();
         assert!(!refused.text().await.unwrap().contains(secret.as_str()));
     }
+    // Webhook signing secrets: made with an endpoint, shown again behind
+    // the PIN, and rotated (the old one kept for the overlap).
+    let project: Value = post(
+        "/api/projects",
+        json!({ "name": "Hooks", "environment": "sandbox" }),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let endpoint: Value = post(
+        &format!("/api/projects/{}/webhooks", project["id"].as_str().unwrap()),
+        json!({ "url": "https://example.com/hooks" }),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let webhook = endpoint["webhook"]["id"].as_str().unwrap().to_owned();
+    let mut signing_secrets = vec![endpoint["secret"].as_str().unwrap().to_owned()];
+    let revealed: Value = post(
+        &format!("/api/webhooks/{webhook}/secret"),
+        json!({ "pin": PIN }),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(revealed["secret"], signing_secrets[0].as_str());
+    let rotated: Value = post(
+        &format!("/api/webhooks/{webhook}/secret/rotate"),
+        json!({ "overlap": "24h", "pin": PIN }),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    signing_secrets.push(rotated["secret"].as_str().unwrap().to_owned());
+    assert_ne!(signing_secrets[0], signing_secrets[1]);
+
     let revoke = ada
         .delete(server.at(&format!("/api/credentials/{}", client_ids[1])))
         .json(&json!({ "pin": PIN }))
@@ -154,6 +199,13 @@ async fn no_secret_or_token_is_stored_or_logged() {
         let random = &secret[8..];
         assert!(!contains(&stored, random), "a secret is stored");
         assert!(!log.contains(random), "a secret is logged");
+    }
+    assert!(contains(&stored, &webhook), "the database holds {webhook}");
+    assert!(log.contains("webhook secret rotated"));
+    for secret in &signing_secrets {
+        let random = secret.strip_prefix("whsec_").unwrap();
+        assert!(!contains(&stored, random), "a signing secret is stored");
+        assert!(!log.contains(random), "a signing secret is logged");
     }
     for token in &tokens {
         let signature = token.rsplit('.').next().unwrap();

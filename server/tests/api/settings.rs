@@ -87,7 +87,7 @@ async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
 }
 
 #[tokio::test]
-async fn changing_the_pin_needs_the_password() {
+async fn changing_the_pin_needs_the_password_and_the_new_pin_is_the_one_asked() {
     let app = spawn_app().await;
     app.confirmed_user("ada@acme.test").await;
     let wrong = app
@@ -97,7 +97,10 @@ async fn changing_the_pin_needs_the_password() {
         )
         .await;
     let body = error_body(wrong, 422, "validation_failed").await;
-    assert!(body["fields"]["password"].is_string());
+    assert_eq!(
+        body["fields"]["password"],
+        "That's not your current password."
+    );
     let weak = app
         .post(
             "/api/me/pin",
@@ -105,12 +108,16 @@ async fn changing_the_pin_needs_the_password() {
         )
         .await;
     let body = error_body(weak, 422, "validation_failed").await;
-    assert!(body["fields"]["new_pin"].is_string());
+    assert_eq!(body["fields"]["new_pin"], "Don't use one digit repeated.");
+    let short = app
+        .post(
+            "/api/me/pin",
+            &json!({ "password": PASSWORD, "new_pin": "12" }),
+        )
+        .await;
+    let body = error_body(short, 422, "validation_failed").await;
+    assert_eq!(body["fields"]["new_pin"], "Use exactly 6 digits.");
 
-    let before: String = sqlx::query_scalar("SELECT pin_hash FROM users")
-        .fetch_one(&app.state.db)
-        .await
-        .unwrap();
     let ok = app
         .post(
             "/api/me/pin",
@@ -118,17 +125,27 @@ async fn changing_the_pin_needs_the_password() {
         )
         .await;
     assert_eq!(ok.status(), 204);
-    let after: String = sqlx::query_scalar("SELECT pin_hash FROM users")
+    let stored: String = sqlx::query_scalar("SELECT pin_hash FROM users")
         .fetch_one(&app.state.db)
         .await
         .unwrap();
-    assert_ne!(before, after);
-    assert!(!after.contains("731902") && !after.contains(PIN));
-    assert!(
-        portal_server::crypto::verify_secret("731902".into(), after)
-            .await
-            .unwrap()
+    assert!(stored.starts_with("$argon2id$") && !stored.contains("731902"));
+    // The step-up asks for the new PIN from now on, and the old one is wrong.
+    let project = app.project("Checkout", "sandbox").await;
+    let create = |pin: &'static str| {
+        let (app, project) = (&app, &project);
+        async move {
+            let body = json!({ "description": "Backend", "scopes": ["read"], "pin": pin });
+            app.create_credential(&app.client, project, &body).await
+        }
+    };
+    let old = create(PIN).await;
+    let body = error_body(old, 403, "invalid_pin").await;
+    assert_eq!(
+        body["fields"]["pin"],
+        "That PIN is wrong. 4 more wrong tries will lock it for 15 minutes."
     );
+    assert_eq!(create("731902").await.status(), 201);
 }
 
 #[tokio::test]

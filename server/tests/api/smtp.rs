@@ -19,14 +19,7 @@ impl Drop for Sink {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
+/// Starts the sink on ports the OS picks, which it names in its first line.
 async fn start_sink() -> (Sink, u16) {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
     assert!(
@@ -35,29 +28,41 @@ async fn start_sink() -> (Sink, u16) {
             .exists(),
         "node_modules is missing: run `make test` (it runs `npm ci`) first"
     );
-    let (smtp, http) = (free_port(), free_port());
-    let child = Command::new("node")
+    let mut child = Command::new("node")
         .current_dir(root)
-        .args([
-            "end2end/support/mail-sink.mjs",
-            "--smtp-port",
-            &smtp.to_string(),
-        ])
-        .args(["--http-port", &http.to_string()])
-        .stdout(Stdio::null())
+        .args(["end2end/support/mail-sink.mjs"])
+        .stdout(Stdio::piped())
         .spawn()
         .expect("node");
+    let stdout = child.stdout.take().unwrap();
+    let first = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).map(|_| line)
+    });
+    let line = tokio::time::timeout(Duration::from_secs(10), first)
+        .await
+        .expect("the mail sink names its ports within 10 s")
+        .unwrap()
+        .unwrap();
+    // "mail sink: smtp 127.0.0.1:PORT, http 127.0.0.1:PORT"
+    let ports: Vec<u16> = line
+        .split("127.0.0.1:")
+        .skip(1)
+        .map(|p| {
+            p.trim_end_matches(|c: char| !c.is_ascii_digit())
+                .split(|c: char| !c.is_ascii_digit())
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(ports.len(), 2, "{line}");
     let sink = Sink {
         child,
-        http: format!("http://127.0.0.1:{http}"),
+        http: format!("http://127.0.0.1:{}", ports[1]),
     };
-    for _ in 0..100 {
-        if reqwest::get(&sink.http).await.is_ok() {
-            return (sink, smtp);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the mail sink did not start");
+    (sink, ports[0])
 }
 
 #[tokio::test]
@@ -98,7 +103,14 @@ async fn confirmation_mail_goes_over_smtp_and_its_link_works() {
 
 #[tokio::test]
 async fn an_unreachable_smtp_server_is_recorded_not_hidden() {
-    let port = free_port();
+    // An SMTP server that hangs up on every connection.
+    let hangs_up = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = hangs_up.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = hangs_up.accept().await {
+            drop(stream);
+        }
+    });
     let app = spawn_with(|c| c.smtp_url = Some(format!("smtp://127.0.0.1:{port}"))).await;
     // Sign-up still answers (the link can be sent again), and the failure is on record.
     assert_eq!(app.sign_up("grace@acme.test").await.status(), 202);

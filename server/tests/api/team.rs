@@ -25,6 +25,32 @@ async fn patch_member(
         .unwrap()
 }
 
+/// Tries to accept with `token` in a new browser: 410, and no account for
+/// `email`, no session. Returns the error body.
+async fn accept_refused(app: &TestApp, token: &str, email: &str) -> Value {
+    let users_before = app.count("users").await;
+    let browser = browser(&app.url);
+    let r = browser
+        .post(app.at("/api/invitations/accept"))
+        .json(&json!({ "token": token, "full_name": "Grace Hopper", "password": PASSWORD, "pin": PIN }))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers().get("set-cookie").is_none(), "no session cookie");
+    let body = error_body(r, 410, "invalid_token").await;
+    assert_eq!(app.count("users").await, users_before, "no account made");
+    let session = browser.get(app.at("/api/session")).send().await.unwrap();
+    assert_eq!(session.status(), 401, "not signed in");
+    let sign_in = browser
+        .post(app.at("/api/session"))
+        .json(&json!({ "email": email, "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    error_body(sign_in, 401, "invalid_credentials").await;
+    body
+}
+
 #[tokio::test]
 async fn an_invitation_is_mailed_looked_up_without_being_used_and_accepted_once() {
     let (app, _) = superadmin_app().await;
@@ -134,6 +160,8 @@ async fn expired_links_explain_themselves_and_a_resend_replaces_them() {
         .await;
     let body = error_body(lookup, 410, "invalid_token").await;
     assert!(body["message"].as_str().unwrap().contains("expired"));
+    let body = accept_refused(&app, &old, "grace@acme.test").await;
+    assert!(body["message"].as_str().unwrap().contains("expired"));
     // A week on, the admin's session has ended too.
     let sign_in = app
         .post(
@@ -195,6 +223,8 @@ async fn revoked_links_stop_working_and_the_address_can_be_invited_again() {
         .get(&format!("/api/invitations/lookup?token={token}"))
         .await;
     let body = error_body(lookup, 410, "invalid_token").await;
+    assert!(body["message"].as_str().unwrap().contains("withdrawn"));
+    let body = accept_refused(&app, &token, "grace@acme.test").await;
     assert!(body["message"].as_str().unwrap().contains("withdrawn"));
     error_body(
         app.post(&format!("/api/invitations/{id}/resend"), &json!({}))
@@ -332,7 +362,7 @@ async fn the_last_active_superadmin_stays() {
     )
     .await;
     assert_eq!(demote.status(), 200);
-    // Now Alan is the last one: he can't deactivate... and Ada (admin) can't touch him.
+    // Now Alan is the last one: Ada (an admin now) can't touch him...
     let off = patch_member(
         &app.client,
         &app,
@@ -341,6 +371,32 @@ async fn the_last_active_superadmin_stays() {
     )
     .await;
     error_body(off, 403, "forbidden").await;
+    // ...and he can't step down himself.
+    let step_down = patch_member(
+        &other.client,
+        &app,
+        &other.id,
+        json!({ "role": "developer", "pin": PIN }),
+    )
+    .await;
+    let body = error_body(step_down, 409, "conflict").await;
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("last active superadmin"),
+        "{body}"
+    );
+    let alan: Value = other
+        .client
+        .get(app.at("/api/session"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(alan["user"]["role"], "superadmin");
 }
 
 #[tokio::test]

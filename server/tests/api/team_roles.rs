@@ -64,15 +64,6 @@ async fn every_team_endpoint_enforces_the_role_table() {
             view,
             "{role} list invitations"
         );
-        let patch = client
-            .patch(app.at(&format!("/api/users/{}", target.id)))
-            .json(&json!({ "role": "viewer", "pin": PIN }));
-        assert_eq!(status(patch).await, expect(200), "{role} change a member");
-
-        let invite = client
-            .post(app.at("/api/invitations"))
-            .json(&json!({ "email": format!("new{n}@acme.test"), "role": "viewer" }));
-        assert_eq!(status(invite).await, expect(201), "{role} invite");
 
         // An invitation to act on, sent by the superadmin.
         let email = format!("pending{n}@acme.test");
@@ -83,10 +74,37 @@ async fn every_team_endpoint_enforces_the_role_table() {
             .await
             .unwrap();
         let id = invitation["id"].as_str().unwrap();
+        let link = app.invitation_token(&email).await;
+        let team = [
+            "/api/users?per_page=100".to_owned(),
+            "/api/invitations".to_owned(),
+        ];
+        let before = app.snapshot(&team).await;
+
+        // The superadmin makes the target a developer, the admin a viewer
+        // again; the others try to make them a developer.
+        let role_now = if n == 1 { "viewer" } else { "developer" };
+        let patch = client
+            .patch(app.at(&format!("/api/users/{}", target.id)))
+            .json(&json!({ "role": role_now, "pin": PIN }));
+        assert_eq!(status(patch).await, expect(200), "{role} change a member");
+        let invite = client
+            .post(app.at("/api/invitations"))
+            .json(&json!({ "email": format!("new{n}@acme.test"), "role": "viewer" }));
+        assert_eq!(status(invite).await, expect(201), "{role} invite");
         let resend = client.post(app.at(&format!("/api/invitations/{id}/resend")));
         assert_eq!(status(resend).await, expect(200), "{role} resend");
         let revoke = client.delete(app.at(&format!("/api/invitations/{id}")));
         assert_eq!(status(revoke).await, expect(200), "{role} revoke");
+
+        if !may_manage {
+            assert_eq!(app.snapshot(&team).await, before, "{role} changed nothing");
+            assert!(app.mails_to(&format!("new{n}@acme.test")).await.is_empty());
+            let lookup = app
+                .get(&format!("/api/invitations/lookup?token={link}"))
+                .await;
+            assert_eq!(lookup.status(), 200, "{role}: the link still works");
+        }
     }
 }
 
@@ -100,6 +118,12 @@ async fn another_organisation_sees_404_and_none_of_our_data() {
         .await
         .unwrap();
     let id = invitation["id"].as_str().unwrap().to_owned();
+    let link = app.invitation_token("ours@acme.test").await;
+    let team = [
+        "/api/users?per_page=100".to_owned(),
+        "/api/invitations".to_owned(),
+    ];
+    let before = app.snapshot(&team).await;
 
     let eve = app.other_organisation().await;
 
@@ -136,10 +160,9 @@ async fn another_organisation_sees_404_and_none_of_our_data() {
         .unwrap();
     assert_eq!(invitations["items"].as_array().unwrap().len(), 0);
     // Nothing changed on our side.
-    let still: String = sqlx::query_scalar("SELECT status FROM users WHERE id = ?")
-        .bind(&target.id)
-        .fetch_one(&app.state.db)
-        .await
-        .unwrap();
-    assert_eq!(still, "active");
+    assert_eq!(app.snapshot(&team).await, before);
+    let lookup = app
+        .get(&format!("/api/invitations/lookup?token={link}"))
+        .await;
+    assert_eq!(lookup.status(), 200, "the link still works");
 }

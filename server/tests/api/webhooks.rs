@@ -14,6 +14,8 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use sha2::Sha256;
 
+use portal_contract::webhooks::RETRY_SCHEDULE;
+
 use crate::helpers::{PIN, TestApp, browser, error_body, oauth_error, spawn_with};
 use crate::receiver::{Received, Receiver};
 
@@ -305,6 +307,66 @@ async fn failures_are_retried_on_the_schedule_with_the_same_webhook_id() {
     .await;
 }
 
+/// Waits until none of an endpoint's deliveries is waiting to be sent.
+async fn settled(app: &TestApp, webhook: &str) {
+    for _ in 0..200 {
+        let log: Value = app
+            .get(&format!("/api/webhooks/{webhook}/deliveries"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        if log["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["status"] != "pending")
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("deliveries of {webhook} still pending");
+}
+
+/// The total of an endpoint's delivery log.
+async fn logged(app: &TestApp, webhook: &str) -> u64 {
+    let log: Value = app
+        .get(&format!("/api/webhooks/{webhook}/deliveries"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    log["total"].as_u64().unwrap()
+}
+
+/// Publishes `project.updated` to every endpoint of `project` that wants it.
+async fn touch_project(app: &TestApp, project: &str, description: &str) {
+    let r = app
+        .send(
+            &app.client,
+            Method::PATCH,
+            &format!("/api/projects/{project}"),
+            &json!({ "description": description }),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+}
+
+/// Asserts that a disabled endpoint gets nothing new: an event for its
+/// project writes no delivery for it and the receiver hears nothing.
+async fn gets_nothing_new(app: &TestApp, project: &str, webhook: &str, receiver: &Receiver) {
+    let (logged_before, heard_before) = (logged(app, webhook).await, receiver.received().len());
+    touch_project(app, project, "Changed while disabled").await;
+    app.worker_caught_up().await;
+    assert_eq!(
+        logged(app, webhook).await,
+        logged_before,
+        "no delivery written"
+    );
+    assert_eq!(receiver.received().len(), heard_before, "nothing sent");
+}
+
 #[tokio::test]
 async fn gone_disables_at_once_and_endless_failure_disables_after_the_last_retry() {
     let app = app().await;
@@ -332,20 +394,35 @@ async fn gone_disables_at_once_and_endless_failure_disables_after_the_last_retry
         )
         .await;
     error_body(refused, 409, "conflict").await;
+    gets_nothing_new(&app, &project, &gone, &receiver).await;
 
     let (failing, _) = endpoint(&app, &project, &format!("{}/down", receiver.url), &[]).await;
     receiver.always(Some(500));
     let sent = send_test(&app, &failing, "webhook.test").await;
     let dlv = sent["id"].as_str().unwrap();
-    for (attempt, wait) in [5, 300, 1800, 7200, 18_000, 36_000].into_iter().enumerate() {
-        until(&app, dlv, |d| {
-            d["delivery"]["attempts"] == attempt as u64 + 1
-        })
-        .await;
-        app.clock.advance(wait);
+    // Each wait of the schedule exactly: a second early brings no attempt.
+    for (done, wait) in RETRY_SCHEDULE.into_iter().enumerate() {
+        let attempts = done as u64 + 1;
+        let d = until(&app, dlv, |d| d["delivery"]["attempts"] == attempts).await;
+        let started = d["attempts"][done]["started_at"].as_i64().unwrap();
+        assert_eq!(
+            d["delivery"]["next_attempt_at"],
+            started + wait,
+            "attempt {attempts} is retried {wait} s later"
+        );
+        app.clock.advance(wait - 1);
+        app.worker_caught_up().await;
+        assert_eq!(
+            delivery(&app, dlv).await["delivery"]["attempts"],
+            attempts,
+            "no attempt {} s after attempt {attempts}",
+            wait - 1
+        );
+        app.clock.advance(1);
     }
     let last = until(&app, dlv, |d| d["delivery"]["status"] == "failed").await;
     assert_eq!(last["delivery"]["attempts"], 7);
+    assert_eq!(last["delivery"]["next_attempt_at"], Value::Null);
     let w: Value = app
         .get(&format!("/api/webhooks/{failing}"))
         .await
@@ -365,6 +442,7 @@ async fn gone_disables_at_once_and_endless_failure_disables_after_the_last_retry
         overview["failing_endpoints"][0]["webhook_id"],
         failing.as_str()
     );
+    gets_nothing_new(&app, &project, &failing, &receiver).await;
 
     // Enabled again by a member: gets events again.
     receiver.always(None);
@@ -386,6 +464,53 @@ async fn gone_disables_at_once_and_endless_failure_disables_after_the_last_retry
         d["delivery"]["status"] == "succeeded"
     })
     .await;
+}
+
+#[tokio::test]
+async fn an_endpoint_disabled_by_hand_gets_nothing_new_and_its_retries_end() {
+    let app = app().await;
+    let receiver = Receiver::start().await;
+    let project = app.project("Checkout", "sandbox").await;
+    let (id, _) = endpoint(&app, &project, &receiver.url, &[]).await;
+    receiver.respond_with(&[500]);
+    let sent = send_test(&app, &id, "webhook.test").await;
+    let dlv = sent["id"].as_str().unwrap();
+    let waiting = until(&app, dlv, |d| d["delivery"]["attempts"] == 1).await;
+    assert_eq!(waiting["delivery"]["status"], "pending", "a retry waits");
+
+    let disabled = app
+        .send(
+            &app.client,
+            Method::PATCH,
+            &format!("/api/webhooks/{id}"),
+            &json!({ "enabled": false }),
+        )
+        .await;
+    assert_eq!(disabled.status(), 200);
+    let disabled: Value = disabled.json().await.unwrap();
+    assert_eq!(disabled["disabled_reason"], "by_user");
+    // The waiting retry ends, and comes due never.
+    let ended = delivery(&app, dlv).await;
+    assert_eq!(ended["delivery"]["status"], "failed");
+    assert_eq!(ended["delivery"]["next_attempt_at"], Value::Null);
+    app.clock.advance(RETRY_SCHEDULE[0]);
+    gets_nothing_new(&app, &project, &id, &receiver).await;
+    assert_eq!(delivery(&app, dlv).await["delivery"]["attempts"], 1);
+    assert_eq!(receiver.received().len(), 1);
+    // Nor can a redelivery or a test event reach it.
+    let redeliver = app
+        .post(&format!("/api/deliveries/{dlv}/redeliver"), &json!({}))
+        .await;
+    error_body(redeliver, 409, "conflict").await;
+    let test = app
+        .post(
+            &format!("/api/webhooks/{id}/test"),
+            &json!({ "event_type": "webhook.test" }),
+        )
+        .await;
+    error_body(test, 409, "conflict").await;
+    app.worker_caught_up().await;
+    assert_eq!(receiver.received().len(), 1);
 }
 
 #[tokio::test]
@@ -466,7 +591,56 @@ async fn private_targets_are_refused_when_saved_and_when_delivered() {
         "{d}"
     );
     assert_eq!(d["attempts"][0]["response_status"], Value::Null);
+    // A literal private address is refused at delivery time too.
+    sqlx::query("UPDATE webhooks SET url = ? WHERE id = ?")
+        .bind(format!("http://127.0.0.1:{port}/hook"))
+        .bind(&id)
+        .execute(&app.state.db)
+        .await
+        .unwrap();
+    let sent = send_test(&app, &id, "webhook.test").await;
+    let d = until(&app, sent["id"].as_str().unwrap(), |d| {
+        d["delivery"]["attempts"] == 1
+    })
+    .await;
+    assert!(
+        d["attempts"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("private"),
+        "{d}"
+    );
     assert!(receiver.received().is_empty());
+}
+
+#[tokio::test]
+async fn a_receiver_that_does_not_answer_in_15_seconds_fails_the_attempt() {
+    let app = app().await;
+    let receiver = Receiver::start().await;
+    receiver.delay(Duration::from_secs(20));
+    let project = app.project("Checkout", "sandbox").await;
+    let (id, _) = endpoint(&app, &project, &receiver.url, &[]).await;
+    let sent = send_test(&app, &id, "webhook.test").await;
+    let dlv = sent["id"].as_str().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(25);
+    let d = loop {
+        let d = delivery(&app, dlv).await;
+        if d["delivery"]["attempts"] == 1 {
+            break d;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no attempt recorded: {d}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let attempt = &d["attempts"][0];
+    assert_eq!(attempt["error"], "No answer within 15 seconds.");
+    assert_eq!(attempt["response_status"], Value::Null);
+    let latency = attempt["latency_ms"].as_u64().unwrap();
+    assert!((15_000..17_000).contains(&latency), "{latency} ms");
+    assert_eq!(d["delivery"]["status"], "pending", "retried later");
+    assert_eq!(receiver.received().len(), 1);
 }
 
 #[tokio::test]
@@ -593,13 +767,29 @@ async fn partners_publish_events_with_the_write_scope_to_subscribed_endpoints() 
         .await
         .unwrap();
     oauth_error(not_object, 400, "invalid_request").await;
-    let huge = publish(
-        &write_token,
-        json!({ "type": "invoice.paid", "data": { "x": "y".repeat(40_000) } }),
-    )
-    .await
-    .unwrap();
-    assert!(matches!(huge.status().as_u16(), 400 | 413));
+    // Over the data limit, and over the limit of any body: one answer, and
+    // nothing written.
+    for size in [40_000, 70_000] {
+        let huge = publish(
+            &write_token,
+            json!({ "type": "invoice.paid", "data": { "x": "y".repeat(size) } }),
+        )
+        .await
+        .unwrap();
+        let body = oauth_error(huge, 413, "payload_too_large").await;
+        assert!(
+            body["error_description"]
+                .as_str()
+                .unwrap()
+                .contains("32 KB"),
+            "{body}"
+        );
+    }
+    assert_eq!(
+        app.count("events WHERE type = 'invoice.paid'").await,
+        0,
+        "refused events are not written"
+    );
 
     let ok = publish(
         &write_token,
@@ -690,13 +880,9 @@ async fn each_credential_publishes_events_at_its_own_rate() {
     // Another credential of the same project has its own allowance.
     assert_eq!(publish(&tokens[1]).await.unwrap().status(), 202);
     // The refused event was not written.
-    let events: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE type = 'invoice.paid'")
-        .fetch_one(&app.state.db)
-        .await
-        .unwrap();
-    assert_eq!(events, 3);
+    assert_eq!(app.count("events WHERE type = 'invoice.paid'").await, 3);
     // After the wait the first credential may publish again.
-    tokio::time::sleep(Duration::from_secs(wait)).await;
+    app.clock.advance(wait as i64);
     assert_eq!(publish(&tokens[0]).await.unwrap().status(), 202);
 }
 
@@ -835,11 +1021,24 @@ async fn every_webhook_endpoint_enforces_the_role_table_and_tenancy() {
         )
         .await;
     }
+    let watched = [
+        format!("/api/projects/{project}/webhooks"),
+        format!("/api/webhooks/{id}"),
+        format!("/api/webhooks/{id}/deliveries"),
+        format!("/api/deliveries/{dlv}"),
+    ];
     for (method, path, body) in &writes {
+        settled(&app, &id).await;
+        let before = app.snapshot(&watched).await;
         let r = app.send(&viewer.client, method.clone(), path, body).await;
         error_body(r, 403, "forbidden").await;
         let r = app.send(&eve, method.clone(), path, body).await;
         error_body(r, 404, "not_found").await;
+        assert_eq!(
+            app.snapshot(&watched).await,
+            before,
+            "{method} {path} refused: nothing changed"
+        );
         let r = app
             .send(&developer.client, method.clone(), path, body)
             .await;
@@ -849,6 +1048,8 @@ async fn every_webhook_endpoint_enforces_the_role_table_and_tenancy() {
             r.status()
         );
     }
+    settled(&app, &id).await;
+    let before = app.snapshot(&watched).await;
     let r = app
         .send(
             &viewer.client,
@@ -867,6 +1068,7 @@ async fn every_webhook_endpoint_enforces_the_role_table_and_tenancy() {
         )
         .await;
     error_body(r, 404, "not_found").await;
+    assert_eq!(app.snapshot(&watched).await, before, "nothing deleted");
     let r = app
         .send(
             &developer.client,
