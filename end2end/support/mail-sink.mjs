@@ -1,5 +1,7 @@
 // A real SMTP server process for tests: accepts every mail on --smtp-port and
 // lists what it received as JSON on --http-port (GET /messages?to=address).
+// Port 0 (the default) lets the OS pick; the first line printed names both:
+// "mail sink: smtp 127.0.0.1:PORT, http 127.0.0.1:PORT".
 import http from "node:http";
 import { SMTPServer } from "smtp-server";
 import { simpleParser } from "mailparser";
@@ -8,8 +10,8 @@ const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 };
-const smtpPort = arg("smtp-port", 2525);
-const httpPort = arg("http-port", 2580);
+const smtpPort = arg("smtp-port", 0);
+const httpPort = arg("http-port", 0);
 const messages = [];
 
 const smtp = new SMTPServer({
@@ -30,21 +32,25 @@ const smtp = new SMTPServer({
       .catch(callback);
   },
 });
-smtp.listen(smtpPort, "127.0.0.1");
+// Listens on `port` (0: any free one); resolves to the port taken.
+const listening = (listener, server, port) =>
+  new Promise((resolve) => listener.listen(port, "127.0.0.1", () => resolve(server.address().port)));
 
-http
-  .createServer((req, res) => {
-    const url = new URL(req.url, "http://localhost");
-    if (url.pathname === "/messages") {
-      const to = (url.searchParams.get("to") || "").toLowerCase();
-      const found = to ? messages.filter((m) => m.to.includes(to)) : messages;
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify(found));
-    } else {
-      res.writeHead(200, { "content-type": "text/plain" });
-      res.end("mail sink\n");
-    }
-  })
-  .listen(httpPort, "127.0.0.1", () => {
-    console.log(`mail sink: smtp 127.0.0.1:${smtpPort}, http 127.0.0.1:${httpPort}`);
-  });
+const mailbox = http.createServer((req, res) => {
+  const url = new URL(req.url, "http://localhost");
+  if (url.pathname === "/messages") {
+    const to = (url.searchParams.get("to") || "").toLowerCase();
+    const found = to ? messages.filter((m) => m.to.includes(to)) : messages;
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify(found));
+  } else {
+    res.writeHead(200, { "content-type": "text/plain" });
+    res.end("mail sink\n");
+  }
+});
+
+const [smtpBound, httpBound] = await Promise.all([
+  listening(smtp, smtp.server, smtpPort),
+  listening(mailbox, mailbox, httpPort),
+]);
+console.log(`mail sink: smtp 127.0.0.1:${smtpBound}, http 127.0.0.1:${httpBound}`);

@@ -6,11 +6,13 @@
 //   PUT  /control/:name             {"secrets": ["whsec_…"], "status": 200}
 //   GET  /control/:name/received    what :name received, with "verified": true/false
 //   GET  /health
+// --port 0 (the default) lets the OS pick; the first line printed names it:
+// "webhook receiver on PORT".
 import http from "node:http";
 import { Webhook } from "standardwebhooks";
 
 const i = process.argv.indexOf("--port");
-const port = i > 0 ? Number(process.argv[i + 1]) : 2590;
+const port = i > 0 ? Number(process.argv[i + 1]) : 0;
 const endpoints = new Map();
 const endpoint = (name) => {
   if (!endpoints.has(name)) endpoints.set(name, { secrets: [], status: 200, received: [] });
@@ -32,7 +34,7 @@ const json = (res, status, value) => {
 
 http
   .createServer(async (req, res) => {
-    const url = new URL(req.url, `http://127.0.0.1:${port}`);
+    const url = new URL(req.url, "http://127.0.0.1");
     const parts = url.pathname.split("/").filter(Boolean);
     const body = await readBody(req);
     if (url.pathname === "/health") return json(res, 200, { ok: true });
@@ -71,4 +73,6 @@ http
     }
     json(res, 404, { error: "not found" });
   })
-  .listen(port, "127.0.0.1", () => console.log(`webhook receiver on ${port}`));
+  .listen(port, "127.0.0.1", function () {
+    console.log(`webhook receiver on ${this.address().port}`);
+  });

@@ -1,6 +1,7 @@
 // axe-core on every page (0 violations), and the layout at 375 px wide.
 import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "@playwright/test";
+import { receiverUrl } from "../support/urls";
 import { expect, test } from "./fixtures/test";
 import { APP_HEADERS, PASSWORD, PIN, confirmedAccount, invitedMember, signIn, uniqueEmail } from "./fixtures/accounts";
 import { invitationLink } from "./fixtures/mail";
@@ -166,7 +167,7 @@ test.describe("at 375 px wide", () => {
     expect(credential.status()).toBe(201);
     const endpoint = await page.request.post(`/api/projects/${id}/webhooks`, {
       headers: APP_HEADERS,
-      data: { url: "http://127.0.0.1:2590/hooks/narrow-screen-with-a-long-endpoint-path" },
+      data: { url: `${receiverUrl()}/hooks/narrow-screen-with-a-long-endpoint-path` },
     });
     expect(endpoint.status()).toBe(201);
     const webhook = (await endpoint.json()).webhook;

@@ -10,7 +10,7 @@ test("a deactivated developer is signed out on their next request", async ({ pag
   const email = uniqueEmail("dev");
   const name = await invitedMember(page, request, email, "developer");
 
-  const devContext = await browser.newContext({ baseURL: "http://127.0.0.1:8090" });
+  const devContext = await browser.newContext();
   const dev = await devContext.newPage();
   await signIn(dev, email);
 

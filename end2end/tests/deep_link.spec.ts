@@ -1,7 +1,7 @@
 // Deep links: a signed-out visitor is sent to sign in and brought back; a
 // signed-in page survives a reload; unknown paths get the 404 page.
 import { expect, test } from "./fixtures/test";
-import { PASSWORD, confirmedAccount } from "./fixtures/accounts";
+import { APP_HEADERS, PASSWORD, confirmedAccount } from "./fixtures/accounts";
 import { SignInPage } from "./fixtures/sign_in_page";
 
 test("a deep link survives sign-in and a reload", async ({ page, request }) => {
@@ -28,7 +28,7 @@ test("a session ended elsewhere sends the page to sign in on its next request", 
 
   // Sign out from "another tab": the server ends the session.
   await page.context().request.delete("/api/session", {
-    headers: { origin: "http://127.0.0.1:8090", "x-portal-request": "1" },
+    headers: APP_HEADERS,
   });
   await page.getByLabel("Full name").fill("Ada King");
   await page.getByRole("button", { name: "Save name" }).click();

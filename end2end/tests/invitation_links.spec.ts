@@ -1,4 +1,5 @@
 // Invitation links that don't work say why and what to do.
+import { request } from "@playwright/test";
 import { PASSWORD, PIN, uniqueEmail } from "./fixtures/accounts";
 import { invitationLink, confirmationLink } from "./fixtures/mail";
 import { startPortal } from "./fixtures/server";
@@ -6,11 +7,11 @@ import { expect, test } from "./fixtures/test";
 
 test("an expired invitation link shows its page", async ({ page }) => {
   // A server whose invitations expire at once.
-  const portal = await startPortal(8094, { PORTAL_INVITATION_TTL_DAYS: "0" });
+  const portal = await startPortal({ PORTAL_INVITATION_TTL_DAYS: "0" });
+  const ctx = await request.newContext({ baseURL: portal.url });
   try {
     const headers = { origin: portal.url, "x-portal-request": "1" };
     const admin = uniqueEmail("admin");
-    const ctx = await (await import("@playwright/test")).request.newContext({ baseURL: portal.url });
     expect(
       (
         await ctx.post("/api/signup", {
@@ -30,8 +31,8 @@ test("an expired invitation link shows its page", async ({ page }) => {
       "This invitation has expired. Ask the person who invited you to send a new one.",
     );
     await expect(page.getByLabel("Password")).toHaveCount(0);
-    await ctx.dispose();
   } finally {
+    await ctx.dispose();
     portal.stop();
   }
 });

@@ -175,7 +175,7 @@ test("a viewer sees credentials but can't create, roll or revoke them", async ({
   const email = uniqueEmail("viewer");
   await invitedMember(page, request, email, "viewer");
 
-  const context = await browser.newContext({ baseURL: "http://127.0.0.1:8090" });
+  const context = await browser.newContext();
   const viewer = await context.newPage();
   await signIn(viewer, email);
   await viewer.goto(`/projects/${project.id}`);
@@ -190,7 +190,7 @@ test("a viewer sees credentials but can't create, roll or revoke them", async ({
 });
 
 test("an organisation awaiting approval is told why it can't create credentials yet", async ({ page }) => {
-  const portal = await startPortal(8095, { PORTAL_AUTO_APPROVE: "false" });
+  const portal = await startPortal({ PORTAL_AUTO_APPROVE: "false" });
   try {
     const headers = { origin: portal.url, "x-portal-request": "1" };
     const email = uniqueEmail("pending");

@@ -79,7 +79,7 @@ test("a viewer sees projects but can't create or change them", async ({ page, br
   const email = uniqueEmail("viewer");
   await invitedMember(page, request, email, "viewer");
 
-  const context = await browser.newContext({ baseURL: "http://127.0.0.1:8090" });
+  const context = await browser.newContext();
   const viewer = await context.newPage();
   await signIn(viewer, email);
   await viewer.goto("/projects");

@@ -1,6 +1,6 @@
 // Settings: name, password, PIN and the organisation.
 import { expect, test } from "./fixtures/test";
-import { PASSWORD, confirmedAccount } from "./fixtures/accounts";
+import { APP_HEADERS, PASSWORD, PIN, confirmedAccount } from "./fixtures/accounts";
 import { signOut } from "./fixtures/shell";
 import { SignInPage } from "./fixtures/sign_in_page";
 
@@ -35,13 +35,18 @@ test("changing the password needs the current one, then only the new one works",
   await signOut(page);
   const signIn = new SignInPage(page);
   await signIn.signIn(email!, PASSWORD);
-  await expect(signIn.formError).toBeVisible();
+  await expect(signIn.formError).toHaveText("That email and password don't match an account.");
   await signIn.signIn(email!, "a brand new passphrase");
   await expect(page.getByRole("heading", { name: "Overview" })).toBeVisible();
 });
 
-test("changing the PIN needs the password and a strong PIN", async ({ page }) => {
+test("changing the PIN needs the password and a strong PIN, then the new PIN is the one asked", async ({ page }) => {
   const pinForm = page.locator("section", { has: page.getByRole("heading", { name: "Security PIN" }) });
+  await pinForm.getByLabel("Password", { exact: true }).fill("not my password");
+  await pinForm.getByLabel("New PIN").fill("731902");
+  await pinForm.getByRole("button", { name: "Change PIN" }).click();
+  await expect(page.locator("#pin-password-error")).toHaveText("That's not your current password.");
+
   await pinForm.getByLabel("Password", { exact: true }).fill(PASSWORD);
   await pinForm.getByLabel("New PIN").fill("123456");
   await pinForm.getByRole("button", { name: "Change PIN" }).click();
@@ -50,6 +55,23 @@ test("changing the PIN needs the password and a strong PIN", async ({ page }) =>
   await pinForm.getByLabel("New PIN").fill("731902");
   await pinForm.getByRole("button", { name: "Change PIN" }).click();
   await expect(page.getByRole("status")).toContainText("Your security PIN is changed.");
+
+  // Creating a credential asks for the PIN: the old one is wrong now.
+  const project = await (
+    await page.request.post("/api/projects", { headers: APP_HEADERS, data: { name: "Checkout", environment: "sandbox" } })
+  ).json();
+  await page.goto(`/projects/${project.id}`);
+  await page.getByRole("button", { name: "New credential" }).click();
+  const dialog = page.getByRole("dialog", { name: "New credential" });
+  await dialog.getByLabel("Description").fill("Checkout backend");
+  await dialog.getByLabel("Your security PIN").fill(PIN);
+  await dialog.getByRole("button", { name: "Create credential" }).click();
+  await expect(page.locator("#pin-error")).toHaveText(
+    "That PIN is wrong. 4 more wrong tries will lock it for 15 minutes.",
+  );
+  await dialog.getByLabel("Your security PIN").fill("731902");
+  await dialog.getByRole("button", { name: "Create credential" }).click();
+  await expect(page.getByRole("dialog", { name: "Store your new credential" })).toBeVisible();
 });
 
 test("a superadmin renames the organisation", async ({ page }) => {

@@ -1,4 +1,5 @@
 // Signing in: wrong password, unconfirmed address, keyboard only.
+import { mailSinkUrl } from "../support/urls";
 import { expect, test } from "./fixtures/test";
 import { APP_HEADERS, PASSWORD, PIN, confirmedAccount, uniqueEmail } from "./fixtures/accounts";
 import { waitForMail } from "./fixtures/mail";
@@ -31,7 +32,7 @@ test("an unconfirmed account is told to confirm and can get the link again", asy
   await expect(page.getByRole("status")).toContainText("Check your inbox");
   await expect
     .poll(async () => {
-      const res = await fetch(`http://127.0.0.1:2581/messages?to=${encodeURIComponent(email)}`);
+      const res = await fetch(`${mailSinkUrl()}/messages?to=${encodeURIComponent(email)}`);
       return ((await res.json()) as unknown[]).length;
     })
     .toBe(2);

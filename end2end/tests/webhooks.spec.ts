@@ -4,9 +4,8 @@
 import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "@playwright/test";
 import { APP_HEADERS, PIN, confirmedAccount, signIn } from "./fixtures/accounts";
+import { receiverUrl } from "../support/urls";
 import { expect, test } from "./fixtures/test";
-
-const RECEIVER = "http://127.0.0.1:2590";
 
 async function expectNoViolations(page: Page) {
   const results = await new AxeBuilder({ page }).analyze();
@@ -16,12 +15,12 @@ async function expectNoViolations(page: Page) {
 type Received = { id: string; verified: boolean; error: string | null; body: { type: string } };
 
 async function receiver(page: Page, name: string, change: { secrets?: string[]; status?: number }) {
-  const r = await page.request.put(`${RECEIVER}/control/${name}`, { data: change });
+  const r = await page.request.put(`${receiverUrl()}/control/${name}`, { data: change });
   expect(r.ok()).toBe(true);
 }
 
 async function received(page: Page, name: string): Promise<Received[]> {
-  return (await page.request.get(`${RECEIVER}/control/${name}/received`)).json();
+  return (await page.request.get(`${receiverUrl()}/control/${name}/received`)).json();
 }
 
 test("add an endpoint, deliver signed events, retry, redeliver, rotate and disable", async ({ page, request }) => {
@@ -42,7 +41,7 @@ test("add an endpoint, deliver signed events, retry, redeliver, rotate and disab
   await dialog.getByLabel("Endpoint URL").fill("https://user:secret@example.com/hook");
   await dialog.getByRole("button", { name: "Add endpoint" }).click();
   await expect(page.locator("#webhook-url-error")).toContainText("Remove the user name and password");
-  await dialog.getByLabel("Endpoint URL").fill(`${RECEIVER}/hooks/${name}`);
+  await dialog.getByLabel("Endpoint URL").fill(`${receiverUrl()}/hooks/${name}`);
   await dialog.getByLabel("Description (optional)").fill("Order service");
   await dialog.getByLabel("Only the ones I choose").check();
   await expect(dialog.getByLabel(/credential\.created/)).toBeVisible();
@@ -54,7 +53,7 @@ test("add an endpoint, deliver signed events, retry, redeliver, rotate and disab
   await expectNoViolations(page);
   await receiver(page, name, { secrets: [secret] });
   await dialog.getByRole("button", { name: "Done" }).click();
-  await expect(page.getByRole("heading", { name: `${RECEIVER}/hooks/${name}` })).toBeVisible();
+  await expect(page.getByRole("heading", { name: `${receiverUrl()}/hooks/${name}` })).toBeVisible();
   expect(await page.content()).not.toContain(secret);
 
   // A test event arrives, signed; the log shows it with 200.

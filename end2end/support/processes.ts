@@ -1,0 +1,99 @@
+// Starting the test's real processes on ports the OS picks: each prints the
+// port it took, and we read it from its output instead of choosing one
+// ourselves (a port chosen by binding and closing can be taken meanwhile).
+import { type ChildProcess, spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+export const ROOT = path.resolve(__dirname, "../..");
+
+export type Started = { child: ChildProcess; match: RegExpMatchArray; stop: () => void };
+
+/**
+ * Spawns `command` with its output going to `logFile`, and waits until a line
+ * of it matches `ready`.
+ */
+export async function startAndRead(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  logFile: string,
+  ready: RegExp,
+  timeoutMs = 60_000,
+): Promise<Started> {
+  const out = fs.openSync(logFile, "a");
+  const child = spawn(command, args, { cwd: ROOT, env, stdio: ["ignore", out, out] });
+  fs.closeSync(out);
+  const stop = () => {
+    if (child.exitCode === null) child.kill();
+  };
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const match = fs.readFileSync(logFile, "utf8").match(ready);
+    if (match) return { child, match, stop };
+    if (child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  stop();
+  throw new Error(`${command} ${args.join(" ")} did not start:\n${fs.readFileSync(logFile, "utf8")}`);
+}
+
+/** The SMTP sink: `{ smtp, http }` ports. */
+export async function startMailSink(dir: string) {
+  const s = await startAndRead(
+    "node",
+    ["end2end/support/mail-sink.mjs"],
+    process.env,
+    path.join(dir, "mail-sink.log"),
+    /smtp 127\.0\.0\.1:(\d+), http 127\.0\.0\.1:(\d+)/,
+  );
+  return { smtpPort: Number(s.match[1]), url: `http://127.0.0.1:${s.match[2]}`, stop: s.stop };
+}
+
+/** The webhook receiver that checks signatures with `standardwebhooks`. */
+export async function startReceiver(dir: string) {
+  const s = await startAndRead(
+    "node",
+    ["end2end/support/webhook-receiver.mjs"],
+    process.env,
+    path.join(dir, "webhook-receiver.log"),
+    /webhook receiver on (\d+)/,
+  );
+  return { url: `http://127.0.0.1:${s.match[1]}`, stop: s.stop };
+}
+
+/**
+ * A real portal-server (the test build) serving the release build of the
+ * app, on its own throwaway database and data folder, mailing to the sink.
+ * `env` adds or overrides settings. Its log is `server.log` in its folder.
+ */
+export async function startPortal(env: Record<string, string> = {}) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "portal-e2e-"));
+  const smtp = process.env.PORTAL_E2E_SMTP_URL;
+  if (!smtp) throw new Error("the global setup has not started the mail sink");
+  const s = await startAndRead(
+    path.join(ROOT, "target/debug/portal-server"),
+    [],
+    {
+      ...process.env,
+      PORTAL_ADDR: "127.0.0.1:0",
+      PORTAL_DATABASE_URL: `sqlite://${dir}/portal.db`,
+      PORTAL_DATA_DIR: dir,
+      PORTAL_DIST: path.join(ROOT, "dist"),
+      PORTAL_SMTP_URL: smtp,
+      // Warnings, and the line that says where it listens.
+      PORTAL_LOG: "warn,portal_server=info",
+      // Every spec signs up and in from 127.0.0.1: the test server's limits
+      // are its own, so that adding a spec can't turn another one red.
+      PORTAL_SIGN_UPS_PER_HOUR: "100000",
+      PORTAL_SIGN_INS_PER_MINUTE: "100000",
+      // The webhook receiver runs on this machine.
+      PORTAL_WEBHOOK_ALLOW_PRIVATE: "true",
+      ...env,
+    },
+    path.join(dir, "server.log"),
+    /listening on (http:\/\/127\.0\.0\.1:\d+)/,
+  );
+  return { url: s.match[1], dir, stop: s.stop };
+}
