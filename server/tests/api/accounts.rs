@@ -210,7 +210,7 @@ async fn repeated_sign_in_failures_lock_that_account_for_a_minute() {
 
 #[tokio::test]
 async fn sign_in_attempts_are_limited_per_client_address() {
-    let app = spawn_with(|c| c.sign_ins_per_minute = 3).await;
+    let app = spawn_with(|c| c.sign_ins_per_minute = 7).await;
     let attempt = |client: &reqwest::Client, n: usize| {
         client
             .post(app.at("/api/session"))
@@ -220,21 +220,23 @@ async fn sign_in_attempts_are_limited_per_client_address() {
             .send()
     };
     let here = browser(&app.url);
-    for n in 0..3 {
+    for n in 0..7 {
         assert_eq!(
             attempt(&here, n).await.unwrap().status(),
             401,
             "attempt {n}"
         );
     }
-    // The fourth, whatever account it names, is refused: 3 a minute is one
-    // every 20 seconds.
-    rate_limited(attempt(&here, 3).await.unwrap(), 20).await;
+    // The eighth, whatever account it names, is refused: 7 a minute is one
+    // every 8.6 seconds, which Retry-After rounds up.
+    rate_limited(attempt(&here, 7).await.unwrap(), 9).await;
     // Another address has its own allowance.
     let elsewhere = browser_at(&app.url, Ipv4Addr::new(127, 0, 0, 2));
-    assert_eq!(attempt(&elsewhere, 4).await.unwrap().status(), 401);
-    app.clock.advance(20);
-    assert_eq!(attempt(&here, 5).await.unwrap().status(), 401);
+    assert_eq!(attempt(&elsewhere, 8).await.unwrap().status(), 401);
+    app.clock.advance(8);
+    rate_limited(attempt(&here, 9).await.unwrap(), 1).await;
+    app.clock.advance(1);
+    assert_eq!(attempt(&here, 10).await.unwrap().status(), 401);
 }
 
 #[tokio::test]
