@@ -6,6 +6,8 @@
 
 pub mod accounts;
 pub mod credentials;
+#[cfg(feature = "sqlx")]
+mod db_types;
 pub mod error;
 pub mod ids;
 pub mod partner;

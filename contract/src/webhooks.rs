@@ -8,22 +8,63 @@ use crate::credentials::RollOverlap;
 use crate::ids::{DeliveryId, EventId, ProjectId, WebhookId};
 use crate::validation::{self as v, FieldErrors};
 
-/// The events the portal itself sends, with what they mean.
-pub const PORTAL_EVENT_TYPES: [(&str, &str); 7] = [
-    ("credential.created", "An API credential was created."),
-    ("credential.rolled", "A credential's secret was rolled."),
-    ("credential.revoked", "An API credential was revoked."),
-    ("project.updated", "A project was renamed or described."),
-    (
-        "member.joined",
-        "Someone accepted an invitation to the organisation.",
-    ),
-    ("member.removed", "A member was deactivated."),
-    ("webhook.test", "A test event sent from the portal."),
-];
+/// The events the portal itself sends. Partners publish their own types
+/// through `POST /v1/events`; these names are the portal's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PortalEvent {
+    CredentialCreated,
+    CredentialRolled,
+    CredentialRevoked,
+    ProjectUpdated,
+    MemberJoined,
+    MemberRemoved,
+    WebhookTest,
+}
 
-/// The test event's type.
-pub const TEST_EVENT: &str = "webhook.test";
+impl PortalEvent {
+    /// Every one, in the order the catalogue lists them.
+    pub const ALL: [PortalEvent; 7] = [
+        Self::CredentialCreated,
+        Self::CredentialRolled,
+        Self::CredentialRevoked,
+        Self::ProjectUpdated,
+        Self::MemberJoined,
+        Self::MemberRemoved,
+        Self::WebhookTest,
+    ];
+
+    /// The type as events carry it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::CredentialCreated => "credential.created",
+            Self::CredentialRolled => "credential.rolled",
+            Self::CredentialRevoked => "credential.revoked",
+            Self::ProjectUpdated => "project.updated",
+            Self::MemberJoined => "member.joined",
+            Self::MemberRemoved => "member.removed",
+            Self::WebhookTest => "webhook.test",
+        }
+    }
+
+    /// What it means, for the catalogue.
+    pub const fn description(self) -> &'static str {
+        match self {
+            Self::CredentialCreated => "An API credential was created.",
+            Self::CredentialRolled => "A credential's secret was rolled.",
+            Self::CredentialRevoked => "An API credential was revoked.",
+            Self::ProjectUpdated => "A project was renamed or described.",
+            Self::MemberJoined => "Someone accepted an invitation to the organisation.",
+            Self::MemberRemoved => "A member was deactivated.",
+            Self::WebhookTest => "A test event sent from the portal.",
+        }
+    }
+
+    /// The portal's event of this type, if it is one.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| e.name() == name)
+    }
+}
+
 /// Longest event type.
 pub const EVENT_TYPE_MAX: usize = 64;
 /// Longest endpoint URL.
@@ -489,8 +530,9 @@ mod tests {
         ] {
             assert!(event_type(bad).is_err(), "{bad}");
         }
-        for (t, _) in PORTAL_EVENT_TYPES {
-            assert_eq!(event_type(t), Ok(()));
+        for e in PortalEvent::ALL {
+            assert_eq!(event_type(e.name()), Ok(()));
+            assert_eq!(PortalEvent::parse(e.name()), Some(e));
         }
     }
 

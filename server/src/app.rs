@@ -28,25 +28,26 @@ use crate::limits::Limits;
 use crate::mail::Mailer;
 use crate::spa::{self, Spa};
 use crate::state::{AppState, Inner};
+use crate::store::Store;
 use crate::tokens::TokenSigner;
 use crate::usage::{self, Usage};
 use crate::webhooks::deliver::{self, Deliverer};
 use crate::webhooks::vault::Vault;
-use crate::{crypto, db, openapi, routes, security};
+use crate::{crypto, openapi, routes, security};
 
 /// The largest JSON body the API reads.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// Opens the database and builds the application and its state.
 pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<(Router, AppState)> {
-    let db = db::connect(&config.database_url).await?;
+    let store = Store::connect(&config.database_url, &config.database_options()).await?;
     let mailer = Mailer::from_config(config.smtp_url.as_deref(), &config.mail_from)?;
     let spa = Spa::load(&config.dist);
     let signer = TokenSigner::load_or_create(&config.data_dir, &config.public_url)?;
     let vault = Vault::load_or_create(config.webhook_key.as_deref(), &config.data_dir)?;
     let deliverer = Deliverer::new(config.webhook_allow_private)?;
     // This process is the only worker: what a killed one held is due again.
-    let released = db::webhooks::release_all(&db).await?;
+    let released = store.queue().release_all().await?;
     if released > 0 {
         tracing::info!(
             released,
@@ -54,7 +55,7 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<(Rou
         );
     }
     let state = AppState::new(Inner {
-        db,
+        store,
         mailer,
         limits: Limits::new(&config, clock.clone()),
         clock,
@@ -152,7 +153,7 @@ pub async fn serve(
     )
     .with_graceful_shutdown(shutdown)
     .await?;
-    state.usage.flush(&state.db).await?;
+    state.usage.flush(&state.store).await?;
     Ok(())
 }
 
@@ -161,7 +162,7 @@ async fn record_usage(state: AppState) {
     let mut every = tokio::time::interval(usage::FLUSH_EVERY);
     loop {
         every.tick().await;
-        if let Err(e) = state.usage.flush(&state.db).await {
+        if let Err(e) = state.usage.flush(&state.store).await {
             tracing::warn!(error = %e, "could not record credential use");
         }
     }
@@ -173,7 +174,7 @@ async fn housekeeping(state: AppState) {
     loop {
         every.tick().await;
         state.limits.prune();
-        if let Err(e) = db::sessions::delete_expired(&state.db, state.now()).await {
+        if let Err(e) = state.store.sessions().delete_expired(state.now()).await {
             tracing::warn!(error = %e, "could not delete expired sessions");
         }
     }

@@ -5,12 +5,16 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum_extra::extract::CookieJar;
 use portal_contract::accounts::{OrganisationStatus, SessionOut};
+use portal_contract::ids::UserId;
 use portal_contract::{Permission, SESSION_COOKIE};
 
 use crate::crypto;
-use crate::db::{self, organisations::Organisation, users::User};
 use crate::error::{ApiError, ApiResult};
+use crate::services::accounts::session_out;
 use crate::state::AppState;
+use crate::store::organisations::Organisation;
+use crate::store::sessions::Session;
+use crate::store::users::User;
 
 /// Renewing a session writes to the database; do it at most this often.
 const TOUCH_EVERY_SECS: i64 = 60;
@@ -27,7 +31,7 @@ pub struct CurrentUser {
 impl CurrentUser {
     /// 403 unless the user's role has `permission`.
     pub fn require(&self, permission: Permission) -> ApiResult<()> {
-        if self.user.role().can(permission) {
+        if self.user.role.can(permission) {
             Ok(())
         } else {
             Err(ApiError::forbidden(
@@ -37,11 +41,7 @@ impl CurrentUser {
     }
 
     pub fn to_out(&self) -> SessionOut {
-        SessionOut {
-            user: self.user.to_out(),
-            organisation: self.org.to_out(),
-            expires_at: self.expires_at,
-        }
+        session_out(&self.user, &self.org, self.expires_at)
     }
 }
 
@@ -55,19 +55,21 @@ impl FromRequestParts<AppState> for CurrentUser {
             .map(|c| c.value().to_owned())
             .ok_or_else(ApiError::unauthenticated)?;
         let hash = crypto::token_hash(&token);
-        let (session, user, org) = db::sessions::lookup(&state.db, &hash)
+        let sessions = state.store.sessions();
+        let (session, user, org) = sessions
+            .lookup(&hash)
             .await?
             .ok_or_else(ApiError::unauthenticated)?;
         let now = state.now();
-        let suspended = org.status() == OrganisationStatus::Suspended;
+        let suspended = org.status == OrganisationStatus::Suspended;
         if session.expires_at <= now || !user.is_active() || suspended {
-            db::sessions::delete(&state.db, &hash).await?;
+            sessions.delete(&hash).await?;
             return Err(ApiError::unauthenticated());
         }
         let mut expires_at = session.expires_at;
         if now - session.last_seen_at >= TOUCH_EVERY_SECS {
             expires_at = slide(state, session.created_at, now);
-            db::sessions::touch(&state.db, &hash, now, expires_at).await?;
+            sessions.touch(&hash, now, expires_at).await?;
         }
         Ok(Self {
             user,
@@ -87,21 +89,21 @@ fn slide(state: &AppState, created_at: i64, now: i64) -> i64 {
 }
 
 /// Starts a session for `user_id`; returns the `Set-Cookie` value and when it ends.
-pub async fn start_session(state: &AppState, user_id: &str) -> ApiResult<(String, i64)> {
+pub async fn start_session(state: &AppState, user_id: &UserId) -> ApiResult<(String, i64)> {
     let token = crypto::random_token();
     let now = state.now();
     let expires_at = slide(state, now, now);
-    db::sessions::insert(
-        &state.db,
-        &db::sessions::Session {
+    state
+        .store
+        .sessions()
+        .insert(&Session {
             id_hash: crypto::token_hash(&token),
-            user_id: user_id.to_owned(),
+            user_id: user_id.clone(),
             created_at: now,
             last_seen_at: now,
             expires_at,
-        },
-    )
-    .await?;
+        })
+        .await?;
     let max_age = state.config.session_max_hours * 3600;
     Ok((cookie(state, &token, max_age), expires_at))
 }

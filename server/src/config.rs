@@ -12,13 +12,23 @@ pub struct Config {
     #[arg(long, env = "PORTAL_ADDR", default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
 
-    /// SQLite database URL; the file and its folder are created when missing.
+    /// The database: `sqlite://FILE` (the file and its folder are created
+    /// when missing) or `postgres://USER:PASSWORD@HOST:PORT/DATABASE`
+    /// (`?sslmode=require` or `verify-full` for TLS). Migrations run at start.
     #[arg(
         long,
         env = "PORTAL_DATABASE_URL",
         default_value = "sqlite://data/portal.db"
     )]
     pub database_url: String,
+
+    /// Database connections kept open at most (SQLite uses at most 8).
+    #[arg(long, env = "PORTAL_DATABASE_POOL_SIZE", default_value_t = 16)]
+    pub database_pool_size: u32,
+
+    /// PostgreSQL cancels a statement that runs longer than this many seconds.
+    #[arg(long, env = "PORTAL_DATABASE_STATEMENT_TIMEOUT", default_value_t = 30)]
+    pub database_statement_timeout: u64,
 
     /// The URL people open; used in mailed links and the same-origin check.
     /// Unset: `http://` and the address the server listens on.
@@ -129,6 +139,14 @@ impl Config {
                 None => url.to_owned(),
             },
             None => url.to_owned(),
+        }
+    }
+
+    /// How to reach the database.
+    pub fn database_options(&self) -> crate::store::DatabaseOptions {
+        crate::store::DatabaseOptions {
+            pool_size: self.database_pool_size.max(1),
+            statement_timeout: std::time::Duration::from_secs(self.database_statement_timeout),
         }
     }
 

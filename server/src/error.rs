@@ -7,6 +7,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use portal_contract::{ErrorBody, ErrorCode, FieldErrors};
 
+use crate::store::{Constraint, StoreError};
+
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
@@ -132,9 +134,26 @@ fn human_duration(secs: u64) -> String {
     }
 }
 
-impl From<sqlx::Error> for ApiError {
-    fn from(e: sqlx::Error) -> Self {
-        Self::internal(e)
+/// The one place where the store's unique violations become answers.
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(Constraint::ProjectName) => Self::field(
+                "name",
+                "Your organisation already has a project with this name.",
+            ),
+            StoreError::Conflict(Constraint::UserEmail) => Self::new(
+                StatusCode::CONFLICT,
+                ErrorCode::Conflict,
+                "This address already has an account. Sign in instead.",
+            ),
+            StoreError::Conflict(Constraint::Other) => Self::new(
+                StatusCode::CONFLICT,
+                ErrorCode::Conflict,
+                "Something changed meanwhile. Reload the page and try again.",
+            ),
+            StoreError::Database(e) => Self::internal(e),
+        }
     }
 }
 

@@ -5,7 +5,8 @@ use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::clock::Clock;
-use crate::db::{self, Db};
+use crate::store::Store;
+use crate::store::outbox::NewMail;
 
 /// A plain-text mail.
 #[derive(Debug, Clone)]
@@ -45,7 +46,7 @@ impl Mailer {
     /// Sends `mail` and records it. A failed SMTP send is recorded and logged,
     /// not returned: the action that caused the mail has already happened, and
     /// the user can ask for the mail again.
-    pub async fn send(&self, db: &Db, clock: &dyn Clock, mail: Mail) -> anyhow::Result<()> {
+    pub async fn send(&self, store: &Store, clock: &dyn Clock, mail: Mail) -> anyhow::Result<()> {
         let now = clock.now();
         match self {
             Self::Log => {
@@ -55,17 +56,18 @@ impl Mailer {
                     "mail not sent (no SMTP configured); it reads:\n{}",
                     mail.body
                 );
-                db::outbox::insert(
-                    db,
-                    &mail.to,
-                    &mail.subject,
-                    Some(&mail.body),
-                    "log",
-                    "logged",
-                    None,
-                    now,
-                )
-                .await?;
+                store
+                    .outbox()
+                    .insert(&NewMail {
+                        to_address: &mail.to,
+                        subject: &mail.subject,
+                        body: Some(&mail.body),
+                        transport: "log",
+                        status: "logged",
+                        error: None,
+                        created_at: now,
+                    })
+                    .await?;
             }
             Self::Smtp { transport, from } => {
                 let result = match build(from, &mail) {
@@ -83,17 +85,18 @@ impl Mailer {
                     tracing::info!(to = %mail.to, subject = %mail.subject, "mail sent");
                 }
                 let status = if error.is_some() { "failed" } else { "sent" };
-                db::outbox::insert(
-                    db,
-                    &mail.to,
-                    &mail.subject,
-                    None,
-                    "smtp",
-                    status,
-                    error,
-                    now,
-                )
-                .await?;
+                store
+                    .outbox()
+                    .insert(&NewMail {
+                        to_address: &mail.to,
+                        subject: &mail.subject,
+                        body: None,
+                        transport: "smtp",
+                        status,
+                        error,
+                        created_at: now,
+                    })
+                    .await?;
             }
         }
         Ok(())

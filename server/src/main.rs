@@ -6,9 +6,11 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use portal_contract::accounts::OrganisationStatus;
+use portal_contract::ids::OrganisationId;
+use portal_server::app;
 use portal_server::clock::SystemClock;
 use portal_server::config::Config;
-use portal_server::{app, db};
+use portal_server::store::Store;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -79,20 +81,24 @@ async fn listen(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
 }
 
 async fn org(config: Config, command: OrgCommand) -> anyhow::Result<()> {
-    let db = db::connect(&config.database_url).await?;
+    let store = Store::connect(&config.database_url, &config.database_options()).await?;
+    let organisations = store.organisations();
     let (id, status) = match command {
         OrgCommand::List => {
-            let orgs = db::organisations::list(&db).await?;
+            let orgs = organisations.list().await?;
             println!("{:<26} {:<10} NAME", "ID", "STATUS");
             for o in orgs {
-                println!("{:<26} {:<10} {}", o.id, o.status, o.name);
+                println!("{:<26} {:<10} {}", o.id, o.status.as_str(), o.name);
             }
             return Ok(());
         }
         OrgCommand::Approve { id } => (id, OrganisationStatus::Approved),
         OrgCommand::Suspend { id } => (id, OrganisationStatus::Suspended),
     };
-    if db::organisations::set_status(&db, &id, status).await? {
+    if organisations
+        .set_status(&OrganisationId(id.clone()), status)
+        .await?
+    {
         println!("{id} is now {}", status.as_str());
         Ok(())
     } else {

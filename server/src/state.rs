@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::db::Db;
 use crate::limits::Limits;
 use crate::mail::Mailer;
+use crate::store::Store;
 use crate::tokens::TokenSigner;
 use crate::usage::Usage;
 use crate::webhooks::deliver::Deliverer;
@@ -18,7 +18,7 @@ pub struct AppState(Arc<Inner>);
 
 pub struct Inner {
     pub config: Config,
-    pub db: Db,
+    pub store: Store,
     pub mailer: Mailer,
     pub clock: Arc<dyn Clock>,
     pub limits: Limits,

@@ -5,9 +5,9 @@ use axum::http::StatusCode;
 use portal_contract::ErrorCode;
 
 use crate::crypto;
-use crate::db::{self, users::User};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::store::users::User;
 
 /// Wrong PINs in a row before the PIN locks.
 pub const MAX_ATTEMPTS: i64 = 5;
@@ -18,21 +18,26 @@ pub const LOCK_SECS: i64 = 15 * 60;
 /// field) or 429 `pin_locked` with `Retry-After`.
 pub async fn verify_pin(state: &AppState, user: &User, pin: &str) -> ApiResult<()> {
     let now = state.now();
-    let Some(attempt) = db::users::take_pin_attempt(&state.db, &user.id, now).await? else {
-        let until = db::users::pin_locked_until(&state.db, &user.id).await?;
+    let users = state.store.users();
+    let Some(attempt) = users.take_pin_attempt(&user.id, now).await? else {
+        let until = users.pin_locked_until(&user.id).await?;
         return Err(locked(until.unwrap_or(now) - now));
     };
     if attempt > MAX_ATTEMPTS {
         // Other attempts running at the same time used up the allowance.
-        db::users::set_pin_state(&state.db, &user.id, 0, Some(now + LOCK_SECS)).await?;
+        users
+            .set_pin_state(&user.id, 0, Some(now + LOCK_SECS))
+            .await?;
         return Err(locked(LOCK_SECS));
     }
     if crypto::verify_secret(pin.to_owned(), user.pin_hash.clone()).await? {
-        db::users::set_pin_state(&state.db, &user.id, 0, None).await?;
+        users.set_pin_state(&user.id, 0, None).await?;
         return Ok(());
     }
     if attempt == MAX_ATTEMPTS {
-        db::users::set_pin_state(&state.db, &user.id, 0, Some(now + LOCK_SECS)).await?;
+        users
+            .set_pin_state(&user.id, 0, Some(now + LOCK_SECS))
+            .await?;
         tracing::warn!(user = %user.id, "security PIN locked after repeated wrong PINs");
         return Err(locked(LOCK_SECS));
     }

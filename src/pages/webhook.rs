@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use portal_contract::webhooks::{
-    DeliveryStatus, PORTAL_EVENT_TYPES, TEST_EVENT, WebhookOut, WebhookPatch, WebhookTestIn,
+    DeliveryStatus, PortalEvent, WebhookOut, WebhookPatch, WebhookTestIn,
 };
 use portal_contract::{ErrorCode, Permission};
 
@@ -222,11 +222,11 @@ fn WebhookView(webhook: WebhookOut) -> impl IntoView {
 #[component]
 fn TestEventCard(webhook: RwSignal<WebhookOut>, log_version: RwSignal<u32>) -> impl IntoView {
     let toaster = use_toaster();
-    let event_type = RwSignal::new(TEST_EVENT.to_owned());
+    let event_type = RwSignal::new(PortalEvent::WebhookTest.name().to_owned());
     let pending = RwSignal::new(false);
-    let options = PORTAL_EVENT_TYPES
+    let options = PortalEvent::ALL
         .iter()
-        .map(|(name, _)| ((*name).to_owned(), (*name).to_owned()))
+        .map(|e| (e.name().to_owned(), e.name().to_owned()))
         .collect::<Vec<_>>();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

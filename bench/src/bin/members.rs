@@ -6,9 +6,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use portal_bench::{Stats, ms};
+use portal_server::app;
 use portal_server::clock::SystemClock;
 use portal_server::config::Config;
-use portal_server::{app, db};
 use serde_json::{Value, json};
 
 const MEMBERS: usize = 10_000;
@@ -100,7 +100,7 @@ async fn signed_in_client(
         .send()
         .await?
         .error_for_status()?;
-    let mail = db::outbox::to_address(&state.db, email).await?;
+    let mail = state.store.outbox().to_address(email).await?;
     let body = mail[0].body.clone().unwrap_or_default();
     let token = body
         .split("token=")
@@ -118,47 +118,57 @@ async fn signed_in_client(
     Ok(client)
 }
 
-/// `n` more members of the one organisation, straight into the database.
+/// `n` more members of the one organisation, straight into the database
+/// (through sqlx's `Any` driver, so either backend): a third each admin,
+/// developer, viewer; every seventh deactivated; half have signed in.
 async fn seed(state: &portal_server::state::AppState, n: usize) -> anyhow::Result<()> {
-    let org: String = sqlx_scalar(state).await?;
-    let mut tx = state.db.begin().await?;
-    for i in 0..n {
-        portal_server::db::users::insert(
-            &mut *tx,
-            &portal_server::db::users::User {
-                id: format!("usr_bench{i:06}"),
-                organisation_id: org.clone(),
-                email: format!("member{i:05}@acme.test"),
-                full_name: format!("Member {i:05}"),
-                password_hash: "-".into(),
-                pin_hash: "-".into(),
-                role: ["admin", "developer", "viewer"][i % 3].into(),
-                status: if i % 7 == 0 { "deactivated" } else { "active" }.into(),
-                email_confirmed_at: Some(1),
-                pin_failed_attempts: 0,
-                pin_locked_until: None,
-                last_sign_in_at: (i % 2 == 0).then_some(1_700_000_000 + i as i64),
-                created_at: 1_690_000_000 + i as i64,
-            },
-        )
-        .await?;
-    }
-    // `insert` is for new members, who haven't signed in; half of these have.
-    for i in (0..n).step_by(2) {
-        portal_server::db::users::record_sign_in(
-            &mut *tx,
-            &format!("usr_bench{i:06}"),
-            1_700_000_000 + i as i64,
-        )
-        .await?;
+    let org = state
+        .store
+        .organisations()
+        .list()
+        .await?
+        .into_iter()
+        .next()
+        .map(|o| o.id.0)
+        .unwrap_or_default();
+    let url = &state.config.database_url;
+    let postgres = url.starts_with("postgres");
+    // Times are integers in SQLite and `timestamptz` in PostgreSQL.
+    let time = |b: &mut sqlx::query_builder::Separated<'_, '_, sqlx::Any, &str>, t: Option<i64>| {
+        if postgres {
+            b.push("to_timestamp(")
+                .push_bind_unseparated(t)
+                .push_unseparated(")");
+        } else {
+            b.push_bind(t);
+        }
+    };
+    sqlx::any::install_default_drivers();
+    let db = sqlx::AnyPool::connect(url).await?;
+    let mut tx = db.begin().await?;
+    for chunk in (0..n).collect::<Vec<_>>().chunks(500) {
+        let mut insert = sqlx::QueryBuilder::new(
+            "INSERT INTO users (id, organisation_id, email, full_name, password_hash, pin_hash, \
+             role, status, email_confirmed_at, last_sign_in_at, created_at) ",
+        );
+        insert.push_values(chunk, |mut b, &i| {
+            b.push_bind(format!("usr_bench{i:06}"))
+                .push_bind(org.clone())
+                .push_bind(format!("member{i:05}@acme.test"))
+                .push_bind(format!("Member {i:05}"))
+                .push_bind("-")
+                .push_bind("-")
+                .push_bind(["admin", "developer", "viewer"][i % 3])
+                .push_bind(if i % 7 == 0 { "deactivated" } else { "active" });
+            time(&mut b, Some(1));
+            time(&mut b, (i % 2 == 0).then_some(1_700_000_000 + i as i64));
+            time(&mut b, Some(1_690_000_000 + i as i64));
+        });
+        insert.build().execute(&mut *tx).await?;
     }
     tx.commit().await?;
+    db.close().await;
     Ok(())
-}
-
-async fn sqlx_scalar(state: &portal_server::state::AppState) -> anyhow::Result<String> {
-    let orgs = portal_server::db::organisations::list(&state.db).await?;
-    Ok(orgs.into_iter().next().map(|o| o.id).unwrap_or_default())
 }
 
 /// `REQUESTS` GETs of `url` from `CONCURRENCY` clients; every answer must be 200.

@@ -17,7 +17,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/api/health", tag = "meta",
     responses((status = 200, body = HealthOut), (status = 500, body = portal_contract::ErrorBody)))]
 async fn health(State(state): State<AppState>) -> ApiResult<Json<HealthOut>> {
-    sqlx::query("SELECT 1").execute(&state.db).await?;
+    state.store.health().ping().await?;
     Ok(Json(HealthOut {
         status: "ok".into(),
         version: env!("CARGO_PKG_VERSION").into(),

@@ -1,37 +1,25 @@
 //! The partner API: the OAuth2 token endpoint (RFC 6749 client_credentials),
-//! the JWKS that publishes the token signing key, and `/v1/whoami`.
-//!
-//! Errors here are RFC 6749 §5.2 / RFC 6750 bodies (`{error,
-//! error_description}`), which OAuth2 client libraries understand.
+//! the JWKS that publishes the token signing key, `/v1/whoami` and
+//! `/v1/events`. Errors are RFC 6749 §5.2 / RFC 6750 bodies.
 
 use std::net::SocketAddr;
 
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use portal_contract::accounts::OrganisationStatus;
-use portal_contract::credentials::Scope;
-use portal_contract::ids::{CredentialId, OrganisationId, ProjectId};
-use portal_contract::partner::{
-    CLIENT_CREDENTIALS, OAuthError, TOKEN_TTL_SECS, TokenOut, TokenRequest, WhoamiCredential,
-    WhoamiOrganisation, WhoamiOut, WhoamiProject,
-};
-use portal_contract::projects::Environment;
-use portal_contract::webhooks::{EventIn, EventOut, PAYLOAD_MAX, event_type};
+use portal_contract::partner::{CLIENT_CREDENTIALS, OAuthError, TokenOut, TokenRequest, WhoamiOut};
+use portal_contract::webhooks::{EventIn, EventOut};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::crypto;
-use crate::db::{self, credentials::Caller};
 use crate::limits;
+use crate::services::partner::{self, OAuthFailure, Partner};
 use crate::state::AppState;
-use crate::tokens::{AUDIENCE, Claims};
-use crate::webhooks::events::{self, Audience};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -40,113 +28,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(whoami))
         .routes(routes!(publish_event))
 }
-
-/// An RFC 6749 / RFC 6750 error answer.
-#[derive(Debug)]
-pub struct OAuthFailure {
-    status: StatusCode,
-    body: OAuthError,
-    challenge: Option<String>,
-    retry_after: Option<u64>,
-}
-
-impl OAuthFailure {
-    fn new(status: StatusCode, error: &str, description: impl Into<String>) -> Self {
-        Self {
-            status,
-            body: OAuthError {
-                error: error.into(),
-                error_description: description.into(),
-            },
-            challenge: None,
-            retry_after: None,
-        }
-    }
-
-    fn invalid_request(description: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_request", description)
-    }
-
-    /// One answer for an unknown client id, a wrong secret, and a revoked or
-    /// expired credential, so none can be told from another.
-    fn invalid_client() -> Self {
-        let mut e = Self::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            "The client id or secret is wrong, or the credential was revoked or has expired.",
-        );
-        e.challenge = Some(format!("Basic realm=\"{AUDIENCE}\""));
-        e
-    }
-
-    fn invalid_token(description: &str) -> Self {
-        let mut e = Self::new(StatusCode::UNAUTHORIZED, "invalid_token", description);
-        e.challenge = Some(format!(
-            "Bearer realm=\"{AUDIENCE}\", error=\"invalid_token\", error_description=\"{description}\""
-        ));
-        e
-    }
-
-    /// 429 for too many `what` ("token requests", "events").
-    fn rate_limited(what: &str, secs: u64) -> Self {
-        let mut e = Self::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            format!(
-                "Too many {what}. Try again in {secs} second{}.",
-                if secs == 1 { "" } else { "s" }
-            ),
-        );
-        e.retry_after = Some(secs);
-        e
-    }
-
-    /// 413: an event's data over `PAYLOAD_MAX`, or a body over the API's limit.
-    fn payload_too_large() -> Self {
-        Self::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            format!(
-                "The event is too large: its data may be at most {} KB of JSON.",
-                PAYLOAD_MAX / 1024
-            ),
-        )
-    }
-
-    fn internal(e: impl std::fmt::Display) -> Self {
-        tracing::error!(error = %e, "internal error on the partner API");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "server_error",
-            "Something went wrong on our side. Try again.",
-        )
-    }
-}
-
-impl From<sqlx::Error> for OAuthFailure {
-    fn from(e: sqlx::Error) -> Self {
-        Self::internal(e)
-    }
-}
-
-impl IntoResponse for OAuthFailure {
-    fn into_response(self) -> Response {
-        let mut response = (self.status, axum::Json(self.body)).into_response();
-        let headers = response.headers_mut();
-        if let Some(challenge) = self.challenge.and_then(|c| HeaderValue::try_from(c).ok()) {
-            headers.insert(header::WWW_AUTHENTICATE, challenge);
-        }
-        if let Some(secs) = self.retry_after {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
-        }
-        headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-        response
-    }
-}
-
-/// Client ids we issue are short; longer ones are refused before they can
-/// fill the rate limiter's table.
-const CLIENT_ID_MAX: usize = 64;
 
 /// Reads the parameters from a JSON or form body.
 fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<TokenRequest, OAuthFailure> {
@@ -273,72 +154,8 @@ async fn issue_token(
             return Err(e);
         }
     };
-    if client_id.len() > CLIENT_ID_MAX {
-        return Err(OAuthFailure::invalid_client());
-    }
-    limits::wait(&state.limits.token_by_client, client_id.as_str())
-        .map_err(|secs| OAuthFailure::rate_limited("token requests", secs))?;
-
-    // The same work whether the client id exists or not: hash, one indexed read.
-    let grant = db::credentials::grant_for_secret(&state.db, &crypto::token_hash(&secret)).await?;
-    let now = state.now();
-    let grant = grant
-        .filter(|g| crypto::same(g.credential_id.as_bytes(), client_id.as_bytes()))
-        .filter(|g| g.revoked_at.is_none())
-        .filter(|g| g.expires_at.is_none_or(|e| e > now))
-        .filter(|g| g.secret_expires_at.is_none_or(|e| e > now))
-        .filter(|g| g.organisation_status == OrganisationStatus::Approved.as_str())
-        .ok_or_else(OAuthFailure::invalid_client)?;
-
-    let allowed = Scope::parse_list(&grant.scopes).unwrap_or_default();
-    let scopes = match request.scope.as_deref() {
-        None => allowed.clone(),
-        Some(asked) => {
-            let asked = Scope::parse_list(asked).ok_or_else(|| {
-                OAuthFailure::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_scope",
-                    "Unknown scope: use read, write, or both.",
-                )
-            })?;
-            if asked.is_empty() {
-                allowed.clone()
-            } else if asked.iter().all(|s| allowed.contains(s)) {
-                asked
-            } else {
-                return Err(OAuthFailure::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_scope",
-                    format!(
-                        "This credential may only ask for: {}.",
-                        Scope::join(&allowed)
-                    ),
-                ));
-            }
-        }
-    };
-    let scope = Scope::join(&scopes);
-    let claims = Claims {
-        iss: state.signer.issuer().to_owned(),
-        sub: grant.credential_id.clone(),
-        aud: AUDIENCE.into(),
-        client_id: grant.credential_id.clone(),
-        org: grant.organisation_id,
-        prj: grant.project_id,
-        scope: scope.clone(),
-        iat: now,
-        exp: now + TOKEN_TTL_SECS,
-        jti: crypto::new_id("tok_"),
-    };
-    let access_token = state.signer.sign(&claims);
-    state.usage.token_issued(&grant.credential_id, now);
-    let mut response = axum::Json(TokenOut {
-        access_token,
-        token_type: "Bearer".into(),
-        expires_in: TOKEN_TTL_SECS,
-        scope,
-    })
-    .into_response();
+    let token = partner::issue_token(&state, &client_id, &secret, request.scope.as_deref()).await?;
+    let mut response = axum::Json(token).into_response();
     response
         .headers_mut()
         .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
@@ -357,19 +174,6 @@ async fn jwks(State(state): State<AppState>) -> Response {
     response
 }
 
-/// The caller of a partner API endpoint: a valid access token whose
-/// credential still works, checked on every call so a revoke takes effect at once.
-pub struct Partner {
-    pub claims: Claims,
-    pub caller: Caller,
-}
-
-impl Partner {
-    pub fn scopes(&self) -> Vec<Scope> {
-        Scope::parse_list(&self.claims.scope).unwrap_or_default()
-    }
-}
-
 impl FromRequestParts<AppState> for Partner {
     type Rejection = OAuthFailure;
 
@@ -384,37 +188,7 @@ impl FromRequestParts<AppState> for Partner {
                     "Send an access token from POST /v1/auth/token in the Authorization header: Bearer <token>.",
                 )
             })?;
-        let now = state.now();
-        let claims = state
-            .signer
-            .verify(token.trim(), now)
-            .map_err(|r| OAuthFailure::invalid_token(r.description()))?;
-        let caller = db::credentials::caller(&state.db, &claims.sub).await?;
-        let caller = match caller {
-            None => {
-                return Err(OAuthFailure::invalid_token(
-                    "The credential behind this access token was deleted with its project.",
-                ));
-            }
-            Some(c) if c.revoked_at.is_some() => {
-                return Err(OAuthFailure::invalid_token(
-                    "The credential behind this access token was revoked.",
-                ));
-            }
-            Some(c) if c.expires_at.is_some_and(|e| e <= now) => {
-                return Err(OAuthFailure::invalid_token(
-                    "The credential behind this access token has expired.",
-                ));
-            }
-            Some(c) if c.organisation_status != OrganisationStatus::Approved.as_str() => {
-                return Err(OAuthFailure::invalid_token(
-                    "The organisation behind this access token is not approved or is suspended.",
-                ));
-            }
-            Some(c) => c,
-        };
-        state.usage.called(&caller.credential_id, now);
-        Ok(Self { claims, caller })
+        partner::partner(state, token).await
     }
 }
 
@@ -424,25 +198,7 @@ impl FromRequestParts<AppState> for Partner {
     responses((status = 200, body = WhoamiOut),
         (status = 401, body = OAuthError, description = "Missing, malformed, expired, foreign-signed or revoked token")))]
 async fn whoami(partner: Partner) -> axum::Json<WhoamiOut> {
-    let scopes = partner.scopes();
-    let Partner { claims, caller } = partner;
-    axum::Json(WhoamiOut {
-        organisation: WhoamiOrganisation {
-            id: OrganisationId(caller.organisation_id),
-            name: caller.organisation_name,
-        },
-        project: WhoamiProject {
-            id: ProjectId(caller.project_id),
-            name: caller.project_name,
-            environment: caller.environment.parse().unwrap_or(Environment::Sandbox),
-        },
-        credential: WhoamiCredential {
-            id: CredentialId(caller.credential_id),
-            description: caller.description,
-        },
-        scopes,
-        expires_at: claims.exp,
-    })
+    axum::Json(partner::whoami(partner))
 }
 
 /// Publish an event to the project's endpoints that subscribe to its type.
@@ -457,24 +213,9 @@ async fn whoami(partner: Partner) -> axum::Json<WhoamiOut> {
 async fn publish_event(
     State(state): State<AppState>,
     partner: Partner,
-    body: Result<axum::Json<EventIn>, axum::extract::rejection::JsonRejection>,
+    body: Result<axum::Json<EventIn>, JsonRejection>,
 ) -> Result<(StatusCode, axum::Json<EventOut>), OAuthFailure> {
-    if !partner.scopes().contains(&Scope::Write) {
-        let mut e = OAuthFailure::new(
-            StatusCode::FORBIDDEN,
-            "insufficient_scope",
-            "Publishing events needs a token with the write scope.",
-        );
-        e.challenge = Some(format!(
-            "Bearer realm=\"{AUDIENCE}\", error=\"insufficient_scope\", scope=\"write\""
-        ));
-        return Err(e);
-    }
-    limits::wait(
-        &state.limits.events_by_credential,
-        partner.claims.sub.as_str(),
-    )
-    .map_err(|secs| OAuthFailure::rate_limited("events", secs))?;
+    partner::may_publish(&state, &partner)?;
     let axum::Json(input) = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             return OAuthFailure::payload_too_large();
@@ -482,41 +223,12 @@ async fn publish_event(
         OAuthFailure::invalid_request(format!(
             "Send a JSON body {{\"type\": \"invoice.paid\", \"data\": {{…}}}}. {}",
             match e {
-                axum::extract::rejection::JsonRejection::MissingJsonContentType(_) =>
+                JsonRejection::MissingJsonContentType(_) =>
                     "The Content-Type must be application/json.",
                 _ => "This one could not be read.",
             }
         ))
     })?;
-    event_type(&input.event_type).map_err(OAuthFailure::invalid_request)?;
-    if !input.data.is_object() {
-        return Err(OAuthFailure::invalid_request(
-            "The data field must be a JSON object.",
-        ));
-    }
-    if input.data.to_string().len() > PAYLOAD_MAX {
-        return Err(OAuthFailure::payload_too_large());
-    }
-    let now = state.now();
-    let mut tx = state.db.begin().await?;
-    let published = events::publish(
-        &mut tx,
-        &partner.caller.organisation_id,
-        Audience::Project(&partner.caller.project_id),
-        &input.event_type,
-        &input.data,
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    state.deliverer.wake();
-    Ok((
-        StatusCode::ACCEPTED,
-        axum::Json(EventOut {
-            id: portal_contract::ids::EventId(published.id),
-            event_type: input.event_type,
-            deliveries: published.deliveries as u32,
-            created_at: now,
-        }),
-    ))
+    let event = partner::publish(&state, &partner, input).await?;
+    Ok((StatusCode::ACCEPTED, axum::Json(event)))
 }

@@ -10,11 +10,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::CurrentUser;
-use crate::crypto;
-use crate::db;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::Json;
-use crate::limits;
+use crate::services::settings;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -34,29 +32,9 @@ async fn update_profile(
     current: CurrentUser,
     Json(input): Json<ProfilePatch>,
 ) -> ApiResult<Json<UserOut>> {
-    input.validate().map_err(ApiError::validation)?;
-    let name = input.full_name.trim();
-    db::users::set_full_name(&state.db, &current.user.id, name).await?;
-    let mut user = current.user;
-    user.full_name = name.to_owned();
-    Ok(Json(user.to_out()))
-}
-
-/// Checks the signed-in user's password (rate-limited per user), or answers
-/// 422 on `field`.
-async fn check_password(
-    state: &AppState,
-    current: &CurrentUser,
-    password: &str,
-    field: &str,
-) -> ApiResult<()> {
-    limits::check(&state.limits.password_by_user, current.user.id.clone())?;
-    let ok = crypto::verify_secret(password.to_owned(), current.user.password_hash.clone()).await?;
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::field(field, "That's not your current password."))
-    }
+    Ok(Json(
+        settings::update_profile(&state, current, input).await?,
+    ))
 }
 
 /// Change the password; needs the current one. Other sessions end.
@@ -68,20 +46,7 @@ async fn change_password(
     current: CurrentUser,
     Json(input): Json<PasswordChangeIn>,
 ) -> ApiResult<StatusCode> {
-    input.validate().map_err(ApiError::validation)?;
-    check_password(
-        &state,
-        &current,
-        &input.current_password,
-        "current_password",
-    )
-    .await?;
-    let hash = crypto::hash_secret(input.new_password).await?;
-    let mut tx = state.db.begin().await?;
-    db::users::set_password_hash(&mut *tx, &current.user.id, &hash).await?;
-    db::sessions::delete_others(&mut *tx, &current.user.id, &current.session_hash).await?;
-    tx.commit().await?;
-    tracing::info!(user = %current.user.id, "password changed; other sessions ended");
+    settings::change_password(&state, &current, input).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -94,11 +59,7 @@ async fn change_pin(
     current: CurrentUser,
     Json(input): Json<PinChangeIn>,
 ) -> ApiResult<StatusCode> {
-    input.validate().map_err(ApiError::validation)?;
-    check_password(&state, &current, &input.password, "password").await?;
-    let hash = crypto::hash_secret(input.new_pin).await?;
-    db::users::set_pin_hash(&state.db, &current.user.id, &hash).await?;
-    tracing::info!(user = %current.user.id, "security PIN changed");
+    settings::change_pin(&state, &current, input).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -112,10 +73,7 @@ async fn update_organisation(
     Json(input): Json<OrganisationPatch>,
 ) -> ApiResult<Json<OrganisationOut>> {
     current.require(Permission::ManageOrganisation)?;
-    input.validate().map_err(ApiError::validation)?;
-    let name = input.name.trim();
-    db::organisations::rename(&state.db, &current.org.id, name).await?;
-    let mut org = current.org;
-    org.name = name.to_owned();
-    Ok(Json(org.to_out()))
+    Ok(Json(
+        settings::update_organisation(&state, current, input).await?,
+    ))
 }

@@ -10,27 +10,26 @@
 //! recorded, and start-up releases what a killed process held. Delivery is
 //! at least once, with the same `webhook-id` every time.
 //!
-//! Few round trips to the database, and no waiting for the pool: the worker
-//! claims on a connection of its own, with each delivery a fingerprint of its
-//! endpoint, so endpoints (secrets opened) are kept and read again only when
-//! they changed; one writer, on another connection of its own, records the
-//! attempts that finished meanwhile together, in one transaction.
+//! The queue itself (`store::queue`) is the backend's: how it claims and
+//! records with few round trips is its business. Endpoints are kept between
+//! claims with their secrets opened, and read again only when a claim shows
+//! that one changed.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use portal_contract::ids::{DeliveryId, WebhookId};
 use portal_contract::webhooks::{DeliveryStatus, RETRY_SCHEDULE};
 use reqwest::Url;
 use reqwest::redirect::Policy;
-use sqlx::ConnectOptions;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use tokio::sync::{Notify, Semaphore, mpsc};
 
-use crate::db::{self, webhooks::Attempt, webhooks::Due, webhooks::Recorded, webhooks::Webhook};
 use crate::mail::Mail;
 use crate::state::AppState;
+use crate::store::queue::{Attempt, Due, Effect, Recorded};
+use crate::store::webhooks::Webhook;
 use crate::webhooks::{signing, ssrf};
 
 /// Deliveries being sent at once.
@@ -44,9 +43,6 @@ const POLL: Duration = Duration::from_millis(250);
 /// Attempts sent but not recorded yet, at most; and recorded in one transaction, at most.
 const UNRECORDED: usize = 1024;
 const RECORD_BATCH: usize = 256;
-/// How long the worker waits for another connection's write, as SQLite's
-/// busy timeout does for the pool's connections.
-const LOCKED_FOR: Duration = Duration::from_secs(5);
 /// Endpoints kept between claims, at most.
 const ENDPOINTS_KEPT: usize = 1024;
 /// Under load, the least time between two claims; and how long the writer
@@ -105,7 +101,6 @@ pub async fn run(state: AppState) {
     let sending = Arc::new(Semaphore::new(CONCURRENCY));
     let (finished, results) = mpsc::channel(UNRECORDED);
     tokio::spawn(record(state.clone(), results));
-    let mut conn = OwnConnection::new(&state);
     let mut endpoints = HashMap::new();
     let mut last_claim: Option<Instant> = None;
     loop {
@@ -119,13 +114,12 @@ pub async fn run(state: AppState) {
         let due = if free == 0 {
             Vec::new()
         } else {
-            let claimed = claim(&state, &mut conn, &mut endpoints, free).await;
+            let claimed = claim(&state, &mut endpoints, free).await;
             state.deliverer.passes.fetch_add(1, Ordering::SeqCst);
             match claimed {
                 Ok(due) => due,
                 Err(e) => {
                     tracing::warn!(error = %e, "could not claim due deliveries");
-                    conn.after(&e);
                     Vec::new()
                 }
             }
@@ -152,77 +146,6 @@ pub async fn run(state: AppState) {
     }
 }
 
-/// A database connection of the worker's own. Not from the pool, so the
-/// worker never waits behind request handlers for one; and without SQLite's
-/// busy handler, which sleeps 1, 2, 5, 10… ms while another connection
-/// writes: the worker tries again itself, sooner (`Locked`).
-struct OwnConnection {
-    options: SqliteConnectOptions,
-    conn: Option<SqliteConnection>,
-}
-
-impl OwnConnection {
-    fn new(state: &AppState) -> Self {
-        Self {
-            options: (*state.db.connect_options())
-                .clone()
-                .busy_timeout(Duration::ZERO),
-            conn: None,
-        }
-    }
-
-    async fn get(&mut self) -> sqlx::Result<&mut SqliteConnection> {
-        if self.conn.is_none() {
-            self.conn = Some(self.options.connect().await?);
-        }
-        Ok(self.conn.as_mut().expect("just opened"))
-    }
-
-    /// After an error: a connection that failed other than in the database
-    /// is opened again next time.
-    fn after(&mut self, e: &anyhow::Error) {
-        if e.downcast_ref::<sqlx::Error>()
-            .is_none_or(|e| !matches!(e, sqlx::Error::Database(_)))
-        {
-            self.conn = None;
-        }
-    }
-}
-
-/// Waiting for another connection's write to end, for at most `LOCKED_FOR`:
-/// first by letting the other tasks run (the writer usually needs only this
-/// thread to finish), then 1 ms at a time.
-struct Locked {
-    tries: u32,
-    since: Instant,
-}
-
-impl Locked {
-    fn new() -> Self {
-        Self {
-            tries: 0,
-            since: Instant::now(),
-        }
-    }
-
-    /// Whether to try again after `e`, having waited.
-    async fn again(&mut self, e: &sqlx::Error) -> bool {
-        // SQLITE_BUSY and its extended codes.
-        let busy = matches!(e, sqlx::Error::Database(d)
-            if d.code().and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| c & 0xff == 5));
-        if !busy || self.since.elapsed() > LOCKED_FOR {
-            return false;
-        }
-        self.tries += 1;
-        if self.tries <= 3 {
-            tokio::task::yield_now().await;
-        } else {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
-        true
-    }
-}
-
 /// An endpoint as read, with its secrets opened.
 struct Endpoint {
     webhook: Webhook,
@@ -235,13 +158,13 @@ struct Endpoint {
 
 impl Endpoint {
     fn open(state: &AppState, webhook: Webhook) -> anyhow::Result<Self> {
-        let secret = state.vault.open(&webhook.id, &webhook.secret)?;
+        let secret = state.vault.open(&webhook.id.0, &webhook.secret)?;
         let previous = match (&webhook.previous_secret, webhook.previous_secret_until) {
-            (Some(sealed), Some(until)) => Some((state.vault.open(&webhook.id, sealed)?, until)),
+            (Some(sealed), Some(until)) => Some((state.vault.open(&webhook.id.0, sealed)?, until)),
             _ => None,
         };
         Ok(Self {
-            fingerprint: db::webhooks::endpoint_fingerprint(&webhook),
+            fingerprint: webhook.fingerprint(),
             webhook,
             secret,
             previous,
@@ -257,24 +180,16 @@ impl Endpoint {
 /// an attempt.
 async fn claim(
     state: &AppState,
-    conn: &mut OwnConnection,
-    endpoints: &mut HashMap<String, Arc<Endpoint>>,
+    endpoints: &mut HashMap<WebhookId, Arc<Endpoint>>,
     limit: i64,
 ) -> anyhow::Result<Vec<(Due, Arc<Endpoint>)>> {
-    let now = state.now();
-    let mut locked = Locked::new();
-    let due = loop {
-        match db::webhooks::claim_due(conn.get().await?, now, limit).await {
-            Ok(due) => break due,
-            Err(e) if locked.again(&e).await => {}
-            Err(e) => return Err(e.into()),
-        }
-    };
+    let queue = state.store.queue();
+    let due = queue.claim(state.now(), limit).await?;
     if due.is_empty() {
         return Ok(Vec::new());
     }
     let mut unopened = HashSet::new();
-    let mut stale: Vec<&str> = due
+    let mut stale: Vec<&WebhookId> = due
         .iter()
         .filter(|d| {
             d.endpoint.is_some()
@@ -282,7 +197,7 @@ async fn claim(
                     .get(&d.webhook_id)
                     .is_none_or(|e| Some(&e.fingerprint) != d.endpoint.as_ref())
         })
-        .map(|d| d.webhook_id.as_str())
+        .map(|d| &d.webhook_id)
         .collect();
     stale.sort_unstable();
     stale.dedup();
@@ -293,14 +208,10 @@ async fn claim(
         for id in &stale {
             endpoints.remove(*id);
         }
-        let read = match conn.get().await {
-            Ok(c) => db::webhooks::by_ids(c, &stale).await,
-            Err(e) => Err(e),
-        };
-        let webhooks = match read {
+        let webhooks = match queue.endpoints(&stale).await {
             Ok(webhooks) => webhooks,
             Err(e) => {
-                release(state, due.iter().map(|d| d.id.as_str())).await;
+                release(state, due.iter().map(|d| &d.id)).await;
                 return Err(e.into());
             }
         };
@@ -334,11 +245,11 @@ async fn claim(
             _ => ended.push(d.id),
         }
     }
-    release(state, held.iter().map(String::as_str)).await;
+    release(state, held.iter()).await;
     for id in ended {
-        if let Err(e) = db::webhooks::abandon(&state.db, &id).await {
+        if let Err(e) = queue.abandon(&id).await {
             tracing::warn!(delivery = %id, error = %e, "could not end a delivery");
-            release(state, std::iter::once(id.as_str())).await;
+            release(state, std::iter::once(&id)).await;
         }
     }
     Ok(claimed)
@@ -347,13 +258,13 @@ async fn claim(
 /// Lets go of held deliveries that could not be attempted or recorded: due
 /// again after the first wait of the schedule rather than held until the
 /// next start.
-async fn release(state: &AppState, ids: impl Iterator<Item = &str>) {
-    let ids: Vec<&str> = ids.collect();
+async fn release<'a>(state: &AppState, ids: impl Iterator<Item = &'a DeliveryId>) {
+    let ids: Vec<&DeliveryId> = ids.collect();
     if ids.is_empty() {
         return;
     }
     let at = state.now() + RETRY_SCHEDULE[0];
-    if let Err(e) = db::webhooks::release(&state.db, &ids, at).await {
+    if let Err(e) = state.store.queue().release(&ids, at).await {
         tracing::warn!(error = %e, "could not release held deliveries");
     }
 }
@@ -364,11 +275,9 @@ struct Finished {
     result: Attempted,
 }
 
-/// What an attempt did and what it means for its delivery.
+/// What an attempt did and what it means for its delivery and endpoint.
 struct Attempted {
     recorded: Recorded,
-    succeeded: bool,
-    gone: bool,
 }
 
 /// What came back from one request.
@@ -382,18 +291,18 @@ async fn attempt(state: &AppState, due: &Due, endpoint: &Endpoint) -> Attempted 
     let now = state.now();
     let mut signatures = vec![signing::sign(
         &endpoint.secret,
-        &due.event_id,
+        &due.event_id.0,
         now,
         &due.body,
     )];
     if let Some((previous, until)) = &endpoint.previous
         && *until > now
     {
-        signatures.push(signing::sign(previous, &due.event_id, now, &due.body));
+        signatures.push(signing::sign(previous, &due.event_id.0, now, &due.body));
     }
     let headers = vec![
         ("content-type".to_owned(), "application/json".to_owned()),
-        ("webhook-id".to_owned(), due.event_id.clone()),
+        ("webhook-id".to_owned(), due.event_id.0.clone()),
         ("webhook-timestamp".to_owned(), now.to_string()),
         ("webhook-signature".to_owned(), signatures.join(" ")),
     ];
@@ -404,13 +313,15 @@ async fn attempt(state: &AppState, due: &Due, endpoint: &Endpoint) -> Attempted 
     let succeeded = outcome.status.is_some_and(|s| (200..300).contains(&s));
     let gone = outcome.status == Some(410);
     let retry_in = RETRY_SCHEDULE.get(due.attempts as usize).copied();
-    let (status, next_attempt_at) = match (succeeded, gone, retry_in) {
-        (true, _, _) => (DeliveryStatus::Succeeded, None),
-        (false, false, Some(wait)) => (DeliveryStatus::Pending, Some(now + wait)),
-        _ => (DeliveryStatus::Failed, None),
+    let (status, next_attempt_at, effect) = match (succeeded, gone, retry_in) {
+        (true, _, _) => (DeliveryStatus::Succeeded, None, Effect::Succeeded),
+        (false, true, _) => (DeliveryStatus::Failed, None, Effect::Gone),
+        (false, false, Some(wait)) => (DeliveryStatus::Pending, Some(now + wait), Effect::Retrying),
+        (false, false, None) => (DeliveryStatus::Failed, None, Effect::Exhausted),
     };
     Attempted {
         recorded: Recorded {
+            webhook_id: endpoint.webhook.id.clone(),
             attempt: Attempt {
                 delivery_id: due.id.clone(),
                 attempt: due.attempts + 1,
@@ -423,16 +334,14 @@ async fn attempt(state: &AppState, due: &Due, endpoint: &Endpoint) -> Attempted 
             },
             status,
             next_attempt_at,
+            effect,
         },
-        succeeded,
-        gone,
     }
 }
 
 /// The writer: records the attempts that finished while it wrote the
-/// previous ones, together.
+/// previous ones, together, in one transaction.
 async fn record(state: AppState, mut finished: mpsc::Receiver<Finished>) {
-    let mut conn = OwnConnection::new(&state);
     let mut batch = Vec::with_capacity(RECORD_BATCH);
     while finished.recv_many(&mut batch, RECORD_BATCH).await > 0 {
         // Let more finish: fewer, bigger transactions.
@@ -445,121 +354,26 @@ async fn record(state: AppState, mut finished: mpsc::Receiver<Finished>) {
                 Err(_) => break,
             }
         }
-        match write(&mut conn, &batch).await {
+        let recorded: Vec<Recorded> = batch.iter().map(|f| f.result.recorded.clone()).collect();
+        match state.store.queue().record(&recorded).await {
             Ok(disabled) => {
-                for endpoint in disabled {
-                    tell_admins(&state, &endpoint.webhook).await;
+                for id in disabled {
+                    if let Some(f) = batch.iter().find(|f| f.endpoint.webhook.id == id) {
+                        tell_admins(&state, &f.endpoint.webhook).await;
+                    }
                 }
             }
             Err(e) => {
                 tracing::warn!(error = %e, count = batch.len(), "could not record delivery attempts");
-                conn.after(&e);
                 release(
                     &state,
-                    batch
-                        .iter()
-                        .map(|f| f.result.recorded.attempt.delivery_id.as_str()),
+                    batch.iter().map(|f| &f.result.recorded.attempt.delivery_id),
                 )
                 .await;
             }
         }
         batch.clear();
     }
-}
-
-/// Records a batch of attempts, and what they mean for their endpoints, in
-/// one transaction. Returns the endpoints it disabled for failing.
-async fn write(conn: &mut OwnConnection, batch: &[Finished]) -> anyhow::Result<Vec<Arc<Endpoint>>> {
-    // Endpoints with anything but successes here get their attempts' effects
-    // one by one, in order; the others only need `failing_since` cleared.
-    let troubled: HashSet<&str> = batch
-        .iter()
-        .filter(|f| !f.result.succeeded)
-        .map(|f| f.endpoint.webhook.id.as_str())
-        .collect();
-    let mut succeeded: Vec<&str> = batch
-        .iter()
-        .map(|f| f.endpoint.webhook.id.as_str())
-        .filter(|id| !troubled.contains(id))
-        .collect();
-    succeeded.sort_unstable();
-    succeeded.dedup();
-    let recorded: Vec<Recorded> = batch.iter().map(|f| f.result.recorded.clone()).collect();
-    let mut locked = Locked::new();
-
-    if troubled.is_empty() {
-        // The usual case: begun, written and committed in one round trip.
-        loop {
-            let c = conn.get().await?;
-            match db::webhooks::record_attempts_committed(c, &recorded, &succeeded).await {
-                Ok(()) => return Ok(Vec::new()),
-                Err(e) if locked.again(&e).await => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-    }
-    let c = conn.get().await?;
-    loop {
-        match sqlx::query("BEGIN IMMEDIATE").execute(&mut *c).await {
-            Ok(_) => break,
-            Err(e) if locked.again(&e).await => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    let done = write_in_transaction(c, batch, &troubled, &recorded, &succeeded).await;
-    if done.is_err() {
-        let _ = sqlx::query("ROLLBACK").execute(&mut *c).await;
-    }
-    done
-}
-
-/// `write` once the transaction is begun; commits it.
-async fn write_in_transaction(
-    c: &mut SqliteConnection,
-    batch: &[Finished],
-    troubled: &HashSet<&str>,
-    recorded: &[Recorded],
-    succeeded: &[&str],
-) -> anyhow::Result<Vec<Arc<Endpoint>>> {
-    db::webhooks::record_attempts(c, recorded, succeeded).await?;
-    let mut disabled = Vec::new();
-    // Per endpoint, whether `failing_since` was last cleared (true) or set
-    // (false) here: the same again changes nothing.
-    let mut failing_cleared: HashMap<&str, bool> = HashMap::new();
-    for f in batch {
-        let webhook = &f.endpoint.webhook;
-        if !troubled.contains(webhook.id.as_str()) {
-            continue;
-        }
-        let Recorded {
-            attempt, status, ..
-        } = &f.result.recorded;
-        if f.result.succeeded {
-            if failing_cleared.insert(&webhook.id, true) != Some(true) {
-                db::webhooks::set_failing_since(&mut *c, &webhook.id, None).await?;
-            }
-        } else if f.result.gone {
-            db::webhooks::disable(c, &webhook.id, "gone").await?;
-            tracing::info!(webhook = %webhook.id, "endpoint answered 410 Gone: disabled");
-        } else if *status == DeliveryStatus::Failed {
-            // Out of retries, and nothing got through since this one first failed.
-            if db::webhooks::failing_since_first_try(
-                &mut *c,
-                &webhook.id,
-                &attempt.delivery_id,
-                attempt.started_at,
-            )
-            .await?
-                && db::webhooks::disable(c, &webhook.id, "failing").await?
-            {
-                disabled.push(f.endpoint.clone());
-            }
-        } else if failing_cleared.insert(&webhook.id, false) != Some(false) {
-            db::webhooks::mark_failing(&mut *c, &webhook.id, attempt.started_at).await?;
-        }
-    }
-    sqlx::query("COMMIT").execute(&mut *c).await?;
-    Ok(disabled)
 }
 
 async fn send(state: &AppState, url: &str, headers: &[(String, String)], body: &str) -> Outcome {
@@ -603,9 +417,14 @@ async fn send(state: &AppState, url: &str, headers: &[(String, String)], body: &
 }
 
 /// Mails the organisation's admins that an endpoint was disabled.
-async fn tell_admins(state: &AppState, webhook: &db::webhooks::Webhook) {
+async fn tell_admins(state: &AppState, webhook: &Webhook) {
     tracing::warn!(webhook = %webhook.id, "endpoint kept failing: disabled");
-    let Ok(admins) = db::webhooks::admin_emails(&state.db, &webhook.organisation_id).await else {
+    let Ok(admins) = state
+        .store
+        .users()
+        .admin_emails(&webhook.organisation_id)
+        .await
+    else {
         return;
     };
     let link = format!(
@@ -626,7 +445,7 @@ async fn tell_admins(state: &AppState, webhook: &db::webhooks::Webhook) {
         };
         if let Err(e) = state
             .mailer
-            .send(&state.db, state.clock.as_ref(), mail)
+            .send(&state.store, state.clock.as_ref(), mail)
             .await
         {
             tracing::warn!(error = %e, "could not mail about a disabled endpoint");

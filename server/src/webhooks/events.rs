@@ -1,30 +1,15 @@
-//! Publishing an event: written with its deliveries inside the caller's
-//! transaction, so an event exists exactly when the change that caused it
-//! does. After committing, the caller wakes the delivery worker.
+//! Events: their ids, the body that is signed and sent, and test payloads.
+//! The store writes an event with its deliveries in the transaction of the
+//! change that caused it (`store::events`).
 
+use portal_contract::ids::{EventId, OrganisationId};
+use portal_contract::webhooks::PortalEvent;
 use serde_json::{Value, json};
-use sqlx::SqliteConnection;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::crypto;
-use crate::db;
-
-pub struct Published {
-    pub id: String,
-    pub deliveries: u64,
-}
-
-/// Where an event goes.
-#[derive(Debug, Clone, Copy)]
-pub enum Audience<'a> {
-    /// Every endpoint of the organisation that wants the type (member events).
-    Organisation,
-    /// The project's endpoints that want it.
-    Project(&'a str),
-    /// One endpoint, whatever it subscribes to (a test event).
-    Endpoint { project: &'a str, webhook: &'a str },
-}
+use crate::store::events::{Audience, NewEvent};
 
 /// The body that is signed and sent: `{type, timestamp, data}`, the shape
 /// the Standard Webhooks specification recommends.
@@ -36,32 +21,33 @@ pub fn body(event_type: &str, now: i64, data: &Value) -> String {
     json!({ "type": event_type, "timestamp": timestamp, "data": data }).to_string()
 }
 
-pub async fn publish(
-    tx: &mut SqliteConnection,
-    org: &str,
-    audience: Audience<'_>,
+/// A new event of any type (a partner's own, through `POST /v1/events`).
+pub fn new_event(
+    org: &OrganisationId,
+    audience: Audience,
     event_type: &str,
     data: &Value,
     now: i64,
-) -> sqlx::Result<Published> {
-    let id = new_event_id();
-    let (project, only) = match audience {
-        Audience::Organisation => (None, None),
-        Audience::Project(p) => (Some(p), None),
-        Audience::Endpoint { project, webhook } => (Some(project), Some(webhook)),
-    };
-    let deliveries = db::webhooks::insert_event(
-        tx,
-        &id,
-        org,
-        project,
-        only,
-        event_type,
-        &body(event_type, now, data),
-        now,
-    )
-    .await?;
-    Ok(Published { id, deliveries })
+) -> NewEvent {
+    NewEvent {
+        id: EventId(new_event_id()),
+        organisation_id: org.clone(),
+        audience,
+        event_type: event_type.to_owned(),
+        body: body(event_type, now, data),
+        created_at: now,
+    }
+}
+
+/// A new event the portal sends about one of its own changes.
+pub fn portal_event(
+    org: &OrganisationId,
+    audience: Audience,
+    event: PortalEvent,
+    data: &Value,
+    now: i64,
+) -> NewEvent {
+    new_event(org, audience, event.name(), data, now)
 }
 
 /// The characters of ids, in byte order: an id's time prefix sorts as its time.
@@ -100,18 +86,20 @@ pub fn sample(event_type: &str, project_id: &str) -> Value {
         "description": "Checkout backend",
         "scopes": ["read", "write"],
     });
-    match event_type {
-        "credential.created" | "credential.revoked" => json!({ "credential": credential }),
-        "credential.rolled" => {
+    match PortalEvent::parse(event_type) {
+        Some(PortalEvent::CredentialCreated | PortalEvent::CredentialRevoked) => {
+            json!({ "credential": credential })
+        }
+        Some(PortalEvent::CredentialRolled) => {
             json!({ "credential": credential, "previous_secret_expires_at": "2026-01-01T12:00:00Z" })
         }
-        "project.updated" => {
+        Some(PortalEvent::ProjectUpdated) => {
             json!({ "project": { "id": project_id, "name": "Checkout", "environment": "sandbox" } })
         }
-        "member.joined" | "member.removed" => json!({
+        Some(PortalEvent::MemberJoined | PortalEvent::MemberRemoved) => json!({
             "member": { "id": "usr_samplesamplesample1", "email": "grace@example.com", "role": "developer" }
         }),
-        _ => {
+        Some(PortalEvent::WebhookTest) | None => {
             json!({ "message": "This is a test event from the Partner Portal.", "project_id": project_id })
         }
     }

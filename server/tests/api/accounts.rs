@@ -47,7 +47,7 @@ async fn the_token_is_stored_only_as_a_hash() {
     app.sign_up("ada@acme.test").await;
     let token = app.confirmation_token("ada@acme.test").await;
     let stored: Vec<Vec<u8>> = sqlx::query_scalar("SELECT token_hash FROM email_confirmations")
-        .fetch_all(&app.state.db)
+        .fetch_all(&app.db.pool)
         .await
         .unwrap();
     assert_eq!(stored, vec![portal_server::crypto::token_hash(&token)]);
@@ -129,7 +129,7 @@ async fn sign_up_with_a_taken_address_looks_the_same_and_tells_the_owner() {
     let again = app.sign_up("ADA@acme.test").await;
     assert_eq!(again.status(), 202);
     let orgs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM organisations")
-        .fetch_one(&app.state.db)
+        .fetch_one(&app.db.pool)
         .await
         .unwrap();
     assert_eq!(orgs, 1);
@@ -338,7 +338,7 @@ async fn sign_out_ends_the_session_on_the_server() {
         .unwrap();
     error_body(replay, 401, "unauthenticated").await;
     let sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
-        .fetch_one(&app.state.db)
+        .fetch_one(&app.db.pool)
         .await
         .unwrap();
     assert_eq!(sessions, 0);
@@ -408,7 +408,7 @@ async fn an_unconfirmed_sign_up_does_not_hold_the_address() {
         .await;
     error_body(old, 404, "invalid_token").await;
     let orgs: Vec<String> = sqlx::query_scalar("SELECT name FROM organisations")
-        .fetch_all(&app.state.db)
+        .fetch_all(&app.db.pool)
         .await
         .unwrap();
     assert_eq!(orgs, ["Acme Payments"]);

@@ -133,7 +133,11 @@ async fn an_organisation_waiting_for_approval_cannot_create_credentials() {
         .await;
     error_body(refused, 403, "org_not_approved").await;
     // The gate comes before the PIN: no try was used up.
-    let user = portal_server::db::users::by_email(&app.state.db, "ada@acme.test")
+    let user = app
+        .state
+        .store
+        .users()
+        .by_email("ada@acme.test")
         .await
         .unwrap()
         .unwrap();

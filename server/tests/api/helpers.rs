@@ -5,10 +5,11 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use portal_server::app;
 use portal_server::clock::TestClock;
 use portal_server::config::Config;
 use portal_server::state::AppState;
-use portal_server::{app, db};
+use portal_server::store::outbox::OutboxMail;
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -19,6 +20,8 @@ pub const PIN: &str = "482915";
 pub struct TestApp {
     pub url: String,
     pub state: AppState,
+    /// The server's database, for what the API doesn't show.
+    pub db: TestDb,
     pub clock: Arc<TestClock>,
     /// The first browser: keeps cookies like the portal's app does.
     pub client: reqwest::Client,
@@ -43,7 +46,9 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     configure(&mut config);
 
     let clock = Arc::new(TestClock::default());
+    let database_url = config.database_url.clone();
     let (router, state) = app::build(config, clock.clone()).await.unwrap();
+    let db = TestDb::connect(&database_url).await;
     tokio::spawn(app::serve(
         listener,
         router,
@@ -54,6 +59,7 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     TestApp {
         url,
         state,
+        db,
         clock,
         client,
         _dir: dir,
@@ -146,14 +152,14 @@ impl TestApp {
     /// How many rows `rows` has: a table, with a `WHERE` if need be.
     pub async fn count(&self, rows: &str) -> i64 {
         sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {rows}"))
-            .fetch_one(&self.state.db)
+            .fetch_one(&self.db.pool)
             .await
             .unwrap()
     }
 
     /// Mail bodies kept in the outbox for `to`, newest first.
-    pub async fn mails_to(&self, to: &str) -> Vec<db::outbox::OutboxMail> {
-        db::outbox::to_address(&self.state.db, to).await.unwrap()
+    pub async fn mails_to(&self, to: &str) -> Vec<OutboxMail> {
+        self.state.store.outbox().to_address(to).await.unwrap()
     }
 
     /// The token of the newest confirmation link mailed to `to`.
@@ -423,4 +429,36 @@ pub async fn oauth_error(response: reqwest::Response, status: u16, error: &str) 
         "a clear description: {body}"
     );
     body
+}
+
+/// The database a test server runs on, reached directly: through sqlx's
+/// `Any` driver, so the same test reads SQLite and PostgreSQL. Statements
+/// use `$1`-style parameters, which both understand.
+pub struct TestDb {
+    pub pool: sqlx::AnyPool,
+    pub postgres: bool,
+}
+
+impl TestDb {
+    pub async fn connect(url: &str) -> Self {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::pool::PoolOptions::new()
+            .max_connections(2)
+            .connect(url)
+            .await
+            .unwrap();
+        Self {
+            pool,
+            postgres: url.starts_with("postgres"),
+        }
+    }
+
+    /// The SQL that turns parameter `$n`, Unix seconds, into a stored time.
+    pub fn time(&self, n: usize) -> String {
+        if self.postgres {
+            format!("to_timestamp(${n})")
+        } else {
+            format!("${n}")
+        }
+    }
 }

@@ -126,7 +126,7 @@ async fn changing_the_pin_needs_the_password_and_the_new_pin_is_the_one_asked() 
         .await;
     assert_eq!(ok.status(), 204);
     let stored: String = sqlx::query_scalar("SELECT pin_hash FROM users")
-        .fetch_one(&app.state.db)
+        .fetch_one(&app.db.pool)
         .await
         .unwrap();
     assert!(stored.starts_with("$argon2id$") && !stored.contains("731902"));
@@ -176,7 +176,7 @@ async fn superadmins_rename_the_organisation() {
 
     // Another role may not.
     sqlx::query("UPDATE users SET role = 'admin'")
-        .execute(&app.state.db)
+        .execute(&app.db.pool)
         .await
         .unwrap();
     let response = app

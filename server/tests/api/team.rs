@@ -116,7 +116,7 @@ async fn an_invitation_is_mailed_looked_up_without_being_used_and_accepted_once(
     let list: Value = app.get("/api/invitations").await.json().await.unwrap();
     assert_eq!(list["items"][0]["status"], "accepted");
     let stored: Vec<Vec<u8>> = sqlx::query_scalar("SELECT token_hash FROM invitations")
-        .fetch_all(&app.state.db)
+        .fetch_all(&app.db.pool)
         .await
         .unwrap();
     assert_eq!(stored, vec![portal_server::crypto::token_hash(&token)]);
@@ -483,7 +483,7 @@ async fn wrong_pins_are_counted_then_lock_the_pin() {
     let right = patch_member(&app.client, &app, &grace.id, change(PIN)).await;
     error_body(right, 429, "pin_locked").await;
     let role: String = sqlx::query_scalar("SELECT role FROM users WHERE email = 'grace@acme.test'")
-        .fetch_one(&app.state.db)
+        .fetch_one(&app.db.pool)
         .await
         .unwrap();
     assert_eq!(role, "developer");
@@ -580,24 +580,27 @@ async fn the_member_list_searches_filters_sorts_and_pages() {
 /// developer, viewer; every fourth deactivated.
 pub async fn seed_members(app: &TestApp, n: usize) {
     let org: String = sqlx::query_scalar("SELECT id FROM organisations")
-        .fetch_one(&app.state.db)
+        .fetch_one(&app.db.pool)
         .await
         .unwrap();
     for i in 0..n {
         let role = ["admin", "developer", "viewer"][i % 3];
         let status = if i % 4 == 0 { "deactivated" } else { "active" };
-        sqlx::query(
+        sqlx::query(&format!(
             "INSERT INTO users (id, organisation_id, email, full_name, password_hash, pin_hash, role, \
-             status, email_confirmed_at, created_at) VALUES (?, ?, ?, ?, 'x', 'x', ?, ?, 1, ?)",
-        )
+             status, email_confirmed_at, created_at) VALUES ($1, $2, $3, $4, 'x', 'x', $5, $6, {}, {})",
+            app.db.time(7),
+            app.db.time(8)
+        ))
         .bind(format!("usr_seed{i:04}"))
         .bind(&org)
         .bind(format!("member{i:02}@acme.test"))
         .bind(format!("Member {i:02}"))
         .bind(role)
         .bind(status)
+        .bind(1_i64)
         .bind(1_700_000_000 + i as i64)
-        .execute(&app.state.db)
+        .execute(&app.db.pool)
         .await
         .unwrap();
     }
@@ -670,7 +673,7 @@ async fn two_superadmins_demoting_each_other_at_once_leave_one() {
     let left: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM users WHERE role = 'superadmin' AND status = 'active'",
     )
-    .fetch_one(&app.state.db)
+    .fetch_one(&app.db.pool)
     .await
     .unwrap();
     assert_eq!(left, 1);

@@ -575,10 +575,10 @@ async fn private_targets_are_refused_when_saved_and_when_delivered() {
         .as_str()
         .unwrap()
         .to_owned();
-    sqlx::query("UPDATE webhooks SET url = ? WHERE id = ?")
+    sqlx::query("UPDATE webhooks SET url = $1 WHERE id = $2")
         .bind(format!("http://localhost:{port}/hook"))
         .bind(&id)
-        .execute(&app.state.db)
+        .execute(&app.db.pool)
         .await
         .unwrap();
     let sent = send_test(&app, &id, "webhook.test").await;
@@ -595,10 +595,10 @@ async fn private_targets_are_refused_when_saved_and_when_delivered() {
     );
     assert_eq!(d["attempts"][0]["response_status"], Value::Null);
     // A literal private address is refused at delivery time too.
-    sqlx::query("UPDATE webhooks SET url = ? WHERE id = ?")
+    sqlx::query("UPDATE webhooks SET url = $1 WHERE id = $2")
         .bind(format!("http://127.0.0.1:{port}/hook"))
         .bind(&id)
-        .execute(&app.state.db)
+        .execute(&app.db.pool)
         .await
         .unwrap();
     let sent = send_test(&app, &id, "webhook.test").await;
@@ -684,7 +684,7 @@ async fn signing_secrets_are_sealed_at_rest() {
         .unwrap();
     let new = rotated["secret"].as_str().unwrap();
     sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(&app.state.db)
+        .execute(&app.db.pool)
         .await
         .unwrap();
     let mut stored = Vec::new();

@@ -2,7 +2,7 @@
 //! or edit one: URL, description, and which event types it receives.
 
 use leptos::prelude::*;
-use portal_contract::webhooks::{PORTAL_EVENT_TYPES, WebhookIn, WebhookOut, WebhookPatch};
+use portal_contract::webhooks::{PortalEvent, WebhookIn, WebhookOut, WebhookPatch};
 
 use crate::api;
 use crate::components::copy::CopyableValue;
@@ -46,7 +46,7 @@ pub fn EndpointModal(
     // The portal's types are checkboxes; the partner's own go in a text field.
     let (portal, own): (Vec<String>, Vec<String>) = chosen
         .into_iter()
-        .partition(|t| PORTAL_EVENT_TYPES.iter().any(|(name, _)| name == t));
+        .partition(|t| PortalEvent::parse(t).is_some());
     let selected = RwSignal::new(portal);
     let custom = RwSignal::new(own.join(", "));
     let errors = FormErrors::new();

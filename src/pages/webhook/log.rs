@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos::wasm_bindgen::JsValue;
 use portal_contract::webhooks::{
-    DeliveryDetail, DeliveryOut, DeliveryQuery, DeliveryStatus, PORTAL_EVENT_TYPES,
+    DeliveryDetail, DeliveryOut, DeliveryQuery, DeliveryStatus, PortalEvent,
 };
 
 use super::delivery_status_badge;
@@ -59,7 +59,7 @@ pub fn DeliveryLog(
         let mut types = seen.cloned().unwrap_or_default();
         if let Some(Ok(page)) = deliveries.get() {
             for t in page.event_types {
-                if !types.contains(&t) && !PORTAL_EVENT_TYPES.iter().any(|(p, _)| *p == t) {
+                if !types.contains(&t) && PortalEvent::parse(&t).is_none() {
                     types.push(t);
                 }
             }
@@ -70,9 +70,9 @@ pub fn DeliveryLog(
     let type_options = Signal::derive(move || {
         std::iter::once((String::new(), "All event types".to_owned()))
             .chain(
-                PORTAL_EVENT_TYPES
+                PortalEvent::ALL
                     .iter()
-                    .map(|(t, _)| ((*t).to_owned(), (*t).to_owned())),
+                    .map(|e| (e.name().to_owned(), e.name().to_owned())),
             )
             .chain(seen_types.get().into_iter().map(|t| (t.clone(), t)))
             .collect::<Vec<_>>()

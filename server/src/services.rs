@@ -1,0 +1,13 @@
+//! The use cases, between the HTTP handlers (`routes/`) and the storage
+//! (`store/`): the organisation-scoped finders (another organisation's id is
+//! a 404), the rules (approval, PIN, roles, the last superadmin), the unit of
+//! work (write with its typed event, then wake the delivery worker), and the
+//! mapping to the contract's wire types.
+
+pub mod accounts;
+pub mod credentials;
+pub mod partner;
+pub mod projects;
+pub mod settings;
+pub mod team;
+pub mod webhooks;

@@ -1,0 +1,318 @@
+//! Sign-up, email confirmation, sign-in and sign-out.
+
+use std::net::IpAddr;
+
+use axum::http::StatusCode;
+use portal_contract::accounts::{
+    OrganisationOut, OrganisationStatus, SessionIn, SessionOut, SignUpIn, SignUpResendIn, UserOut,
+};
+use portal_contract::ids::{OrganisationId, UserId};
+use portal_contract::team::MemberStatus;
+use portal_contract::validation::normalize_email;
+use portal_contract::{ErrorCode, Role};
+
+use crate::auth;
+use crate::crypto;
+use crate::error::{ApiError, ApiResult};
+use crate::limits;
+use crate::mail::Mail;
+use crate::state::AppState;
+use crate::store::organisations::Organisation;
+use crate::store::users::{Confirmation, User};
+use crate::store::{Constraint, StoreError};
+
+/// How long a confirmation link works.
+const CONFIRMATION_TTL_SECS: i64 = 24 * 3600;
+
+pub fn user_out(user: &User) -> UserOut {
+    UserOut {
+        id: user.id.clone(),
+        email: user.email.clone(),
+        full_name: user.full_name.clone(),
+        role: user.role,
+        created_at: user.created_at,
+    }
+}
+
+pub fn organisation_out(org: &Organisation) -> OrganisationOut {
+    OrganisationOut {
+        id: org.id.clone(),
+        name: org.name.clone(),
+        status: org.status,
+        created_at: org.created_at,
+    }
+}
+
+pub fn session_out(user: &User, org: &Organisation, expires_at: i64) -> SessionOut {
+    SessionOut {
+        user: user_out(user),
+        organisation: organisation_out(org),
+        expires_at,
+    }
+}
+
+/// 403 for members of a suspended organisation.
+pub fn suspended() -> ApiError {
+    ApiError::forbidden("Your organisation is suspended. Contact the platform's support.")
+}
+
+fn invalid_token(status: StatusCode, message: &str) -> ApiError {
+    ApiError::new(status, ErrorCode::InvalidToken, message)
+}
+
+fn new_confirmation(token: &str, user_id: &UserId, now: i64) -> Confirmation {
+    Confirmation {
+        token_hash: crypto::token_hash(token),
+        user_id: user_id.clone(),
+        created_at: now,
+        expires_at: now + CONFIRMATION_TTL_SECS,
+        used_at: None,
+    }
+}
+
+/// A new organisation and its first superadmin, and a confirmation link
+/// mailed. The same outcome whether or not the address has an account
+/// (its owner is told by mail instead).
+pub async fn sign_up(state: &AppState, from: IpAddr, input: SignUpIn) -> ApiResult<()> {
+    limits::check(&state.limits.sign_up_by_ip, from.to_string())?;
+    input.validate().map_err(ApiError::validation)?;
+    let email = normalize_email(&input.email);
+    // Hash before looking the address up, so both paths take as long.
+    let password_hash = crypto::hash_secret(input.password.clone()).await?;
+    let pin_hash = crypto::hash_secret(input.pin.clone()).await?;
+
+    let existing = state.store.users().by_email(&email).await?;
+    if let Some(existing) = existing.filter(|u| u.email_confirmed_at.is_some()) {
+        let mail = Mail {
+            to: existing.email.clone(),
+            subject: "Someone tried to sign up with your address".into(),
+            body: format!(
+                "Hi {},\n\nSomeone (maybe you) tried to create a new Partner Portal account with this \
+                 address, which already has one. Sign in at {}/signin instead.\n\nIf it wasn't you, \
+                 you can ignore this mail.\n",
+                existing.full_name, state.config.public_url
+            ),
+        };
+        state.mailer.send(&state.store, &*state.clock, mail).await?;
+        return Ok(());
+    }
+
+    let now = state.now();
+    let org = Organisation {
+        id: OrganisationId(crypto::new_id(OrganisationId::PREFIX)),
+        name: input.organisation_name.trim().to_owned(),
+        status: if state.config.auto_approve {
+            OrganisationStatus::Approved
+        } else {
+            OrganisationStatus::Pending
+        },
+        created_at: now,
+    };
+    let user = User {
+        id: UserId(crypto::new_id(UserId::PREFIX)),
+        organisation_id: org.id.clone(),
+        email,
+        full_name: input.full_name.trim().to_owned(),
+        password_hash,
+        pin_hash,
+        role: Role::Superadmin,
+        status: MemberStatus::Active,
+        email_confirmed_at: None,
+        pin_failed_attempts: 0,
+        pin_locked_until: None,
+        last_sign_in_at: None,
+        created_at: now,
+    };
+    let token = crypto::random_token();
+    let confirmation = new_confirmation(&token, &user.id, now);
+    match state
+        .store
+        .users()
+        .sign_up(&org, &user, &confirmation)
+        .await
+    {
+        Ok(()) => {}
+        // A concurrent sign-up took the address: answer as for any taken one.
+        Err(StoreError::Conflict(Constraint::UserEmail)) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    }
+    tracing::info!(organisation = %org.id, user = %user.id, "organisation signed up");
+    send_confirmation(state, &user, &org.name, &token).await
+}
+
+async fn send_confirmation(
+    state: &AppState,
+    user: &User,
+    org_name: &str,
+    token: &str,
+) -> ApiResult<()> {
+    let link = format!(
+        "{}/signup/confirm?token={token}",
+        state.config.public_url.trim_end_matches('/')
+    );
+    let mail = Mail {
+        to: user.email.clone(),
+        subject: "Confirm your email address".into(),
+        body: format!(
+            "Hi {},\n\nConfirm your email address to finish setting up {} on the Partner Portal:\n\n\
+             {link}\n\nThe link works once and expires in 24 hours. If you didn't sign up, you can \
+             ignore this mail.\n",
+            user.full_name, org_name
+        ),
+    };
+    state.mailer.send(&state.store, &*state.clock, mail).await?;
+    Ok(())
+}
+
+/// Confirms an address with the mailed token, and signs in: the
+/// `Set-Cookie` value and the new session.
+pub async fn confirm(state: &AppState, token: &str) -> ApiResult<(String, SessionOut)> {
+    let hash = crypto::token_hash(token.trim());
+    let now = state.now();
+    let confirmations = state.store.confirmations();
+    let confirmation = confirmations.get(&hash).await?.ok_or_else(|| {
+        invalid_token(
+            StatusCode::NOT_FOUND,
+            "This confirmation link is not valid. Check that you opened the whole link from the mail.",
+        )
+    })?;
+    let used = || {
+        invalid_token(
+            StatusCode::GONE,
+            "This confirmation link has already been used. Sign in instead.",
+        )
+    };
+    if confirmation.used_at.is_some() {
+        return Err(used());
+    }
+    if confirmation.expires_at <= now {
+        return Err(invalid_token(
+            StatusCode::GONE,
+            "This confirmation link has expired. Sign in and we'll send you a new one.",
+        ));
+    }
+    if !confirmations
+        .confirm(&hash, &confirmation.user_id, now)
+        .await?
+    {
+        return Err(used());
+    }
+    signed_in(state, &confirmation.user_id).await
+}
+
+/// Starts a session for a user who just proved who they are.
+async fn signed_in(state: &AppState, user_id: &UserId) -> ApiResult<(String, SessionOut)> {
+    let user = state
+        .store
+        .users()
+        .get(user_id)
+        .await?
+        .ok_or_else(ApiError::unauthenticated)?;
+    let org = state
+        .store
+        .organisations()
+        .get(&user.organisation_id)
+        .await?
+        .ok_or_else(ApiError::unauthenticated)?;
+    if org.status == OrganisationStatus::Suspended {
+        return Err(suspended());
+    }
+    let (cookie, expires_at) = auth::start_session(state, user_id).await?;
+    Ok((cookie, session_out(&user, &org, expires_at)))
+}
+
+/// Mails a new confirmation link; the same outcome for any address.
+pub async fn resend(state: &AppState, from: IpAddr, input: SignUpResendIn) -> ApiResult<()> {
+    limits::check(&state.limits.sign_up_by_ip, from.to_string())?;
+    input.validate().map_err(ApiError::validation)?;
+    let email = normalize_email(&input.email);
+    let Some(user) = state.store.users().by_email(&email).await? else {
+        return Ok(());
+    };
+    if user.email_confirmed_at.is_some() {
+        return Ok(());
+    }
+    let org = state
+        .store
+        .organisations()
+        .get(&user.organisation_id)
+        .await?
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("user without organisation")))?;
+    let now = state.now();
+    let token = crypto::random_token();
+    state
+        .store
+        .confirmations()
+        .replace(&new_confirmation(&token, &user.id, now), now)
+        .await?;
+    send_confirmation(state, &user, &org.name, &token).await
+}
+
+/// Checks an email and password: the `Set-Cookie` value and the session.
+pub async fn sign_in(
+    state: &AppState,
+    from: IpAddr,
+    input: SessionIn,
+) -> ApiResult<(String, SessionOut)> {
+    input.validate().map_err(ApiError::validation)?;
+    let email = normalize_email(&input.email);
+    limits::check(&state.limits.sign_in_by_ip, from.to_string())?;
+    limits::check(&state.limits.sign_in_by_email, email.clone())?;
+
+    let user = state.store.users().by_email(&email).await?;
+    let hash = user.as_ref().map_or_else(
+        || state.dummy_password_hash.clone(),
+        |u| u.password_hash.clone(),
+    );
+    let matches = crypto::verify_secret(input.password, hash).await?;
+    let user = match user {
+        Some(user) if matches => user,
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::InvalidCredentials,
+                "That email and password don't match an account.",
+            ));
+        }
+    };
+    if user.email_confirmed_at.is_none() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::EmailUnconfirmed,
+            "Confirm your email address first: open the link we mailed you.",
+        ));
+    }
+    if !user.is_active() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::AccountDeactivated,
+            "Your account has been deactivated. Ask an admin of your organisation.",
+        ));
+    }
+    let org = state
+        .store
+        .organisations()
+        .get(&user.organisation_id)
+        .await?;
+    if org.is_none_or(|o| o.status == OrganisationStatus::Suspended) {
+        return Err(suspended());
+    }
+    state
+        .store
+        .users()
+        .record_sign_in(&user.id, state.now())
+        .await?;
+    let signed_in = signed_in(state, &user.id).await?;
+    tracing::info!(user = %user.id, "signed in");
+    Ok(signed_in)
+}
+
+/// Ends the session whose cookie is `cookie`, on the server.
+pub async fn sign_out(state: &AppState, cookie: &str) -> ApiResult<()> {
+    state
+        .store
+        .sessions()
+        .delete(&crypto::token_hash(cookie))
+        .await?;
+    Ok(())
+}

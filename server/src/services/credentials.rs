@@ -1,0 +1,281 @@
+//! API credentials: list, create, roll, revoke; and the overview the
+//! quick-start checklist reads. A secret is in exactly one answer (create or
+//! roll) and never in a log line.
+
+use axum::http::StatusCode;
+use portal_contract::ErrorCode;
+use portal_contract::accounts::OrganisationStatus;
+use portal_contract::credentials::{
+    CreatedBy, CredentialIn, CredentialList, CredentialOut, CredentialRevokeIn, CredentialRollIn,
+    CredentialSecretOut, CredentialStatus, OverviewOut, Scope, SecretHint,
+};
+use portal_contract::ids::{CredentialId, ProjectId};
+use portal_contract::webhooks::PortalEvent;
+
+use super::projects;
+use crate::auth::CurrentUser;
+use crate::crypto;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::step_up::verify_pin;
+use crate::store::credentials::{Credential, Secret};
+use crate::store::events::Audience;
+use crate::webhooks::events::portal_event;
+
+/// The API's view; `secrets` are this credential's working ones (others
+/// are skipped).
+pub fn credential_out(c: &Credential, secrets: &[Secret], now: i64) -> CredentialOut {
+    CredentialOut {
+        id: c.id.clone(),
+        project_id: c.project_id.clone(),
+        description: c.description.clone(),
+        scopes: c.scopes(),
+        secrets: secrets
+            .iter()
+            .filter(|s| s.credential_id == c.id)
+            .map(|s| SecretHint {
+                hint: s.hint.clone(),
+                created_at: s.created_at,
+                expires_at: s.expires_at,
+            })
+            .collect(),
+        created_by: c.created_by.clone().map(|id| CreatedBy {
+            id,
+            name: c.created_by_name.clone().unwrap_or_default(),
+        }),
+        created_at: c.created_at,
+        expires_at: c.expires_at,
+        revoked_at: c.revoked_at,
+        last_used_at: c.last_token_at.max(c.last_call_at),
+        status: CredentialStatus::at(now, c.expires_at, c.revoked_at),
+    }
+}
+
+/// One of the caller's organisation's credentials, or 404.
+pub async fn find(
+    state: &AppState,
+    current: &CurrentUser,
+    id: &CredentialId,
+) -> ApiResult<Credential> {
+    state
+        .store
+        .credentials()
+        .get(&current.org.id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("There is no such credential in your organisation."))
+}
+
+/// Credentials come only to approved organisations.
+fn require_approved(current: &CurrentUser) -> ApiResult<()> {
+    if current.org.status == OrganisationStatus::Approved {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::OrgNotApproved,
+            "Your organisation is waiting for approval. You can create credentials once it is approved.",
+        ))
+    }
+}
+
+/// A roll or revoke needs a credential that still works.
+fn require_working(credential: &Credential, now: i64) -> ApiResult<()> {
+    let conflict = |m: &str| ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, m);
+    if credential.revoked_at.is_some() {
+        Err(conflict("This credential is revoked already."))
+    } else if credential.expires_at.is_some_and(|e| e <= now) {
+        Err(conflict(
+            "This credential has expired. Create a new one instead.",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// What credential events say: the credential's public facts and who acted.
+fn event_data(credential: &Credential, current: &CurrentUser) -> serde_json::Value {
+    serde_json::json!({
+        "credential": {
+            "id": credential.id,
+            "project_id": credential.project_id,
+            "description": credential.description,
+            "scopes": credential.scopes(),
+            "expires_at": credential.expires_at,
+        },
+        "actor": { "id": current.user.id, "email": current.user.email },
+    })
+}
+
+pub async fn list(
+    state: &AppState,
+    current: &CurrentUser,
+    project: &ProjectId,
+) -> ApiResult<CredentialList> {
+    let project = projects::find(state, current, project).await?;
+    let now = state.now();
+    let (credentials, secrets) = state
+        .store
+        .credentials()
+        .list_for_project(&project.id, now)
+        .await?;
+    Ok(CredentialList {
+        items: credentials
+            .iter()
+            .map(|c| credential_out(c, &secrets, now))
+            .collect(),
+    })
+}
+
+/// A new credential; the answer is the only one that carries its secret.
+pub async fn create(
+    state: &AppState,
+    current: &CurrentUser,
+    project: &ProjectId,
+    input: CredentialIn,
+) -> ApiResult<CredentialSecretOut> {
+    let project = projects::find(state, current, project).await?;
+    input.validate().map_err(ApiError::validation)?;
+    require_approved(current)?;
+    verify_pin(state, &current.user, &input.pin).await?;
+
+    let now = state.now();
+    let mut scopes = input.scopes.clone();
+    scopes.sort();
+    scopes.dedup();
+    let credential = Credential {
+        id: CredentialId(crypto::new_id(CredentialId::PREFIX)),
+        organisation_id: current.org.id.clone(),
+        project_id: project.id.clone(),
+        description: input.description.trim().to_owned(),
+        scopes: Scope::join(&scopes),
+        created_by: Some(current.user.id.clone()),
+        created_by_name: Some(current.user.full_name.clone()),
+        created_at: now,
+        expires_at: input.expires_in_days.map(|d| now + i64::from(d) * 86_400),
+        revoked_at: None,
+        last_token_at: None,
+        last_call_at: None,
+    };
+    let secret = crypto::new_client_secret(project.environment);
+    let hint = crypto::secret_hint(&secret);
+    let event = portal_event(
+        &current.org.id,
+        Audience::Project(project.id.clone()),
+        PortalEvent::CredentialCreated,
+        &event_data(&credential, current),
+        now,
+    );
+    let credentials = state.store.credentials();
+    credentials
+        .create(&credential, &crypto::token_hash(&secret), &hint, &event)
+        .await?;
+    state.deliverer.wake();
+    tracing::info!(credential = %credential.id, project = %project.id, user = %current.user.id, "credential created");
+    let secrets = credentials.secrets(&credential.id, now).await?;
+    Ok(CredentialSecretOut {
+        client_id: credential.id.clone(),
+        credential: credential_out(&credential, &secrets, now),
+        client_secret: secret,
+    })
+}
+
+/// A new secret now; the old one works until the overlap ends.
+pub async fn roll(
+    state: &AppState,
+    current: &CurrentUser,
+    id: &CredentialId,
+    input: CredentialRollIn,
+) -> ApiResult<CredentialSecretOut> {
+    let credential = find(state, current, id).await?;
+    input.validate().map_err(ApiError::validation)?;
+    let now = state.now();
+    require_working(&credential, now)?;
+    require_approved(current)?;
+    verify_pin(state, &current.user, &input.pin).await?;
+
+    let project = projects::find(state, current, &credential.project_id).await?;
+    let secret = crypto::new_client_secret(project.environment);
+    let hint = crypto::secret_hint(&secret);
+    let old_until = now + input.overlap.seconds();
+    let mut data = event_data(&credential, current);
+    data["previous_secret_expires_at"] = old_until.into();
+    let event = portal_event(
+        &current.org.id,
+        Audience::Project(credential.project_id.clone()),
+        PortalEvent::CredentialRolled,
+        &data,
+        now,
+    );
+    let credentials = state.store.credentials();
+    credentials
+        .roll(
+            &credential.id,
+            &crypto::token_hash(&secret),
+            &hint,
+            now,
+            old_until,
+            &event,
+        )
+        .await?;
+    state.deliverer.wake();
+    tracing::info!(credential = %credential.id, user = %current.user.id, overlap = input.overlap.as_str(), "credential rolled");
+    let secrets = credentials.secrets(&credential.id, now).await?;
+    Ok(CredentialSecretOut {
+        client_id: credential.id.clone(),
+        credential: credential_out(&credential, &secrets, now),
+        client_secret: secret,
+    })
+}
+
+/// No new tokens, and tokens already issued are refused from now on.
+pub async fn revoke(
+    state: &AppState,
+    current: &CurrentUser,
+    id: &CredentialId,
+    input: CredentialRevokeIn,
+) -> ApiResult<CredentialOut> {
+    let credential = find(state, current, id).await?;
+    input.validate().map_err(ApiError::validation)?;
+    if credential.revoked_at.is_some() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            ErrorCode::Conflict,
+            "This credential is revoked already.",
+        ));
+    }
+    verify_pin(state, &current.user, &input.pin).await?;
+    let now = state.now();
+    let event = portal_event(
+        &current.org.id,
+        Audience::Project(credential.project_id.clone()),
+        PortalEvent::CredentialRevoked,
+        &event_data(&credential, current),
+        now,
+    );
+    state
+        .store
+        .credentials()
+        .revoke(&credential.id, now, &event)
+        .await?;
+    state.deliverer.wake();
+    tracing::info!(credential = %credential.id, user = %current.user.id, "credential revoked");
+    let revoked = find(state, current, id).await?;
+    Ok(credential_out(&revoked, &[], now))
+}
+
+/// What the overview's quick-start checklist ticks from.
+pub async fn overview(state: &AppState, current: &CurrentUser) -> ApiResult<OverviewOut> {
+    let (counts, example) = state
+        .store
+        .credentials()
+        .overview(&current.org.id, state.now())
+        .await?;
+    Ok(OverviewOut {
+        projects: counts.projects as u32,
+        credentials: counts.credentials as u32,
+        first_token_at: counts.first_token_at,
+        first_call_at: counts.first_call_at,
+        example,
+        failing_endpoints: state.store.webhooks().failing(&current.org.id).await?,
+    })
+}

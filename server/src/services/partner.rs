@@ -1,0 +1,338 @@
+//! The partner API's use cases: exchanging a client id and secret for an
+//! access token (RFC 6749 client_credentials), checking a token's credential
+//! on every call, and publishing partners' own events. Errors are RFC 6749
+//! §5.2 / RFC 6750 bodies (`{error, error_description}`), which OAuth2
+//! client libraries understand.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use portal_contract::accounts::OrganisationStatus;
+use portal_contract::credentials::Scope;
+use portal_contract::ids::CredentialId;
+use portal_contract::partner::{
+    OAuthError, TOKEN_TTL_SECS, TokenOut, WhoamiCredential, WhoamiOrganisation, WhoamiOut,
+    WhoamiProject,
+};
+use portal_contract::webhooks::{EventIn, EventOut, PAYLOAD_MAX, event_type};
+
+use crate::crypto;
+use crate::limits;
+use crate::state::AppState;
+use crate::store::StoreError;
+use crate::store::credentials::Caller;
+use crate::store::events::Audience;
+use crate::tokens::{AUDIENCE, Claims};
+use crate::webhooks::events::new_event;
+
+/// An RFC 6749 / RFC 6750 error answer.
+#[derive(Debug)]
+pub struct OAuthFailure {
+    pub status: StatusCode,
+    pub body: OAuthError,
+    pub challenge: Option<String>,
+    pub retry_after: Option<u64>,
+}
+
+impl OAuthFailure {
+    pub fn new(status: StatusCode, error: &str, description: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: OAuthError {
+                error: error.into(),
+                error_description: description.into(),
+            },
+            challenge: None,
+            retry_after: None,
+        }
+    }
+
+    pub fn invalid_request(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", description)
+    }
+
+    /// One answer for an unknown client id, a wrong secret, and a revoked or
+    /// expired credential, so none can be told from another.
+    pub fn invalid_client() -> Self {
+        let mut e = Self::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "The client id or secret is wrong, or the credential was revoked or has expired.",
+        );
+        e.challenge = Some(format!("Basic realm=\"{AUDIENCE}\""));
+        e
+    }
+
+    pub fn invalid_token(description: &str) -> Self {
+        let mut e = Self::new(StatusCode::UNAUTHORIZED, "invalid_token", description);
+        e.challenge = Some(format!(
+            "Bearer realm=\"{AUDIENCE}\", error=\"invalid_token\", error_description=\"{description}\""
+        ));
+        e
+    }
+
+    /// 429 for too many `what` ("token requests", "events").
+    pub fn rate_limited(what: &str, secs: u64) -> Self {
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!(
+                "Too many {what}. Try again in {secs} second{}.",
+                if secs == 1 { "" } else { "s" }
+            ),
+        );
+        e.retry_after = Some(secs);
+        e
+    }
+
+    /// 413: an event's data over `PAYLOAD_MAX`, or a body over the API's limit.
+    pub fn payload_too_large() -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!(
+                "The event is too large: its data may be at most {} KB of JSON.",
+                PAYLOAD_MAX / 1024
+            ),
+        )
+    }
+
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %e, "internal error on the partner API");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "Something went wrong on our side. Try again.",
+        )
+    }
+}
+
+impl From<StoreError> for OAuthFailure {
+    fn from(e: StoreError) -> Self {
+        Self::internal(e)
+    }
+}
+
+impl IntoResponse for OAuthFailure {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, axum::Json(self.body)).into_response();
+        let headers = response.headers_mut();
+        if let Some(challenge) = self.challenge.and_then(|c| HeaderValue::try_from(c).ok()) {
+            headers.insert(header::WWW_AUTHENTICATE, challenge);
+        }
+        if let Some(secs) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+        response
+    }
+}
+
+/// Client ids we issue are short; longer ones are refused before they can
+/// fill the rate limiter's table.
+const CLIENT_ID_MAX: usize = 64;
+
+/// An access token for the credential whose id and secret were sent,
+/// narrowed to `scope` when one was asked for.
+pub async fn issue_token(
+    state: &AppState,
+    client_id: &str,
+    secret: &str,
+    scope: Option<&str>,
+) -> Result<TokenOut, OAuthFailure> {
+    if client_id.len() > CLIENT_ID_MAX {
+        return Err(OAuthFailure::invalid_client());
+    }
+    limits::wait(&state.limits.token_by_client, client_id)
+        .map_err(|secs| OAuthFailure::rate_limited("token requests", secs))?;
+
+    // The same work whether the client id exists or not: hash, one indexed read.
+    let grant = state
+        .store
+        .credentials()
+        .grant_for_secret(&crypto::token_hash(secret))
+        .await?;
+    let now = state.now();
+    let grant = grant
+        .filter(|g| crypto::same(g.credential_id.0.as_bytes(), client_id.as_bytes()))
+        .filter(|g| g.revoked_at.is_none())
+        .filter(|g| g.expires_at.is_none_or(|e| e > now))
+        .filter(|g| g.secret_expires_at.is_none_or(|e| e > now))
+        .filter(|g| g.organisation_status == OrganisationStatus::Approved)
+        .ok_or_else(OAuthFailure::invalid_client)?;
+
+    let allowed = Scope::parse_list(&grant.scopes).unwrap_or_default();
+    let scopes = match scope {
+        None => allowed.clone(),
+        Some(asked) => {
+            let asked = Scope::parse_list(asked).ok_or_else(|| {
+                OAuthFailure::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_scope",
+                    "Unknown scope: use read, write, or both.",
+                )
+            })?;
+            if asked.is_empty() {
+                allowed.clone()
+            } else if asked.iter().all(|s| allowed.contains(s)) {
+                asked
+            } else {
+                return Err(OAuthFailure::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_scope",
+                    format!(
+                        "This credential may only ask for: {}.",
+                        Scope::join(&allowed)
+                    ),
+                ));
+            }
+        }
+    };
+    let scope = Scope::join(&scopes);
+    let claims = Claims {
+        iss: state.signer.issuer().to_owned(),
+        sub: grant.credential_id.0.clone(),
+        aud: AUDIENCE.into(),
+        client_id: grant.credential_id.0.clone(),
+        org: grant.organisation_id.0,
+        prj: grant.project_id.0,
+        scope: scope.clone(),
+        iat: now,
+        exp: now + TOKEN_TTL_SECS,
+        jti: crypto::new_id("tok_"),
+    };
+    let access_token = state.signer.sign(&claims);
+    state.usage.token_issued(&grant.credential_id, now);
+    Ok(TokenOut {
+        access_token,
+        token_type: "Bearer".into(),
+        expires_in: TOKEN_TTL_SECS,
+        scope,
+    })
+}
+
+/// The caller of a partner API endpoint: a valid access token whose
+/// credential still works, checked on every call so a revoke takes effect at once.
+pub struct Partner {
+    pub claims: Claims,
+    pub caller: Caller,
+}
+
+impl Partner {
+    pub fn scopes(&self) -> Vec<Scope> {
+        Scope::parse_list(&self.claims.scope).unwrap_or_default()
+    }
+}
+
+/// Checks a bearer token and that its credential still works.
+pub async fn partner(state: &AppState, token: &str) -> Result<Partner, OAuthFailure> {
+    let now = state.now();
+    let claims = state
+        .signer
+        .verify(token.trim(), now)
+        .map_err(|r| OAuthFailure::invalid_token(r.description()))?;
+    let caller = state
+        .store
+        .credentials()
+        .caller(&CredentialId(claims.sub.clone()))
+        .await?;
+    let caller = match caller {
+        None => {
+            return Err(OAuthFailure::invalid_token(
+                "The credential behind this access token was deleted with its project.",
+            ));
+        }
+        Some(c) if c.revoked_at.is_some() => {
+            return Err(OAuthFailure::invalid_token(
+                "The credential behind this access token was revoked.",
+            ));
+        }
+        Some(c) if c.expires_at.is_some_and(|e| e <= now) => {
+            return Err(OAuthFailure::invalid_token(
+                "The credential behind this access token has expired.",
+            ));
+        }
+        Some(c) if c.organisation_status != OrganisationStatus::Approved => {
+            return Err(OAuthFailure::invalid_token(
+                "The organisation behind this access token is not approved or is suspended.",
+            ));
+        }
+        Some(c) => c,
+    };
+    state.usage.called(&caller.credential_id, now);
+    Ok(Partner { claims, caller })
+}
+
+pub fn whoami(partner: Partner) -> WhoamiOut {
+    let scopes = partner.scopes();
+    let Partner { claims, caller } = partner;
+    WhoamiOut {
+        organisation: WhoamiOrganisation {
+            id: caller.organisation_id,
+            name: caller.organisation_name,
+        },
+        project: WhoamiProject {
+            id: caller.project_id,
+            name: caller.project_name,
+            environment: caller.environment,
+        },
+        credential: WhoamiCredential {
+            id: caller.credential_id,
+            description: caller.description,
+        },
+        scopes,
+        expires_at: claims.exp,
+    }
+}
+
+/// May this token publish events, and is its credential within its rate?
+pub fn may_publish(state: &AppState, partner: &Partner) -> Result<(), OAuthFailure> {
+    if !partner.scopes().contains(&Scope::Write) {
+        let mut e = OAuthFailure::new(
+            StatusCode::FORBIDDEN,
+            "insufficient_scope",
+            "Publishing events needs a token with the write scope.",
+        );
+        e.challenge = Some(format!(
+            "Bearer realm=\"{AUDIENCE}\", error=\"insufficient_scope\", scope=\"write\""
+        ));
+        return Err(e);
+    }
+    limits::wait(
+        &state.limits.events_by_credential,
+        partner.claims.sub.as_str(),
+    )
+    .map_err(|secs| OAuthFailure::rate_limited("events", secs))
+}
+
+/// Writes a partner's event for its project's endpoints that want it.
+pub async fn publish(
+    state: &AppState,
+    partner: &Partner,
+    input: EventIn,
+) -> Result<EventOut, OAuthFailure> {
+    event_type(&input.event_type).map_err(OAuthFailure::invalid_request)?;
+    if !input.data.is_object() {
+        return Err(OAuthFailure::invalid_request(
+            "The data field must be a JSON object.",
+        ));
+    }
+    if input.data.to_string().len() > PAYLOAD_MAX {
+        return Err(OAuthFailure::payload_too_large());
+    }
+    let now = state.now();
+    let event = new_event(
+        &partner.caller.organisation_id,
+        Audience::Project(partner.caller.project_id.clone()),
+        &input.event_type,
+        &input.data,
+        now,
+    );
+    let deliveries = state.store.events().publish(&event).await?;
+    state.deliverer.wake();
+    Ok(EventOut {
+        id: event.id,
+        event_type: input.event_type,
+        deliveries: deliveries as u32,
+        created_at: now,
+    })
+}

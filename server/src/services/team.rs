@@ -1,0 +1,451 @@
+//! The team: the member list, role and status changes (PIN step-up), and
+//! invitations (send, resend, revoke, look up, accept).
+
+use axum::http::StatusCode;
+use portal_contract::accounts::{OrganisationStatus, SessionOut};
+use portal_contract::ids::{InvitationId, UserId};
+use portal_contract::team::{
+    InvitationAcceptIn, InvitationIn, InvitationList, InvitationLookupOut, InvitationOut,
+    InvitationStatus, MemberListQuery, MemberOut, MemberPage, MemberPatch, MemberStatus,
+};
+use portal_contract::validation::normalize_email;
+use portal_contract::webhooks::PortalEvent;
+use portal_contract::{ErrorCode, Permission, Role};
+
+use super::accounts::{session_out, suspended};
+use crate::auth::{self, CurrentUser};
+use crate::crypto;
+use crate::error::{ApiError, ApiResult};
+use crate::mail::Mail;
+use crate::state::AppState;
+use crate::step_up;
+use crate::store::events::Audience;
+use crate::store::invitations::{Invitation, InvitationRow};
+use crate::store::users::{MemberChange, User};
+use crate::webhooks::events::portal_event;
+
+fn conflict(message: &str) -> ApiError {
+    ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, message)
+}
+
+fn last_superadmin() -> ApiError {
+    conflict(
+        "This is the organisation's last active superadmin. Make someone else a superadmin first.",
+    )
+}
+
+pub fn member_out(user: &User) -> MemberOut {
+    MemberOut {
+        id: user.id.clone(),
+        email: user.email.clone(),
+        full_name: user.full_name.clone(),
+        role: user.role,
+        status: user.status,
+        last_sign_in_at: user.last_sign_in_at,
+        created_at: user.created_at,
+    }
+}
+
+fn invitation_out(row: &InvitationRow, now: i64) -> InvitationOut {
+    let i = &row.invitation;
+    InvitationOut {
+        id: i.id.clone(),
+        email: i.email.clone(),
+        role: i.role,
+        status: i.status(now),
+        invited_by: row.invited_by_name.clone(),
+        created_at: i.created_at,
+        expires_at: i.expires_at,
+        accepted_at: i.accepted_at,
+        revoked_at: i.revoked_at,
+    }
+}
+
+/// What member events say.
+fn member_event(id: &UserId, email: &str, role: Role) -> serde_json::Value {
+    serde_json::json!({ "member": { "id": id, "email": email, "role": role.as_str() } })
+}
+
+/// One of the caller's organisation's members, or 404.
+pub async fn find_member(state: &AppState, current: &CurrentUser, id: &UserId) -> ApiResult<User> {
+    state
+        .store
+        .users()
+        .member(&current.org.id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("There is no such member in your organisation."))
+}
+
+/// One of the caller's organisation's invitations, or 404.
+pub async fn find_invitation(
+    state: &AppState,
+    current: &CurrentUser,
+    id: &InvitationId,
+) -> ApiResult<InvitationRow> {
+    state
+        .store
+        .invitations()
+        .get(&current.org.id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("There is no such invitation in your organisation."))
+}
+
+pub async fn list_members(
+    state: &AppState,
+    current: &CurrentUser,
+    query: MemberListQuery,
+) -> ApiResult<MemberPage> {
+    query.validate().map_err(ApiError::validation)?;
+    let (users, total) = state
+        .store
+        .users()
+        .member_page(&current.org.id, &query)
+        .await?;
+    Ok(MemberPage {
+        items: users.iter().map(member_out).collect(),
+        total,
+        page: query.page(),
+        per_page: query.per_page(),
+    })
+}
+
+/// A role change, a deactivation or a reactivation, behind the PIN.
+pub async fn update_member(
+    state: &AppState,
+    current: &CurrentUser,
+    id: &UserId,
+    input: MemberPatch,
+) -> ApiResult<MemberOut> {
+    let target = find_member(state, current, id).await?;
+    input.validate().map_err(ApiError::validation)?;
+
+    let touches_superadmin =
+        target.role == Role::Superadmin || input.role == Some(Role::Superadmin);
+    if touches_superadmin && !current.user.role.can(Permission::ManageOrganisation) {
+        return Err(ApiError::forbidden(
+            "Only a superadmin can change a superadmin.",
+        ));
+    }
+    if target.id == current.user.id && input.status == Some(MemberStatus::Deactivated) {
+        return Err(conflict(
+            "You can't deactivate yourself. Ask another admin.",
+        ));
+    }
+    let demotes = input.role.is_some_and(|r| r != Role::Superadmin);
+    let deactivates = input.status == Some(MemberStatus::Deactivated);
+    if target.role == Role::Superadmin
+        && target.is_active()
+        && (demotes || deactivates)
+        && state
+            .store
+            .users()
+            .count_active_superadmins(&current.org.id)
+            .await?
+            <= 1
+    {
+        return Err(last_superadmin());
+    }
+    step_up::verify_pin(state, &current.user, &input.pin).await?;
+
+    let role = input.role.unwrap_or(target.role);
+    let status = input.status.unwrap_or(target.status);
+    let deactivated = status == MemberStatus::Deactivated;
+    let event = (deactivated && target.is_active()).then(|| {
+        portal_event(
+            &current.org.id,
+            Audience::Organisation,
+            PortalEvent::MemberRemoved,
+            &member_event(&target.id, &target.email, role),
+            state.now(),
+        )
+    });
+    let changed = state
+        .store
+        .users()
+        .change_member(MemberChange {
+            id: &target.id,
+            role,
+            status,
+            // Their open pages are sent to sign in on their next request.
+            end_sessions: deactivated,
+            event: event.as_ref(),
+        })
+        .await?;
+    if !changed {
+        return Err(last_superadmin());
+    }
+    if event.is_some() {
+        state.deliverer.wake();
+    }
+    tracing::info!(actor = %current.user.id, member = %target.id, role = ?input.role,
+        status = ?input.status, "member changed");
+    let updated = find_member(state, current, &target.id).await?;
+    Ok(member_out(&updated))
+}
+
+pub async fn list_invitations(
+    state: &AppState,
+    current: &CurrentUser,
+) -> ApiResult<InvitationList> {
+    let now = state.now();
+    let rows = state.store.invitations().list(&current.org.id).await?;
+    Ok(InvitationList {
+        items: rows.iter().map(|r| invitation_out(r, now)).collect(),
+    })
+}
+
+/// Invites an address with a role and mails the link.
+pub async fn invite(
+    state: &AppState,
+    current: &CurrentUser,
+    input: InvitationIn,
+) -> ApiResult<InvitationOut> {
+    input.validate().map_err(ApiError::validation)?;
+    if !current.user.role.may_grant(input.role) {
+        return Err(ApiError::forbidden(
+            "Only a superadmin can invite a superadmin.",
+        ));
+    }
+    let email = normalize_email(&input.email);
+    let now = state.now();
+    let existing = state.store.users().by_email(&email).await?;
+    // An unconfirmed account doesn't hold the address: accepting replaces it.
+    if let Some(existing) = existing.filter(|u| u.email_confirmed_at.is_some()) {
+        return Err(if existing.organisation_id == current.org.id {
+            conflict("This person is already a member of your organisation.")
+        } else {
+            conflict("This address already has a Partner Portal account, so it can't be invited.")
+        });
+    }
+    let invitations = state.store.invitations();
+    if invitations
+        .live_exists(&current.org.id, &email, now)
+        .await?
+    {
+        return Err(conflict(
+            "This address already has a pending invitation. Resend it from the Invitations tab.",
+        ));
+    }
+    let token = crypto::random_token();
+    let invitation = Invitation {
+        id: InvitationId(crypto::new_id(InvitationId::PREFIX)),
+        organisation_id: current.org.id.clone(),
+        email,
+        role: input.role,
+        token_hash: crypto::token_hash(&token),
+        invited_by: current.user.id.clone(),
+        created_at: now,
+        expires_at: now + state.config.invitation_ttl_days * 86_400,
+        accepted_at: None,
+        accepted_user_id: None,
+        revoked_at: None,
+    };
+    invitations.insert(&invitation).await?;
+    send_invitation(state, current, &invitation, &token).await?;
+    let row = find_invitation(state, current, &invitation.id).await?;
+    Ok(invitation_out(&row, now))
+}
+
+async fn send_invitation(
+    state: &AppState,
+    current: &CurrentUser,
+    invitation: &Invitation,
+    token: &str,
+) -> ApiResult<()> {
+    let link = format!(
+        "{}/invite?token={token}",
+        state.config.public_url.trim_end_matches('/')
+    );
+    let days = state.config.invitation_ttl_days;
+    let mail = Mail {
+        to: invitation.email.clone(),
+        subject: format!(
+            "{} invited you to {}",
+            current.user.full_name, current.org.name
+        ),
+        body: format!(
+            "Hi,\n\n{} invited you to join {} on the Partner Portal as {} ({}).\n\n\
+             Accept the invitation and set up your account here:\n\n{link}\n\n\
+             The link works once and expires in {days} days. If you weren't expecting this, \
+             you can ignore this mail.\n",
+            current.user.full_name,
+            current.org.name,
+            invitation.role.label().to_lowercase(),
+            invitation.email,
+        ),
+    };
+    state.mailer.send(&state.store, &*state.clock, mail).await?;
+    Ok(())
+}
+
+/// A new link: renews the expiry and kills the old link.
+pub async fn resend_invitation(
+    state: &AppState,
+    current: &CurrentUser,
+    id: &InvitationId,
+) -> ApiResult<InvitationOut> {
+    let row = find_invitation(state, current, id).await?;
+    let now = state.now();
+    match row.invitation.status(now) {
+        InvitationStatus::Accepted => {
+            return Err(conflict("This invitation was already accepted."));
+        }
+        InvitationStatus::Revoked => {
+            return Err(conflict(
+                "This invitation was revoked. Send a new one instead.",
+            ));
+        }
+        InvitationStatus::Pending | InvitationStatus::Expired => {}
+    }
+    if !current.user.role.may_grant(row.invitation.role) {
+        return Err(ApiError::forbidden(
+            "Only a superadmin can invite a superadmin.",
+        ));
+    }
+    let token = crypto::random_token();
+    let expires_at = now + state.config.invitation_ttl_days * 86_400;
+    state
+        .store
+        .invitations()
+        .renew(
+            id,
+            &crypto::token_hash(&token),
+            &current.user.id,
+            expires_at,
+        )
+        .await?;
+    send_invitation(state, current, &row.invitation, &token).await?;
+    let row = find_invitation(state, current, id).await?;
+    Ok(invitation_out(&row, now))
+}
+
+/// Its link stops working.
+pub async fn revoke_invitation(
+    state: &AppState,
+    current: &CurrentUser,
+    id: &InvitationId,
+) -> ApiResult<InvitationOut> {
+    let row = find_invitation(state, current, id).await?;
+    let now = state.now();
+    if row.invitation.status(now) == InvitationStatus::Accepted {
+        return Err(conflict(
+            "This invitation was already accepted. Deactivate the member instead.",
+        ));
+    }
+    if !current.user.role.may_grant(row.invitation.role) {
+        return Err(ApiError::forbidden(
+            "Only a superadmin can revoke a superadmin's invitation.",
+        ));
+    }
+    state.store.invitations().revoke(id, now).await?;
+    let row = find_invitation(state, current, id).await?;
+    Ok(invitation_out(&row, now))
+}
+
+/// A live invitation's token, or the error that explains why it doesn't work.
+async fn live_invitation(state: &AppState, token: &str) -> ApiResult<InvitationRow> {
+    let row = state
+        .store
+        .invitations()
+        .by_token(&crypto::token_hash(token.trim()))
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                ErrorCode::InvalidToken,
+                "This invitation link is not valid. Check that you opened the whole link, or ask for a new invitation.",
+            )
+        })?;
+    let gone = |message: &str| ApiError::new(StatusCode::GONE, ErrorCode::InvalidToken, message);
+    match row.invitation.status(state.now()) {
+        InvitationStatus::Pending => Ok(row),
+        InvitationStatus::Expired => Err(gone(
+            "This invitation has expired. Ask the person who invited you to send a new one.",
+        )),
+        InvitationStatus::Revoked => Err(gone(
+            "This invitation was withdrawn. Ask an admin of the organisation for a new one.",
+        )),
+        InvitationStatus::Accepted => Err(gone(
+            "This invitation has already been accepted. Sign in instead.",
+        )),
+    }
+}
+
+/// What an invitation link is for. Opening it consumes nothing.
+pub async fn lookup_invitation(state: &AppState, token: &str) -> ApiResult<InvitationLookupOut> {
+    let row = live_invitation(state, token).await?;
+    let org = state
+        .store
+        .organisations()
+        .get(&row.invitation.organisation_id)
+        .await?
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("invitation without organisation")))?;
+    Ok(InvitationLookupOut {
+        organisation_name: org.name,
+        email: row.invitation.email.clone(),
+        role: row.invitation.role,
+        invited_by: row.invited_by_name,
+        expires_at: row.invitation.expires_at,
+    })
+}
+
+/// Creates the account and signs in: the `Set-Cookie` value and the session.
+pub async fn accept_invitation(
+    state: &AppState,
+    input: InvitationAcceptIn,
+) -> ApiResult<(String, SessionOut)> {
+    let row = live_invitation(state, &input.token).await?;
+    input.validate().map_err(ApiError::validation)?;
+    let organisations = state.store.organisations();
+    let org = organisations.get(&row.invitation.organisation_id).await?;
+    if org.is_none_or(|o| o.status == OrganisationStatus::Suspended) {
+        return Err(suspended());
+    }
+    let invitation = row.invitation;
+    let password_hash = crypto::hash_secret(input.password).await?;
+    let pin_hash = crypto::hash_secret(input.pin).await?;
+    let now = state.now();
+    let user = User {
+        id: UserId(crypto::new_id(UserId::PREFIX)),
+        organisation_id: invitation.organisation_id.clone(),
+        email: invitation.email.clone(),
+        full_name: input.full_name.trim().to_owned(),
+        password_hash,
+        pin_hash,
+        role: invitation.role,
+        status: MemberStatus::Active,
+        // The invitation reached this address: it is confirmed.
+        email_confirmed_at: Some(now),
+        pin_failed_attempts: 0,
+        pin_locked_until: None,
+        last_sign_in_at: None,
+        created_at: now,
+    };
+    let event = portal_event(
+        &user.organisation_id,
+        Audience::Organisation,
+        PortalEvent::MemberJoined,
+        &member_event(&user.id, &user.email, user.role),
+        now,
+    );
+    let accepted = state
+        .store
+        .invitations()
+        .accept(&invitation.id, &user, now, &event)
+        .await?;
+    if !accepted {
+        return Err(ApiError::new(
+            StatusCode::GONE,
+            ErrorCode::InvalidToken,
+            "This invitation is no longer valid. Ask for a new one.",
+        ));
+    }
+    state.deliverer.wake();
+    tracing::info!(organisation = %invitation.organisation_id, user = %user.id, "member joined");
+    let org = organisations
+        .get(&user.organisation_id)
+        .await?
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("invitation without organisation")))?;
+    let (cookie, expires_at) = auth::start_session(state, &user.id).await?;
+    Ok((cookie, session_out(&user, &org, expires_at)))
+}

@@ -1,0 +1,85 @@
+//! The delivery queue the worker (`webhooks::deliver`) takes its work from:
+//! claim due deliveries, record what their attempts did.
+
+use async_trait::async_trait;
+use portal_contract::ids::{DeliveryId, EventId, WebhookId};
+use portal_contract::webhooks::DeliveryStatus;
+
+use super::StoreResult;
+use super::webhooks::Webhook;
+
+/// A delivery claimed for an attempt: what to send, where.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Due {
+    pub id: DeliveryId,
+    pub event_id: EventId,
+    pub webhook_id: WebhookId,
+    pub attempts: i64,
+    pub body: String,
+    /// The endpoint's `Webhook::fingerprint` as it is now (`None`: it is gone).
+    pub endpoint: Option<String>,
+}
+
+/// What one attempt did.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub delivery_id: DeliveryId,
+    pub attempt: i64,
+    pub started_at: i64,
+    /// JSON array of [name, value] pairs, as sent.
+    pub request_headers: String,
+    pub response_status: Option<u16>,
+    pub response_excerpt: String,
+    pub latency_ms: i64,
+    pub error: Option<String>,
+}
+
+/// What an attempt means for its endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// 2xx: the endpoint is not failing any more.
+    Succeeded,
+    /// 410: the endpoint is disabled as gone.
+    Gone,
+    /// Failed, to be retried: the endpoint is failing since this attempt,
+    /// unless it was already.
+    Retrying,
+    /// Failed for the last time: the endpoint is disabled as failing if
+    /// nothing got through since this delivery was first attempted.
+    Exhausted,
+}
+
+/// An attempt, where its delivery stands after it, and its effect.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub webhook_id: WebhookId,
+    pub attempt: Attempt,
+    pub status: DeliveryStatus,
+    pub next_attempt_at: Option<i64>,
+    pub effect: Effect,
+}
+
+#[async_trait]
+pub trait Queue: Send + Sync {
+    /// At start-up nothing is held by this process: deliveries held by one
+    /// that died are due again. Returns how many.
+    async fn release_all(&self) -> StoreResult<u64>;
+
+    /// Takes up to `limit` deliveries that are due at `now`, oldest due
+    /// first, marking them held.
+    async fn claim(&self, now: i64, limit: i64) -> StoreResult<Vec<Due>>;
+
+    /// The endpoints with these ids (those that exist).
+    async fn endpoints(&self, ids: &[&WebhookId]) -> StoreResult<Vec<Webhook>>;
+
+    /// Lets go of held deliveries without an attempt, due again at `at`.
+    async fn release(&self, ids: &[&DeliveryId], at: i64) -> StoreResult<()>;
+
+    /// Ends a held delivery without an attempt (its endpoint is gone or disabled).
+    async fn abandon(&self, id: &DeliveryId) -> StoreResult<()>;
+
+    /// Records attempts, in order, releasing their deliveries, and applies
+    /// their effects to the endpoints, in one transaction. Returns the
+    /// endpoints it disabled for failing (their admins are told).
+    async fn record(&self, attempts: &[Recorded]) -> StoreResult<Vec<WebhookId>>;
+}

@@ -1,0 +1,365 @@
+//! The delivery queue in SQLite.
+//!
+//! Few round trips, and no waiting for the pool: the worker claims on a
+//! connection of its own, and records attempts on another, so it never waits
+//! behind request handlers for one; and without SQLite's busy handler, which
+//! sleeps 1, 2, 5, 10… ms while another connection writes: it tries again
+//! itself, sooner (`Locked`). Attempts that finished together are recorded
+//! in one transaction, begun, written and committed in a single round trip
+//! when they all succeeded.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use portal_contract::ids::{DeliveryId, WebhookId};
+use portal_contract::webhooks::DisabledReason;
+use sqlx::ConnectOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use tokio::sync::{Mutex, MutexGuard};
+
+use super::SqliteStore;
+use super::webhooks::disable;
+use crate::store::queue::{Due, Effect, Queue, Recorded};
+use crate::store::webhooks::Webhook;
+use crate::store::{StoreError, StoreResult};
+
+/// How long the worker waits for another connection's write, as SQLite's
+/// busy timeout does for the pool's connections.
+const LOCKED_FOR: Duration = Duration::from_secs(5);
+
+/// The worker's two connections, opened when first needed and again after
+/// a failure outside the database.
+pub(super) struct QueueConnections {
+    options: SqliteConnectOptions,
+    claim: Mutex<Option<SqliteConnection>>,
+    record: Mutex<Option<SqliteConnection>>,
+}
+
+impl QueueConnections {
+    pub(super) fn new(options: SqliteConnectOptions) -> Self {
+        Self {
+            options: options.busy_timeout(Duration::ZERO),
+            claim: Mutex::new(None),
+            record: Mutex::new(None),
+        }
+    }
+}
+
+impl QueueConnections {
+    /// The connection in `slot`, opened first when it isn't.
+    async fn open<'a>(
+        &self,
+        slot: &'a Mutex<Option<SqliteConnection>>,
+    ) -> StoreResult<MutexGuard<'a, Option<SqliteConnection>>> {
+        let mut guard = slot.lock().await;
+        if guard.is_none() {
+            *guard = Some(self.options.connect().await?);
+        }
+        Ok(guard)
+    }
+}
+
+/// A failure on a worker connection: one that failed other than in the
+/// database is opened again next time.
+fn failed(slot: &mut Option<SqliteConnection>, e: sqlx::Error) -> StoreError {
+    if !matches!(e, sqlx::Error::Database(_)) {
+        *slot = None;
+    }
+    StoreError::Database(e)
+}
+
+/// Waiting for another connection's write to end, for at most `LOCKED_FOR`:
+/// first by letting the other tasks run (the writer usually needs only this
+/// thread to finish), then 1 ms at a time.
+struct Locked {
+    tries: u32,
+    since: Instant,
+}
+
+impl Locked {
+    fn new() -> Self {
+        Self {
+            tries: 0,
+            since: Instant::now(),
+        }
+    }
+
+    /// Whether to try again after `e`, having waited.
+    async fn again(&mut self, e: &sqlx::Error) -> bool {
+        // SQLITE_BUSY and its extended codes.
+        let busy = matches!(e, sqlx::Error::Database(d)
+            if d.code().and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| c & 0xff == 5));
+        if !busy || self.since.elapsed() > LOCKED_FOR {
+            return false;
+        }
+        self.tries += 1;
+        if self.tries <= 3 {
+            tokio::task::yield_now().await;
+        } else {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        true
+    }
+}
+
+/// The statements of `record`: `?1` the attempts as a JSON array, `?2` the
+/// ids of the endpoints to clear `failing_since` of.
+macro_rules! record_attempts_sql {
+    () => {
+        "INSERT INTO delivery_attempts (delivery_id, attempt, started_at, request_headers, \
+           response_status, response_excerpt, latency_ms, error) \
+         SELECT value ->> 'delivery_id', value ->> 'attempt', value ->> 'started_at', \
+           value ->> 'request_headers', value ->> 'response_status', \
+           value ->> 'response_excerpt', value ->> 'latency_ms', value ->> 'error' \
+         FROM json_each(?1); \
+         UPDATE deliveries SET status = r.value ->> 'status', attempts = r.value ->> 'attempt', \
+           next_attempt_at = r.value ->> 'next_attempt_at', leased = 0, \
+           last_http_status = r.value ->> 'response_status', \
+           last_latency_ms = r.value ->> 'latency_ms' \
+         FROM json_each(?1) AS r WHERE deliveries.id = r.value ->> 'delivery_id'; \
+         UPDATE webhooks SET failing_since = NULL \
+         WHERE failing_since IS NOT NULL AND id IN (SELECT value FROM json_each(?2))"
+    };
+}
+
+fn ids_json<T: serde::Serialize>(ids: &[T]) -> String {
+    serde_json::to_string(ids).expect("ids serialise")
+}
+
+#[async_trait]
+impl Queue for SqliteStore {
+    async fn release_all(&self) -> StoreResult<u64> {
+        Ok(
+            sqlx::query("UPDATE deliveries SET leased = 0 WHERE leased = 1")
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+        )
+    }
+
+    async fn claim(&self, now: i64, limit: i64) -> StoreResult<Vec<Due>> {
+        let mut slot = self.queue.open(&self.queue.claim).await?;
+        let conn = slot.as_mut().expect("opened");
+        let mut locked = Locked::new();
+        loop {
+            let claimed = sqlx::query_as(
+                "UPDATE deliveries SET leased = 1 WHERE id IN (SELECT id FROM deliveries \
+                   WHERE status = 'pending' AND leased = 0 AND next_attempt_at <= ? \
+                   ORDER BY next_attempt_at LIMIT ?) \
+                 RETURNING id, event_id, webhook_id, attempts, \
+                   (SELECT body FROM events e WHERE e.id = deliveries.event_id) AS body, \
+                   (SELECT w.enabled || ' ' || hex(w.secret) || ' ' \
+                      || ifnull(hex(w.previous_secret), '') \
+                      || ' ' || ifnull(w.previous_secret_until, '') || ' ' || w.url \
+                    FROM webhooks w WHERE w.id = deliveries.webhook_id) AS endpoint",
+            )
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&mut *conn)
+            .await;
+            match claimed {
+                Ok(due) => return Ok(due),
+                Err(e) if locked.again(&e).await => {}
+                Err(e) => return Err(failed(&mut slot, e)),
+            }
+        }
+    }
+
+    async fn endpoints(&self, ids: &[&WebhookId]) -> StoreResult<Vec<Webhook>> {
+        let ids = ids_json(ids);
+        let mut slot = self.queue.open(&self.queue.claim).await?;
+        let conn = slot.as_mut().expect("opened");
+        let mut locked = Locked::new();
+        loop {
+            let read = sqlx::query_as(
+                "SELECT * FROM webhooks WHERE id IN (SELECT value FROM json_each(?))",
+            )
+            .bind(&ids)
+            .fetch_all(&mut *conn)
+            .await;
+            match read {
+                Ok(webhooks) => return Ok(webhooks),
+                Err(e) if locked.again(&e).await => {}
+                Err(e) => return Err(failed(&mut slot, e)),
+            }
+        }
+    }
+
+    async fn release(&self, ids: &[&DeliveryId], at: i64) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE deliveries SET leased = 0, next_attempt_at = ? \
+             WHERE leased = 1 AND id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(at)
+        .bind(ids_json(ids))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn abandon(&self, id: &DeliveryId) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE deliveries SET status = 'failed', leased = 0, next_attempt_at = NULL \
+             WHERE id = ?",
+        )
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn record(&self, attempts: &[Recorded]) -> StoreResult<Vec<WebhookId>> {
+        // Endpoints with anything but successes here get their attempts'
+        // effects one by one, in order; the others only need
+        // `failing_since` cleared.
+        let troubled: HashSet<&WebhookId> = attempts
+            .iter()
+            .filter(|r| r.effect != Effect::Succeeded)
+            .map(|r| &r.webhook_id)
+            .collect();
+        let mut succeeded: Vec<&WebhookId> = attempts
+            .iter()
+            .map(|r| &r.webhook_id)
+            .filter(|id| !troubled.contains(id))
+            .collect();
+        succeeded.sort_unstable();
+        succeeded.dedup();
+        let (rows, cleared) = (attempts_json(attempts), ids_json(&succeeded));
+
+        let mut slot = self.queue.open(&self.queue.record).await?;
+        let conn = slot.as_mut().expect("opened");
+        let mut locked = Locked::new();
+        loop {
+            let done = if troubled.is_empty() {
+                // The usual case: begun, written and committed in one round
+                // trip, so the write lock is held only while the database
+                // thread runs it.
+                sqlx::query(concat!(
+                    "BEGIN IMMEDIATE; ",
+                    record_attempts_sql!(),
+                    "; COMMIT"
+                ))
+                .bind(&rows)
+                .bind(&cleared)
+                .execute(&mut *conn)
+                .await
+                .map(|_| Vec::new())
+            } else {
+                match sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await {
+                    Ok(_) => match apply(conn, attempts, &troubled, &rows, &cleared).await {
+                        Ok(disabled) => sqlx::query("COMMIT")
+                            .execute(&mut *conn)
+                            .await
+                            .map(|_| disabled),
+                        Err(e) => Err(e),
+                    },
+                    Err(e) => Err(e),
+                }
+            };
+            match done {
+                Ok(disabled) => return Ok(disabled),
+                Err(e) => {
+                    // Whatever the statement that failed, nothing is left
+                    // half done (when BEGIN itself failed there is nothing
+                    // to roll back).
+                    let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+                    if !locked.again(&e).await {
+                        return Err(failed(&mut slot, e));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `record` once the transaction is begun: the attempts, then the effects
+/// on troubled endpoints, in order.
+async fn apply(
+    conn: &mut SqliteConnection,
+    attempts: &[Recorded],
+    troubled: &HashSet<&WebhookId>,
+    rows: &str,
+    cleared: &str,
+) -> sqlx::Result<Vec<WebhookId>> {
+    sqlx::query(record_attempts_sql!())
+        .bind(rows)
+        .bind(cleared)
+        .execute(&mut *conn)
+        .await?;
+    let mut disabled = Vec::new();
+    // Per endpoint, whether `failing_since` was last cleared (true) or set
+    // (false) here: the same again changes nothing.
+    let mut failing_cleared: HashMap<&WebhookId, bool> = HashMap::new();
+    for r in attempts.iter().filter(|r| troubled.contains(&r.webhook_id)) {
+        let id = &r.webhook_id;
+        match r.effect {
+            Effect::Succeeded => {
+                if failing_cleared.insert(id, true) != Some(true) {
+                    sqlx::query("UPDATE webhooks SET failing_since = NULL WHERE id = ?")
+                        .bind(id)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+            }
+            Effect::Gone => {
+                disable(conn, id, DisabledReason::Gone).await?;
+                tracing::info!(webhook = %id, "endpoint answered 410 Gone: disabled");
+            }
+            Effect::Exhausted => {
+                // Out of retries, and nothing got through since this delivery
+                // was first attempted.
+                let failing: Option<bool> = sqlx::query_scalar(
+                    "SELECT failing_since IS NOT NULL AND failing_since <= \
+                       (SELECT COALESCE(MIN(started_at), ?) FROM delivery_attempts \
+                        WHERE delivery_id = ?) \
+                     FROM webhooks WHERE id = ?",
+                )
+                .bind(r.attempt.started_at)
+                .bind(&r.attempt.delivery_id)
+                .bind(id)
+                .fetch_optional(&mut *conn)
+                .await?;
+                if failing.unwrap_or(false) && disable(conn, id, DisabledReason::Failing).await? {
+                    disabled.push(id.clone());
+                }
+            }
+            Effect::Retrying => {
+                if failing_cleared.insert(id, false) != Some(false) {
+                    sqlx::query(
+                        "UPDATE webhooks SET failing_since = ? WHERE id = ? \
+                         AND failing_since IS NULL",
+                    )
+                    .bind(r.attempt.started_at)
+                    .bind(id)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+            }
+        }
+    }
+    Ok(disabled)
+}
+
+/// The attempts as the JSON array `record_attempts_sql` reads.
+pub(crate) fn attempts_json(attempts: &[Recorded]) -> String {
+    let rows: Vec<serde_json::Value> = attempts
+        .iter()
+        .map(|r| {
+            let a = &r.attempt;
+            serde_json::json!({
+                "delivery_id": a.delivery_id,
+                "attempt": a.attempt,
+                "started_at": a.started_at,
+                "request_headers": a.request_headers,
+                "response_status": a.response_status,
+                "response_excerpt": a.response_excerpt,
+                "latency_ms": a.latency_ms,
+                "error": a.error,
+                "status": r.status.as_str(),
+                "next_attempt_at": r.next_attempt_at,
+            })
+        })
+        .collect();
+    serde_json::Value::Array(rows).to_string()
+}

@@ -1,0 +1,141 @@
+//! Users (the members of an organisation) and their email confirmations.
+
+use async_trait::async_trait;
+use portal_contract::Role;
+use portal_contract::ids::{OrganisationId, UserId};
+use portal_contract::team::{MemberListQuery, MemberStatus};
+
+use super::events::NewEvent;
+use super::organisations::Organisation;
+use super::{MaybeTimestamp, StoreResult, Timestamp};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct User {
+    pub id: UserId,
+    pub organisation_id: OrganisationId,
+    pub email: String,
+    pub full_name: String,
+    pub password_hash: String,
+    pub pin_hash: String,
+    pub role: Role,
+    pub status: MemberStatus,
+    #[sqlx(try_from = "MaybeTimestamp")]
+    pub email_confirmed_at: Option<i64>,
+    pub pin_failed_attempts: i64,
+    #[sqlx(try_from = "MaybeTimestamp")]
+    pub pin_locked_until: Option<i64>,
+    #[sqlx(try_from = "MaybeTimestamp")]
+    pub last_sign_in_at: Option<i64>,
+    #[sqlx(try_from = "Timestamp")]
+    pub created_at: i64,
+}
+
+impl User {
+    pub fn is_active(&self) -> bool {
+        self.status == MemberStatus::Active
+    }
+}
+
+/// A single-use link that confirms an address, stored as its hash.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Confirmation {
+    pub token_hash: Vec<u8>,
+    pub user_id: UserId,
+    #[sqlx(try_from = "Timestamp")]
+    pub created_at: i64,
+    #[sqlx(try_from = "Timestamp")]
+    pub expires_at: i64,
+    #[sqlx(try_from = "MaybeTimestamp")]
+    pub used_at: Option<i64>,
+}
+
+/// A change of a member's role or status.
+#[derive(Debug, Clone)]
+pub struct MemberChange<'a> {
+    pub id: &'a UserId,
+    /// The role and status the actor saw (and the change was checked against).
+    pub role: Role,
+    pub status: MemberStatus,
+    /// Their sessions end (deactivation).
+    pub end_sessions: bool,
+    /// `member.removed`, when they were active and are deactivated now.
+    pub event: Option<&'a NewEvent>,
+}
+
+#[async_trait]
+pub trait Users: Send + Sync {
+    /// Whatever the case of `email`.
+    async fn by_email(&self, email: &str) -> StoreResult<Option<User>>;
+
+    async fn get(&self, id: &UserId) -> StoreResult<Option<User>>;
+
+    /// One of `org`'s members; another organisation's id reads as absent.
+    async fn member(&self, org: &OrganisationId, id: &UserId) -> StoreResult<Option<User>>;
+
+    /// A page of `org`'s members (search, filters, sort) and how many match in all.
+    async fn member_page(
+        &self,
+        org: &OrganisationId,
+        query: &MemberListQuery,
+    ) -> StoreResult<(Vec<User>, u64)>;
+
+    async fn count_active_superadmins(&self, org: &OrganisationId) -> StoreResult<i64>;
+
+    /// A new organisation with its first user and their confirmation link,
+    /// replacing any unconfirmed account at that address (an unconfirmed
+    /// sign-up must not hold an address its owner wants). `Conflict(UserEmail)`
+    /// when a confirmed account has it.
+    async fn sign_up(
+        &self,
+        organisation: &Organisation,
+        user: &User,
+        confirmation: &Confirmation,
+    ) -> StoreResult<()>;
+
+    async fn record_sign_in(&self, id: &UserId, now: i64) -> StoreResult<()>;
+
+    async fn set_full_name(&self, id: &UserId, name: &str) -> StoreResult<()>;
+
+    /// A new password hash; every session but `keep` ends.
+    async fn set_password_hash(&self, id: &UserId, hash: &str, keep: &[u8]) -> StoreResult<()>;
+
+    /// A new PIN hash, which also clears any PIN lockout.
+    async fn set_pin_hash(&self, id: &UserId, hash: &str) -> StoreResult<()>;
+
+    /// Takes one PIN attempt, atomically, unless the PIN is locked: returns
+    /// the attempt's number (1 = first since the last success), or `None`
+    /// while locked. Taken before the (slow) check, so parallel guesses
+    /// can't share one.
+    async fn take_pin_attempt(&self, id: &UserId, now: i64) -> StoreResult<Option<i64>>;
+
+    /// Until when the PIN is locked, if it is.
+    async fn pin_locked_until(&self, id: &UserId) -> StoreResult<Option<i64>>;
+
+    async fn set_pin_state(
+        &self,
+        id: &UserId,
+        attempts: i64,
+        locked_until: Option<i64>,
+    ) -> StoreResult<()>;
+
+    /// Sets a member's role and status, ends their sessions and writes the
+    /// event, in one transaction; unless that would leave the organisation
+    /// without an active superadmin (two superadmins demoting each other at
+    /// once can't both succeed): false then, and nothing changed.
+    async fn change_member(&self, change: MemberChange<'_>) -> StoreResult<bool>;
+
+    /// Addresses of `org`'s active, confirmed admins and superadmins.
+    async fn admin_emails(&self, org: &OrganisationId) -> StoreResult<Vec<String>>;
+}
+
+#[async_trait]
+pub trait Confirmations: Send + Sync {
+    async fn get(&self, token_hash: &[u8]) -> StoreResult<Option<Confirmation>>;
+
+    /// Uses the link, confirms the address and records the sign-in, in one
+    /// transaction; false (and nothing changed) when it was used meanwhile.
+    async fn confirm(&self, token_hash: &[u8], user: &UserId, now: i64) -> StoreResult<bool>;
+
+    /// A new link for `confirmation.user_id`; the old ones stop working.
+    async fn replace(&self, confirmation: &Confirmation, now: i64) -> StoreResult<()>;
+}
