@@ -20,6 +20,7 @@ pub mod sessions;
 pub mod users;
 pub mod webhooks;
 
+mod postgres;
 mod sqlite;
 mod time;
 
@@ -161,6 +162,9 @@ impl Store {
     pub async fn connect(url: &str, options: &DatabaseOptions) -> anyhow::Result<Self> {
         let backend: Arc<dyn Backend> = match url.split_once(':').map(|(scheme, _)| scheme) {
             Some("sqlite") => Arc::new(sqlite::SqliteStore::connect(url, options).await?),
+            Some("postgres" | "postgresql") => {
+                Arc::new(postgres::PgStore::connect(url, options).await?)
+            }
             _ => anyhow::bail!(
                 "PORTAL_DATABASE_URL must start with sqlite:// or postgres://, not {:?}",
                 url.split(':').next().unwrap_or_default()

@@ -83,3 +83,27 @@ pub trait Queue: Send + Sync {
     /// endpoints it disabled for failing (their admins are told).
     async fn record(&self, attempts: &[Recorded]) -> StoreResult<Vec<WebhookId>>;
 }
+
+/// The attempts as a JSON array, which both backends' `record` read in SQL
+/// (all of a batch in one statement).
+pub(super) fn attempts_json(attempts: &[Recorded]) -> String {
+    let rows: Vec<serde_json::Value> = attempts
+        .iter()
+        .map(|r| {
+            let a = &r.attempt;
+            serde_json::json!({
+                "delivery_id": a.delivery_id,
+                "attempt": a.attempt,
+                "started_at": a.started_at,
+                "request_headers": a.request_headers,
+                "response_status": a.response_status,
+                "response_excerpt": a.response_excerpt,
+                "latency_ms": a.latency_ms,
+                "error": a.error,
+                "status": r.status.as_str(),
+                "next_attempt_at": r.next_attempt_at,
+            })
+        })
+        .collect();
+    serde_json::Value::Array(rows).to_string()
+}

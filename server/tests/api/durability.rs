@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
-use crate::helpers::{PIN, browser, sign_up_body, token_in};
+use crate::helpers::{PIN, TestDb, browser, sign_up_body, token_in};
 use crate::real_server::Server;
 use crate::receiver::Receiver;
 
@@ -190,13 +190,11 @@ async fn every_acknowledged_event_is_delivered_across_a_kill_9() {
 
 /// Deliveries the stopped server had claimed and not finished.
 async fn claimed_deliveries(server: &Server) -> usize {
-    let db = sqlx::SqlitePool::connect(&server.database_url())
+    let db = TestDb::connect(&server.database_url).await;
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE leased = TRUE")
+        .fetch_one(&db.pool)
         .await
         .unwrap();
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE leased = 1")
-        .fetch_one(&db)
-        .await
-        .unwrap();
-    db.close().await;
+    db.pool.close().await;
     n as usize
 }

@@ -39,7 +39,7 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let mut config = Config::defaults();
-    config.database_url = format!("sqlite://{}/portal.db", dir.path().display());
+    config.database_url = fresh_database(dir.path()).await;
     config.data_dir = dir.path().to_owned();
     config.dist = dist;
     config.public_url = url.clone();
@@ -431,6 +431,24 @@ pub async fn oauth_error(response: reqwest::Response, status: u16, error: &str) 
     body
 }
 
+/// A new, empty database for one test: a SQLite file in `dir`, or, when
+/// the suite runs on PostgreSQL (`scripts/with-postgres.sh` sets
+/// `PORTAL_TEST_POSTGRES`), a new database in that cluster.
+pub async fn fresh_database(dir: &std::path::Path) -> String {
+    let Ok(cluster) = std::env::var("PORTAL_TEST_POSTGRES") else {
+        return format!("sqlite://{}/portal.db", dir.display());
+    };
+    use sqlx::Connection;
+    let name = portal_server::crypto::new_id("test_");
+    let mut admin = sqlx::PgConnection::connect(&cluster).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    admin.close().await.unwrap();
+    cluster.replacen("/postgres?", &format!("/{name}?"), 1)
+}
+
 /// The database a test server runs on, reached directly: through sqlx's
 /// `Any` driver, so the same test reads SQLite and PostgreSQL. Statements
 /// use `$1`-style parameters, which both understand.
@@ -451,6 +469,36 @@ impl TestDb {
             pool,
             postgres: url.starts_with("postgres"),
         }
+    }
+
+    /// Everything the database has written to disk: the SQLite file with
+    /// its WAL in `dir`, or the PostgreSQL database's own files (after a
+    /// checkpoint). For scanning for what must never be stored.
+    pub async fn stored_bytes(&self, dir: &std::path::Path) -> Vec<u8> {
+        let mut stored = Vec::new();
+        if self.postgres {
+            sqlx::query("CHECKPOINT").execute(&self.pool).await.unwrap();
+            let oid: String = sqlx::query_scalar(
+                "SELECT oid::text FROM pg_database WHERE datname = current_database()",
+            )
+            .fetch_one(&self.pool)
+            .await
+            .unwrap();
+            let data = std::env::var("PORTAL_TEST_PGDATA").unwrap();
+            let base = std::path::Path::new(&data).join("base").join(oid);
+            for entry in std::fs::read_dir(base).unwrap() {
+                stored.extend(std::fs::read(entry.unwrap().path()).unwrap());
+            }
+        } else {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                if name.starts_with("portal.db") {
+                    stored.extend(std::fs::read(&path).unwrap());
+                }
+            }
+        }
+        stored
     }
 
     /// The SQL that turns parameter `$n`, Unix seconds, into a stored time.

@@ -1,6 +1,7 @@
 //! The server's HTTP API tests: one binary, a fresh server and database per test.
 
 mod accounts;
+mod backend;
 mod credentials;
 mod durability;
 mod errors;

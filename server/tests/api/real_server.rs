@@ -10,11 +10,13 @@ use std::os::unix::process::CommandExt;
 use std::process::Stdio;
 use std::time::Duration;
 
-use crate::helpers::write_dist;
+use crate::helpers::{fresh_database, write_dist};
 
 pub struct Server {
     child: std::process::Child,
     pub url: String,
+    /// Its own database (see `helpers::fresh_database`).
+    pub database_url: String,
     listener: TcpListener,
     dir: std::path::PathBuf,
     env: Vec<(String, String)>,
@@ -25,13 +27,15 @@ impl Server {
     pub async fn start(dir: &std::path::Path, env: &[(&str, &str)]) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
+        let database_url = fresh_database(dir).await;
         let env: Vec<(String, String)> = env
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         let mut server = Self {
-            child: spawn(dir, &url, &listener, &env),
+            child: spawn(dir, &url, &database_url, &listener, &env),
             url,
+            database_url,
             listener,
             dir: dir.to_owned(),
             env,
@@ -58,11 +62,6 @@ impl Server {
         format!("{}{path}", self.url)
     }
 
-    /// The server's database.
-    pub fn database_url(&self) -> String {
-        format!("sqlite://{}/portal.db", self.dir.display())
-    }
-
     /// Everything the server has printed, over all its runs.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
@@ -76,7 +75,13 @@ impl Server {
 
     /// Starts it again on the same socket, folder and database.
     pub async fn restart(&mut self) {
-        self.child = spawn(&self.dir, &self.url, &self.listener, &self.env);
+        self.child = spawn(
+            &self.dir,
+            &self.url,
+            &self.database_url,
+            &self.listener,
+            &self.env,
+        );
         self.wait_until_up().await;
     }
 
@@ -93,6 +98,7 @@ impl Server {
 fn spawn(
     dir: &std::path::Path,
     url: &str,
+    database_url: &str,
     listener: &TcpListener,
     env: &[(String, String)],
 ) -> std::process::Child {
@@ -107,10 +113,7 @@ fn spawn(
         .env("LISTEN_FDS", "1")
         .env_remove("LISTEN_PID")
         .env("PORTAL_PUBLIC_URL", url)
-        .env(
-            "PORTAL_DATABASE_URL",
-            format!("sqlite://{}/portal.db", dir.display()),
-        )
+        .env("PORTAL_DATABASE_URL", database_url)
         .env("PORTAL_DATA_DIR", dir)
         .env("PORTAL_DIST", write_dist(dir))
         .env("PORTAL_LOG", "info")

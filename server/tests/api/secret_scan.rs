@@ -2,13 +2,14 @@
 //! debug level, creates, rolls and revokes credentials, issues tokens, and
 //! creates, reveals and rotates a webhook signing secret; then the whole
 //! database (with its WAL) and everything the server printed are scanned for
-//! each secret and each token.
+//! each secret and each token. (On PostgreSQL: the database's own files,
+//! after a checkpoint.)
 
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{PIN, browser, sign_up_body, token_in};
+use crate::helpers::{PIN, TestDb, browser, sign_up_body, token_in};
 use crate::real_server::Server;
 
 #[tokio::test]
@@ -169,20 +170,12 @@ async fn no_secret_or_token_is_stored_or_logged() {
     assert_eq!(refused.status(), 401);
     // Let the background writer record last use, then stop cleanly.
     tokio::time::sleep(Duration::from_millis(1500)).await;
+    let database_url = server.database_url.clone();
     let log = server.stop();
-
-    let mut stored = Vec::new();
-    for entry in std::fs::read_dir(dir.path()).unwrap() {
-        let path = entry.unwrap().path();
-        if path
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .starts_with("portal.db")
-        {
-            stored.extend(std::fs::read(&path).unwrap());
-        }
-    }
+    let stored = TestDb::connect(&database_url)
+        .await
+        .stored_bytes(dir.path())
+        .await;
     let contains = |haystack: &[u8], needle: &str| {
         haystack
             .windows(needle.len())

@@ -683,22 +683,7 @@ async fn signing_secrets_are_sealed_at_rest() {
         .await
         .unwrap();
     let new = rotated["secret"].as_str().unwrap();
-    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(&app.db.pool)
-        .await
-        .unwrap();
-    let mut stored = Vec::new();
-    for entry in std::fs::read_dir(app._dir.path()).unwrap() {
-        let path = entry.unwrap().path();
-        if path
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .starts_with("portal.db")
-        {
-            stored.extend(std::fs::read(&path).unwrap());
-        }
-    }
+    let stored = app.db.stored_bytes(app._dir.path()).await;
     assert!(
         stored.windows(id.len()).any(|w| w == id.as_bytes()),
         "the scan reads the database"

@@ -20,7 +20,7 @@ use tokio::sync::{Mutex, MutexGuard};
 
 use super::SqliteStore;
 use super::webhooks::disable;
-use crate::store::queue::{Due, Effect, Queue, Recorded};
+use crate::store::queue::{Due, Effect, Queue, Recorded, attempts_json};
 use crate::store::webhooks::Webhook;
 use crate::store::{StoreError, StoreResult};
 
@@ -339,27 +339,4 @@ async fn apply(
         }
     }
     Ok(disabled)
-}
-
-/// The attempts as the JSON array `record_attempts_sql` reads.
-pub(crate) fn attempts_json(attempts: &[Recorded]) -> String {
-    let rows: Vec<serde_json::Value> = attempts
-        .iter()
-        .map(|r| {
-            let a = &r.attempt;
-            serde_json::json!({
-                "delivery_id": a.delivery_id,
-                "attempt": a.attempt,
-                "started_at": a.started_at,
-                "request_headers": a.request_headers,
-                "response_status": a.response_status,
-                "response_excerpt": a.response_excerpt,
-                "latency_ms": a.latency_ms,
-                "error": a.error,
-                "status": r.status.as_str(),
-                "next_attempt_at": r.next_attempt_at,
-            })
-        })
-        .collect();
-    serde_json::Value::Array(rows).to_string()
 }

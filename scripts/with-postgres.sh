@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Runs a command with a throwaway PostgreSQL 15 cluster, then stops it and
+# deletes it. The cluster listens on a Unix socket in its own folder only (no
+# TCP port to pick or to collide on), trusts local connections, and runs as
+# the `postgres` user, because PostgreSQL refuses to run as root.
+#
+#   scripts/with-postgres.sh [--durable] COMMAND ARGS...
+#
+# The command gets PORTAL_TEST_POSTGRES (a URL of the cluster's `postgres`
+# database, for creating databases) and PORTAL_TEST_PGDATA (the data folder).
+# Without --durable the cluster skips fsync: it is thrown away after the
+# tests anyway. Benchmarks pass --durable, to measure what a real
+# deployment does.
+set -euo pipefail
+
+durable=false
+if [ "${1:-}" = "--durable" ]; then
+  durable=true
+  shift
+fi
+
+bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+if [ -z "$bin" ]; then
+  echo "with-postgres: PostgreSQL is not installed (scripts/setup.sh installs it)" >&2
+  exit 1
+fi
+
+dir=$(mktemp -d /tmp/portal-pg.XXXXXX)
+chmod 755 "$dir"
+mkdir "$dir/data"
+chown -R postgres:postgres "$dir" 2>/dev/null || true
+as_postgres() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+stop() {
+  as_postgres "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$dir"
+}
+trap stop EXIT
+
+as_postgres "$bin/initdb" -D "$dir/data" -A trust -U portal --locale=C.UTF-8 -E UTF8 >"$dir/initdb.log" 2>&1 \
+  || { cat "$dir/initdb.log" >&2; exit 1; }
+settings="-c listen_addresses= -k $dir -p 5432 -c max_connections=400 -c shared_buffers=256MB"
+if [ "$durable" = false ]; then
+  settings="$settings -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+fi
+as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -o "$settings" -w start >/dev/null \
+  || { cat "$dir/server.log" >&2; exit 1; }
+
+export PORTAL_TEST_POSTGRES="postgres://portal@localhost/postgres?host=$dir&port=5432"
+export PORTAL_TEST_PGDATA="$dir/data"
+"$@"
