@@ -14,7 +14,7 @@ export CHROMEDRIVER := /usr/bin/chromedriver
 # The first load of the sign-in page (its HTML + JS + wasm + CSS), gzip -9.
 SIZE_BUDGET_KB := 220
 
-.PHONY: help setup app server run dev test lint test-rust test-wasm test-e2e size bench fmt clean
+.PHONY: help setup app server run dev test lint test-rust test-postgres test-wasm test-e2e size bench fmt clean
 
 help:
 	@echo "make run    build and serve the portal on http://127.0.0.1:8080"
@@ -47,7 +47,7 @@ dev: setup
 	trunk build --dist dist/auth --public-url /auth/ src/sign_in.html
 	cargo run -p portal-server
 
-test: setup lint test-rust test-wasm app size test-e2e
+test: setup lint test-rust test-postgres test-wasm app size test-e2e
 	@echo "make test: all passed"
 
 lint:
@@ -59,6 +59,11 @@ lint:
 test-rust:
 	cargo test --workspace
 
+# The same HTTP API suite again, on PostgreSQL (a throwaway cluster), with
+# the tests that need it (db copy).
+test-postgres:
+	scripts/with-postgres.sh cargo test -p portal-server --test api -- --include-ignored
+
 test-wasm:
 	cargo test -p portal --target wasm32-unknown-unknown --test web
 
@@ -66,7 +71,7 @@ test-wasm:
 # The binary comes from the test build (same features as `test-rust`: no rebuild).
 test-e2e: app
 	cargo test --workspace --no-run -q
-	npx playwright test --config end2end/playwright.config.ts
+	scripts/with-postgres.sh npx playwright test --config end2end/playwright.config.ts
 
 size:
 	@bench/bundle-size.sh dist/auth/index.html --budget-kb $(SIZE_BUDGET_KB)

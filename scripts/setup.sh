@@ -2,7 +2,8 @@
 # Installs what building and testing the portal needs, skipping what is already
 # there: the wasm target, trunk, wasm-bindgen-cli (matching Cargo.lock), the npm
 # tools (wasm-opt 123, Playwright, axe-core, the test SMTP server) and Debian's
-# Chromium + ChromeDriver. Nothing is downloaded from GitHub: trunk runs offline.
+# Chromium + ChromeDriver and PostgreSQL. Nothing is downloaded from GitHub:
+# trunk runs offline.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,11 +17,14 @@ as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-# Debian packages: the browser for Playwright and wasm-bindgen-test, brotli for `make bench`.
+# Debian packages: the browser for Playwright and wasm-bindgen-test, brotli for
+# `make bench`, PostgreSQL for the second backend.
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
 command -v brotli >/dev/null || missing+=(brotli)
+# PostgreSQL 15: the second backend, tested by `make test` on a throwaway cluster.
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]} (apt)"
   as_root apt-get update -qq

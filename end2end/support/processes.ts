@@ -1,7 +1,7 @@
 // Starting the test's real processes on ports the OS picks: each prints the
 // port it took, and we read it from its output instead of choosing one
 // ourselves (a port chosen by binding and closing can be taken meanwhile).
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -96,4 +96,15 @@ export async function startPortal(env: Record<string, string> = {}) {
     /listening on (http:\/\/127\.0\.0\.1:\d+)/,
   );
   return { url: s.match[1], dir, stop: s.stop };
+}
+
+/**
+ * A new database named `name` in the PostgreSQL cluster of
+ * scripts/with-postgres.sh; returns its URL.
+ */
+export function createDatabase(name: string): string {
+  const cluster = process.env.PORTAL_TEST_POSTGRES;
+  if (!cluster) throw new Error("run under scripts/with-postgres.sh");
+  execFileSync("psql", [cluster, "-v", "ON_ERROR_STOP=1", "-q", "-c", `CREATE DATABASE ${name}`]);
+  return cluster.replace("/postgres?", `/${name}?`);
 }

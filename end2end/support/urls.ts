@@ -11,3 +11,5 @@ export const portalUrl = () => required("PORTAL_E2E_URL");
 export const mailSinkUrl = () => required("PORTAL_E2E_MAIL_SINK");
 /** The webhook receiver. */
 export const receiverUrl = () => required("PORTAL_E2E_RECEIVER");
+/** The second portal, on PostgreSQL (scripts/with-postgres.sh). */
+export const postgresPortalUrl = () => required("PORTAL_E2E_POSTGRES_URL");

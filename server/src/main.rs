@@ -29,6 +29,24 @@ enum Command {
     /// Operator commands for organisations.
     #[command(subcommand)]
     Org(OrgCommand),
+    /// Operator commands for the database.
+    #[command(subcommand)]
+    Db(DbCommand),
+}
+
+#[derive(Subcommand)]
+enum DbCommand {
+    /// Copy every row of a SQLite database (stop its portal first) into an
+    /// empty PostgreSQL database, and check the counts. Keep the data folder:
+    /// the keys in it stay the same.
+    Copy {
+        /// The SQLite database, e.g. sqlite://data/portal.db
+        #[arg(long)]
+        from: String,
+        /// The empty PostgreSQL database, e.g. postgres://portal@db.internal/portal
+        #[arg(long)]
+        to: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -52,6 +70,18 @@ async fn main() -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(cli.config).await,
         Command::Org(command) => org(cli.config, command).await,
+        Command::Db(DbCommand::Copy { from, to }) => {
+            let copied = portal_server::store::copy::copy(&from, &to).await?;
+            println!("{:<20} {:>10}", "TABLE", "ROWS");
+            for (table, rows) in copied.0 {
+                println!("{table:<20} {rows:>10}");
+            }
+            println!(
+                "Copied, and the counts match. Start the portal with PORTAL_DATABASE_URL set to the \
+                 target and the same data folder (its keys sign tokens and open webhook secrets)."
+            );
+            Ok(())
+        }
     }
 }
 

@@ -8,6 +8,7 @@
 //! it, with its deliveries, in their own transaction: an event exists
 //! exactly when the change that caused it does.
 
+pub mod copy;
 pub mod credentials;
 pub mod delivery_log;
 pub mod events;

@@ -28,7 +28,7 @@ use super::{Backend, Constraint, DatabaseOptions, Health, Kind, StoreError, Stor
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./src/store/postgres/migrations");
 
 pub struct PgStore {
-    pool: PgPool,
+    pub(super) pool: PgPool,
 }
 
 impl PgStore {

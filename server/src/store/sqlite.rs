@@ -27,7 +27,7 @@ use super::{Backend, Constraint, DatabaseOptions, Health, Kind, StoreError, Stor
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./src/store/sqlite/migrations");
 
 pub struct SqliteStore {
-    pool: SqlitePool,
+    pub(super) pool: SqlitePool,
     /// The delivery worker's own connections (see `queue.rs`).
     queue: queue::QueueConnections,
 }
@@ -42,10 +42,17 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
-        if let Some(parent) = connect.get_filename().parent()
+        let file = connect.get_filename().to_owned();
+        if let Some(parent) = file.parent()
             && !parent.as_os_str().is_empty()
         {
-            std::fs::create_dir_all(parent)?;
+            std::fs::create_dir_all(parent).map_err(|e| {
+                anyhow::anyhow!(
+                    "could not make the folder of the SQLite database {}: {e}. Check \
+                     PORTAL_DATABASE_URL, and that this user may write there.",
+                    file.display()
+                )
+            })?;
         }
         let pool = SqlitePoolOptions::new()
             .max_connections(options.pool_size.clamp(1, 8))

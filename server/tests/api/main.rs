@@ -3,6 +3,7 @@
 mod accounts;
 mod backend;
 mod credentials;
+mod db_copy;
 mod durability;
 mod errors;
 mod helpers;
@@ -14,6 +15,7 @@ mod receiver;
 mod secret_scan;
 mod settings;
 mod smtp;
+mod startup;
 mod static_files;
 mod team;
 mod team_roles;

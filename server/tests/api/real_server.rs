@@ -23,11 +23,21 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts the server with `env` on top of the defaults, and waits until it answers.
+    /// Starts the server with `env` on top of the defaults, on a new
+    /// database, and waits until it answers.
     pub async fn start(dir: &std::path::Path, env: &[(&str, &str)]) -> Self {
+        let database_url = fresh_database(dir).await;
+        Self::start_on(dir, database_url, env).await
+    }
+
+    /// `start`, on the database `database_url`.
+    pub async fn start_on(
+        dir: &std::path::Path,
+        database_url: String,
+        env: &[(&str, &str)],
+    ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let database_url = fresh_database(dir).await;
         let env: Vec<(String, String)> = env
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))

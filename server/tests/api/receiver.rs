@@ -12,6 +12,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::any;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 
 #[derive(Debug, Clone)]
 pub struct Received {
@@ -23,6 +27,28 @@ pub struct Received {
 impl Received {
     pub fn header(&self, name: &str) -> String {
         self.headers[name].to_str().unwrap().to_owned()
+    }
+
+    /// Whether one of the request's `v1,` signatures is `secret`'s, by an
+    /// HMAC computed here from the specification, not with the server's code.
+    pub fn signed_by(&self, secret: &str) -> bool {
+        let key = STANDARD
+            .decode(secret.strip_prefix("whsec_").unwrap())
+            .unwrap();
+        let mut mac = Hmac::<Sha256>::new_from_slice(&key).unwrap();
+        mac.update(
+            format!(
+                "{}.{}.{}",
+                self.header("webhook-id"),
+                self.header("webhook-timestamp"),
+                self.body
+            )
+            .as_bytes(),
+        );
+        let expected = format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()));
+        self.header("webhook-signature")
+            .split(' ')
+            .any(|s| s == expected)
     }
 }
 
