@@ -77,18 +77,22 @@ size:
 	@bench/bundle-size.sh dist/auth/index.html --budget-kb $(SIZE_BUDGET_KB)
 	@bench/bundle-size.sh dist/app/index.html
 
+# Each benchmark runs on SQLite, then on PostgreSQL (a throwaway cluster with
+# durable commits, on the server's core), and prints both.
+BENCH_PG := scripts/with-postgres.sh --durable --core 0
+
 bench: app
 	@echo "== first load of the sign-in page (the sign-in app)"
 	@bench/bundle-size.sh dist/auth/index.html
 	@echo "== first load of a signed-in page (the portal app)"
 	@bench/bundle-size.sh dist/app/index.html
+	@cargo build --release -q -p portal-server -p portal-bench
 	@echo "== member list API (release build)"
-	@cargo run --release -q -p portal-bench --bin members
-	@echo "== token endpoint vs oidc-provider (release server on core 0, load on core 1)"
-	@cargo build --release -q -p portal-server
-	@cargo run --release -q -p portal-bench --bin token
-	@echo "== webhook deliveries (release server on core 0, load and receiver on core 1)"
-	@cargo run --release -q -p portal-bench --bin webhooks
+	@$(BENCH_PG) ./target/release/members
+	@echo "== token endpoint vs oidc-provider (release server and its database on core 0, load on core 1)"
+	@$(BENCH_PG) ./target/release/token
+	@echo "== webhook deliveries (release server and its database on core 0, load and receiver on core 1)"
+	@$(BENCH_PG) ./target/release/webhooks
 
 fmt:
 	leptosfmt src tests

@@ -4,20 +4,24 @@
 # TCP port to pick or to collide on), trusts local connections, and runs as
 # the `postgres` user, because PostgreSQL refuses to run as root.
 #
-#   scripts/with-postgres.sh [--durable] COMMAND ARGS...
+#   scripts/with-postgres.sh [--durable] [--core N] COMMAND ARGS...
 #
 # The command gets PORTAL_TEST_POSTGRES (a URL of the cluster's `postgres`
 # database, for creating databases) and PORTAL_TEST_PGDATA (the data folder).
 # Without --durable the cluster skips fsync: it is thrown away after the
 # tests anyway. Benchmarks pass --durable, to measure what a real
-# deployment does.
+# deployment does, and --core 0 to put the database on the server's core.
 set -euo pipefail
 
 durable=false
-if [ "${1:-}" = "--durable" ]; then
-  durable=true
-  shift
-fi
+pin=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --durable) durable=true; shift ;;
+    --core) pin=(taskset -c "$2"); shift 2 ;;
+    *) break ;;
+  esac
+done
 
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 if [ -z "$bin" ]; then
@@ -44,7 +48,7 @@ settings="-c listen_addresses= -k $dir -p 5432 -c max_connections=400 -c shared_
 if [ "$durable" = false ]; then
   settings="$settings -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 fi
-as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -o "$settings" -w start >/dev/null \
+as_postgres ${pin[@]+"${pin[@]}"} "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -o "$settings" -w start >/dev/null \
   || { cat "$dir/server.log" >&2; exit 1; }
 
 export PORTAL_TEST_POSTGRES="postgres://portal@localhost/postgres?host=$dir&port=5432"

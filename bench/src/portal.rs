@@ -12,16 +12,70 @@ use crate::process::{Server, free_addr};
 
 const PIN: &str = "482915";
 
+/// The database a benchmark's portal runs on.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    /// A file in the benchmark's folder.
+    Sqlite,
+    /// A new database in the cluster `scripts/with-postgres.sh` started
+    /// (its URL, of the cluster's `postgres` database).
+    Postgres(String),
+}
+
+impl Backend {
+    /// SQLite, and PostgreSQL when run under `scripts/with-postgres.sh`.
+    pub fn available() -> Vec<Self> {
+        let mut backends = vec![Self::Sqlite];
+        if let Ok(cluster) = std::env::var("PORTAL_TEST_POSTGRES") {
+            backends.push(Self::Postgres(cluster));
+        }
+        backends
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Sqlite => "SQLite",
+            Self::Postgres(_) => "PostgreSQL",
+        }
+    }
+
+    /// A new, empty database's URL.
+    pub async fn fresh_database(&self, dir: &Path) -> anyhow::Result<String> {
+        match self {
+            Self::Sqlite => Ok(format!("sqlite://{}/portal.db", dir.display())),
+            Self::Postgres(cluster) => {
+                use sqlx::Connection;
+                let name = format!("bench_{}", std::process::id());
+                let mut admin = sqlx::PgConnection::connect(cluster).await?;
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+                    .execute(&mut admin)
+                    .await?;
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut admin)
+                    .await?;
+                admin.close().await?;
+                Ok(cluster.replacen("/postgres?", &format!("/{name}?"), 1))
+            }
+        }
+    }
+}
+
 /// `portal-server` (release, next to this binary) pinned to the server core,
-/// with a fresh database in `dir`; killed on drop.
+/// with a fresh database; killed on drop.
 pub struct Portal {
     pub server: Server,
     pub addr: SocketAddr,
 }
 
 impl Portal {
-    /// Starts it with only the `PORTAL_` settings given here and in `settings`.
-    pub async fn start(dir: &Path, settings: &[(&str, &str)]) -> anyhow::Result<Self> {
+    /// Starts it on `backend` with only the `PORTAL_` settings given here
+    /// and in `settings`.
+    pub async fn start(
+        dir: &Path,
+        backend: &Backend,
+        settings: &[(&str, &str)],
+    ) -> anyhow::Result<Self> {
+        let database_url = backend.fresh_database(dir).await?;
         let program = std::env::current_exe()?.with_file_name("portal-server");
         ensure!(
             program.exists(),
@@ -38,10 +92,7 @@ impl Portal {
         command
             .env("PORTAL_ADDR", addr.to_string())
             .env("PORTAL_PUBLIC_URL", format!("http://{addr}"))
-            .env(
-                "PORTAL_DATABASE_URL",
-                format!("sqlite://{}/portal.db", dir.display()),
-            )
+            .env("PORTAL_DATABASE_URL", database_url)
             .env("PORTAL_DATA_DIR", dir)
             .env("PORTAL_DIST", dir.join("no-dist"))
             // Warnings only, but the mail (the confirmation link) is printed.

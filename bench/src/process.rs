@@ -153,15 +153,19 @@ impl CpuTime {
                 })
                 .unwrap_or(0)
         };
+        // The database server (PostgreSQL's processes) works for our server:
+        // its CPU counts as the server's.
+        let database: u64 = database_pids().into_iter().map(process).sum();
         Self {
             busy,
-            server: process(server_pid),
+            server: process(server_pid) + database,
             this: process(std::process::id()),
             switches: context_switches(server_pid),
         }
     }
 
-    /// CPU time the server used (all its threads) since `before`.
+    /// CPU time the server used (all its threads, and the database's
+    /// processes) since `before`.
     pub fn server_since(&self, before: &Self) -> Duration {
         Duration::from_secs_f64((self.server - before.server) as f64 / CLOCK_TICKS_PER_SECOND)
     }
@@ -177,6 +181,33 @@ impl CpuTime {
         let others = (self.busy - before.busy).saturating_sub(ours);
         others as f64 / CLOCK_TICKS_PER_SECOND / elapsed.as_secs_f64()
     }
+}
+
+/// The processes of the `postgres` user: PostgreSQL's server and its
+/// backends (none when the benchmark runs on SQLite).
+fn database_pids() -> Vec<u32> {
+    use std::os::unix::fs::MetadataExt;
+    let Some(uid) = std::fs::read_to_string("/etc/passwd")
+        .ok()
+        .and_then(|passwd| {
+            passwd
+                .lines()
+                .find(|l| l.starts_with("postgres:"))
+                .and_then(|l| l.split(':').nth(2)?.parse::<u32>().ok())
+        })
+    else {
+        return Vec::new();
+    };
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            (e.metadata().ok()?.uid() == uid).then_some(pid)
+        })
+        .collect()
 }
 
 /// Voluntary and involuntary context switches of all of a process's threads.

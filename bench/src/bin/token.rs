@@ -25,7 +25,7 @@ use hyper::body::Bytes;
 use hyper::client::conn::http1::SendRequest;
 use hyper::{Request, header};
 use hyper_util::rt::TokioIo;
-use portal_bench::portal::Portal;
+use portal_bench::portal::{Backend, Portal};
 use portal_bench::process::{
     CpuTime, LOAD_CORE, NOISE_CORES, SERVER_CORE, Server, free_addr, on_load_core,
 };
@@ -50,25 +50,36 @@ async fn run() -> anyhow::Result<()> {
         .parent()
         .context("the workspace folder")?;
 
-    // Ours: the release binary, a fresh database, one sandbox credential.
-    let portal = Portal::start(
-        dir.path(),
-        // The per-client and per-address limits would answer 429.
-        &[("PORTAL_TOKEN_REQUESTS_PER_SECOND", "1000000")],
-    )
-    .await?;
-    let (client_id, client_secret) = portal.project().await?.credential(&["read"]).await?;
-    // The same body, byte for byte, goes to both servers.
-    let body = Bytes::from(format!(
-        "grant_type=client_credentials&client_id={client_id}&client_secret={client_secret}&scope=read"
-    ));
-    let ours = Target {
-        addr: portal.addr,
-        path: "/v1/auth/token",
-    };
-    check_token(&ours, &body, &portal.at("/.well-known/jwks.json"), "read").await?;
-    let our_run = ours.load(&body, portal.server.pid()).await?;
-    drop(portal);
+    // Ours: the release binary on each backend, a fresh database, one
+    // sandbox credential.
+    let mut ours = Vec::new();
+    let mut body = Bytes::new();
+    let (mut client_id, mut client_secret) = (String::new(), String::new());
+    for backend in Backend::available() {
+        let dir = dir.path().join(backend.name());
+        std::fs::create_dir_all(&dir)?;
+        let portal = Portal::start(
+            &dir,
+            &backend,
+            // The per-client and per-address limits would answer 429.
+            &[("PORTAL_TOKEN_REQUESTS_PER_SECOND", "1000000")],
+        )
+        .await?;
+        (client_id, client_secret) = portal.project().await?.credential(&["read"]).await?;
+        // The same body, byte for byte, goes to both servers.
+        body = Bytes::from(format!(
+            "grant_type=client_credentials&client_id={client_id}&client_secret={client_secret}&scope=read"
+        ));
+        let target = Target {
+            addr: portal.addr,
+            path: "/v1/auth/token",
+        };
+        check_token(&target, &body, &portal.at("/.well-known/jwks.json"), "read").await?;
+        ours.push((
+            backend.name(),
+            target.load(&body, portal.server.pid()).await?,
+        ));
+    }
 
     // oidc-provider: the same client id and secret, registered at start.
     let mut provider = OidcProvider::start(root, dir.path(), &client_id, &client_secret)?;
@@ -106,10 +117,12 @@ async fn run() -> anyhow::Result<()> {
         "server", "req/s", "p50", "p99", "max", "CPU/request"
     );
     let versions = oidc_provider_versions(root);
-    for (name, run) in [
-        ("portal-server (Rust, release)".to_owned(), &our_run),
-        (versions, &their_run),
-    ] {
+    let mut rows: Vec<(String, &Run)> = ours
+        .iter()
+        .map(|(backend, run)| (format!("portal-server on {backend}"), run))
+        .collect();
+    rows.push((versions, &their_run));
+    for (name, run) in &rows {
         println!(
             "{name:<38} {:>9.0} {:>10} {:>10} {:>10} {:>11.0} µs",
             run.stats.per_second(),
@@ -118,8 +131,6 @@ async fn run() -> anyhow::Result<()> {
             ms(run.stats.percentile(100.0)),
             run.server_cpu.as_secs_f64() * 1e6 / run.stats.count as f64,
         );
-    }
-    for (name, run) in [("portal-server", &our_run), ("oidc-provider", &their_run)] {
         if run.others > NOISE_CORES {
             println!(
                 "warning: other processes kept {:.2} cores busy while {name} was measured; \
@@ -128,25 +139,23 @@ async fn run() -> anyhow::Result<()> {
             );
         }
     }
-    let (our_stats, their_stats) = (&our_run.stats, &their_run.stats);
-    let ratio = our_stats.per_second() / their_stats.per_second();
-    let p99 = our_stats.percentile(99.0);
+    let their_stats = &their_run.stats;
     let verdict = |met: bool| if met { "met" } else { "MISSED" };
-    let cpu_ratio = (their_run.server_cpu.as_secs_f64() / their_stats.count as f64)
-        / (our_run.server_cpu.as_secs_f64() / our_stats.count as f64);
-    println!(
-        "ratio portal-server / oidc-provider: {ratio:.1}x req/s ({cpu_ratio:.1}x less server CPU per token)"
-    );
-    println!(
-        "target req/s >= {TARGET_RATIO:.0}x oidc-provider: {} ({ratio:.1}x)",
-        verdict(ratio >= TARGET_RATIO)
-    );
-    println!(
-        "target p99 <= {}: {} ({})",
-        ms(TARGET_P99),
-        verdict(p99 <= TARGET_P99),
-        ms(p99)
-    );
+    for (backend, our_run) in &ours {
+        let our_stats = &our_run.stats;
+        let ratio = our_stats.per_second() / their_stats.per_second();
+        let p99 = our_stats.percentile(99.0);
+        let cpu_ratio = (their_run.server_cpu.as_secs_f64() / their_stats.count as f64)
+            / (our_run.server_cpu.as_secs_f64() / our_stats.count as f64);
+        println!(
+            "{backend}: portal-server / oidc-provider {ratio:.1}x req/s ({cpu_ratio:.1}x less \
+             server CPU per token); target >= {TARGET_RATIO:.0}x: {}; target p99 <= {}: {} ({})",
+            verdict(ratio >= TARGET_RATIO),
+            ms(TARGET_P99),
+            verdict(p99 <= TARGET_P99),
+            ms(p99)
+        );
+    }
     Ok(())
 }
 

@@ -34,7 +34,7 @@ use hyper::body::{Bytes, Incoming};
 use hyper::client::conn::http1::SendRequest;
 use hyper::{Request, Response, StatusCode, header};
 use hyper_util::rt::TokioIo;
-use portal_bench::portal::Portal;
+use portal_bench::portal::{Backend, Portal};
 use portal_bench::process::{CpuTime, LOAD_CORE, NOISE_CORES, SERVER_CORE, on_load_core};
 use portal_bench::{Stats, ms};
 use portal_contract::webhooks::RETRY_SCHEDULE;
@@ -55,9 +55,12 @@ const EVENT_TYPE: &str = "order.created";
 const FAIL_EVERY: u64 = 10;
 /// How long the last events may take to arrive after the last publish.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(60);
-/// Targets of the issue, for the scenario without failures.
+/// Targets of the issues, for the scenario without failures: at least twice
+/// svix-server's rate on both backends; p50 at most 10 ms on SQLite, 15 ms on
+/// PostgreSQL.
 const TARGET_RATE: f64 = 1200.0;
 const TARGET_P50: Duration = Duration::from_millis(10);
+const TARGET_P50_POSTGRES: Duration = Duration::from_millis(15);
 /// What the issue reports for svix-server with PostgreSQL on this kind of machine.
 const SVIX_RATE: f64 = 600.0;
 const SVIX_P50: Duration = Duration::from_millis(24);
@@ -67,11 +70,18 @@ fn main() -> anyhow::Result<()> {
     on_load_core("webhook", run)
 }
 
-async fn run() -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
+/// Both scenarios on one backend.
+struct Measured {
+    backend: &'static str,
+    ok: Run,
+    failing: Run,
+}
+
+async fn measure(backend: &Backend, dir: &std::path::Path) -> anyhow::Result<Measured> {
     let receiver = Receiver::start().await?;
     let portal = Portal::start(
-        dir.path(),
+        dir,
+        backend,
         &[
             // The receiver is on 127.0.0.1.
             ("PORTAL_WEBHOOK_ALLOW_PRIVATE", "true"),
@@ -100,43 +110,65 @@ async fn run() -> anyhow::Result<()> {
         .scenario(&receiver, MESSAGES, Some(FAIL_EVERY), pid)
         .await
         .context("the scenario with failing first attempts")?;
-    drop(portal);
+    Ok(Measured {
+        backend: backend.name(),
+        ok,
+        failing,
+    })
+}
+
+async fn run() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut measured = Vec::new();
+    for backend in Backend::available() {
+        let dir = dir.path().join(backend.name());
+        std::fs::create_dir_all(&dir)?;
+        measured.push(
+            measure(&backend, &dir)
+                .await
+                .with_context(|| format!("on {}", backend.name()))?,
+        );
+    }
 
     println!(
         "webhook deliveries: POST /v1/events -> signed POST to a receiver in the load generator; \
          {PUBLISHERS} publishers in a closed loop, {MESSAGES} events per scenario; \
-         server on core {SERVER_CORE}, load and receiver on core {LOAD_CORE}"
+         server (and database) on core {SERVER_CORE}, load and receiver on core {LOAD_CORE}"
     );
     println!(
         "latency: publish sent -> event received (answered 2xx); \
          msg/s: events / (first publish sent -> last event received)"
     );
     println!(
-        "{:<36} {:>7} {:>10} {:>10} {:>10} {:>10} {:>10} {:>12}",
-        "scenario", "msg/s", "p50", "p95", "p99", "max", "202 p50", "server CPU"
+        "{:<11} {:<36} {:>7} {:>10} {:>10} {:>10} {:>10} {:>10} {:>12}",
+        "backend", "scenario", "msg/s", "p50", "p95", "p99", "max", "202 p50", "server CPU"
     );
     let percent = 100 / FAIL_EVERY;
-    for (name, run) in [
-        ("every first attempt succeeds".to_owned(), &ok),
-        (
-            format!("{percent} % of first attempts fail (500)"),
-            &failing,
-        ),
-    ] {
-        println!(
-            "{name:<36} {:>7.0} {:>10} {:>10} {:>10} {:>10} {:>10} {:>6.0} µs/msg",
-            run.stats.per_second(),
-            ms(run.stats.percentile(50.0)),
-            ms(run.stats.percentile(95.0)),
-            ms(run.stats.percentile(99.0)),
-            ms(run.stats.percentile(100.0)),
-            ms(run.published.percentile(50.0)),
-            run.server_cpu.as_secs_f64() * 1e6 / run.stats.count as f64,
-        );
+    for m in &measured {
+        for (name, run) in [
+            ("every first attempt succeeds".to_owned(), &m.ok),
+            (
+                format!("{percent} % of first attempts fail (500)"),
+                &m.failing,
+            ),
+        ] {
+            println!(
+                "{:<11} {name:<36} {:>7.0} {:>10} {:>10} {:>10} {:>10} {:>10} {:>6.0} µs/msg",
+                m.backend,
+                run.stats.per_second(),
+                ms(run.stats.percentile(50.0)),
+                ms(run.stats.percentile(95.0)),
+                ms(run.stats.percentile(99.0)),
+                ms(run.stats.percentile(100.0)),
+                ms(run.published.percentile(50.0)),
+                run.server_cpu.as_secs_f64() * 1e6 / run.stats.count as f64,
+            );
+        }
     }
     println!(
-        "{:<36} {:>7} {:>10}   (from the issue, same kind of machine)",
-        "svix-server + PostgreSQL",
+        "{:<11} {:<36} {:>7} {:>10}   (from the issue, same kind of machine)",
+        "PostgreSQL",
+        "svix-server",
         format!("~{SVIX_RATE:.0}"),
         format!("~{}", ms(SVIX_P50)),
     );
@@ -145,41 +177,46 @@ async fn run() -> anyhow::Result<()> {
          retry schedule; that wait is their latency (p95 and up) and stretches msg/s: expected",
         RETRY_SCHEDULE[0]
     );
-    for (name, run) in [("first", &ok), ("second", &failing)] {
-        println!(
-            "{name} scenario: {} requests to the receiver, {} signatures did not verify, \
-             {} duplicate deliveries; {:.0} server context switches per event",
-            run.requests,
-            run.bad_signatures,
-            run.duplicates,
-            run.switches as f64 / run.stats.count as f64,
-        );
-        if run.others > NOISE_CORES {
-            println!(
-                "warning: other processes kept {:.2} cores busy during the {name} scenario; \
-                 its figures are not reliable",
-                run.others
-            );
-        }
-    }
     let verdict = |met: bool| if met { "met" } else { "MISSED" };
-    let rate = ok.stats.per_second();
-    let p50 = ok.stats.percentile(50.0);
-    println!(
-        "target msg/s >= {TARGET_RATE:.0} (no failures): {} ({rate:.0}, {:.1}x svix-server)",
-        verdict(rate >= TARGET_RATE),
-        rate / SVIX_RATE
-    );
-    println!(
-        "target p50 <= {} (no failures): {} ({})",
-        ms(TARGET_P50),
-        verdict(p50 <= TARGET_P50),
-        ms(p50)
-    );
-    ensure!(
-        ok.bad_signatures == 0 && failing.bad_signatures == 0,
-        "some deliveries were not signed with the endpoint's secret"
-    );
+    for m in &measured {
+        for (name, run) in [("first", &m.ok), ("second", &m.failing)] {
+            println!(
+                "{} {name} scenario: {} requests to the receiver, {} signatures did not verify, \
+                 {} duplicate deliveries; {:.0} server context switches per event",
+                m.backend,
+                run.requests,
+                run.bad_signatures,
+                run.duplicates,
+                run.switches as f64 / run.stats.count as f64,
+            );
+            if run.others > NOISE_CORES {
+                println!(
+                    "warning: other processes kept {:.2} cores busy during the {} {name} \
+                     scenario; its figures are not reliable",
+                    run.others, m.backend
+                );
+            }
+        }
+        let (target_p50, rate) = match m.backend {
+            "PostgreSQL" => (TARGET_P50_POSTGRES, m.ok.stats.per_second()),
+            _ => (TARGET_P50, m.ok.stats.per_second()),
+        };
+        let p50 = m.ok.stats.percentile(50.0);
+        println!(
+            "{}: target msg/s >= {TARGET_RATE:.0} (no failures): {} ({rate:.0}, {:.1}x \
+             svix-server); target p50 <= {}: {} ({})",
+            m.backend,
+            verdict(rate >= TARGET_RATE),
+            rate / SVIX_RATE,
+            ms(target_p50),
+            verdict(p50 <= target_p50),
+            ms(p50)
+        );
+        ensure!(
+            m.ok.bad_signatures == 0 && m.failing.bad_signatures == 0,
+            "some deliveries were not signed with the endpoint's secret"
+        );
+    }
     Ok(())
 }
 
