@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use portal_contract::webhooks::PortalEvent;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -897,17 +898,18 @@ async fn portal_changes_send_their_events() {
         })
         .collect();
     types.sort();
-    assert_eq!(
-        types,
-        [
-            "credential.created",
-            "credential.revoked",
-            "credential.rolled",
-            "member.joined",
-            "member.removed",
-            "project.updated"
-        ]
-    );
+    let mut expected: Vec<&str> = [
+        PortalEvent::CredentialCreated,
+        PortalEvent::CredentialRevoked,
+        PortalEvent::CredentialRolled,
+        PortalEvent::MemberJoined,
+        PortalEvent::MemberRemoved,
+        PortalEvent::ProjectUpdated,
+    ]
+    .map(PortalEvent::name)
+    .to_vec();
+    expected.sort();
+    assert_eq!(types, expected);
     assert!(
         !got.iter()
             .any(|r| r.body.contains(&credential.client_secret[8..])),
@@ -1057,5 +1059,19 @@ async fn every_webhook_endpoint_enforces_the_role_table_and_tenancy() {
         .json()
         .await
         .unwrap();
-    assert_eq!(types["items"].as_array().unwrap().len(), 7);
+    let names: Vec<&str> = types["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, PortalEvent::ALL.map(PortalEvent::name));
+    assert!(
+        types["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["description"].as_str().is_some_and(|d| d.ends_with('.'))),
+        "every type is described: {types}"
+    );
 }

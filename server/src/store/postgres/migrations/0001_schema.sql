@@ -34,7 +34,10 @@ CREATE INDEX users_by_organisation ON users (organisation_id, created_at, id);
 -- The member list's sorts: by name (case-insensitive), email, last sign-in.
 CREATE INDEX users_by_organisation_name ON users (organisation_id, lower(full_name), id);
 CREATE INDEX users_by_organisation_email ON users (organisation_id, email);
+-- Last sign-in either way, those who never signed in last both times.
 CREATE INDEX users_by_organisation_last_sign_in ON users (organisation_id, last_sign_in_at, id);
+CREATE INDEX users_by_organisation_last_sign_in_desc
+    ON users (organisation_id, last_sign_in_at DESC NULLS LAST, id DESC);
 -- The member list's search: a substring of the name or the address.
 CREATE INDEX users_search_name ON users USING gin (full_name gin_trgm_ops);
 CREATE INDEX users_search_email ON users USING gin (email gin_trgm_ops);
