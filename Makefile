@@ -60,9 +60,10 @@ test-rust:
 	cargo test --workspace
 
 # The same HTTP API suite again, on PostgreSQL (a throwaway cluster), with
-# the tests that need it (db copy).
+# the tests that need it (db copy). `--workspace` keeps the features of
+# `test-rust`, so nothing is built again.
 test-postgres:
-	scripts/with-postgres.sh cargo test -p portal-server --test api -- --include-ignored
+	scripts/with-postgres.sh cargo test --workspace --test api -- --include-ignored
 
 test-wasm:
 	cargo test -p portal --target wasm32-unknown-unknown --test web

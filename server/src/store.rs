@@ -136,6 +136,57 @@ pub trait Backend: Send + Sync + 'static {
     fn health(&self) -> &dyn Health;
 }
 
+/// `Backend` for a store type that implements every aggregate's trait.
+macro_rules! backend {
+    ($store:ty, $kind:expr) => {
+        impl $crate::store::Backend for $store {
+            fn kind(&self) -> $crate::store::Kind {
+                $kind
+            }
+            fn organisations(&self) -> &dyn $crate::store::organisations::Organisations {
+                self
+            }
+            fn users(&self) -> &dyn $crate::store::users::Users {
+                self
+            }
+            fn confirmations(&self) -> &dyn $crate::store::users::Confirmations {
+                self
+            }
+            fn sessions(&self) -> &dyn $crate::store::sessions::Sessions {
+                self
+            }
+            fn invitations(&self) -> &dyn $crate::store::invitations::Invitations {
+                self
+            }
+            fn projects(&self) -> &dyn $crate::store::projects::Projects {
+                self
+            }
+            fn credentials(&self) -> &dyn $crate::store::credentials::Credentials {
+                self
+            }
+            fn webhooks(&self) -> &dyn $crate::store::webhooks::Webhooks {
+                self
+            }
+            fn events(&self) -> &dyn $crate::store::events::Events {
+                self
+            }
+            fn queue(&self) -> &dyn $crate::store::queue::Queue {
+                self
+            }
+            fn delivery_log(&self) -> &dyn $crate::store::delivery_log::DeliveryLog {
+                self
+            }
+            fn outbox(&self) -> &dyn $crate::store::outbox::Outbox {
+                self
+            }
+            fn health(&self) -> &dyn $crate::store::Health {
+                self
+            }
+        }
+    };
+}
+use backend;
+
 /// Is the database there?
 #[async_trait::async_trait]
 pub trait Health: Send + Sync {
@@ -175,9 +226,18 @@ impl Store {
     }
 }
 
+/// The newest migration a migrator knows.
+fn latest(migrator: &sqlx::migrate::Migrator) -> i64 {
+    migrator.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
 /// Explains a failed migration run: the one failure an operator can fix
 /// without reading code is a database that a newer portal-server migrated.
-pub(crate) fn migration_error(e: sqlx::migrate::MigrateError, known: i64) -> anyhow::Error {
+pub(crate) fn migration_error(
+    e: sqlx::migrate::MigrateError,
+    migrator: &sqlx::migrate::Migrator,
+) -> anyhow::Error {
+    let known = latest(migrator);
     match e {
         sqlx::migrate::MigrateError::VersionMissing(version) => anyhow::anyhow!(
             "the database's schema is newer than this portal-server: it has migration {version}, \

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use portal_contract::ids::{DeliveryId, EventId, OrganisationId, WebhookId};
 use portal_contract::webhooks::{AttemptOut, DeliveryQuery, DeliveryStatus};
+use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use super::{MaybeTimestamp, StoreResult, Timestamp};
 
@@ -84,4 +85,28 @@ impl AttemptRow {
             error: self.error,
         }
     }
+}
+
+/// `SELECT …` (`select`) of an endpoint's deliveries with the log's
+/// filters, for both backends.
+pub(super) fn filtered<'a, DB: Database>(
+    select: &str,
+    webhook: &'a WebhookId,
+    q: &'a DeliveryQuery,
+) -> QueryBuilder<'a, DB>
+where
+    &'a WebhookId: Encode<'a, DB> + Type<DB>,
+    DeliveryStatus: Encode<'a, DB> + Type<DB>,
+    &'a str: Encode<'a, DB> + Type<DB>,
+{
+    let mut b = QueryBuilder::new(select);
+    b.push(" FROM deliveries WHERE webhook_id = ")
+        .push_bind(webhook);
+    if let Some(status) = q.status {
+        b.push(" AND status = ").push_bind(status);
+    }
+    if let Some(t) = q.event_type.as_deref().filter(|t| !t.is_empty()) {
+        b.push(" AND event_type = ").push_bind(t);
+    }
+    b
 }

@@ -23,7 +23,7 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgConnection, PgPool};
 
-use super::{Backend, Constraint, DatabaseOptions, Health, Kind, StoreError, StoreResult};
+use super::{Constraint, DatabaseOptions, Health, StoreError, StoreResult};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./src/store/postgres/migrations");
 
@@ -48,7 +48,7 @@ impl PgStore {
         MIGRATOR
             .run(&pool)
             .await
-            .map_err(|e| super::migration_error(e, super::sqlite::latest(&MIGRATOR)))?;
+            .map_err(|e| super::migration_error(e, &MIGRATOR))?;
         Ok(Self { pool })
     }
 }
@@ -66,50 +66,7 @@ fn conflict(e: sqlx::Error) -> StoreError {
     super::conflict(e, constraint)
 }
 
-impl Backend for PgStore {
-    fn kind(&self) -> Kind {
-        Kind::Postgres
-    }
-    fn organisations(&self) -> &dyn super::organisations::Organisations {
-        self
-    }
-    fn users(&self) -> &dyn super::users::Users {
-        self
-    }
-    fn confirmations(&self) -> &dyn super::users::Confirmations {
-        self
-    }
-    fn sessions(&self) -> &dyn super::sessions::Sessions {
-        self
-    }
-    fn invitations(&self) -> &dyn super::invitations::Invitations {
-        self
-    }
-    fn projects(&self) -> &dyn super::projects::Projects {
-        self
-    }
-    fn credentials(&self) -> &dyn super::credentials::Credentials {
-        self
-    }
-    fn webhooks(&self) -> &dyn super::webhooks::Webhooks {
-        self
-    }
-    fn events(&self) -> &dyn super::events::Events {
-        self
-    }
-    fn queue(&self) -> &dyn super::queue::Queue {
-        self
-    }
-    fn delivery_log(&self) -> &dyn super::delivery_log::DeliveryLog {
-        self
-    }
-    fn outbox(&self) -> &dyn super::outbox::Outbox {
-        self
-    }
-    fn health(&self) -> &dyn Health {
-        self
-    }
-}
+super::backend!(PgStore, super::Kind::Postgres);
 
 #[async_trait]
 impl Health for PgStore {

@@ -22,7 +22,7 @@ use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{SqliteConnection, SqlitePool};
 
-use super::{Backend, Constraint, DatabaseOptions, Health, Kind, StoreError, StoreResult};
+use super::{Constraint, DatabaseOptions, Health, StoreError, StoreResult};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./src/store/sqlite/migrations");
 
@@ -66,7 +66,7 @@ impl SqliteStore {
         MIGRATOR
             .run(&pool)
             .await
-            .map_err(|e| super::migration_error(e, latest(&MIGRATOR)))?;
+            .map_err(|e| super::migration_error(e, &MIGRATOR))?;
         Ok(Self {
             queue: queue::QueueConnections::new(connect),
             pool,
@@ -77,11 +77,6 @@ impl SqliteStore {
     async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
         self.pool.begin_with("BEGIN IMMEDIATE").await
     }
-}
-
-/// The newest migration a migrator knows.
-pub(super) fn latest(migrator: &sqlx::migrate::Migrator) -> i64 {
-    migrator.iter().map(|m| m.version).max().unwrap_or(0)
 }
 
 /// SQLite names a unique violation by its columns.
@@ -99,50 +94,7 @@ fn conflict(e: sqlx::Error) -> StoreError {
     super::conflict(e, constraint)
 }
 
-impl Backend for SqliteStore {
-    fn kind(&self) -> Kind {
-        Kind::Sqlite
-    }
-    fn organisations(&self) -> &dyn super::organisations::Organisations {
-        self
-    }
-    fn users(&self) -> &dyn super::users::Users {
-        self
-    }
-    fn confirmations(&self) -> &dyn super::users::Confirmations {
-        self
-    }
-    fn sessions(&self) -> &dyn super::sessions::Sessions {
-        self
-    }
-    fn invitations(&self) -> &dyn super::invitations::Invitations {
-        self
-    }
-    fn projects(&self) -> &dyn super::projects::Projects {
-        self
-    }
-    fn credentials(&self) -> &dyn super::credentials::Credentials {
-        self
-    }
-    fn webhooks(&self) -> &dyn super::webhooks::Webhooks {
-        self
-    }
-    fn events(&self) -> &dyn super::events::Events {
-        self
-    }
-    fn queue(&self) -> &dyn super::queue::Queue {
-        self
-    }
-    fn delivery_log(&self) -> &dyn super::delivery_log::DeliveryLog {
-        self
-    }
-    fn outbox(&self) -> &dyn super::outbox::Outbox {
-        self
-    }
-    fn health(&self) -> &dyn Health {
-        self
-    }
-}
+super::backend!(SqliteStore, super::Kind::Sqlite);
 
 #[async_trait]
 impl Health for SqliteStore {

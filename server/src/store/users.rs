@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use portal_contract::Role;
 use portal_contract::ids::{OrganisationId, UserId};
 use portal_contract::team::{MemberListQuery, MemberStatus};
+use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use super::events::NewEvent;
 use super::organisations::Organisation;
@@ -138,4 +139,46 @@ pub trait Confirmations: Send + Sync {
 
     /// A new link for `confirmation.user_id`; the old ones stop working.
     async fn replace(&self, confirmation: &Confirmation, now: i64) -> StoreResult<()>;
+}
+
+/// `WHERE …` of the member list, for both backends: the organisation, then
+/// the search and filters. `like` is the backend's case-insensitive LIKE
+/// (SQLite's `LIKE` ignores the case of ASCII letters; PostgreSQL has
+/// `ILIKE`, which its trigram indexes serve).
+pub(super) fn member_filter<'a, DB: Database>(
+    q: &mut QueryBuilder<'a, DB>,
+    like: &str,
+    org: &'a OrganisationId,
+    query: &'a MemberListQuery,
+) where
+    &'a OrganisationId: Encode<'a, DB> + Type<DB>,
+    String: Encode<'a, DB> + Type<DB>,
+    Role: Encode<'a, DB> + Type<DB>,
+    MemberStatus: Encode<'a, DB> + Type<DB>,
+{
+    q.push(" WHERE organisation_id = ").push_bind(org);
+    if let Some(text) = query
+        .query
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        // LIKE wildcards in the search are literal characters.
+        let escaped = text
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let pattern = format!("%{escaped}%");
+        q.push(format!(" AND (full_name {like} "))
+            .push_bind(pattern.clone())
+            .push(format!(" ESCAPE '\\' OR email {like} "))
+            .push_bind(pattern)
+            .push(" ESCAPE '\\')");
+    }
+    if let Some(role) = query.role {
+        q.push(" AND role = ").push_bind(role);
+    }
+    if let Some(status) = query.status {
+        q.push(" AND status = ").push_bind(status);
+    }
 }

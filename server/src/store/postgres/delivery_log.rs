@@ -3,28 +3,10 @@
 use async_trait::async_trait;
 use portal_contract::ids::{DeliveryId, OrganisationId, WebhookId};
 use portal_contract::webhooks::{AttemptOut, DeliveryQuery};
-use sqlx::{Postgres, QueryBuilder};
 
 use super::PgStore;
-use crate::store::delivery_log::{AttemptRow, Delivery, DeliveryDetail, DeliveryLog};
+use crate::store::delivery_log::{AttemptRow, Delivery, DeliveryDetail, DeliveryLog, filtered};
 use crate::store::{StoreResult, Timestamp};
-
-fn filtered<'a>(
-    select: &str,
-    webhook: &'a WebhookId,
-    q: &'a DeliveryQuery,
-) -> QueryBuilder<'a, Postgres> {
-    let mut b = QueryBuilder::new(select);
-    b.push(" FROM deliveries WHERE webhook_id = ")
-        .push_bind(webhook);
-    if let Some(status) = q.status {
-        b.push(" AND status = ").push_bind(status);
-    }
-    if let Some(t) = q.event_type.as_deref().filter(|t| !t.is_empty()) {
-        b.push(" AND event_type = ").push_bind(t);
-    }
-    b
-}
 
 #[async_trait]
 impl DeliveryLog for PgStore {

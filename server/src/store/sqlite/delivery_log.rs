@@ -3,28 +3,10 @@
 use async_trait::async_trait;
 use portal_contract::ids::{DeliveryId, OrganisationId, WebhookId};
 use portal_contract::webhooks::{AttemptOut, DeliveryQuery};
-use sqlx::{QueryBuilder, Sqlite};
 
 use super::SqliteStore;
 use crate::store::StoreResult;
-use crate::store::delivery_log::{AttemptRow, Delivery, DeliveryDetail, DeliveryLog};
-
-fn filtered<'a>(
-    select: &str,
-    webhook: &'a WebhookId,
-    q: &'a DeliveryQuery,
-) -> QueryBuilder<'a, Sqlite> {
-    let mut b = QueryBuilder::new(select);
-    b.push(" FROM deliveries WHERE webhook_id = ")
-        .push_bind(webhook);
-    if let Some(status) = q.status {
-        b.push(" AND status = ").push_bind(status);
-    }
-    if let Some(t) = q.event_type.as_deref().filter(|t| !t.is_empty()) {
-        b.push(" AND event_type = ").push_bind(t);
-    }
-    b
-}
+use crate::store::delivery_log::{AttemptRow, Delivery, DeliveryDetail, DeliveryLog, filtered};
 
 #[async_trait]
 impl DeliveryLog for SqliteStore {

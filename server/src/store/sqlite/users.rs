@@ -3,46 +3,12 @@
 use async_trait::async_trait;
 use portal_contract::ids::{OrganisationId, UserId};
 use portal_contract::team::{MemberListQuery, MemberSort, SortOrder};
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::QueryBuilder;
 
 use super::{SqliteStore, conflict, delete_unconfirmed, events};
 use crate::store::organisations::Organisation;
-use crate::store::users::{Confirmation, Confirmations, MemberChange, User, Users};
+use crate::store::users::{Confirmation, Confirmations, MemberChange, User, Users, member_filter};
 use crate::store::{MaybeTimestamp, StoreResult};
-
-/// `WHERE …` of the member list: the organisation, then the search and filters.
-fn member_filter<'a>(
-    q: &mut QueryBuilder<'a, Sqlite>,
-    org: &'a OrganisationId,
-    query: &'a MemberListQuery,
-) {
-    q.push(" WHERE organisation_id = ").push_bind(org);
-    if let Some(text) = query
-        .query
-        .as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-    {
-        // LIKE wildcards in the search are literal characters. SQLite's LIKE
-        // ignores the case of ASCII letters.
-        let escaped = text
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        let pattern = format!("%{escaped}%");
-        q.push(" AND (full_name LIKE ")
-            .push_bind(pattern.clone())
-            .push(" ESCAPE '\\' OR email LIKE ")
-            .push_bind(pattern)
-            .push(" ESCAPE '\\')");
-    }
-    if let Some(role) = query.role {
-        q.push(" AND role = ").push_bind(role);
-    }
-    if let Some(status) = query.status {
-        q.push(" AND status = ").push_bind(status);
-    }
-}
 
 #[async_trait]
 impl Users for SqliteStore {
@@ -77,7 +43,7 @@ impl Users for SqliteStore {
         query: &MemberListQuery,
     ) -> StoreResult<(Vec<User>, u64)> {
         let mut count = QueryBuilder::new("SELECT COUNT(*) FROM users");
-        member_filter(&mut count, org, query);
+        member_filter(&mut count, "LIKE", org, query);
         let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
 
         // Column and direction come from enums, never from the request's text.
@@ -106,7 +72,7 @@ impl Users for SqliteStore {
         // read just the page's rows, so a deep OFFSET doesn't read every row it skips.
         let mut select =
             QueryBuilder::new("SELECT * FROM users WHERE rowid IN (SELECT rowid FROM users");
-        member_filter(&mut select, org, query);
+        member_filter(&mut select, "LIKE", org, query);
         let per_page = query.per_page() as i64;
         select
             .push(format!(" ORDER BY {order} LIMIT "))
