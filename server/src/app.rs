@@ -45,15 +45,10 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<(Rou
     let spa = Spa::load(&config.dist);
     let signer = TokenSigner::load_or_create(&config.data_dir, &config.public_url)?;
     let vault = Vault::load_or_create(config.webhook_key.as_deref(), &config.data_dir)?;
-    let deliverer = Deliverer::new(config.webhook_allow_private)?;
-    // This process is the only worker: what a killed one held is due again.
-    let released = store.queue().release_all().await?;
-    if released > 0 {
-        tracing::info!(
-            released,
-            "deliveries held by the previous run are due again"
-        );
-    }
+    let deliverer = Deliverer::new(
+        config.webhook_allow_private,
+        Duration::from_secs(config.delivery_lease_seconds),
+    )?;
     let state = AppState::new(Inner {
         store,
         mailer,
@@ -146,13 +141,20 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     tokio::spawn(housekeeping(state.clone()));
     tokio::spawn(record_usage(state.clone()));
-    tokio::spawn(deliver::run(state.clone()));
+    let worker = tokio::spawn(deliver::run(state.clone()));
+    let stopping = state.clone();
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown)
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        // The worker stops claiming while the requests in flight finish.
+        stopping.deliverer.stop();
+    })
     .await?;
+    // It finishes its attempts or hands them back.
+    let _ = worker.await;
     state.usage.flush(&state.store).await?;
     Ok(())
 }

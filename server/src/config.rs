@@ -60,6 +60,12 @@ pub struct Config {
     #[arg(long, env = "PORTAL_WEBHOOK_ALLOW_PRIVATE", default_value_t = false, action = ArgAction::Set)]
     pub webhook_allow_private: bool,
 
+    /// How long a delivery worker's claim holds a delivery, in seconds. It is
+    /// renewed while the attempt runs; a worker that dies lets it run out,
+    /// and another worker takes the delivery over then.
+    #[arg(long, env = "PORTAL_DELIVERY_LEASE_SECONDS", default_value_t = 60)]
+    pub delivery_lease_seconds: u64,
+
     /// Key that seals webhook signing secrets at rest: base64 of 32 bytes.
     /// Unset: generated on first start and kept in the data folder.
     #[arg(long, env = "PORTAL_WEBHOOK_KEY", hide_env_values = true)]

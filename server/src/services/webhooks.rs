@@ -231,7 +231,11 @@ pub async fn update(
         }
         _ => {}
     }
-    state.store.webhooks().update(&webhook, disable).await?;
+    state
+        .store
+        .webhooks()
+        .update(&webhook, disable, state.now())
+        .await?;
     with_stats(state, &webhook).await
 }
 

@@ -28,6 +28,10 @@ enum Kind {
     Bool,
     Bytes,
     OptBytes,
+    /// Written as no holder, whatever the source says.
+    Unheld,
+    /// Written as held until no time.
+    UnheldUntil,
 }
 
 use Kind::*;
@@ -186,8 +190,9 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("status", Text),
             ("attempts", Int),
             ("next_attempt_at", OptTime),
-            // A delivery held by the stopped portal is due again.
-            ("leased", Bool),
+            // A delivery held by the stopped portal is due again: not held.
+            ("lease_owner", Unheld),
+            ("leased_until", UnheldUntil),
             ("last_http_status", OptInt),
             ("last_latency_ms", OptInt),
             ("created_at", Time),
@@ -338,9 +343,10 @@ fn bind(
         OptInt => args.add(row.try_get::<Option<i64>, _>(name)?),
         Time => args.add(row.try_get::<Timestamp, _>(name)?),
         OptTime => args.add(row.try_get::<MaybeTimestamp, _>(name)?),
-        Bool if name == "leased" => args.add(false),
         Bool => args.add(row.try_get::<bool, _>(name)?),
         Bytes => args.add(row.try_get::<Vec<u8>, _>(name)?),
         OptBytes => args.add(row.try_get::<Option<Vec<u8>>, _>(name)?),
+        Unheld => args.add(None::<String>),
+        UnheldUntil => args.add(MaybeTimestamp(None)),
     }
 }

@@ -1,9 +1,12 @@
 //! The delivery queue the worker (`webhooks::deliver`) takes its work from:
 //! claim due deliveries, record what their attempts did.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use portal_contract::ids::{DeliveryId, EventId, WebhookId};
 use portal_contract::webhooks::DeliveryStatus;
+use tokio::sync::Notify;
 
 use super::StoreResult;
 use super::webhooks::Webhook;
@@ -59,29 +62,64 @@ pub struct Recorded {
     pub effect: Effect,
 }
 
+/// How many deliveries are due and waiting, and since when the oldest one is.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Depth {
+    pub due: i64,
+    pub oldest_due_at: Option<i64>,
+}
+
+/// A worker's hold on deliveries: its id, and the lease it takes.
+#[derive(Debug, Clone)]
+pub struct Lease<'a> {
+    /// The worker's id (unique per process run).
+    pub owner: &'a str,
+    /// Until when a claim or a renewal holds.
+    pub until: i64,
+}
+
 #[async_trait]
 pub trait Queue: Send + Sync {
-    /// At start-up nothing is held by this process: deliveries held by one
-    /// that died are due again. Returns how many.
-    async fn release_all(&self) -> StoreResult<u64>;
+    /// Takes up to `limit` deliveries due at `now`, oldest due first, that
+    /// no lease holds (or whose lease ran out: its worker died), holding
+    /// them for `lease`.
+    async fn claim(&self, lease: &Lease<'_>, now: i64, limit: i64) -> StoreResult<Vec<Due>>;
 
-    /// Takes up to `limit` deliveries that are due at `now`, oldest due
-    /// first, marking them held.
-    async fn claim(&self, now: i64, limit: i64) -> StoreResult<Vec<Due>>;
+    /// Holds the owner's deliveries `ids` longer (their attempts still run).
+    async fn renew(&self, lease: &Lease<'_>, ids: &[&DeliveryId]) -> StoreResult<()>;
 
     /// The endpoints with these ids (those that exist).
     async fn endpoints(&self, ids: &[&WebhookId]) -> StoreResult<Vec<Webhook>>;
 
-    /// Lets go of held deliveries without an attempt, due again at `at`.
-    async fn release(&self, ids: &[&DeliveryId], at: i64) -> StoreResult<()>;
+    /// Lets go of the owner's deliveries `ids` without an attempt, due again at `at`.
+    async fn release(&self, owner: &str, ids: &[&DeliveryId], at: i64) -> StoreResult<()>;
+
+    /// Lets go of everything the owner holds, due at once (a worker stopping).
+    /// Returns how many.
+    async fn hand_back(&self, owner: &str) -> StoreResult<u64>;
 
     /// Ends a held delivery without an attempt (its endpoint is gone or disabled).
-    async fn abandon(&self, id: &DeliveryId) -> StoreResult<()>;
+    async fn abandon(&self, owner: &str, id: &DeliveryId) -> StoreResult<()>;
 
-    /// Records attempts, in order, releasing their deliveries, and applies
-    /// their effects to the endpoints, in one transaction. Returns the
-    /// endpoints it disabled for failing (their admins are told).
-    async fn record(&self, attempts: &[Recorded]) -> StoreResult<Vec<WebhookId>>;
+    /// Records attempts, in order, releasing their deliveries (those the
+    /// owner still holds: another worker that took over a run-out lease
+    /// records its own), and applies their effects to the endpoints, in one
+    /// transaction. Returns the endpoints it disabled for failing (their
+    /// admins are told).
+    async fn record(
+        &self,
+        owner: &str,
+        attempts: &[Recorded],
+        now: i64,
+    ) -> StoreResult<Vec<WebhookId>>;
+
+    /// Wakes `wake` whenever any process of this portal writes deliveries
+    /// (PostgreSQL: `LISTEN`); nothing to do for SQLite, whose one process
+    /// wakes its own worker. Runs until the store is dropped.
+    async fn listen(&self, wake: Arc<Notify>) -> StoreResult<()>;
+
+    /// What is due at `now` and not held, for the metrics.
+    async fn depth(&self, now: i64) -> StoreResult<Depth>;
 }
 
 /// The attempts as a JSON array, which both backends' `record` read in SQL

@@ -73,9 +73,14 @@ pub trait Webhooks: Send + Sync {
     async fn list_for_project(&self, project: &ProjectId) -> StoreResult<Vec<Webhook>>;
 
     /// Saves the editable fields and the enabled state. With `disable`, the
-    /// endpoint is disabled for that reason and its waiting deliveries end,
-    /// in the same transaction.
-    async fn update(&self, webhook: &Webhook, disable: Option<DisabledReason>) -> StoreResult<()>;
+    /// endpoint is disabled for that reason and its waiting deliveries (not
+    /// those being sent at `now`) end, in the same transaction.
+    async fn update(
+        &self,
+        webhook: &Webhook,
+        disable: Option<DisabledReason>,
+        now: i64,
+    ) -> StoreResult<()>;
 
     async fn rotate_secret(
         &self,

@@ -5,10 +5,12 @@
 //! runs out of retries without a success since is disabled and its admins
 //! are told.
 //!
-//! Durable by construction: a delivery is a row written with its event, the
-//! worker only holds it (`leased`) while sending and until its attempt is
-//! recorded, and start-up releases what a killed process held. Delivery is
-//! at least once, with the same `webhook-id` every time.
+//! Durable by construction: a delivery is a row written with its event; a
+//! worker holds it under a lease (its id, and a time the lease ends, renewed
+//! while it sends and until its attempt is recorded), and any worker takes
+//! over a lease that ran out because its worker died. Any number of
+//! processes run a worker on one database. Delivery is at least once, with
+//! the same `webhook-id` every time.
 //!
 //! The queue itself (`store::queue`) is the backend's: how it claims and
 //! records with few round trips is its business. Endpoints are kept between
@@ -16,19 +18,19 @@
 //! that one changed.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use portal_contract::ids::{DeliveryId, WebhookId};
 use portal_contract::webhooks::{DeliveryStatus, RETRY_SCHEDULE};
 use reqwest::Url;
 use reqwest::redirect::Policy;
-use tokio::sync::{Notify, Semaphore, mpsc};
+use tokio::sync::{Notify, Semaphore, mpsc, watch};
 
 use crate::mail::Mail;
 use crate::state::AppState;
-use crate::store::queue::{Attempt, Due, Effect, Recorded};
+use crate::store::queue::{Attempt, Due, Effect, Lease, Recorded};
 use crate::store::webhooks::Webhook;
 use crate::webhooks::{signing, ssrf};
 
@@ -51,16 +53,25 @@ const CLAIM_GAP: Duration = Duration::from_millis(2);
 const RECORD_GAP: Duration = Duration::from_millis(10);
 
 pub struct Deliverer {
-    wake: Notify,
+    wake: Arc<Notify>,
     /// Claims made so far: a test that moves the clock waits for the next
     /// ones before it says "nothing came due".
     passes: AtomicU64,
     client: reqwest::Client,
     allow_private: bool,
+    /// This process's worker: the owner of its leases, unique per run.
+    owner: String,
+    /// How long a claim holds a delivery, in seconds; renewed while it is
+    /// sent, so only a dead worker's leases run out.
+    lease: i64,
+    /// Deliveries this worker holds: claimed, and not recorded or let go yet.
+    held: Mutex<HashSet<DeliveryId>>,
+    /// True once the server stops: no more claims.
+    stopping: watch::Sender<bool>,
 }
 
 impl Deliverer {
-    pub fn new(allow_private: bool) -> anyhow::Result<Self> {
+    pub fn new(allow_private: bool, lease: Duration) -> anyhow::Result<Self> {
         let client = reqwest::Client::builder()
             .redirect(Policy::none())
             .timeout(TIMEOUT)
@@ -73,10 +84,14 @@ impl Deliverer {
             .pool_max_idle_per_host(CONCURRENCY)
             .build()?;
         Ok(Self {
-            wake: Notify::new(),
+            wake: Arc::new(Notify::new()),
             passes: AtomicU64::new(0),
             client,
             allow_private,
+            owner: crate::crypto::new_id("wrk_"),
+            lease: lease.as_secs().max(1) as i64,
+            held: Mutex::new(HashSet::new()),
+            stopping: watch::Sender::new(false),
         })
     }
 
@@ -93,17 +108,55 @@ impl Deliverer {
     pub fn passes(&self) -> u64 {
         self.passes.load(Ordering::SeqCst)
     }
+
+    /// The worker's id, which owns its leases.
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    /// Stops claiming; `run` then finishes what it sends and hands back the rest.
+    pub fn stop(&self) {
+        self.stopping.send_replace(true);
+    }
+
+    fn lease_at(&self, now: i64) -> Lease<'_> {
+        Lease {
+            owner: &self.owner,
+            until: now + self.lease,
+        }
+    }
+
+    fn hold<'a>(&self, ids: impl Iterator<Item = &'a DeliveryId>) {
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        held.extend(ids.cloned());
+    }
+
+    fn let_go<'a>(&self, ids: impl Iterator<Item = &'a DeliveryId>) {
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        for id in ids {
+            held.remove(id);
+        }
+    }
 }
 
-/// Runs forever: claims due deliveries and attempts each, `CONCURRENCY` at a
-/// time.
+/// Claims due deliveries and attempts each, `CONCURRENCY` at a time, until
+/// the server stops (`Deliverer::stop`). Then it stops claiming, lets the
+/// attempts in flight finish (at most the request timeout) and be recorded,
+/// and hands back anything it still holds.
 pub async fn run(state: AppState) {
+    let deliverer = &state.deliverer;
+    if let Err(e) = state.store.queue().listen(deliverer.wake.clone()).await {
+        tracing::warn!(error = %e, "could not listen for deliveries written elsewhere; polling");
+    }
+    tracing::info!(worker = %deliverer.owner, "delivery worker started");
     let sending = Arc::new(Semaphore::new(CONCURRENCY));
     let (finished, results) = mpsc::channel(UNRECORDED);
-    tokio::spawn(record(state.clone(), results));
+    let writer = tokio::spawn(record(state.clone(), results));
+    let renewer = tokio::spawn(renew(state.clone()));
+    let mut stopping = deliverer.stopping.subscribe();
     let mut endpoints = HashMap::new();
     let mut last_claim: Option<Instant> = None;
-    loop {
+    while !*stopping.borrow() {
         // Under load, claims come at most every CLAIM_GAP and take what came
         // due meanwhile, rather than one or two deliveries per event.
         if let Some(last) = last_claim {
@@ -115,7 +168,7 @@ pub async fn run(state: AppState) {
             Vec::new()
         } else {
             let claimed = claim(&state, &mut endpoints, free).await;
-            state.deliverer.passes.fetch_add(1, Ordering::SeqCst);
+            deliverer.passes.fetch_add(1, Ordering::SeqCst);
             match claimed {
                 Ok(due) => due,
                 Err(e) => {
@@ -126,8 +179,9 @@ pub async fn run(state: AppState) {
         };
         if due.is_empty() {
             tokio::select! {
-                _ = state.deliverer.wake.notified() => {}
+                _ = deliverer.wake.notified() => {}
                 _ = tokio::time::sleep(POLL) => {}
+                _ = stopping.changed() => {}
             }
             continue;
         }
@@ -142,6 +196,50 @@ pub async fn run(state: AppState) {
                 // A slot is free: there may be more waiting.
                 state.deliverer.wake();
             });
+        }
+    }
+    // Stopping: the attempts in flight end within the request timeout.
+    let all = u32::try_from(CONCURRENCY).expect("small");
+    if tokio::time::timeout(TIMEOUT + Duration::from_secs(5), sending.acquire_many(all))
+        .await
+        .is_err()
+    {
+        tracing::warn!("attempts still running at shutdown; their deliveries are handed back");
+    }
+    drop(finished);
+    let _ = tokio::time::timeout(Duration::from_secs(10), writer).await;
+    renewer.abort();
+    match state.store.queue().hand_back(&deliverer.owner).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(deliveries = n, "handed back to the other workers"),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not hand back held deliveries; their leases run out")
+        }
+    }
+    tracing::info!(worker = %deliverer.owner, "delivery worker stopped");
+}
+
+/// Keeps the leases of the deliveries this worker holds from running out
+/// while their attempts run (or wait to be recorded).
+async fn renew(state: AppState) {
+    let deliverer = &state.deliverer;
+    let every = Duration::from_secs((deliverer.lease as u64 / 3).max(1));
+    loop {
+        tokio::time::sleep(every).await;
+        let held: Vec<DeliveryId> = deliverer
+            .held
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .cloned()
+            .collect();
+        if held.is_empty() {
+            continue;
+        }
+        let ids: Vec<&DeliveryId> = held.iter().collect();
+        let lease = deliverer.lease_at(state.now());
+        if let Err(e) = state.store.queue().renew(&lease, &ids).await {
+            tracing::warn!(error = %e, "could not renew delivery leases");
         }
     }
 }
@@ -184,10 +282,13 @@ async fn claim(
     limit: i64,
 ) -> anyhow::Result<Vec<(Due, Arc<Endpoint>)>> {
     let queue = state.store.queue();
-    let due = queue.claim(state.now(), limit).await?;
+    let deliverer = &state.deliverer;
+    let now = state.now();
+    let due = queue.claim(&deliverer.lease_at(now), now, limit).await?;
     if due.is_empty() {
         return Ok(Vec::new());
     }
+    deliverer.hold(due.iter().map(|d| &d.id));
     let mut unopened = HashSet::new();
     let mut stale: Vec<&WebhookId> = due
         .iter()
@@ -247,10 +348,11 @@ async fn claim(
     }
     release(state, held.iter()).await;
     for id in ended {
-        if let Err(e) = queue.abandon(&id).await {
+        if let Err(e) = queue.abandon(&deliverer.owner, &id).await {
             tracing::warn!(delivery = %id, error = %e, "could not end a delivery");
             release(state, std::iter::once(&id)).await;
         }
+        deliverer.let_go(std::iter::once(&id));
     }
     Ok(claimed)
 }
@@ -263,9 +365,16 @@ async fn release<'a>(state: &AppState, ids: impl Iterator<Item = &'a DeliveryId>
     if ids.is_empty() {
         return;
     }
+    let deliverer = &state.deliverer;
     let at = state.now() + RETRY_SCHEDULE[0];
-    if let Err(e) = state.store.queue().release(&ids, at).await {
-        tracing::warn!(error = %e, "could not release held deliveries");
+    match state
+        .store
+        .queue()
+        .release(&deliverer.owner, &ids, at)
+        .await
+    {
+        Ok(()) => deliverer.let_go(ids.into_iter()),
+        Err(e) => tracing::warn!(error = %e, "could not release held deliveries"),
     }
 }
 
@@ -355,8 +464,15 @@ async fn record(state: AppState, mut finished: mpsc::Receiver<Finished>) {
             }
         }
         let recorded: Vec<Recorded> = batch.iter().map(|f| f.result.recorded.clone()).collect();
-        match state.store.queue().record(&recorded).await {
+        let deliverer = &state.deliverer;
+        let written = state
+            .store
+            .queue()
+            .record(&deliverer.owner, &recorded, state.now())
+            .await;
+        match written {
             Ok(disabled) => {
+                deliverer.let_go(recorded.iter().map(|r| &r.attempt.delivery_id));
                 for id in disabled {
                     if let Some(f) = batch.iter().find(|f| f.endpoint.webhook.id == id) {
                         tell_admins(&state, &f.endpoint.webhook).await;

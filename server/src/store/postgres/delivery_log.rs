@@ -80,15 +80,21 @@ impl DeliveryLog for PgStore {
     }
 
     async fn redeliver(&self, id: &DeliveryId, now: i64) -> StoreResult<bool> {
-        Ok(sqlx::query(
+        let mut tx = self.pool.begin().await?;
+        let due = sqlx::query(
             "UPDATE deliveries SET status = 'pending', next_attempt_at = $1 \
-             WHERE id = $2 AND NOT leased",
+             WHERE id = $2 AND (leased_until IS NULL OR leased_until <= $1)",
         )
         .bind(Timestamp(now))
         .bind(id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?
         .rows_affected()
-            == 1)
+            == 1;
+        if due {
+            super::queue::notify(&mut tx).await?;
+        }
+        tx.commit().await?;
+        Ok(due)
     }
 }

@@ -44,6 +44,9 @@ pub(super) async fn insert(conn: &mut PgConnection, event: &NewEvent) -> sqlx::R
     .bind(event.only())
     .execute(&mut *conn)
     .await?;
+    if done.rows_affected() > 0 {
+        super::queue::notify(conn).await?;
+    }
     Ok(done.rows_affected())
 }
 

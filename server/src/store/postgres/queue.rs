@@ -1,62 +1,78 @@
 //! The delivery queue in PostgreSQL. Due deliveries are claimed with `FOR
 //! UPDATE SKIP LOCKED`: workers claiming at the same time take different
-//! rows and never wait for each other. A batch of attempts is recorded in
-//! one statement when all succeeded, otherwise in one transaction.
+//! rows and never wait for each other. A claim holds a delivery for its
+//! worker until a lease ends; a lease that runs out (its worker died) is
+//! taken over by any worker. `NOTIFY` wakes every instance's worker when
+//! deliveries are written. A batch of attempts is recorded in one statement
+//! when all succeeded, otherwise in one transaction.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use portal_contract::ids::{DeliveryId, WebhookId};
 use portal_contract::webhooks::DisabledReason;
 use sqlx::PgConnection;
+use sqlx::postgres::PgListener;
+use tokio::sync::Notify;
 
 use super::PgStore;
 use super::webhooks::disable;
-use crate::store::queue::{Due, Effect, Queue, Recorded, attempts_json};
+use crate::store::queue::{Depth, Due, Effect, Lease, Queue, Recorded, attempts_json};
 use crate::store::webhooks::Webhook;
-use crate::store::{StoreResult, Timestamp};
+use crate::store::{MaybeTimestamp, StoreResult, Timestamp};
 
 /// Records a batch: `$1` the attempts as JSON (`attempts_json`), `$2` the
-/// endpoints to clear `failing_since` of. Data-modifying CTEs, so it is one
+/// endpoints to clear `failing_since` of, `$3` the owner: only deliveries it
+/// still holds are recorded and released. Data-modifying CTEs, so it is one
 /// statement, atomic on its own.
 const RECORD: &str = "\
     WITH r AS ( \
-      SELECT * FROM jsonb_to_recordset($1::jsonb) AS r ( \
+      SELECT r.* FROM jsonb_to_recordset($1::jsonb) AS r ( \
         delivery_id text, attempt bigint, started_at bigint, request_headers text, \
         response_status bigint, response_excerpt text, latency_ms bigint, error text, \
-        status text, next_attempt_at bigint)), \
+        status text, next_attempt_at bigint) \
+      JOIN deliveries d ON d.id = r.delivery_id AND d.lease_owner = $3), \
     attempts AS ( \
       INSERT INTO delivery_attempts (delivery_id, attempt, started_at, request_headers, \
         response_status, response_excerpt, latency_ms, error) \
       SELECT delivery_id, attempt, to_timestamp(started_at), request_headers, \
-        response_status, response_excerpt, latency_ms, error FROM r), \
+        response_status, response_excerpt, latency_ms, error FROM r \
+      ON CONFLICT DO NOTHING), \
     deliveries AS ( \
       UPDATE deliveries d SET status = r.status, attempts = r.attempt, \
-        next_attempt_at = to_timestamp(r.next_attempt_at), leased = false, \
-        last_http_status = r.response_status, last_latency_ms = r.latency_ms \
+        next_attempt_at = to_timestamp(r.next_attempt_at), lease_owner = NULL, \
+        leased_until = NULL, last_http_status = r.response_status, \
+        last_latency_ms = r.latency_ms \
       FROM r WHERE d.id = r.delivery_id) \
     UPDATE webhooks SET failing_since = NULL \
     WHERE failing_since IS NOT NULL AND id = ANY($2::text[])";
 
+/// The channel whose `NOTIFY` wakes every instance's worker: deliveries were
+/// written, or made due.
+pub(super) const CHANNEL: &str = "portal_deliveries";
+
+/// Wakes every instance's worker when the transaction commits.
+pub(super) async fn notify(conn: &mut PgConnection) -> sqlx::Result<()> {
+    sqlx::query("SELECT pg_notify($1, '')")
+        .bind(CHANNEL)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 #[async_trait]
 impl Queue for PgStore {
-    async fn release_all(&self) -> StoreResult<u64> {
-        Ok(
-            sqlx::query("UPDATE deliveries SET leased = false WHERE leased")
-                .execute(&self.pool)
-                .await?
-                .rows_affected(),
-        )
-    }
-
-    async fn claim(&self, now: i64, limit: i64) -> StoreResult<Vec<Due>> {
+    async fn claim(&self, lease: &Lease<'_>, now: i64, limit: i64) -> StoreResult<Vec<Due>> {
         // The endpoint's fingerprint as `Webhook::fingerprint` writes it.
         Ok(sqlx::query_as(
             "WITH due AS ( \
                SELECT id FROM deliveries \
-               WHERE status = 'pending' AND NOT leased AND next_attempt_at <= $1 \
-               ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED) \
-             UPDATE deliveries d SET leased = true FROM due WHERE d.id = due.id \
+               WHERE status = 'pending' AND next_attempt_at <= $3 \
+                 AND (leased_until IS NULL OR leased_until <= $3) \
+               ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED) \
+             UPDATE deliveries d SET lease_owner = $1, leased_until = $2 \
+             FROM due WHERE d.id = due.id \
              RETURNING d.id, d.event_id, d.webhook_id, d.attempts, \
                (SELECT body FROM events e WHERE e.id = d.event_id) AS body, \
                (SELECT CASE WHEN w.enabled THEN '1' ELSE '0' END \
@@ -66,10 +82,25 @@ impl Queue for PgStore {
                   || ' ' || w.url \
                 FROM webhooks w WHERE w.id = d.webhook_id) AS endpoint",
         )
+        .bind(lease.owner)
+        .bind(Timestamp(lease.until))
         .bind(Timestamp(now))
         .bind(limit)
         .fetch_all(&self.pool)
         .await?)
+    }
+
+    async fn renew(&self, lease: &Lease<'_>, ids: &[&DeliveryId]) -> StoreResult<()> {
+        let ids: Vec<&str> = ids.iter().map(|id| id.as_str()).collect();
+        sqlx::query(
+            "UPDATE deliveries SET leased_until = $1 WHERE lease_owner = $2 AND id = ANY($3)",
+        )
+        .bind(Timestamp(lease.until))
+        .bind(lease.owner)
+        .bind(&ids)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     async fn endpoints(&self, ids: &[&WebhookId]) -> StoreResult<Vec<Webhook>> {
@@ -80,31 +111,54 @@ impl Queue for PgStore {
             .await?)
     }
 
-    async fn release(&self, ids: &[&DeliveryId], at: i64) -> StoreResult<()> {
+    async fn release(&self, owner: &str, ids: &[&DeliveryId], at: i64) -> StoreResult<()> {
         let ids: Vec<&str> = ids.iter().map(|id| id.as_str()).collect();
         sqlx::query(
-            "UPDATE deliveries SET leased = false, next_attempt_at = $1 \
-             WHERE leased AND id = ANY($2)",
+            "UPDATE deliveries SET lease_owner = NULL, leased_until = NULL, next_attempt_at = $1 \
+             WHERE lease_owner = $2 AND id = ANY($3)",
         )
         .bind(Timestamp(at))
+        .bind(owner)
         .bind(&ids)
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
-    async fn abandon(&self, id: &DeliveryId) -> StoreResult<()> {
+    async fn hand_back(&self, owner: &str) -> StoreResult<u64> {
+        let mut tx = self.pool.begin().await?;
+        let handed = sqlx::query(
+            "UPDATE deliveries SET lease_owner = NULL, leased_until = NULL WHERE lease_owner = $1",
+        )
+        .bind(owner)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if handed > 0 {
+            notify(&mut tx).await?;
+        }
+        tx.commit().await?;
+        Ok(handed)
+    }
+
+    async fn abandon(&self, owner: &str, id: &DeliveryId) -> StoreResult<()> {
         sqlx::query(
-            "UPDATE deliveries SET status = 'failed', leased = false, next_attempt_at = NULL \
-             WHERE id = $1",
+            "UPDATE deliveries SET status = 'failed', lease_owner = NULL, leased_until = NULL, \
+             next_attempt_at = NULL WHERE id = $1 AND lease_owner = $2",
         )
         .bind(id)
+        .bind(owner)
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
-    async fn record(&self, attempts: &[Recorded]) -> StoreResult<Vec<WebhookId>> {
+    async fn record(
+        &self,
+        owner: &str,
+        attempts: &[Recorded],
+        now: i64,
+    ) -> StoreResult<Vec<WebhookId>> {
         // Endpoints with anything but successes here get their attempts'
         // effects one by one, in order; the others only need
         // `failing_since` cleared.
@@ -126,6 +180,7 @@ impl Queue for PgStore {
             sqlx::query(RECORD)
                 .bind(&rows)
                 .bind(&succeeded)
+                .bind(owner)
                 .execute(&self.pool)
                 .await?;
             return Ok(Vec::new());
@@ -134,11 +189,46 @@ impl Queue for PgStore {
         sqlx::query(RECORD)
             .bind(&rows)
             .bind(&succeeded)
+            .bind(owner)
             .execute(&mut *tx)
             .await?;
-        let disabled = apply(&mut tx, attempts, &troubled).await?;
+        let disabled = apply(&mut tx, attempts, &troubled, now).await?;
         tx.commit().await?;
         Ok(disabled)
+    }
+
+    async fn listen(&self, wake: Arc<Notify>) -> StoreResult<()> {
+        let mut listener = PgListener::connect_with(&self.pool).await?;
+        listener.listen(CHANNEL).await?;
+        tokio::spawn(async move {
+            loop {
+                match listener.recv().await {
+                    Ok(_) => wake.notify_one(),
+                    Err(e) => {
+                        // recv() connects again by itself; a worker that
+                        // misses a wake-up still finds the work on its next poll.
+                        tracing::warn!(error = %e, "listening for new deliveries failed");
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+        Ok(())
+    }
+
+    async fn depth(&self, now: i64) -> StoreResult<Depth> {
+        let (due, oldest): (i64, MaybeTimestamp) = sqlx::query_as(
+            "SELECT COUNT(*), MIN(next_attempt_at) FROM deliveries \
+             WHERE status = 'pending' AND next_attempt_at <= $1 \
+               AND (leased_until IS NULL OR leased_until <= $1)",
+        )
+        .bind(Timestamp(now))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Depth {
+            due,
+            oldest_due_at: oldest.0,
+        })
     }
 }
 
@@ -147,6 +237,7 @@ async fn apply(
     conn: &mut PgConnection,
     attempts: &[Recorded],
     troubled: &HashSet<&WebhookId>,
+    now: i64,
 ) -> sqlx::Result<Vec<WebhookId>> {
     let mut disabled = Vec::new();
     // Per endpoint, whether `failing_since` was last cleared (true) or set
@@ -164,7 +255,7 @@ async fn apply(
                 }
             }
             Effect::Gone => {
-                disable(conn, id, DisabledReason::Gone).await?;
+                disable(conn, id, DisabledReason::Gone, now).await?;
                 tracing::info!(webhook = %id, "endpoint answered 410 Gone: disabled");
             }
             Effect::Exhausted => {
@@ -181,7 +272,9 @@ async fn apply(
                 .bind(id)
                 .fetch_optional(&mut *conn)
                 .await?;
-                if failing.unwrap_or(false) && disable(conn, id, DisabledReason::Failing).await? {
+                if failing.unwrap_or(false)
+                    && disable(conn, id, DisabledReason::Failing, now).await?
+                {
                     disabled.push(id.clone());
                 }
             }

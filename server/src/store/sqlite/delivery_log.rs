@@ -88,8 +88,8 @@ impl DeliveryLog for SqliteStore {
 
     async fn redeliver(&self, id: &DeliveryId, now: i64) -> StoreResult<bool> {
         Ok(sqlx::query(
-            "UPDATE deliveries SET status = 'pending', next_attempt_at = ? \
-             WHERE id = ? AND leased = 0",
+            "UPDATE deliveries SET status = 'pending', next_attempt_at = ?1 \
+             WHERE id = ?2 AND (leased_until IS NULL OR leased_until <= ?1)",
         )
         .bind(now)
         .bind(id)

@@ -9,6 +9,7 @@
 //! when they all succeeded.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -16,13 +17,13 @@ use portal_contract::ids::{DeliveryId, WebhookId};
 use portal_contract::webhooks::DisabledReason;
 use sqlx::ConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
-use tokio::sync::{Mutex, MutexGuard};
+use tokio::sync::{Mutex, MutexGuard, Notify};
 
 use super::SqliteStore;
 use super::webhooks::disable;
-use crate::store::queue::{Due, Effect, Queue, Recorded, attempts_json};
+use crate::store::queue::{Depth, Due, Effect, Lease, Queue, Recorded, attempts_json};
 use crate::store::webhooks::Webhook;
-use crate::store::{StoreError, StoreResult};
+use crate::store::{MaybeTimestamp, StoreError, StoreResult};
 
 /// How long the worker waits for another connection's write, as SQLite's
 /// busy timeout does for the pool's connections.
@@ -104,7 +105,8 @@ impl Locked {
 }
 
 /// The statements of `record`: `?1` the attempts as a JSON array, `?2` the
-/// ids of the endpoints to clear `failing_since` of.
+/// ids of the endpoints to clear `failing_since` of, `?3` the owner. Only
+/// deliveries the owner still holds are recorded and released.
 macro_rules! record_attempts_sql {
     () => {
         "INSERT INTO delivery_attempts (delivery_id, attempt, started_at, request_headers, \
@@ -112,12 +114,16 @@ macro_rules! record_attempts_sql {
          SELECT value ->> 'delivery_id', value ->> 'attempt', value ->> 'started_at', \
            value ->> 'request_headers', value ->> 'response_status', \
            value ->> 'response_excerpt', value ->> 'latency_ms', value ->> 'error' \
-         FROM json_each(?1); \
+         FROM json_each(?1) \
+         WHERE EXISTS (SELECT 1 FROM deliveries d \
+                       WHERE d.id = value ->> 'delivery_id' AND d.lease_owner = ?3) \
+         ON CONFLICT DO NOTHING; \
          UPDATE deliveries SET status = r.value ->> 'status', attempts = r.value ->> 'attempt', \
-           next_attempt_at = r.value ->> 'next_attempt_at', leased = 0, \
-           last_http_status = r.value ->> 'response_status', \
+           next_attempt_at = r.value ->> 'next_attempt_at', lease_owner = NULL, \
+           leased_until = NULL, last_http_status = r.value ->> 'response_status', \
            last_latency_ms = r.value ->> 'latency_ms' \
-         FROM json_each(?1) AS r WHERE deliveries.id = r.value ->> 'delivery_id'; \
+         FROM json_each(?1) AS r \
+         WHERE deliveries.id = r.value ->> 'delivery_id' AND deliveries.lease_owner = ?3; \
          UPDATE webhooks SET failing_since = NULL \
          WHERE failing_since IS NOT NULL AND id IN (SELECT value FROM json_each(?2))"
     };
@@ -129,24 +135,16 @@ fn ids_json<T: serde::Serialize>(ids: &[T]) -> String {
 
 #[async_trait]
 impl Queue for SqliteStore {
-    async fn release_all(&self) -> StoreResult<u64> {
-        Ok(
-            sqlx::query("UPDATE deliveries SET leased = 0 WHERE leased = 1")
-                .execute(&self.pool)
-                .await?
-                .rows_affected(),
-        )
-    }
-
-    async fn claim(&self, now: i64, limit: i64) -> StoreResult<Vec<Due>> {
+    async fn claim(&self, lease: &Lease<'_>, now: i64, limit: i64) -> StoreResult<Vec<Due>> {
         let mut slot = self.queue.open(&self.queue.claim).await?;
         let conn = slot.as_mut().expect("opened");
         let mut locked = Locked::new();
         loop {
             let claimed = sqlx::query_as(
-                "UPDATE deliveries SET leased = 1 WHERE id IN (SELECT id FROM deliveries \
-                   WHERE status = 'pending' AND leased = 0 AND next_attempt_at <= ? \
-                   ORDER BY next_attempt_at LIMIT ?) \
+                "UPDATE deliveries SET lease_owner = ?1, leased_until = ?2 WHERE id IN ( \
+                   SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?3 \
+                     AND (leased_until IS NULL OR leased_until <= ?3) \
+                   ORDER BY next_attempt_at LIMIT ?4) \
                  RETURNING id, event_id, webhook_id, attempts, \
                    (SELECT body FROM events e WHERE e.id = deliveries.event_id) AS body, \
                    (SELECT w.enabled || ' ' || hex(w.secret) || ' ' \
@@ -154,6 +152,8 @@ impl Queue for SqliteStore {
                       || ' ' || ifnull(w.previous_secret_until, '') || ' ' || w.url \
                     FROM webhooks w WHERE w.id = deliveries.webhook_id) AS endpoint",
             )
+            .bind(lease.owner)
+            .bind(lease.until)
             .bind(now)
             .bind(limit)
             .fetch_all(&mut *conn)
@@ -164,6 +164,19 @@ impl Queue for SqliteStore {
                 Err(e) => return Err(failed(&mut slot, e)),
             }
         }
+    }
+
+    async fn renew(&self, lease: &Lease<'_>, ids: &[&DeliveryId]) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE deliveries SET leased_until = ? \
+             WHERE lease_owner = ? AND id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(lease.until)
+        .bind(lease.owner)
+        .bind(ids_json(ids))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     async fn endpoints(&self, ids: &[&WebhookId]) -> StoreResult<Vec<Webhook>> {
@@ -186,30 +199,67 @@ impl Queue for SqliteStore {
         }
     }
 
-    async fn release(&self, ids: &[&DeliveryId], at: i64) -> StoreResult<()> {
+    async fn release(&self, owner: &str, ids: &[&DeliveryId], at: i64) -> StoreResult<()> {
         sqlx::query(
-            "UPDATE deliveries SET leased = 0, next_attempt_at = ? \
-             WHERE leased = 1 AND id IN (SELECT value FROM json_each(?))",
+            "UPDATE deliveries SET lease_owner = NULL, leased_until = NULL, next_attempt_at = ? \
+             WHERE lease_owner = ? AND id IN (SELECT value FROM json_each(?))",
         )
         .bind(at)
+        .bind(owner)
         .bind(ids_json(ids))
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
-    async fn abandon(&self, id: &DeliveryId) -> StoreResult<()> {
+    async fn hand_back(&self, owner: &str) -> StoreResult<u64> {
+        Ok(sqlx::query(
+            "UPDATE deliveries SET lease_owner = NULL, leased_until = NULL WHERE lease_owner = ?",
+        )
+        .bind(owner)
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
+    }
+
+    async fn abandon(&self, owner: &str, id: &DeliveryId) -> StoreResult<()> {
         sqlx::query(
-            "UPDATE deliveries SET status = 'failed', leased = 0, next_attempt_at = NULL \
-             WHERE id = ?",
+            "UPDATE deliveries SET status = 'failed', lease_owner = NULL, leased_until = NULL, \
+             next_attempt_at = NULL WHERE id = ? AND lease_owner = ?",
         )
         .bind(id)
+        .bind(owner)
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
-    async fn record(&self, attempts: &[Recorded]) -> StoreResult<Vec<WebhookId>> {
+    async fn listen(&self, _wake: Arc<Notify>) -> StoreResult<()> {
+        // One process writes and delivers: it wakes its own worker.
+        Ok(())
+    }
+
+    async fn depth(&self, now: i64) -> StoreResult<Depth> {
+        let (due, oldest): (i64, MaybeTimestamp) = sqlx::query_as(
+            "SELECT COUNT(*), MIN(next_attempt_at) FROM deliveries \
+             WHERE status = 'pending' AND next_attempt_at <= ?1 \
+               AND (leased_until IS NULL OR leased_until <= ?1)",
+        )
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Depth {
+            due,
+            oldest_due_at: oldest.0,
+        })
+    }
+
+    async fn record(
+        &self,
+        owner: &str,
+        attempts: &[Recorded],
+        now: i64,
+    ) -> StoreResult<Vec<WebhookId>> {
         // Endpoints with anything but successes here get their attempts'
         // effects one by one, in order; the others only need
         // `failing_since` cleared.
@@ -242,12 +292,15 @@ impl Queue for SqliteStore {
                 ))
                 .bind(&rows)
                 .bind(&cleared)
+                .bind(owner)
                 .execute(&mut *conn)
                 .await
                 .map(|_| Vec::new())
             } else {
                 match sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await {
-                    Ok(_) => match apply(conn, attempts, &troubled, &rows, &cleared).await {
+                    Ok(_) => match apply(conn, owner, attempts, &troubled, (&rows, &cleared), now)
+                        .await
+                    {
                         Ok(disabled) => sqlx::query("COMMIT")
                             .execute(&mut *conn)
                             .await
@@ -277,14 +330,16 @@ impl Queue for SqliteStore {
 /// on troubled endpoints, in order.
 async fn apply(
     conn: &mut SqliteConnection,
+    owner: &str,
     attempts: &[Recorded],
     troubled: &HashSet<&WebhookId>,
-    rows: &str,
-    cleared: &str,
+    (rows, cleared): (&str, &str),
+    now: i64,
 ) -> sqlx::Result<Vec<WebhookId>> {
     sqlx::query(record_attempts_sql!())
         .bind(rows)
         .bind(cleared)
+        .bind(owner)
         .execute(&mut *conn)
         .await?;
     let mut disabled = Vec::new();
@@ -303,7 +358,7 @@ async fn apply(
                 }
             }
             Effect::Gone => {
-                disable(conn, id, DisabledReason::Gone).await?;
+                disable(conn, id, DisabledReason::Gone, now).await?;
                 tracing::info!(webhook = %id, "endpoint answered 410 Gone: disabled");
             }
             Effect::Exhausted => {
@@ -320,7 +375,9 @@ async fn apply(
                 .bind(id)
                 .fetch_optional(&mut *conn)
                 .await?;
-                if failing.unwrap_or(false) && disable(conn, id, DisabledReason::Failing).await? {
+                if failing.unwrap_or(false)
+                    && disable(conn, id, DisabledReason::Failing, now).await?
+                {
                     disabled.push(id.clone());
                 }
             }

@@ -16,6 +16,7 @@ pub(super) async fn disable(
     conn: &mut SqliteConnection,
     id: &WebhookId,
     reason: DisabledReason,
+    now: i64,
 ) -> sqlx::Result<bool> {
     let changed = sqlx::query(
         "UPDATE webhooks SET enabled = 0, disabled_reason = ? WHERE id = ? AND enabled = 1",
@@ -26,11 +27,14 @@ pub(super) async fn disable(
     .await?
     .rows_affected()
         == 1;
+    // Those being sent now are recorded by their worker.
     sqlx::query(
         "UPDATE deliveries SET status = 'failed', next_attempt_at = NULL \
-         WHERE webhook_id = ? AND status = 'pending' AND leased = 0",
+         WHERE webhook_id = ? AND status = 'pending' \
+           AND (leased_until IS NULL OR leased_until <= ?)",
     )
     .bind(id)
+    .bind(now)
     .execute(&mut *conn)
     .await?;
     Ok(changed)
@@ -75,10 +79,15 @@ impl Webhooks for SqliteStore {
         )
     }
 
-    async fn update(&self, w: &Webhook, disable_for: Option<DisabledReason>) -> StoreResult<()> {
+    async fn update(
+        &self,
+        w: &Webhook,
+        disable_for: Option<DisabledReason>,
+        now: i64,
+    ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         if let Some(reason) = disable_for {
-            disable(&mut tx, &w.id, reason).await?;
+            disable(&mut tx, &w.id, reason, now).await?;
         }
         sqlx::query(
             "UPDATE webhooks SET url = ?, description = ?, event_types = ?, enabled = ?, \

@@ -180,13 +180,17 @@ CREATE TABLE deliveries (
     status            text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'succeeded', 'failed')),
     attempts          bigint NOT NULL DEFAULT 0,
     next_attempt_at   timestamptz,
-    -- True while a worker holds it.
-    leased            boolean NOT NULL DEFAULT false,
+    -- A worker holds it (to send it) until its lease ends; renewed while it
+    -- is sent, taken over by any worker once it has run out.
+    lease_owner       text,
+    leased_until      timestamptz,
     last_http_status  bigint,
     last_latency_ms   bigint,
     created_at        timestamptz NOT NULL
 );
-CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status = 'pending' AND NOT leased;
+-- Held deliveries are few (at most the in-flight attempts); the claim skips
+-- them while it walks the due ones in order.
+CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status = 'pending';
 CREATE INDEX deliveries_by_webhook ON deliveries (webhook_id, created_at DESC, id DESC);
 CREATE INDEX deliveries_by_webhook_type ON deliveries (webhook_id, event_type, created_at DESC, id DESC);
 CREATE INDEX deliveries_by_event ON deliveries (event_id);
