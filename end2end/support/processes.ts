@@ -70,13 +70,24 @@ export async function startReceiver(dir: string) {
  */
 export async function startPortal(env: Record<string, string> = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "portal-e2e-"));
+  const server = path.join(ROOT, "target/debug/portal-server");
+  // On PostgreSQL every instance is given its keys (`keys init` makes them).
+  const keys: Record<string, string> = {};
+  if (env.PORTAL_DATABASE_URL?.startsWith("postgres")) {
+    const lines = execFileSync(server, ["keys", "init", "--dir", path.join(dir, "keys")], { encoding: "utf8" });
+    for (const line of lines.trim().split("\n")) {
+      const [name, value] = line.split("=");
+      keys[name] = value;
+    }
+  }
   const smtp = process.env.PORTAL_E2E_SMTP_URL;
   if (!smtp) throw new Error("the global setup has not started the mail sink");
   const s = await startAndRead(
-    path.join(ROOT, "target/debug/portal-server"),
+    server,
     [],
     {
       ...process.env,
+      ...keys,
       PORTAL_ADDR: "127.0.0.1:0",
       PORTAL_DATABASE_URL: `sqlite://${dir}/portal.db`,
       PORTAL_DATA_DIR: dir,

@@ -29,7 +29,7 @@ use crate::mail::Mailer;
 use crate::spa::{self, Spa};
 use crate::state::{AppState, Inner};
 use crate::store::Store;
-use crate::tokens::TokenSigner;
+use crate::tokens::{KeySet, TokenSigner};
 use crate::usage::{self, Usage};
 use crate::webhooks::deliver::{self, Deliverer};
 use crate::webhooks::vault::Vault;
@@ -43,8 +43,7 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<(Rou
     let store = Store::connect(&config.database_url, &config.database_options()).await?;
     let mailer = Mailer::from_config(config.smtp_url.as_deref(), &config.mail_from)?;
     let spa = Spa::load(&config.dist);
-    let signer = TokenSigner::load_or_create(&config.data_dir, &config.public_url)?;
-    let vault = Vault::load_or_create(config.webhook_key.as_deref(), &config.data_dir)?;
+    let (signer, vault) = keys(&config)?;
     let deliverer = Deliverer::new(
         config.webhook_allow_private,
         Duration::from_secs(config.delivery_lease_seconds),
@@ -62,6 +61,37 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<(Rou
         config,
     });
     Ok((router(state.clone(), spa), state))
+}
+
+/// What several instances on one database must be told: the same keys.
+const SHARED_KEYS: &str = "On PostgreSQL several instances share one database, so every instance \
+must sign tokens and seal webhook secrets with the same keys, given by configuration: set \
+PORTAL_TOKEN_KEYS_FILE and PORTAL_WEBHOOK_KEY_FILE to files every instance can read (make them \
+with `portal-server keys init --dir DIR`; after `db copy`, point them at the data folder's \
+token-signing.key and webhook-secrets.key).";
+
+/// The token signing key set and the webhook sealing key: from the
+/// configuration, or (one machine on SQLite) kept in the data folder.
+fn keys(config: &Config) -> anyhow::Result<(TokenSigner, Vault)> {
+    let shared = config.database_url.starts_with("postgres");
+    let issuer = &config.public_url;
+    let signer = match (&config.token_keys, &config.token_keys_file) {
+        (Some(keys), _) => TokenSigner::from_keys(KeySet::parse(&keys.replace(',', "\n"))?, issuer),
+        (None, Some(file)) => TokenSigner::from_file(file, issuer)?,
+        (None, None) if shared => {
+            anyhow::bail!("no token signing keys are configured. {SHARED_KEYS}")
+        }
+        (None, None) => TokenSigner::load_or_create(&config.data_dir, issuer)?,
+    };
+    let vault = match (&config.webhook_key, &config.webhook_key_file) {
+        (Some(key), _) => Vault::from_base64(key)?,
+        (None, Some(file)) => Vault::from_file(file)?,
+        (None, None) if shared => {
+            anyhow::bail!("no webhook sealing key is configured. {SHARED_KEYS}")
+        }
+        (None, None) => Vault::load_or_create(&config.data_dir)?,
+    };
+    Ok((signer, vault))
 }
 
 fn router(state: AppState, spa: Spa) -> Router {
@@ -141,6 +171,7 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     tokio::spawn(housekeeping(state.clone()));
     tokio::spawn(record_usage(state.clone()));
+    tokio::spawn(reload_keys(state.clone()));
     let worker = tokio::spawn(deliver::run(state.clone()));
     let stopping = state.clone();
     axum::serve(
@@ -167,6 +198,16 @@ async fn record_usage(state: AppState) {
         if let Err(e) = state.usage.flush(&state.store).await {
             tracing::warn!(error = %e, "could not record credential use");
         }
+    }
+}
+
+/// Looks at the token key set file now and then: a rotation or a
+/// retirement reaches every instance within seconds.
+async fn reload_keys(state: AppState) {
+    let mut every = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        every.tick().await;
+        state.signer.reload();
     }
 }
 

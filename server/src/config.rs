@@ -67,9 +67,27 @@ pub struct Config {
     pub delivery_lease_seconds: u64,
 
     /// Key that seals webhook signing secrets at rest: base64 of 32 bytes.
-    /// Unset: generated on first start and kept in the data folder.
+    /// Unset (and no key file): generated on first start and kept in the
+    /// data folder, which only one machine may do.
     #[arg(long, env = "PORTAL_WEBHOOK_KEY", hide_env_values = true)]
     pub webhook_key: Option<String>,
+
+    /// A file holding the webhook sealing key (as the data folder keeps it):
+    /// give every instance the same one.
+    #[arg(long, env = "PORTAL_WEBHOOK_KEY_FILE")]
+    pub webhook_key_file: Option<PathBuf>,
+
+    /// The token signing key set file every instance reads (`portal-server
+    /// keys init` makes one; `keys rotate` and `keys retire` change it, and
+    /// instances see the change within a second). Unset (and no key set
+    /// given): kept in the data folder, which only one machine may do.
+    #[arg(long, env = "PORTAL_TOKEN_KEYS_FILE")]
+    pub token_keys_file: Option<PathBuf>,
+
+    /// The token signing key set itself: base64url seeds, newest first,
+    /// separated by commas or new lines.
+    #[arg(long, env = "PORTAL_TOKEN_KEYS", hide_env_values = true)]
+    pub token_keys: Option<String>,
 
     /// The app's build (trunk's `dist/`), served with SPA fallback.
     #[arg(long, env = "PORTAL_DIST", default_value = "dist")]

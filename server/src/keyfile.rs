@@ -9,27 +9,29 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 /// The key in `path`, or a new one written there.
 pub fn load_or_create(path: &Path, what: &str) -> anyhow::Result<[u8; 32]> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => {
-            let bytes = URL_SAFE_NO_PAD.decode(text.trim())?;
-            <[u8; 32]>::try_from(bytes.as_slice())
-                .map_err(|_| anyhow::anyhow!("{} is not a 32-byte key", path.display()))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let key: [u8; 32] = crate::crypto::random_bytes();
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)?;
-            }
-            write_private(path, URL_SAFE_NO_PAD.encode(key).as_bytes())?;
-            tracing::info!(path = %path.display(), "generated the {what}");
-            Ok(key)
-        }
-        Err(e) => Err(e.into()),
+    if path.exists() {
+        return read(path);
     }
+    let key: [u8; 32] = crate::crypto::random_bytes();
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    write_private(path, URL_SAFE_NO_PAD.encode(key).as_bytes())?;
+    tracing::info!(path = %path.display(), "generated the {what}");
+    Ok(key)
+}
+
+/// The key kept in `path`.
+pub fn read(path: &Path) -> anyhow::Result<[u8; 32]> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("could not read the key {}: {e}", path.display()))?;
+    let bytes = URL_SAFE_NO_PAD.decode(text.trim())?;
+    <[u8; 32]>::try_from(bytes.as_slice())
+        .map_err(|_| anyhow::anyhow!("{} is not a 32-byte key", path.display()))
 }
 
 /// Writes a file only its owner can read.
-fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+pub fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

@@ -2,15 +2,18 @@
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use portal_contract::accounts::OrganisationStatus;
 use portal_contract::ids::OrganisationId;
-use portal_server::app;
 use portal_server::clock::SystemClock;
 use portal_server::config::Config;
 use portal_server::store::Store;
+use portal_server::tokens::{self, KeySet};
+use portal_server::webhooks::vault;
+use portal_server::{app, keyfile};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -32,6 +35,38 @@ enum Command {
     /// Operator commands for the database.
     #[command(subcommand)]
     Db(DbCommand),
+    /// Operator commands for the token signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Make the keys several instances share: DIR/token-signing.key and
+    /// DIR/webhook-secrets.key. Give every instance PORTAL_TOKEN_KEYS_FILE
+    /// and PORTAL_WEBHOOK_KEY_FILE pointing at them.
+    Init {
+        #[arg(long)]
+        dir: PathBuf,
+    },
+    /// Add a new token signing key in front: it signs from now on; tokens
+    /// signed with the old one keep verifying until they expire.
+    Rotate {
+        /// The key set file (default: PORTAL_TOKEN_KEYS_FILE, else the data folder's).
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
+    /// Remove every key but the newest: tokens signed with the old ones stop
+    /// verifying. Wait until they have expired (30 minutes after a rotation).
+    Retire {
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
+    /// List the keys, newest (the one that signs) first.
+    List {
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -70,6 +105,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(cli.config).await,
         Command::Org(command) => org(cli.config, command).await,
+        Command::Keys(command) => keys(&cli.config, command),
         Command::Db(DbCommand::Copy { from, to }) => {
             let copied = portal_server::store::copy::copy(&from, &to).await?;
             println!("{:<20} {:>10}", "TABLE", "ROWS");
@@ -108,6 +144,62 @@ async fn listen(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
     tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| anyhow::anyhow!("could not listen on {addr}: {e}"))
+}
+
+fn keys(config: &Config, command: KeysCommand) -> anyhow::Result<()> {
+    let file = |given: Option<PathBuf>| {
+        given
+            .or_else(|| config.token_keys_file.clone())
+            .unwrap_or_else(|| config.data_dir.join(tokens::KEY_FILE))
+    };
+    let (path, keys) = match command {
+        KeysCommand::Init { dir } => {
+            let (token, webhook) = (dir.join(tokens::KEY_FILE), dir.join(vault::KEY_FILE));
+            anyhow::ensure!(
+                !token.exists() && !webhook.exists(),
+                "{} already has keys: keep them, or remove them first",
+                dir.display()
+            );
+            std::fs::create_dir_all(&dir)?;
+            KeySet::generate().write(&token)?;
+            keyfile::load_or_create(&webhook, "webhook secret key")?;
+            println!(
+                "PORTAL_TOKEN_KEYS_FILE={}\nPORTAL_WEBHOOK_KEY_FILE={}",
+                token.display(),
+                webhook.display()
+            );
+            return Ok(());
+        }
+        KeysCommand::Rotate { file: f } => {
+            let path = file(f);
+            let mut keys = KeySet::read(&path)?;
+            keys.rotate();
+            keys.write(&path)?;
+            println!(
+                "{} now signs with a new key; the old ones still verify.",
+                path.display()
+            );
+            (path, keys)
+        }
+        KeysCommand::Retire { file: f } => {
+            let path = file(f);
+            let mut keys = KeySet::read(&path)?;
+            let retired = keys.retire();
+            keys.write(&path)?;
+            println!("retired {} key(s): {}", retired.len(), retired.join(", "));
+            (path, keys)
+        }
+        KeysCommand::List { file: f } => {
+            let path = file(f);
+            let keys = KeySet::read(&path)?;
+            (path, keys)
+        }
+    };
+    println!("{}:", path.display());
+    for (n, kid) in keys.kids().into_iter().enumerate() {
+        println!("  {kid}{}", if n == 0 { "  (signs)" } else { "" });
+    }
+    Ok(())
 }
 
 async fn org(config: Config, command: OrgCommand) -> anyhow::Result<()> {

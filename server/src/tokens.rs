@@ -1,13 +1,20 @@
 //! Access tokens: JWTs (RFC 9068 profile) signed with Ed25519, and the JWKS
-//! that publishes the public key.
+//! that publishes the public keys.
 //!
 //! Written on ed25519-dalek directly rather than through `jsonwebtoken`: a
 //! compact JWS with one fixed algorithm is a few lines, and we need dalek
-//! anyway to generate the key and to publish it as a JWK. Verification
-//! accepts exactly one header shape (`alg: EdDSA`, our `kid`), so the
-//! classic JWT pitfalls (`alg: none`, algorithm confusion) can't arise.
+//! anyway to generate keys and to publish them as JWKs. Verification accepts
+//! exactly one header shape (`alg: EdDSA`, one of our `kid`s), so the classic
+//! JWT pitfalls (`alg: none`, algorithm confusion) can't arise.
+//!
+//! The keys are a key set, newest first: the newest signs, every one
+//! verifies and is published. Several instances share one key set file
+//! (`PORTAL_TOKEN_KEYS_FILE`), re-read when it changes, so `portal-server
+//! keys rotate` and `keys retire` reach every instance without a restart.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant, SystemTime};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -16,10 +23,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-/// The file, in the data folder, that keeps the signing key's 32-byte seed.
+/// The file, in the data folder, that keeps the key set when none is
+/// configured (one machine): one base64url seed per line, newest first.
 pub const KEY_FILE: &str = "token-signing.key";
 /// The audience every token is for.
 pub const AUDIENCE: &str = "partner-api";
+/// How often a key set file is checked for changes; a token signed with a
+/// key this instance doesn't know yet makes it look at once (at most this often).
+const RELOAD_EVERY: Duration = Duration::from_secs(1);
 
 /// What an access token says.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,26 +84,195 @@ impl Refusal {
     }
 }
 
+/// Signing keys, newest (the signer) first.
+pub struct KeySet {
+    keys: Vec<(String, SigningKey)>,
+}
+
+impl KeySet {
+    /// Parses a key set: one base64url 32-byte seed per line, newest first;
+    /// blank lines and `#` comments are skipped.
+    pub fn parse(text: &str) -> anyhow::Result<Self> {
+        let mut keys = Vec::new();
+        for line in text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        {
+            let seed: [u8; 32] = URL_SAFE_NO_PAD
+                .decode(line)
+                .ok()
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| {
+                    anyhow::anyhow!("a token signing key is not 32 bytes of base64url")
+                })?;
+            let key = SigningKey::from_bytes(&seed);
+            keys.push((thumbprint(&key.verifying_key()), key));
+        }
+        anyhow::ensure!(!keys.is_empty(), "the token key set has no key");
+        Ok(Self { keys })
+    }
+
+    /// A key set of one new key.
+    pub fn generate() -> Self {
+        Self::from_seed(&crate::crypto::random_bytes())
+    }
+
+    pub fn from_seed(seed: &[u8; 32]) -> Self {
+        let key = SigningKey::from_bytes(seed);
+        Self {
+            keys: vec![(thumbprint(&key.verifying_key()), key)],
+        }
+    }
+
+    /// A new key in front: it signs from now on; the others still verify.
+    pub fn rotate(&mut self) {
+        let key = SigningKey::from_bytes(&crate::crypto::random_bytes());
+        self.keys.insert(0, (thumbprint(&key.verifying_key()), key));
+    }
+
+    /// Drops every key but the signer: tokens signed with them stop verifying.
+    /// Returns the `kid`s dropped.
+    pub fn retire(&mut self) -> Vec<String> {
+        self.keys
+            .split_off(1)
+            .into_iter()
+            .map(|(kid, _)| kid)
+            .collect()
+    }
+
+    /// The `kid`s, newest (the signer) first.
+    pub fn kids(&self) -> Vec<&str> {
+        self.keys.iter().map(|(kid, _)| kid.as_str()).collect()
+    }
+
+    /// The file's text.
+    pub fn to_text(&self) -> String {
+        let mut text =
+            "# Partner Portal token signing keys, newest first: the first signs, every one \
+                        verifies.\n# Manage with `portal-server keys rotate|retire|list`.\n"
+                .to_owned();
+        for (_, key) in &self.keys {
+            text.push_str(&URL_SAFE_NO_PAD.encode(key.to_bytes()));
+            text.push('\n');
+        }
+        text
+    }
+
+    /// Reads a key set file.
+    pub fn read(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            anyhow::anyhow!("could not read the token key set {}: {e}", path.display())
+        })?;
+        Self::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    }
+
+    /// Writes a key set file (readable by its owner only), replacing the old
+    /// one at once: an instance never reads half a file.
+    pub fn write(&self, path: &Path) -> anyhow::Result<()> {
+        let temporary = path.with_extension("new");
+        let _ = std::fs::remove_file(&temporary);
+        crate::keyfile::write_private(&temporary, self.to_text().as_bytes())?;
+        std::fs::rename(&temporary, path)?;
+        Ok(())
+    }
+
+    fn signer(&self) -> &(String, SigningKey) {
+        &self.keys[0]
+    }
+
+    fn find(&self, kid: &str) -> Option<&SigningKey> {
+        self.keys.iter().find(|(k, _)| k == kid).map(|(_, key)| key)
+    }
+}
+
+/// Where the key set comes from.
+enum Source {
+    /// From the configuration's value, or made for a test: it never changes.
+    Fixed,
+    /// A file, re-read when it changes.
+    File {
+        path: PathBuf,
+        modified: Mutex<(Option<Version>, Instant)>,
+    },
+}
+
 pub struct TokenSigner {
-    key: SigningKey,
-    kid: String,
+    keys: RwLock<Arc<KeySet>>,
+    source: Source,
     issuer: String,
 }
 
 impl TokenSigner {
-    /// Loads the key kept in `dir`, or generates and keeps one on first start.
+    /// The key set in the data folder (one machine), generated on first start.
     pub fn load_or_create(dir: &Path, issuer: &str) -> anyhow::Result<Self> {
-        let seed = crate::keyfile::load_or_create(&dir.join(KEY_FILE), "token signing key")?;
-        Ok(Self::from_seed(&seed, issuer))
+        let path = dir.join(KEY_FILE);
+        if !path.exists() {
+            std::fs::create_dir_all(dir)?;
+            KeySet::generate().write(&path)?;
+            tracing::info!(path = %path.display(), "generated the token signing key");
+        }
+        Self::from_file(&path, issuer)
+    }
+
+    /// The key set file every instance reads; changes reach each within a second.
+    pub fn from_file(path: &Path, issuer: &str) -> anyhow::Result<Self> {
+        let keys = KeySet::read(path)?;
+        Ok(Self::new(
+            keys,
+            Source::File {
+                path: path.to_owned(),
+                modified: Mutex::new((version(path), Instant::now())),
+            },
+            issuer,
+        ))
+    }
+
+    /// A key set given as configuration (it changes with a restart).
+    pub fn from_keys(keys: KeySet, issuer: &str) -> Self {
+        Self::new(keys, Source::Fixed, issuer)
     }
 
     pub fn from_seed(seed: &[u8; 32], issuer: &str) -> Self {
-        let key = SigningKey::from_bytes(seed);
-        let kid = thumbprint(&key.verifying_key());
+        Self::from_keys(KeySet::from_seed(seed), issuer)
+    }
+
+    fn new(keys: KeySet, source: Source, issuer: &str) -> Self {
         Self {
-            key,
-            kid,
+            keys: RwLock::new(Arc::new(keys)),
+            source,
             issuer: issuer.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    fn keys(&self) -> Arc<KeySet> {
+        self.keys.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Reads the key set file again if it changed (at most once a second).
+    /// A key set that no longer parses is kept out, loudly.
+    pub fn reload(&self) {
+        let Source::File { path, modified } = &self.source else {
+            return;
+        };
+        let mut seen = modified.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.1.elapsed() < RELOAD_EVERY {
+            return;
+        }
+        seen.1 = Instant::now();
+        let now = version(path);
+        if now == seen.0 {
+            return;
+        }
+        match KeySet::read(path) {
+            Ok(keys) => {
+                tracing::info!(kids = ?keys.kids(), "token signing keys reloaded");
+                *self.keys.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(keys);
+                seen.0 = now;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "the token key set changed and does not read; keeping the old one")
+            }
         }
     }
 
@@ -100,33 +280,45 @@ impl TokenSigner {
         &self.issuer
     }
 
-    pub fn kid(&self) -> &str {
-        &self.kid
+    /// The signing key's `kid`.
+    pub fn kid(&self) -> String {
+        self.keys().signer().0.clone()
     }
 
-    /// The JWK Set published at `/.well-known/jwks.json`.
+    /// The JWK Set published at `/.well-known/jwks.json`: every key, the
+    /// signer first.
     pub fn jwks(&self) -> serde_json::Value {
-        json!({ "keys": [{
-            "kty": "OKP",
-            "crv": "Ed25519",
-            "x": URL_SAFE_NO_PAD.encode(self.key.verifying_key().as_bytes()),
-            "kid": self.kid,
-            "alg": "EdDSA",
-            "use": "sig",
-        }]})
+        let keys = self.keys();
+        let keys: Vec<serde_json::Value> = keys
+            .keys
+            .iter()
+            .map(|(kid, key)| {
+                json!({
+                    "kty": "OKP",
+                    "crv": "Ed25519",
+                    "x": URL_SAFE_NO_PAD.encode(key.verifying_key().as_bytes()),
+                    "kid": kid,
+                    "alg": "EdDSA",
+                    "use": "sig",
+                })
+            })
+            .collect();
+        json!({ "keys": keys })
     }
 
     /// A signed compact JWS of `claims`.
     pub fn sign(&self, claims: &Claims) -> String {
+        let keys = self.keys();
+        let (kid, key) = keys.signer();
         let header = Header {
             alg: "EdDSA".into(),
             typ: "at+jwt".into(),
-            kid: self.kid.clone(),
+            kid: kid.clone(),
         };
         let mut token = encode_json(&header);
         token.push('.');
         token.push_str(&encode_json(claims));
-        let signature = self.key.sign(token.as_bytes());
+        let signature = key.sign(token.as_bytes());
         token.push('.');
         token.push_str(&URL_SAFE_NO_PAD.encode(signature.to_bytes()));
         token
@@ -141,16 +333,22 @@ impl TokenSigner {
             return Err(Refusal::Malformed);
         };
         let header: Header = decode_json(h).ok_or(Refusal::Malformed)?;
-        if header.alg != "EdDSA" || header.kid != self.kid {
+        if header.alg != "EdDSA" {
             return Err(Refusal::UnknownKey);
         }
+        let mut keys = self.keys();
+        if keys.find(&header.kid).is_none() {
+            // Another instance may sign with a key added since our last look.
+            self.reload();
+            keys = self.keys();
+        }
+        let key = keys.find(&header.kid).ok_or(Refusal::UnknownKey)?;
         let signature = URL_SAFE_NO_PAD
             .decode(s)
             .ok()
             .and_then(|b| Signature::from_slice(&b).ok())
             .ok_or(Refusal::Malformed)?;
-        self.key
-            .verifying_key()
+        key.verifying_key()
             .verify_strict(&token.as_bytes()[..h.len() + 1 + c.len()], &signature)
             .map_err(|_| Refusal::BadSignature)?;
         let claims: Claims = decode_json(c).ok_or(Refusal::Malformed)?;
@@ -162,6 +360,16 @@ impl TokenSigner {
         }
         Ok(claims)
     }
+}
+
+/// What tells one version of a key set file from the next: `write` replaces
+/// the file (a new inode), and two writes can share a modification time.
+type Version = (u64, Option<SystemTime>, u64);
+
+fn version(path: &Path) -> Option<Version> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.ino(), meta.modified().ok(), meta.len()))
 }
 
 /// The RFC 7638 JWK thumbprint: a `kid` that names the key itself.
@@ -217,26 +425,60 @@ mod tests {
         let forged = format!("{head}.{}.{sig}", encode_json(&more));
         assert_eq!(signer.verify(&forged, 0), Err(Refusal::BadSignature));
 
-        let mut other = TokenSigner::from_seed(&[8; 32], "http://portal.test");
+        let other = TokenSigner::from_seed(&[8; 32], "http://portal.test");
+        let foreign = other.sign(&claims(100));
+        assert_eq!(signer.verify(&foreign, 0), Err(Refusal::UnknownKey));
+        // Our kid on another key's token: the signature still fails.
+        let (_, rest) = foreign.split_once('.').unwrap();
+        let ours = encode_json(&json!({"alg": "EdDSA", "typ": "at+jwt", "kid": signer.kid()}));
         assert_eq!(
-            signer.verify(&other.sign(&claims(100)), 0),
-            Err(Refusal::UnknownKey)
-        );
-        // Same kid, another key: the signature still fails.
-        other.kid = signer.kid.clone();
-        assert_eq!(
-            signer.verify(&other.sign(&claims(100)), 0),
+            signer.verify(&format!("{ours}.{rest}"), 0),
             Err(Refusal::BadSignature)
         );
         let none = format!(
             "{}.{}.",
-            encode_json(&json!({"alg": "none", "typ": "at+jwt", "kid": signer.kid})),
+            encode_json(&json!({"alg": "none", "typ": "at+jwt", "kid": signer.kid()})),
             encode_json(&claims(100))
         );
         assert_eq!(signer.verify(&none, 0), Err(Refusal::UnknownKey));
         assert_eq!(signer.verify("not-a-token", 0), Err(Refusal::Malformed));
         let elsewhere = TokenSigner::from_seed(&[7; 32], "http://other.test");
         assert_eq!(elsewhere.verify(&token, 0), Err(Refusal::WrongIssuer));
+    }
+
+    #[test]
+    fn a_rotated_key_set_signs_with_the_new_key_and_verifies_both_until_retired() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys");
+        KeySet::generate().write(&path).unwrap();
+        let signer = TokenSigner::from_file(&path, "http://portal.test").unwrap();
+        let old = signer.sign(&claims(100));
+        let mut keys = KeySet::read(&path).unwrap();
+        keys.rotate();
+        keys.write(&path).unwrap();
+        // The instance sees the change after its next look (forced here).
+        std::thread::sleep(RELOAD_EVERY);
+        signer.reload();
+        let new = signer.sign(&claims(100));
+        assert_ne!(kid_of(&old), kid_of(&new));
+        assert_eq!(signer.jwks()["keys"].as_array().unwrap().len(), 2);
+        assert_eq!(signer.jwks()["keys"][0]["kid"], kid_of(&new));
+        assert!(signer.verify(&old, 0).is_ok() && signer.verify(&new, 0).is_ok());
+        let mut keys = KeySet::read(&path).unwrap();
+        assert_eq!(keys.retire(), [kid_of(&old)]);
+        keys.write(&path).unwrap();
+        std::thread::sleep(RELOAD_EVERY);
+        signer.reload();
+        assert_eq!(signer.verify(&old, 0), Err(Refusal::UnknownKey));
+        assert!(signer.verify(&new, 0).is_ok());
+        // Another instance on the same file knows the new key at its first token.
+        let other = TokenSigner::from_file(&path, "http://portal.test").unwrap();
+        assert!(other.verify(&new, 0).is_ok());
+    }
+
+    fn kid_of(token: &str) -> String {
+        let header: Header = decode_json(token.split('.').next().unwrap()).unwrap();
+        header.kid
     }
 
     #[test]

@@ -20,18 +20,24 @@ pub struct Vault {
 }
 
 impl Vault {
-    /// The configured key (base64 of 32 bytes), or the one kept in `dir`,
-    /// generated on first start.
-    pub fn load_or_create(configured: Option<&str>, dir: &Path) -> anyhow::Result<Self> {
-        let key = match configured {
-            Some(b64) => STANDARD.decode(b64.trim())?,
-            None => {
-                crate::keyfile::load_or_create(&dir.join(KEY_FILE), "webhook secret key")?.to_vec()
-            }
-        };
-        let key: [u8; 32] = key
+    /// The key kept in the data folder `dir`, generated on first start.
+    pub fn load_or_create(dir: &Path) -> anyhow::Result<Self> {
+        let key = crate::keyfile::load_or_create(&dir.join(KEY_FILE), "webhook secret key")?;
+        Ok(Self::from_key(&key))
+    }
+
+    /// A configured key: base64 of 32 bytes.
+    pub fn from_base64(key: &str) -> anyhow::Result<Self> {
+        let key: [u8; 32] = STANDARD
+            .decode(key.trim())?
             .try_into()
             .map_err(|_| anyhow::anyhow!("the webhook secret key must be 32 bytes"))?;
+        Ok(Self::from_key(&key))
+    }
+
+    /// A key file as the data folder keeps one (base64url of 32 bytes).
+    pub fn from_file(path: &Path) -> anyhow::Result<Self> {
+        let key = crate::keyfile::read(path)?;
         Ok(Self::from_key(&key))
     }
 

@@ -40,6 +40,11 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let url = format!("http://{}", listener.local_addr().unwrap());
     let mut config = Config::defaults();
     config.database_url = fresh_database(dir.path()).await;
+    if config.database_url.starts_with("postgres") {
+        let (token_keys, webhook_key) = shared_keys(dir.path());
+        config.token_keys_file = Some(token_keys);
+        config.webhook_key_file = Some(webhook_key);
+    }
     config.data_dir = dir.path().to_owned();
     config.dist = dist;
     config.public_url = url.clone();
@@ -447,6 +452,21 @@ pub async fn fresh_database(dir: &std::path::Path) -> String {
         .unwrap();
     admin.close().await.unwrap();
     cluster.replacen("/postgres?", &format!("/{name}?"), 1)
+}
+
+/// The key files instances on PostgreSQL must be given (they share the
+/// data folder's names, so a folder a SQLite portal used works as it is):
+/// the token key set and the webhook sealing key, made when missing.
+pub fn shared_keys(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let token = dir.join(portal_server::tokens::KEY_FILE);
+    let webhook = dir.join(portal_server::webhooks::vault::KEY_FILE);
+    if !token.exists() {
+        portal_server::tokens::KeySet::generate()
+            .write(&token)
+            .unwrap();
+    }
+    portal_server::keyfile::load_or_create(&webhook, "webhook secret key").unwrap();
+    (token, webhook)
 }
 
 /// The database a test server runs on, reached directly: through sqlx's

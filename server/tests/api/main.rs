@@ -7,6 +7,7 @@ mod db_copy;
 mod durability;
 mod errors;
 mod helpers;
+mod keys;
 mod operator;
 mod partner;
 mod projects;

@@ -10,7 +10,7 @@ use std::os::unix::process::CommandExt;
 use std::process::Stdio;
 use std::time::Duration;
 
-use crate::helpers::{fresh_database, write_dist};
+use crate::helpers::{fresh_database, shared_keys, write_dist};
 
 pub struct Server {
     child: std::process::Child,
@@ -119,6 +119,12 @@ fn spawn(
         .unwrap();
     let fd = listener.as_raw_fd();
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_portal-server"));
+    if database_url.starts_with("postgres") {
+        let (token_keys, webhook_key) = shared_keys(dir);
+        command
+            .env("PORTAL_TOKEN_KEYS_FILE", token_keys)
+            .env("PORTAL_WEBHOOK_KEY_FILE", webhook_key);
+    }
     command
         .env("LISTEN_FDS", "1")
         .env_remove("LISTEN_PID")

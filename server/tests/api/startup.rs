@@ -72,3 +72,31 @@ async fn a_schema_newer_than_the_binary_stops_the_start() {
         "{said}"
     );
 }
+
+#[tokio::test]
+async fn instances_on_postgres_must_be_given_their_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(dir.path()).await;
+    if url.starts_with("postgres") {
+        // No key configured: several instances would each make their own.
+        let said = failed_start(dir.path(), &url);
+        assert!(
+            said.contains("PORTAL_TOKEN_KEYS_FILE") && said.contains("PORTAL_WEBHOOK_KEY_FILE"),
+            "{said}"
+        );
+        assert!(
+            !dir.path().join("token-signing.key").exists(),
+            "no key was made"
+        );
+    } else {
+        // One machine on SQLite keeps its keys in the data folder.
+        let server = crate::real_server::Server::start_on(dir.path(), url, &[]).await;
+        drop(server);
+        for key in ["token-signing.key", "webhook-secrets.key"] {
+            assert!(
+                dir.path().join(key).exists(),
+                "{key} made in the data folder"
+            );
+        }
+    }
+}
