@@ -59,11 +59,12 @@ lint:
 test-rust:
 	cargo test --workspace
 
-# The same HTTP API suite again, on PostgreSQL (a throwaway cluster), with
-# the tests that need it (db copy). `--workspace` keeps the features of
-# `test-rust`, so nothing is built again.
+# The same HTTP API suite again, on PostgreSQL with the rate limits in Redis
+# (throwaway ones), with the tests that need them (db copy, three instances
+# on one database). `--workspace` keeps the features of `test-rust`, so
+# nothing is built again.
 test-postgres:
-	scripts/with-postgres.sh cargo test --workspace --test api -- --include-ignored
+	scripts/with-postgres.sh --redis cargo test --workspace --test api -- --include-ignored
 
 test-wasm:
 	cargo test -p portal --target wasm32-unknown-unknown --test web

@@ -2,7 +2,7 @@
 # Installs what building and testing the portal needs, skipping what is already
 # there: the wasm target, trunk, wasm-bindgen-cli (matching Cargo.lock), the npm
 # tools (wasm-opt 123, Playwright, axe-core, the test SMTP server) and Debian's
-# Chromium + ChromeDriver and PostgreSQL. Nothing is downloaded from GitHub:
+# Chromium + ChromeDriver, PostgreSQL, Redis and nginx. Nothing is downloaded from GitHub:
 # trunk runs offline.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,13 +18,18 @@ as_root() {
 }
 
 # Debian packages: the browser for Playwright and wasm-bindgen-test, brotli for
-# `make bench`, PostgreSQL for the second backend.
+# `make bench`, PostgreSQL for the second backend, Redis and nginx for several
+# instances.
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
 command -v brotli >/dev/null || missing+=(brotli)
 # PostgreSQL 15: the second backend, tested by `make test` on a throwaway cluster.
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+# Redis (shared rate limits) and nginx (the proxy in front of several
+# instances): the tests start their own throwaway ones.
+command -v redis-server >/dev/null || missing+=(redis-server)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]} (apt)"
   as_root apt-get update -qq

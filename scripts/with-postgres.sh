@@ -4,21 +4,25 @@
 # TCP port to pick or to collide on), trusts local connections, and runs as
 # the `postgres` user, because PostgreSQL refuses to run as root.
 #
-#   scripts/with-postgres.sh [--durable] [--core N] COMMAND ARGS...
+#   scripts/with-postgres.sh [--durable] [--core N] [--redis] COMMAND ARGS...
 #
 # The command gets PORTAL_TEST_POSTGRES (a URL of the cluster's `postgres`
 # database, for creating databases) and PORTAL_TEST_PGDATA (the data folder).
+# With --redis a throwaway redis-server (on a Unix socket in the same folder,
+# nothing saved) runs too, and the command gets PORTAL_TEST_REDIS_URL.
 # Without --durable the cluster skips fsync: it is thrown away after the
 # tests anyway. Benchmarks pass --durable, to measure what a real
 # deployment does, and --core 0 to put the database on the server's core.
 set -euo pipefail
 
 durable=false
+redis=false
 pin=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --durable) durable=true; shift ;;
     --core) pin=(taskset -c "$2"); shift 2 ;;
+    --redis) redis=true; shift ;;
     *) break ;;
   esac
 done
@@ -37,6 +41,7 @@ as_postgres() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 stop() {
+  if [ -f "$dir/redis.pid" ]; then kill "$(cat "$dir/redis.pid")" 2>/dev/null || true; fi
   as_postgres "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
   rm -rf "$dir"
 }
@@ -50,6 +55,18 @@ if [ "$durable" = false ]; then
 fi
 as_postgres ${pin[@]+"${pin[@]}"} "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -o "$settings" -w start >/dev/null \
   || { cat "$dir/server.log" >&2; exit 1; }
+
+if [ "$redis" = true ]; then
+  if ! command -v redis-server >/dev/null; then
+    echo "with-postgres: redis-server is not installed (scripts/setup.sh installs it)" >&2
+    exit 1
+  fi
+  ${pin[@]+"${pin[@]}"} redis-server --port 0 --unixsocket "$dir/redis.sock" --unixsocketperm 700 \
+    --save '' --appendonly no --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log"
+  for _ in $(seq 50); do [ -S "$dir/redis.sock" ] && break; sleep 0.1; done
+  [ -S "$dir/redis.sock" ] || { cat "$dir/redis.log" >&2; exit 1; }
+  export PORTAL_TEST_REDIS_URL="redis+unix://$dir/redis.sock"
+fi
 
 export PORTAL_TEST_POSTGRES="postgres://portal@localhost/postgres?host=$dir&port=5432"
 export PORTAL_TEST_PGDATA="$dir/data"

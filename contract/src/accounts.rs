@@ -223,6 +223,19 @@ pub struct HealthOut {
     pub version: String,
 }
 
+/// `GET /api/health/ready`: whether this instance should get traffic, and
+/// what it depends on. `status` is `ready` or `not_ready`; `database` is `ok`
+/// or `unreachable`; `rate_limits` is `per_instance`, `shared` (Redis
+/// answers) or `redis_unreachable` (limited per instance until it answers;
+/// still ready, since the limits still hold on each instance).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReadyOut {
+    pub status: String,
+    pub database: String,
+    pub rate_limits: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -33,7 +33,7 @@ use crate::tokens::{KeySet, TokenSigner};
 use crate::usage::{self, Usage};
 use crate::webhooks::deliver::{self, Deliverer};
 use crate::webhooks::vault::Vault;
-use crate::{crypto, openapi, routes, security};
+use crate::{crypto, openapi, routes, security, telemetry};
 
 /// The largest JSON body the API reads.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -51,7 +51,7 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<(Rou
     let state = AppState::new(Inner {
         store,
         mailer,
-        limits: Limits::new(&config, clock.clone()),
+        limits: Limits::new(&config, clock.clone()).await?,
         clock,
         signer,
         usage: Usage::default(),
@@ -111,15 +111,22 @@ fn router(state: AppState, spa: Spa) -> Router {
     ))
     .expect("CSP is ASCII");
 
-    api.route(
-        "/api/openapi.json",
-        get(move || {
-            let document = document.clone();
-            async move { axum::Json(document.as_ref().clone()) }
-        }),
-    )
-    .method_not_allowed_fallback(method_not_allowed)
-    .layer(middleware::from_fn_with_state(state.clone(), security::csrf))
+    let api = api
+        .route(
+            "/api/openapi.json",
+            get(move || {
+                let document = document.clone();
+                async move { axum::Json(document.as_ref().clone()) }
+            }),
+        )
+        .method_not_allowed_fallback(method_not_allowed);
+    // Only when metrics are served: each request's labels cost allocations.
+    let api = if state.config.metrics_addr.is_some() {
+        api.route_layer(middleware::from_fn(telemetry::track))
+    } else {
+        api
+    };
+    api.layer(middleware::from_fn_with_state(state.clone(), security::csrf))
     .with_state(state)
     .fallback(spa::fallback)
     .with_state(spa)
@@ -172,6 +179,9 @@ pub async fn serve(
     tokio::spawn(housekeeping(state.clone()));
     tokio::spawn(record_usage(state.clone()));
     tokio::spawn(reload_keys(state.clone()));
+    if let Some(addr) = state.config.metrics_addr {
+        telemetry::serve(addr, state.clone()).await?;
+    }
     let worker = tokio::spawn(deliver::run(state.clone()));
     let stopping = state.clone();
     axum::serve(

@@ -134,6 +134,38 @@ pub struct Config {
     #[arg(long, env = "PORTAL_SIGN_UPS_PER_HOUR", default_value_t = 20)]
     pub sign_ups_per_hour: u32,
 
+    /// Redis for rate limits every instance shares, e.g. `redis://127.0.0.1:6379`
+    /// (`/N` picks a database). Unset: each instance limits on its own.
+    #[arg(long, env = "PORTAL_REDIS_URL")]
+    pub redis_url: Option<String>,
+
+    /// Prefix of the portal's Redis keys, so several portals can share one Redis.
+    #[arg(long, env = "PORTAL_REDIS_PREFIX", default_value = "portal")]
+    pub redis_prefix: String,
+
+    /// Proxies whose word on the client's address is believed: a comma-separated
+    /// list of addresses or CIDR ranges, e.g. `10.0.0.0/8,127.0.0.1`. A request
+    /// from one of them is limited by the address it forwards (see
+    /// `--forwarded-header`); from anyone else, by the connecting address.
+    #[arg(long, env = "PORTAL_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_network)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
+    /// The header the trusted proxies set: `x-forwarded-for` (nginx's
+    /// `$proxy_add_x_forwarded_for`) or `forwarded` (RFC 7239). Only this one
+    /// is read, so a client can't slip in the other.
+    #[arg(
+        long,
+        env = "PORTAL_FORWARDED_HEADER",
+        value_enum,
+        default_value = "x-forwarded-for"
+    )]
+    pub forwarded_header: ForwardedHeader,
+
+    /// Serve Prometheus metrics at `/metrics` on this address, e.g.
+    /// `127.0.0.1:9090`: a separate listener, so the public one never shows them.
+    #[arg(long, env = "PORTAL_METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
+
     /// Log filter (tracing's `EnvFilter` syntax).
     #[arg(
         long,
@@ -141,6 +173,20 @@ pub struct Config {
         default_value = "info,sqlx=warn,tower_http=info"
     )]
     pub log: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ForwardedHeader {
+    XForwardedFor,
+    Forwarded,
+}
+
+/// A CIDR range, or one address as its own range.
+fn parse_network(s: &str) -> Result<ipnet::IpNet, String> {
+    let s = s.trim();
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("`{s}` is neither an address nor a CIDR range like 10.0.0.0/8"))
 }
 
 impl Config {

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod client_address;
 pub mod clock;
 pub mod config;
 pub mod crypto;
@@ -19,6 +20,7 @@ pub mod spa;
 pub mod state;
 pub mod step_up;
 pub mod store;
+pub mod telemetry;
 pub mod tokens;
 pub mod usage;
 pub mod webhooks;

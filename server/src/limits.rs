@@ -1,22 +1,98 @@
-//! Rate limits, keyed by client address or by account. Built on `governor`
-//! (the engine behind tower_governor) rather than tower_governor's layer: the
-//! keys include the email in the body, and a breach must answer the API's own
-//! JSON error with `Retry-After`. The limiters read the server's [`Clock`],
-//! so tests move time for them as for everything else.
+//! Rate limits, keyed by client address, account, client id or credential.
+//!
+//! One machine: `governor` (the engine behind tower_governor) in the
+//! process. Several instances: the same cell rate (GCRA) kept in Redis, so a
+//! limit holds in total however many instances serve the requests; one
+//! script call per request checks every limit it names. tower_governor's
+//! layer doesn't fit: the keys include the email in the body, and a breach
+//! must answer the API's own JSON error with `Retry-After`.
+//!
+//! Both read the server's [`Clock`], so tests move time for them as for
+//! everything else. If Redis stops answering, requests are limited per
+//! instance until it answers again: a rate-limit store must not take the
+//! portal down with it.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use anyhow::Context as _;
 use governor::clock::Clock as _;
 use governor::middleware::NoOpMiddleware;
 use governor::nanos::Nanos;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use sha2::{Digest, Sha256};
 
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
+
+/// Each rate limit the portal keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// Sign-in attempts from one client address.
+    SignInByAddress,
+    /// Sign-in attempts for one account, from anywhere.
+    SignInByEmail,
+    /// Sign-ups and "send the link again" from one client address.
+    SignUpByAddress,
+    /// Password checks of a signed-in user (changing password or PIN).
+    PasswordByUser,
+    /// Token requests from one client address.
+    TokenByAddress,
+    /// Token requests for one client id, from anywhere.
+    TokenByClient,
+    /// Events published with the tokens of one credential.
+    EventsByCredential,
+}
+
+impl Limit {
+    const ALL: [Limit; 7] = [
+        Limit::SignInByAddress,
+        Limit::SignInByEmail,
+        Limit::SignUpByAddress,
+        Limit::PasswordByUser,
+        Limit::TokenByAddress,
+        Limit::TokenByClient,
+        Limit::EventsByCredential,
+    ];
+
+    /// The name in Redis keys and metrics.
+    pub fn name(self) -> &'static str {
+        match self {
+            Limit::SignInByAddress => "sign_in_by_address",
+            Limit::SignInByEmail => "sign_in_by_email",
+            Limit::SignUpByAddress => "sign_up_by_address",
+            Limit::PasswordByUser => "password_by_user",
+            Limit::TokenByAddress => "token_by_address",
+            Limit::TokenByClient => "token_by_client",
+            Limit::EventsByCredential => "events_by_credential",
+        }
+    }
+
+    /// (`burst`, `every`): `burst` at once, then one more every `every`.
+    fn rule(self, config: &Config) -> (u32, Duration) {
+        // n in a burst, or spread evenly over the period.
+        let per = |n: u32, period: Duration| (n, period / n);
+        let minute = Duration::from_secs(60);
+        let second = Duration::from_secs(1);
+        let tokens = config.token_requests_per_second.max(1);
+        match self {
+            Limit::SignInByAddress => per(config.sign_ins_per_minute.max(1), minute),
+            // Five tries, then one a minute: an account under attack is
+            // slowed to a crawl.
+            Limit::SignInByEmail => (5, minute),
+            Limit::SignUpByAddress => per(config.sign_ups_per_hour.max(1), 60 * minute),
+            Limit::PasswordByUser => (5, minute),
+            Limit::TokenByAddress => per(tokens.saturating_mul(4), second),
+            Limit::TokenByClient => per(tokens, second),
+            Limit::EventsByCredential => per(config.events_per_second.max(1), second),
+        }
+    }
+}
 
 /// The server's clock as governor reads it.
 #[derive(Clone)]
@@ -30,77 +106,233 @@ impl governor::clock::Clock for LimiterClock {
     }
 }
 
-/// One limiter: a bucket per key.
-pub type Limiter =
+/// One in-process limiter: a bucket per key.
+type Limiter =
     RateLimiter<String, DefaultKeyedStateStore<String>, LimiterClock, NoOpMiddleware<Nanos>>;
 
 pub struct Limits {
-    /// Sign-in attempts from one address.
-    pub sign_in_by_ip: Limiter,
-    /// Sign-in attempts for one account, from anywhere.
-    pub sign_in_by_email: Limiter,
-    /// Sign-ups and "send the link again" from one address.
-    pub sign_up_by_ip: Limiter,
-    /// Password checks of a signed-in user (changing password or PIN).
-    pub password_by_user: Limiter,
-    /// Token requests from one address.
-    pub token_by_ip: Limiter,
-    /// Token requests for one client id, from anywhere.
-    pub token_by_client: Limiter,
-    /// Events published with the tokens of one credential.
-    pub events_by_credential: Limiter,
+    clock: Arc<dyn Clock>,
+    /// (burst, every) per [`Limit`], in the order of [`Limit::ALL`].
+    rules: Vec<(u32, Duration)>,
+    local: Vec<Limiter>,
+    shared: Option<Shared>,
 }
 
-/// `burst` at once, then one more every `every`.
-fn quota(burst: u32, every: Duration) -> Quota {
-    Quota::with_period(every)
-        .expect("non-zero period")
-        .allow_burst(NonZeroU32::new(burst).expect("non-zero burst"))
+/// Limits kept in Redis.
+struct Shared {
+    redis: ConnectionManager,
+    /// Key prefix: several portals can share one Redis.
+    prefix: String,
+    script: redis::Script,
+    /// Redis failed last time: the next success is worth a log line.
+    failing: AtomicBool,
 }
+
+/// GCRA for the keys of one request, in one round trip, in order: each key
+/// holds its theoretical arrival time (microseconds, the server's clock); a
+/// request is allowed when that time, less the burst tolerance, has come.
+/// As in process, a unit taken from an earlier key stays taken when a later
+/// one refuses (a refused sign-in still counts for the address). ARGV[1] is
+/// now; then per key its emission interval and burst tolerance. Returns 0,
+/// or the microseconds to wait and which key refused. Numbers are written with "%.0f": Lua would
+/// print 16-digit microseconds in exponent form.
+const GCRA: &str = r#"
+local now = tonumber(ARGV[1])
+for i, key in ipairs(KEYS) do
+  local every = tonumber(ARGV[2 * i])
+  local tolerance = tonumber(ARGV[2 * i + 1])
+  local tat = tonumber(redis.call('GET', key)) or now
+  if tat < now then tat = now end
+  if tat - tolerance > now then
+    return {string.format('%.0f', tat - tolerance - now), i}
+  end
+  local ttl = math.max(1, math.ceil((tat + every - now) / 1000))
+  redis.call('SET', key, string.format('%.0f', tat + every), 'PX', string.format('%.0f', ttl))
+end
+return {'0', 0}
+"#;
+
+/// How long a request waits for Redis before it is limited locally instead.
+const REDIS_WAIT: Duration = Duration::from_millis(500);
 
 impl Limits {
-    pub fn new(config: &Config, clock: Arc<dyn Clock>) -> Self {
-        let clock = LimiterClock(clock);
-        let limiter = |q: Quota| RateLimiter::dashmap_with_clock(q, clock.clone());
-        let sign_ins = config.sign_ins_per_minute.max(1);
-        let sign_ups = config.sign_ups_per_hour.max(1);
-        let tokens = config.token_requests_per_second.max(1);
-        let events = config.events_per_second.max(1);
-        Self {
-            sign_in_by_ip: limiter(quota(sign_ins, Duration::from_secs(60) / sign_ins)),
-            sign_in_by_email: limiter(quota(5, Duration::from_secs(60))),
-            sign_up_by_ip: limiter(quota(sign_ups, Duration::from_secs(3600) / sign_ups)),
-            password_by_user: limiter(quota(5, Duration::from_secs(60))),
-            token_by_ip: limiter(quota(
-                tokens.saturating_mul(4),
-                Duration::from_secs(1) / tokens.saturating_mul(4),
-            )),
-            token_by_client: limiter(quota(tokens, Duration::from_secs(1) / tokens)),
-            events_by_credential: limiter(quota(events, Duration::from_secs(1) / events)),
+    /// In-process limits, or shared ones when `PORTAL_REDIS_URL` is set.
+    /// An unreachable Redis doesn't stop the start: limits are per instance
+    /// until it answers.
+    pub async fn new(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let rules: Vec<_> = Limit::ALL.iter().map(|l| l.rule(config)).collect();
+        let governor_clock = LimiterClock(clock.clone());
+        let local = rules
+            .iter()
+            .map(|&(burst, every)| {
+                let quota = Quota::with_period(every)
+                    .expect("non-zero period")
+                    .allow_burst(NonZeroU32::new(burst).expect("non-zero burst"));
+                RateLimiter::dashmap_with_clock(quota, governor_clock.clone())
+            })
+            .collect();
+        let shared = match &config.redis_url {
+            None => {
+                tracing::info!(
+                    "rate limits are per instance (set PORTAL_REDIS_URL to share them between instances)"
+                );
+                None
+            }
+            Some(url) => Some(Shared::connect(url, &config.redis_prefix).await?),
+        };
+        Ok(Self {
+            clock,
+            rules,
+            local,
+            shared,
+        })
+    }
+
+    /// Takes one unit of each limit for its key, or answers 429 with how long
+    /// to wait.
+    pub async fn check(&self, checks: &[(Limit, &str)]) -> ApiResult<()> {
+        self.wait(checks).await.map_err(ApiError::rate_limited)
+    }
+
+    /// Takes one unit of each limit for its key, or says how many seconds to
+    /// wait.
+    pub async fn wait(&self, checks: &[(Limit, &str)]) -> Result<(), u64> {
+        let outcome = match &self.shared {
+            Some(shared) => match shared.wait(self, checks).await {
+                Ok(outcome) => outcome,
+                Err(()) => self.wait_locally(checks),
+            },
+            None => self.wait_locally(checks),
+        };
+        outcome.map_err(|(limit, micros)| {
+            metrics::counter!("portal_rate_limited_total", "limit" => limit.name()).increment(1);
+            seconds(micros)
+        })
+    }
+
+    /// `Err`: the limit that refused, and the microseconds to wait.
+    fn wait_locally(&self, checks: &[(Limit, &str)]) -> Result<(), (Limit, u64)> {
+        for &(limit, key) in checks {
+            let limiter = &self.local[limit as usize];
+            limiter.check_key(&key.to_owned()).map_err(|not_until| {
+                let wait = not_until.wait_time_from(limiter.clock().now());
+                (limit, wait.as_micros() as u64)
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Whether the limits are shared, and if so whether Redis answers.
+    pub async fn status(&self) -> LimitsStatus {
+        match &self.shared {
+            None => LimitsStatus::PerInstance,
+            Some(shared) => {
+                let mut redis = shared.redis.clone();
+                let ping = redis::cmd("PING");
+                match tokio::time::timeout(REDIS_WAIT, ping.query_async::<String>(&mut redis)).await
+                {
+                    Ok(Ok(_)) => LimitsStatus::Shared,
+                    _ => LimitsStatus::Unreachable,
+                }
+            }
         }
     }
 
-    /// Forgets keys that are back to a full burst, so memory stays bounded.
+    /// Forgets in-process keys that are back to a full burst, so memory
+    /// stays bounded. (Redis keys expire by themselves.)
     pub fn prune(&self) {
-        self.sign_in_by_ip.retain_recent();
-        self.sign_in_by_email.retain_recent();
-        self.sign_up_by_ip.retain_recent();
-        self.password_by_user.retain_recent();
-        self.token_by_ip.retain_recent();
-        self.token_by_client.retain_recent();
-        self.events_by_credential.retain_recent();
+        for limiter in &self.local {
+            limiter.retain_recent();
+        }
     }
 }
 
-/// Takes one unit for `key`, or answers 429 with how long to wait.
-pub fn check(limiter: &Limiter, key: impl Into<String>) -> ApiResult<()> {
-    wait(limiter, key).map_err(ApiError::rate_limited)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitsStatus {
+    PerInstance,
+    Shared,
+    Unreachable,
 }
 
-/// Takes one unit for `key`, or says how many seconds to wait.
-pub fn wait(limiter: &Limiter, key: impl Into<String>) -> Result<(), u64> {
-    limiter.check_key(&key.into()).map_err(|not_until| {
-        let wait = not_until.wait_time_from(limiter.clock().now());
-        (wait.as_secs_f64().ceil() as u64).max(1)
-    })
+impl Shared {
+    async fn connect(url: &str, prefix: &str) -> anyhow::Result<Self> {
+        let client = redis::Client::open(url).context(
+            "PORTAL_REDIS_URL is not a Redis URL; write it as redis://HOST:PORT or redis://HOST:PORT/DB",
+        )?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(1)))
+            .set_response_timeout(Some(REDIS_WAIT))
+            .set_number_of_retries(2);
+        let redis = ConnectionManager::new_lazy_with_config(client, config)?;
+        let shared = Self {
+            redis,
+            prefix: prefix.to_owned(),
+            script: redis::Script::new(GCRA),
+            failing: AtomicBool::new(false),
+        };
+        let mut redis = shared.redis.clone();
+        let ping = redis::cmd("PING");
+        match tokio::time::timeout(REDIS_WAIT * 2, ping.query_async::<String>(&mut redis)).await {
+            Ok(Ok(_)) => tracing::info!("rate limits are shared by every instance through Redis"),
+            _ => {
+                shared.failing.store(true, Ordering::Relaxed);
+                tracing::warn!("Redis does not answer: rate limits are per instance until it does");
+            }
+        }
+        Ok(shared)
+    }
+
+    /// As [`Limits::wait_locally`]; `Err` when Redis didn't answer in time.
+    async fn wait(
+        &self,
+        limits: &Limits,
+        checks: &[(Limit, &str)],
+    ) -> Result<Result<(), (Limit, u64)>, ()> {
+        let now = limits.clock.now_nanos().max(0) / 1_000;
+        let mut call = self.script.prepare_invoke();
+        call.arg(now);
+        for &(limit, key) in checks {
+            let (burst, every) = limits.rules[limit as usize];
+            let every = every.as_micros() as u64;
+            call.key(self.key(limit, key))
+                .arg(every)
+                .arg(every * u64::from(burst - 1));
+        }
+        let mut redis = self.redis.clone();
+        let answer = call.invoke_async::<(u64, usize)>(&mut redis);
+        match tokio::time::timeout(REDIS_WAIT, answer).await {
+            Ok(Ok((wait, refused))) => {
+                if self.failing.swap(false, Ordering::Relaxed) {
+                    tracing::info!("Redis answers again: rate limits are shared");
+                }
+                Ok(match checks.get(refused.wrapping_sub(1)) {
+                    Some(&(limit, _)) if wait > 0 => Err((limit, wait)),
+                    _ => Ok(()),
+                })
+            }
+            Ok(Err(error)) => self.failed(&error),
+            Err(_) => self.failed(&"no answer in time"),
+        }
+    }
+
+    /// Notes a failed call (logged when Redis stops answering, not each time).
+    fn failed<T>(&self, error: &dyn std::fmt::Display) -> Result<T, ()> {
+        metrics::counter!("portal_rate_limit_store_errors_total").increment(1);
+        if !self.failing.swap(true, Ordering::Relaxed) {
+            tracing::warn!(%error, "Redis failed: rate limits are per instance until it answers");
+        }
+        Err(())
+    }
+
+    /// Hashed: Redis holds no email addresses or client ids.
+    fn key(&self, limit: Limit, key: &str) -> String {
+        let digest = Sha256::digest(key.as_bytes());
+        let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+        format!("{}:rl:{}:{hex}", self.prefix, limit.name())
+    }
+}
+
+/// Whole seconds to wait, at least one, as `Retry-After` says it.
+fn seconds(micros: u64) -> u64 {
+    micros.div_ceil(1_000_000).max(1)
 }

@@ -192,6 +192,17 @@ use backend;
 pub trait Health: Send + Sync {
     /// One round trip.
     async fn ping(&self) -> StoreResult<()>;
+
+    /// The connection pool now, for the metrics.
+    fn pool(&self) -> PoolUsage;
+}
+
+/// Connections a pool holds.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolUsage {
+    pub size: u32,
+    pub idle: usize,
+    pub max: u32,
 }
 
 /// The store every part of the server shares.

@@ -1,8 +1,6 @@
 //! Sign-up, email confirmation and sessions (sign-in, who am I, sign-out).
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum_extra::extract::CookieJar;
@@ -14,6 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::{self, CurrentUser};
+use crate::client_address::ClientAddress;
 use crate::error::ApiResult;
 use crate::extract::Json;
 use crate::services::accounts;
@@ -44,10 +43,10 @@ fn mail_sent() -> (StatusCode, Json<MailSentOut>) {
         (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn sign_up(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    from: ClientAddress,
     Json(input): Json<SignUpIn>,
 ) -> ApiResult<(StatusCode, Json<MailSentOut>)> {
-    accounts::sign_up(&state, peer.ip(), input).await?;
+    accounts::sign_up(&state, from, input).await?;
     Ok(mail_sent())
 }
 
@@ -71,10 +70,10 @@ async fn confirm(
         (status = 429, body = ErrorBody)))]
 async fn resend(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    from: ClientAddress,
     Json(input): Json<SignUpResendIn>,
 ) -> ApiResult<(StatusCode, Json<MailSentOut>)> {
-    accounts::resend(&state, peer.ip(), input).await?;
+    accounts::resend(&state, from, input).await?;
     Ok(mail_sent())
 }
 
@@ -87,10 +86,10 @@ async fn resend(
         (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn sign_in(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    from: ClientAddress,
     Json(input): Json<SessionIn>,
 ) -> ApiResult<impl IntoResponse> {
-    let (cookie, session) = accounts::sign_in(&state, peer.ip(), input).await?;
+    let (cookie, session) = accounts::sign_in(&state, from, input).await?;
     Ok(([(header::SET_COOKIE, cookie)], Json(session)))
 }
 

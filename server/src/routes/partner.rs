@@ -2,11 +2,9 @@
 //! the JWKS that publishes the token signing key, `/v1/whoami` and
 //! `/v1/events`. Errors are RFC 6749 §5.2 / RFC 6750 bodies.
 
-use std::net::SocketAddr;
-
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection};
-use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -17,7 +15,7 @@ use portal_contract::webhooks::{EventIn, EventOut};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::limits;
+use crate::client_address::ClientAddress;
 use crate::services::partner::{self, OAuthFailure, Partner};
 use crate::state::AppState;
 
@@ -101,12 +99,10 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OA
         (status = 429, body = OAuthError, description = "Too many requests; see Retry-After")))]
 async fn issue_token(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    from: ClientAddress,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, OAuthFailure> {
-    limits::wait(&state.limits.token_by_ip, peer.ip().to_string())
-        .map_err(|secs| OAuthFailure::rate_limited("token requests", secs))?;
     let body = body.map_err(|e| {
         OAuthFailure::new(
             e.status(),
@@ -154,7 +150,8 @@ async fn issue_token(
             return Err(e);
         }
     };
-    let token = partner::issue_token(&state, &client_id, &secret, request.scope.as_deref()).await?;
+    let token =
+        partner::issue_token(&state, from, &client_id, &secret, request.scope.as_deref()).await?;
     let mut response = axum::Json(token).into_response();
     response
         .headers_mut()
@@ -215,7 +212,7 @@ async fn publish_event(
     partner: Partner,
     body: Result<axum::Json<EventIn>, JsonRejection>,
 ) -> Result<(StatusCode, axum::Json<EventOut>), OAuthFailure> {
-    partner::may_publish(&state, &partner)?;
+    partner::may_publish(&state, &partner).await?;
     let axum::Json(input) = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             return OAuthFailure::payload_too_large();

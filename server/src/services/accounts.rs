@@ -1,7 +1,5 @@
 //! Sign-up, email confirmation, sign-in and sign-out.
 
-use std::net::IpAddr;
-
 use axum::http::StatusCode;
 use portal_contract::accounts::{
     OrganisationOut, OrganisationStatus, SessionIn, SessionOut, SignUpIn, SignUpResendIn, UserOut,
@@ -12,9 +10,10 @@ use portal_contract::validation::normalize_email;
 use portal_contract::{ErrorCode, Role};
 
 use crate::auth;
+use crate::client_address::ClientAddress;
 use crate::crypto;
 use crate::error::{ApiError, ApiResult};
-use crate::limits;
+use crate::limits::Limit;
 use crate::mail::Mail;
 use crate::state::AppState;
 use crate::store::organisations::Organisation;
@@ -73,8 +72,12 @@ fn new_confirmation(token: &str, user_id: &UserId, now: i64) -> Confirmation {
 /// A new organisation and its first superadmin, and a confirmation link
 /// mailed. The same outcome whether or not the address has an account
 /// (its owner is told by mail instead).
-pub async fn sign_up(state: &AppState, from: IpAddr, input: SignUpIn) -> ApiResult<()> {
-    limits::check(&state.limits.sign_up_by_ip, from.to_string())?;
+pub async fn sign_up(state: &AppState, from: ClientAddress, input: SignUpIn) -> ApiResult<()> {
+    let from = from.limit_key();
+    state
+        .limits
+        .check(&[(Limit::SignUpByAddress, &from)])
+        .await?;
     input.validate().map_err(ApiError::validation)?;
     let email = normalize_email(&input.email);
     // Hash before looking the address up, so both paths take as long.
@@ -222,8 +225,12 @@ async fn signed_in(state: &AppState, user_id: &UserId) -> ApiResult<(String, Ses
 }
 
 /// Mails a new confirmation link; the same outcome for any address.
-pub async fn resend(state: &AppState, from: IpAddr, input: SignUpResendIn) -> ApiResult<()> {
-    limits::check(&state.limits.sign_up_by_ip, from.to_string())?;
+pub async fn resend(state: &AppState, from: ClientAddress, input: SignUpResendIn) -> ApiResult<()> {
+    let from = from.limit_key();
+    state
+        .limits
+        .check(&[(Limit::SignUpByAddress, &from)])
+        .await?;
     input.validate().map_err(ApiError::validation)?;
     let email = normalize_email(&input.email);
     let Some(user) = state.store.users().by_email(&email).await? else {
@@ -251,13 +258,19 @@ pub async fn resend(state: &AppState, from: IpAddr, input: SignUpResendIn) -> Ap
 /// Checks an email and password: the `Set-Cookie` value and the session.
 pub async fn sign_in(
     state: &AppState,
-    from: IpAddr,
+    from: ClientAddress,
     input: SessionIn,
 ) -> ApiResult<(String, SessionOut)> {
     input.validate().map_err(ApiError::validation)?;
     let email = normalize_email(&input.email);
-    limits::check(&state.limits.sign_in_by_ip, from.to_string())?;
-    limits::check(&state.limits.sign_in_by_email, email.clone())?;
+    let from = from.limit_key();
+    state
+        .limits
+        .check(&[
+            (Limit::SignInByAddress, &from),
+            (Limit::SignInByEmail, &email),
+        ])
+        .await?;
 
     let user = state.store.users().by_email(&email).await?;
     let hash = user.as_ref().map_or_else(

@@ -15,8 +15,9 @@ use portal_contract::partner::{
 };
 use portal_contract::webhooks::{EventIn, EventOut, PAYLOAD_MAX, event_type};
 
+use crate::client_address::ClientAddress;
 use crate::crypto;
-use crate::limits;
+use crate::limits::Limit;
 use crate::state::AppState;
 use crate::store::StoreError;
 use crate::store::credentials::Caller;
@@ -135,15 +136,27 @@ const CLIENT_ID_MAX: usize = 64;
 /// narrowed to `scope` when one was asked for.
 pub async fn issue_token(
     state: &AppState,
+    from: ClientAddress,
     client_id: &str,
     secret: &str,
     scope: Option<&str>,
 ) -> Result<TokenOut, OAuthFailure> {
-    if client_id.len() > CLIENT_ID_MAX {
+    // One round trip for both limits; an overlong id still counts for the
+    // address.
+    let address = from.limit_key();
+    let plausible_id = client_id.len() <= CLIENT_ID_MAX;
+    let mut checks = vec![(Limit::TokenByAddress, address.as_str())];
+    if plausible_id {
+        checks.push((Limit::TokenByClient, client_id));
+    }
+    state
+        .limits
+        .wait(&checks)
+        .await
+        .map_err(|secs| OAuthFailure::rate_limited("token requests", secs))?;
+    if !plausible_id {
         return Err(OAuthFailure::invalid_client());
     }
-    limits::wait(&state.limits.token_by_client, client_id)
-        .map_err(|secs| OAuthFailure::rate_limited("token requests", secs))?;
 
     // The same work whether the client id exists or not: hash, one indexed read.
     let grant = state
@@ -202,6 +215,7 @@ pub async fn issue_token(
     };
     let access_token = state.signer.sign(&claims);
     state.usage.token_issued(&grant.credential_id, now);
+    metrics::counter!("portal_tokens_issued_total").increment(1);
     Ok(TokenOut {
         access_token,
         token_type: "Bearer".into(),
@@ -285,7 +299,7 @@ pub fn whoami(partner: Partner) -> WhoamiOut {
 }
 
 /// May this token publish events, and is its credential within its rate?
-pub fn may_publish(state: &AppState, partner: &Partner) -> Result<(), OAuthFailure> {
+pub async fn may_publish(state: &AppState, partner: &Partner) -> Result<(), OAuthFailure> {
     if !partner.scopes().contains(&Scope::Write) {
         let mut e = OAuthFailure::new(
             StatusCode::FORBIDDEN,
@@ -297,11 +311,11 @@ pub fn may_publish(state: &AppState, partner: &Partner) -> Result<(), OAuthFailu
         ));
         return Err(e);
     }
-    limits::wait(
-        &state.limits.events_by_credential,
-        partner.claims.sub.as_str(),
-    )
-    .map_err(|secs| OAuthFailure::rate_limited("events", secs))
+    state
+        .limits
+        .wait(&[(Limit::EventsByCredential, partner.claims.sub.as_str())])
+        .await
+        .map_err(|secs| OAuthFailure::rate_limited("events", secs))
 }
 
 /// Writes a partner's event for its project's endpoints that want it.

@@ -9,7 +9,7 @@ use super::accounts::{organisation_out, user_out};
 use crate::auth::CurrentUser;
 use crate::crypto;
 use crate::error::{ApiError, ApiResult};
-use crate::limits;
+use crate::limits::Limit;
 use crate::state::AppState;
 
 pub async fn update_profile(
@@ -37,7 +37,10 @@ async fn check_password(
     password: &str,
     field: &str,
 ) -> ApiResult<()> {
-    limits::check(&state.limits.password_by_user, current.user.id.0.clone())?;
+    state
+        .limits
+        .check(&[(Limit::PasswordByUser, &current.user.id.0)])
+        .await?;
     let ok = crypto::verify_secret(password.to_owned(), current.user.password_hash.clone()).await?;
     if ok {
         Ok(())

@@ -74,6 +74,14 @@ impl Health for PgStore {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
+
+    fn pool(&self) -> super::PoolUsage {
+        super::PoolUsage {
+            size: self.pool.size(),
+            idle: self.pool.num_idle(),
+            max: self.pool.options().get_max_connections(),
+        }
+    }
 }
 
 /// Removes an account whose address was never confirmed, with its

@@ -428,6 +428,14 @@ async fn attempt(state: &AppState, due: &Due, endpoint: &Endpoint) -> Attempted 
         (false, false, Some(wait)) => (DeliveryStatus::Pending, Some(now + wait), Effect::Retrying),
         (false, false, None) => (DeliveryStatus::Failed, None, Effect::Exhausted),
     };
+    let counted = match effect {
+        Effect::Succeeded => "succeeded",
+        Effect::Retrying => "retrying",
+        Effect::Gone | Effect::Exhausted => "failed",
+    };
+    metrics::counter!("portal_delivery_attempts_total", "outcome" => counted).increment(1);
+    metrics::histogram!("portal_delivery_attempt_duration_seconds")
+        .record(started.elapsed().as_secs_f64());
     Attempted {
         recorded: Recorded {
             webhook_id: endpoint.webhook.id.clone(),

@@ -45,6 +45,10 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         config.token_keys_file = Some(token_keys);
         config.webhook_key_file = Some(webhook_key);
     }
+    if let Some(redis) = test_redis() {
+        config.redis_url = Some(redis);
+        config.redis_prefix = redis_prefix(dir.path());
+    }
     config.data_dir = dir.path().to_owned();
     config.dist = dist;
     config.public_url = url.clone();
@@ -69,6 +73,19 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         client,
         _dir: dir,
     }
+}
+
+/// The Redis of this test run, if any: `scripts/with-postgres.sh --redis`
+/// starts one, and then every test's rate limits live there.
+pub fn test_redis() -> Option<String> {
+    std::env::var("PORTAL_TEST_REDIS_URL").ok()
+}
+
+/// A Redis key prefix of the test's own, so tests sharing the run's Redis
+/// don't share limits.
+pub fn redis_prefix(dir: &std::path::Path) -> String {
+    let name = dir.file_name().unwrap().to_string_lossy();
+    format!("test-{name}")
 }
 
 /// A stand-in for the app's build under `dir`: both apps' HTML with an inline

@@ -10,7 +10,7 @@ use std::os::unix::process::CommandExt;
 use std::process::Stdio;
 use std::time::Duration;
 
-use crate::helpers::{fresh_database, shared_keys, write_dist};
+use crate::helpers::{fresh_database, redis_prefix, shared_keys, test_redis, write_dist};
 
 pub struct Server {
     child: std::process::Child,
@@ -95,6 +95,29 @@ impl Server {
         self.wait_until_up().await;
     }
 
+    /// SIGTERM, without waiting for the exit.
+    pub fn terminate(&self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+    }
+
+    /// Waits (at most `limit`) for the process to exit.
+    pub async fn exited(&mut self, limit: Duration) -> std::process::ExitStatus {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the server did not exit: {}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// SIGTERM, then wait: the server flushes what it holds and exits.
     pub fn stop(mut self) -> String {
         let _ = std::process::Command::new("kill")
@@ -124,6 +147,11 @@ fn spawn(
         command
             .env("PORTAL_TOKEN_KEYS_FILE", token_keys)
             .env("PORTAL_WEBHOOK_KEY_FILE", webhook_key);
+    }
+    if let Some(redis) = test_redis() {
+        command
+            .env("PORTAL_REDIS_URL", redis)
+            .env("PORTAL_REDIS_PREFIX", redis_prefix(dir));
     }
     command
         .env("LISTEN_FDS", "1")

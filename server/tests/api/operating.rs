@@ -1,0 +1,243 @@
+//! What an operator watches: the health checks a proxy or orchestrator asks,
+//! the Prometheus metrics on their own address, and limits that keep
+//! working when Redis doesn't answer.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+use crate::receiver::Receiver;
+
+#[tokio::test]
+async fn live_and_ready_say_what_the_instance_can_do() {
+    let app = spawn_app().await;
+    let live = app.get("/api/health/live").await;
+    assert_eq!(live.status(), 200);
+    assert_eq!(live.json::<Value>().await.unwrap()["status"], "ok");
+
+    let ready = app.get("/api/health/ready").await;
+    assert_eq!(ready.status(), 200);
+    let shared = if test_redis().is_some() {
+        "shared"
+    } else {
+        "per_instance"
+    };
+    assert_eq!(
+        ready.json::<Value>().await.unwrap(),
+        json!({ "status": "ready", "database": "ok", "rate_limits": shared })
+    );
+}
+
+#[tokio::test]
+async fn without_redis_limits_hold_per_instance_and_ready_says_so() {
+    // Nothing listens on the discard port.
+    let app = spawn_with(|c| {
+        c.redis_url = Some("redis://127.0.0.1:9".into());
+        c.sign_ins_per_minute = 2;
+    })
+    .await;
+    let ready = app.get("/api/health/ready").await;
+    assert_eq!(ready.status(), 200, "still ready: the limits still hold");
+    let body: Value = ready.json().await.unwrap();
+    assert_eq!(body["rate_limits"], "redis_unreachable");
+    let wrong = |n: usize| json!({ "email": format!("nobody{n}@acme.test"), "password": "wrong password!" });
+    assert_eq!(app.post("/api/session", &wrong(1)).await.status(), 401);
+    assert_eq!(app.post("/api/session", &wrong(2)).await.status(), 401);
+    rate_limited(app.post("/api/session", &wrong(3)).await, 30).await;
+}
+
+#[tokio::test]
+async fn a_redis_url_that_is_not_one_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = portal_server::config::Config::defaults();
+    config.database_url = fresh_database(dir.path()).await;
+    let (token_keys, webhook_key) = shared_keys(dir.path());
+    config.token_keys_file = Some(token_keys);
+    config.webhook_key_file = Some(webhook_key);
+    config.data_dir = dir.path().to_owned();
+    config.redis_url = Some("http://127.0.0.1:6379".into());
+    let clock = std::sync::Arc::new(portal_server::clock::TestClock::default());
+    let Err(error) = portal_server::app::build(config, clock).await else {
+        panic!("started with an http:// Redis URL");
+    };
+    assert!(
+        format!("{error:#}").contains("PORTAL_REDIS_URL is not a Redis URL"),
+        "{error:#}"
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: run under scripts/with-postgres.sh with --include-ignored"]
+async fn ready_is_503_while_the_database_refuses_connections() {
+    let app = spawn_app().await;
+    assert!(app.db.postgres, "this test stops a PostgreSQL database");
+    let name: String = sqlx::query_scalar("SELECT current_database()::text")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    let cluster = std::env::var("PORTAL_TEST_POSTGRES").unwrap();
+    let admin = TestDb::connect(&cluster).await;
+    let refuse = |allow: bool| format!("ALTER DATABASE \"{name}\" WITH ALLOW_CONNECTIONS {allow}");
+    sqlx::query(&refuse(false))
+        .execute(&admin.pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = $1 AND pid <> pg_backend_pid()",
+    )
+    .bind(&name)
+    .execute(&admin.pool)
+    .await
+    .unwrap();
+
+    let ready = app.get("/api/health/ready").await;
+    assert_eq!(ready.status(), 503);
+    let body: Value = ready.json().await.unwrap();
+    assert_eq!(body["status"], "not_ready");
+    assert_eq!(body["database"], "unreachable");
+    // Alive all the same: restarting it would not bring the database back.
+    assert_eq!(app.get("/api/health/live").await.status(), 200);
+
+    sqlx::query(&refuse(true))
+        .execute(&admin.pool)
+        .await
+        .unwrap();
+    let mut status = 0;
+    for _ in 0..50 {
+        status = app.get("/api/health/ready").await.status().as_u16();
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, 200, "ready again once the database is back");
+}
+
+/// A free port on loopback, for a listener the server opens itself.
+fn free_address() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
+/// The value of the series `name{labels}` in a Prometheus text page.
+fn sample(page: &str, series: &str) -> Option<f64> {
+    page.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+#[tokio::test]
+async fn metrics_are_served_on_their_own_address() {
+    let metrics = free_address();
+    let app = spawn_with(|c| {
+        c.metrics_addr = Some(metrics);
+        c.webhook_allow_private = true;
+        c.token_requests_per_second = 1;
+    })
+    .await;
+    app.confirmed_user("ada@acme.test").await;
+    let project = app.project("Checkout", "sandbox").await;
+    let receiver = Receiver::start().await;
+    let hook = app
+        .post(
+            &format!("/api/projects/{project}/webhooks"),
+            &json!({ "url": format!("{}/hook", receiver.url) }),
+        )
+        .await;
+    assert_eq!(hook.status(), 201);
+    let credential = app.credential(&project, &["read", "write"]).await;
+    let token = app
+        .access_token(&credential.client_id, &credential.client_secret)
+        .await;
+    // The second token request within the second is refused.
+    let refused = app
+        .token(&credential.client_id, &credential.client_secret)
+        .await;
+    assert_eq!(refused.status(), 429);
+    assert_eq!(
+        app.get(&format!("/api/projects/{project}")).await.status(),
+        200
+    );
+    let published = reqwest::Client::new()
+        .post(app.at("/v1/events"))
+        .bearer_auth(&token)
+        .json(&json!({ "type": "order.created", "data": { "order": 1 } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(published.status(), 202);
+    receiver.wait_for(1).await;
+
+    let scrape = || async {
+        reqwest::get(format!("http://{metrics}/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    // The attempt is counted once it is made; the samplers run every few seconds.
+    let mut page = String::new();
+    for _ in 0..100 {
+        page = scrape().await;
+        if page.contains("portal_delivery_attempts_total{outcome=\"succeeded\"}")
+            && page.contains("portal_delivery_queue_due")
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Requests by route (the template, not the id) and status. Only this
+    // test's server counts requests, so these are exact.
+    let requests = |method: &str, route: &str, status: u16| {
+        sample(
+            &page,
+            &format!(
+                "portal_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}}"
+            ),
+        )
+    };
+    assert_eq!(requests("POST", "/v1/auth/token", 200), Some(1.0), "{page}");
+    assert_eq!(requests("POST", "/v1/auth/token", 429), Some(1.0));
+    assert_eq!(requests("GET", "/api/projects/{id}", 200), Some(1.0));
+    assert_eq!(requests("POST", "/v1/events", 202), Some(1.0));
+    assert!(!page.contains(&project), "no ids in labels");
+    let token_latency = sample(
+        &page,
+        "portal_http_request_duration_seconds_count{method=\"POST\",route=\"/v1/auth/token\"}",
+    );
+    assert_eq!(token_latency, Some(2.0));
+    assert!(page.contains(
+        "portal_http_request_duration_seconds_bucket{method=\"POST\",route=\"/v1/auth/token\",le=\"0.005\"}"
+    ));
+    // Counters every server in this process adds to (the recorder is the
+    // process's): at least this test's.
+    let at_least = |series: &str, n: f64| {
+        let value = sample(&page, series).unwrap_or_else(|| panic!("{series} in {page}"));
+        assert!(value >= n, "{series} = {value}");
+    };
+    at_least("portal_tokens_issued_total", 1.0);
+    at_least("portal_rate_limited_total{limit=\"token_by_client\"}", 1.0);
+    at_least("portal_delivery_attempts_total{outcome=\"succeeded\"}", 1.0);
+    at_least("portal_delivery_attempt_duration_seconds_count", 1.0);
+    // Gauges sampled from this server's store.
+    for gauge in [
+        "portal_delivery_queue_due",
+        "portal_delivery_queue_oldest_due_seconds",
+        "portal_database_connections{state=\"idle\"}",
+        "portal_database_connections{state=\"in_use\"}",
+        "portal_database_connections_max",
+    ] {
+        assert!(sample(&page, gauge).is_some(), "{gauge} in {page}");
+    }
+    assert!(page.contains("# HELP portal_http_requests_total"));
+
+    // Not on the public address.
+    let public = app.get("/metrics").await.text().await.unwrap();
+    assert!(!public.contains("portal_http_requests_total"));
+}
