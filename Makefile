@@ -55,6 +55,7 @@ lint:
 	leptosfmt --check src tests
 	cargo clippy --workspace --all-targets -q -- -D warnings
 	cargo clippy -p portal --target wasm32-unknown-unknown --all-targets -q -- -D warnings
+	scripts/check-deploy.sh
 
 test-rust:
 	cargo test --workspace
@@ -73,15 +74,16 @@ test-wasm:
 # The binary comes from the test build (same features as `test-rust`: no rebuild).
 test-e2e: app
 	cargo test --workspace --no-run -q
-	scripts/with-postgres.sh npx playwright test --config end2end/playwright.config.ts
+	scripts/with-postgres.sh --redis npx playwright test --config end2end/playwright.config.ts
 
 size:
 	@bench/bundle-size.sh dist/auth/index.html --budget-kb $(SIZE_BUDGET_KB)
 	@bench/bundle-size.sh dist/app/index.html
 
 # Each benchmark runs on SQLite, then on PostgreSQL (a throwaway cluster with
-# durable commits, on the server's core), and prints both.
-BENCH_PG := scripts/with-postgres.sh --durable --core 0
+# durable commits, on the server's core), and prints both; the token and
+# webhook benchmarks also on one and two instances with Redis.
+BENCH_PG := scripts/with-postgres.sh --durable --core 0 --redis
 
 bench: app
 	@echo "== first load of the sign-in page (the sign-in app)"

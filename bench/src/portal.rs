@@ -45,7 +45,10 @@ impl Backend {
             Self::Sqlite => Ok(format!("sqlite://{}/portal.db", dir.display())),
             Self::Postgres(cluster) => {
                 use sqlx::Connection;
-                let name = format!("bench_{}", std::process::id());
+                static MADE: std::sync::atomic::AtomicUsize =
+                    std::sync::atomic::AtomicUsize::new(0);
+                let n = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let name = format!("bench_{}_{n}", std::process::id());
                 let mut admin = sqlx::PgConnection::connect(cluster).await?;
                 sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
                     .execute(&mut admin)
@@ -76,12 +79,55 @@ impl Portal {
         settings: &[(&str, &str)],
     ) -> anyhow::Result<Self> {
         let database_url = backend.fresh_database(dir).await?;
-        let program = std::env::current_exe()?.with_file_name("portal-server");
+        let mut settings = settings.to_vec();
+        let keys = match backend {
+            Backend::Sqlite => Vec::new(),
+            Backend::Postgres(_) => keys(dir)?,
+        };
+        settings.extend(keys.iter().map(|(k, v)| (*k, v.as_str())));
+        Self::spawn(dir, &database_url, &settings).await
+    }
+
+    /// `n` instances on one new PostgreSQL database, as a platform runs
+    /// them: the same keys, and the rate limits in the Redis of
+    /// `scripts/with-postgres.sh --redis`. Their public URL is the first's.
+    pub async fn start_instances(
+        dir: &Path,
+        backend: &Backend,
+        settings: &[(&str, &str)],
+        n: usize,
+    ) -> anyhow::Result<Vec<Self>> {
         ensure!(
-            program.exists(),
-            "{} is missing: run `cargo build --release -p portal-server` first",
-            program.display()
+            matches!(backend, Backend::Postgres(_)),
+            "several instances share a PostgreSQL database"
         );
+        let redis = std::env::var("PORTAL_TEST_REDIS_URL")
+            .context("run under scripts/with-postgres.sh --redis")?;
+        let database_url = backend.fresh_database(dir).await?;
+        let keys = keys(dir)?;
+        let mut shared: Vec<(&str, &str)> = keys.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        shared.push(("PORTAL_REDIS_URL", &redis));
+        shared.extend_from_slice(settings);
+        let mut instances: Vec<Self> = Vec::with_capacity(n);
+        for i in 0..n {
+            let dir = dir.join(format!("instance-{i}"));
+            std::fs::create_dir_all(&dir)?;
+            let public = instances.first().map(|first| first.at(""));
+            let mut settings = shared.clone();
+            if let Some(public) = &public {
+                settings.push(("PORTAL_PUBLIC_URL", public));
+            }
+            instances.push(Self::spawn(&dir, &database_url, &settings).await?);
+        }
+        Ok(instances)
+    }
+
+    async fn spawn(
+        dir: &Path,
+        database_url: &str,
+        settings: &[(&str, &str)],
+    ) -> anyhow::Result<Self> {
+        let program = program()?;
         let addr = free_addr()?;
         let mut command = Server::pinned(&program);
         for (key, _) in std::env::vars_os() {
@@ -110,7 +156,36 @@ impl Portal {
     pub fn at(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
+}
 
+/// Keys every instance on PostgreSQL is given, made by `keys init` in
+/// `dir/keys`, as the settings that name them.
+fn keys(dir: &Path) -> anyhow::Result<Vec<(&'static str, String)>> {
+    let keys = dir.join("keys");
+    let made = std::process::Command::new(program()?)
+        .args(["keys", "init", "--dir"])
+        .arg(&keys)
+        .output()?;
+    ensure!(made.status.success(), "keys init: {made:?}");
+    let file = |name: &str| keys.join(name).display().to_string();
+    Ok(vec![
+        ("PORTAL_TOKEN_KEYS_FILE", file("token-signing.key")),
+        ("PORTAL_WEBHOOK_KEY_FILE", file("webhook-secrets.key")),
+    ])
+}
+
+/// The release `portal-server` next to this binary.
+fn program() -> anyhow::Result<std::path::PathBuf> {
+    let program = std::env::current_exe()?.with_file_name("portal-server");
+    ensure!(
+        program.exists(),
+        "{} is missing: run `cargo build --release -p portal-server` first",
+        program.display()
+    );
+    Ok(program)
+}
+
+impl Portal {
     /// Signs up an organisation (the confirmation link comes from the log)
     /// and creates a sandbox project in it.
     pub async fn project(&self) -> anyhow::Result<Project<'_>> {

@@ -122,7 +122,8 @@ pub struct CpuTime {
 }
 
 impl CpuTime {
-    pub fn now(server_pid: u32) -> Self {
+    /// `servers`: the pids of the portal's instances.
+    pub fn now(servers: &[u32]) -> Self {
         let busy = std::fs::read_to_string("/proc/stat")
             .ok()
             .and_then(|stat| {
@@ -153,14 +154,14 @@ impl CpuTime {
                 })
                 .unwrap_or(0)
         };
-        // The database server (PostgreSQL's processes) works for our server:
-        // its CPU counts as the server's.
+        // The database server (PostgreSQL's processes) and Redis work for
+        // our server: their CPU counts as the server's.
         let database: u64 = database_pids().into_iter().map(process).sum();
         Self {
             busy,
-            server: process(server_pid) + database,
+            server: servers.iter().copied().map(process).sum::<u64>() + database,
             this: process(std::process::id()),
-            switches: context_switches(server_pid),
+            switches: servers.iter().copied().map(context_switches).sum(),
         }
     }
 
@@ -183,9 +184,22 @@ impl CpuTime {
     }
 }
 
-/// The processes of the `postgres` user: PostgreSQL's server and its
-/// backends (none when the benchmark runs on SQLite).
+/// PostgreSQL's server and its backends (the `postgres` user's processes)
+/// and redis-server (none when the benchmark runs on SQLite).
 fn database_pids() -> Vec<u32> {
+    let mut pids = postgres_pids();
+    if let Ok(entries) = std::fs::read_dir("/proc") {
+        pids.extend(entries.filter_map(|e| {
+            let e = e.ok()?;
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            let comm = std::fs::read_to_string(e.path().join("comm")).ok()?;
+            (comm.trim() == "redis-server").then_some(pid)
+        }));
+    }
+    pids
+}
+
+fn postgres_pids() -> Vec<u32> {
     use std::os::unix::fs::MetadataExt;
     let Some(uid) = std::fs::read_to_string("/etc/passwd")
         .ok()

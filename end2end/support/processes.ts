@@ -7,6 +7,8 @@ import os from "node:os";
 import path from "node:path";
 
 export const ROOT = path.resolve(__dirname, "../..");
+/** The test build of the server (the same features as `cargo test`: no rebuild). */
+const SERVER = path.join(ROOT, "target/debug/portal-server");
 
 export type Started = { child: ChildProcess; match: RegExpMatchArray; stop: () => void };
 
@@ -70,20 +72,16 @@ export async function startReceiver(dir: string) {
  */
 export async function startPortal(env: Record<string, string> = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "portal-e2e-"));
-  const server = path.join(ROOT, "target/debug/portal-server");
-  // On PostgreSQL every instance is given its keys (`keys init` makes them).
-  const keys: Record<string, string> = {};
-  if (env.PORTAL_DATABASE_URL?.startsWith("postgres")) {
-    const lines = execFileSync(server, ["keys", "init", "--dir", path.join(dir, "keys")], { encoding: "utf8" });
-    for (const line of lines.trim().split("\n")) {
-      const [name, value] = line.split("=");
-      keys[name] = value;
-    }
-  }
+  // On PostgreSQL every instance is given its keys: the caller's, shared by
+  // its instances, or its own.
+  const keys =
+    env.PORTAL_DATABASE_URL?.startsWith("postgres") && !env.PORTAL_TOKEN_KEYS_FILE
+      ? keysFor(path.join(dir, "keys"))
+      : {};
   const smtp = process.env.PORTAL_E2E_SMTP_URL;
   if (!smtp) throw new Error("the global setup has not started the mail sink");
   const s = await startAndRead(
-    server,
+    SERVER,
     [],
     {
       ...process.env,
@@ -107,6 +105,29 @@ export async function startPortal(env: Record<string, string> = {}) {
     /listening on (http:\/\/127\.0\.0\.1:\d+)/,
   );
   return { url: s.match[1], dir, stop: s.stop };
+}
+
+/** Keys made by `portal-server keys init` in `dir`, as the settings that name them. */
+export function keysFor(dir: string): Record<string, string> {
+  const lines = execFileSync(SERVER, ["keys", "init", "--dir", dir], { encoding: "utf8" });
+  const keys: Record<string, string> = {};
+  for (const line of lines.trim().split("\n")) {
+    const [name, value] = line.split("=");
+    keys[name] = value;
+  }
+  return keys;
+}
+
+/** The metrics address a portal started with PORTAL_METRICS_ADDR prints. */
+export async function metricsOf(portal: { dir: string }): Promise<string> {
+  const log = path.join(portal.dir, "server.log");
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const match = fs.readFileSync(log, "utf8").match(/metrics at (http:\/\/127\.0\.0\.1:\d+\/metrics)/);
+    if (match) return match[1];
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`no metrics address in ${log}`);
 }
 
 /**

@@ -11,5 +11,7 @@ export const portalUrl = () => required("PORTAL_E2E_URL");
 export const mailSinkUrl = () => required("PORTAL_E2E_MAIL_SINK");
 /** The webhook receiver. */
 export const receiverUrl = () => required("PORTAL_E2E_RECEIVER");
-/** The second portal, on PostgreSQL (scripts/with-postgres.sh). */
-export const postgresPortalUrl = () => required("PORTAL_E2E_POSTGRES_URL");
+/** The second portal: nginx in front of two instances on PostgreSQL (scripts/with-postgres.sh). */
+export const instancesUrl = () => required("PORTAL_E2E_INSTANCES_URL");
+/** Those instances' metrics pages. */
+export const instanceMetrics = () => required("PORTAL_E2E_INSTANCE_METRICS").split(",");

@@ -293,10 +293,12 @@ impl Shared {
         call.arg(now);
         for &(limit, key) in checks {
             let (burst, every) = limits.rules[limit as usize];
-            let every = every.as_micros() as u64;
+            // The tolerance from the exact interval: at a million a second
+            // the interval rounds to 0 µs, and the burst must not with it.
+            let tolerance = every * (burst - 1);
             call.key(self.key(limit, key))
-                .arg(every)
-                .arg(every * u64::from(burst - 1));
+                .arg(every.as_micros() as u64)
+                .arg(tolerance.as_micros() as u64);
         }
         let mut redis = self.redis.clone();
         let answer = call.invoke_async::<(u64, usize)>(&mut redis);

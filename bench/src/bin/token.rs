@@ -10,6 +10,11 @@
 //! the load, one token from each is checked to be a JWT with `alg: EdDSA`
 //! whose signature verifies against the server's own JWKS.
 //!
+//! Under `scripts/with-postgres.sh --redis`, the portal also runs as a
+//! platform runs it, one and then two instances on one PostgreSQL database
+//! with the rate limits in Redis (every process on core 0, the connections
+//! shared between the instances): what an instance and a shared limit cost.
+//!
 //! Build the server first: `cargo build --release -p portal-server`.
 
 use std::net::SocketAddr;
@@ -76,9 +81,47 @@ async fn run() -> anyhow::Result<()> {
         };
         check_token(&target, &body, &portal.at("/.well-known/jwks.json"), "read").await?;
         ours.push((
-            backend.name(),
-            target.load(&body, portal.server.pid()).await?,
+            format!("portal-server on {}", backend.name()),
+            load(&[target], &body, &[portal.server.pid()]).await?,
         ));
+    }
+
+    // Several instances: the same credential's body on a new database.
+    let postgres = Backend::available()
+        .into_iter()
+        .find(|b| matches!(b, Backend::Postgres(_)));
+    let mut scaled = Vec::new();
+    if let (Some(backend), true) = (postgres, std::env::var("PORTAL_TEST_REDIS_URL").is_ok()) {
+        for n in [1, 2] {
+            let dir = dir.path().join(format!("instances-{n}"));
+            std::fs::create_dir_all(&dir)?;
+            let instances = Portal::start_instances(
+                &dir,
+                &backend,
+                &[("PORTAL_TOKEN_REQUESTS_PER_SECOND", "1000000")],
+                n,
+            )
+            .await?;
+            let (id, secret) = instances[0].project().await?.credential(&["read"]).await?;
+            let body = Bytes::from(format!(
+                "grant_type=client_credentials&client_id={id}&client_secret={secret}&scope=read"
+            ));
+            let targets: Vec<Target> = instances
+                .iter()
+                .map(|i| Target {
+                    addr: i.addr,
+                    path: "/v1/auth/token",
+                })
+                .collect();
+            // A token from one instance verifies with the JWKS of the other.
+            let jwks = instances[n - 1].at("/.well-known/jwks.json");
+            check_token(&targets[0], &body, &jwks, "read").await?;
+            let pids: Vec<u32> = instances.iter().map(|i| i.server.pid()).collect();
+            scaled.push((
+                format!("{n} × portal-server, PostgreSQL + Redis"),
+                load(&targets, &body, &pids).await?,
+            ));
+        }
     }
 
     // oidc-provider: the same client id and secret, registered at start.
@@ -103,7 +146,7 @@ async fn run() -> anyhow::Result<()> {
         .as_str()
         .context("oidc-provider publishes no jwks_uri")?;
     check_token(&theirs, &body, jwks_uri, "read").await?;
-    let their_run = theirs.load(&body, provider.server.pid()).await?;
+    let their_run = load(&[theirs], &body, &[provider.server.pid()]).await?;
     drop(provider);
 
     println!(
@@ -119,7 +162,8 @@ async fn run() -> anyhow::Result<()> {
     let versions = oidc_provider_versions(root);
     let mut rows: Vec<(String, &Run)> = ours
         .iter()
-        .map(|(backend, run)| (format!("portal-server on {backend}"), run))
+        .chain(&scaled)
+        .map(|(name, run)| (name.clone(), run))
         .collect();
     rows.push((versions, &their_run));
     for (name, run) in &rows {
@@ -141,7 +185,8 @@ async fn run() -> anyhow::Result<()> {
     }
     let their_stats = &their_run.stats;
     let verdict = |met: bool| if met { "met" } else { "MISSED" };
-    for (backend, our_run) in &ours {
+    for (name, our_run) in &ours {
+        let backend = name.trim_start_matches("portal-server on ");
         let our_stats = &our_run.stats;
         let ratio = our_stats.per_second() / their_stats.per_second();
         let p99 = our_stats.percentile(99.0);
@@ -154,6 +199,22 @@ async fn run() -> anyhow::Result<()> {
             ms(TARGET_P99),
             verdict(p99 <= TARGET_P99),
             ms(p99)
+        );
+    }
+    if let [(_, one), (_, two)] = &scaled[..] {
+        let cpu = |run: &Run| run.server_cpu.as_secs_f64() * 1e6 / run.stats.count as f64;
+        println!(
+            "several instances (all on core {SERVER_CORE}, so no more CPU to share): 2 instances \
+             give {:.2}x the req/s of 1, at {:.0} µs of server CPU per token against {:.0}; \
+             the shared limits in Redis cost {:+.0} µs per token over PostgreSQL alone",
+            two.stats.per_second() / one.stats.per_second(),
+            cpu(two),
+            cpu(one),
+            cpu(one)
+                - ours
+                    .iter()
+                    .find(|(n, _)| n.ends_with("PostgreSQL"))
+                    .map_or(0.0, |(_, r)| cpu(r)),
         );
     }
     Ok(())
@@ -308,57 +369,52 @@ impl Target {
         );
         Ok(answer)
     }
+}
 
-    /// `CONNECTIONS` connections, each sending one request after another:
-    /// `WARM_UP`, then `MEASURED`. Counted: the requests sent in the measured
-    /// stretch, until the last of them is answered.
-    /// Also measures the CPU time of the server (`server_pid`) and of other
-    /// processes meanwhile.
-    async fn load(&self, body: &Bytes, server_pid: u32) -> anyhow::Result<Run> {
-        let mut connections = Vec::with_capacity(CONNECTIONS);
-        for _ in 0..CONNECTIONS {
-            connections.push(self.connect().await?);
-        }
-        let start = Instant::now() + WARM_UP;
-        let end = start + MEASURED;
-        let mut tasks = tokio::task::JoinSet::new();
-        for mut connection in connections {
-            let (target, body) = (
-                Self {
-                    addr: self.addr,
-                    path: self.path,
-                },
-                body.clone(),
-            );
-            tasks.spawn(async move {
-                let mut samples = Vec::with_capacity(1 << 16);
-                loop {
-                    let sent = Instant::now();
-                    if sent >= end {
-                        break;
-                    }
-                    target.request(&mut connection, &body).await?;
-                    if sent >= start {
-                        samples.push(sent.elapsed());
-                    }
-                }
-                anyhow::Ok(samples)
-            });
-        }
-        tokio::time::sleep_until(start.into()).await;
-        let before = CpuTime::now(server_pid);
-        let mut samples = Vec::new();
-        while let Some(task) = tasks.join_next().await {
-            samples.extend(task??);
-        }
-        let elapsed = start.elapsed();
-        let after = CpuTime::now(server_pid);
-        Ok(Run {
-            stats: Stats::new(samples, elapsed),
-            server_cpu: after.server_since(&before),
-            others: after.others_since(&before, elapsed),
-        })
+/// `CONNECTIONS` connections, shared round-robin between `targets`, each
+/// sending one request after another: `WARM_UP`, then `MEASURED`. Counted:
+/// the requests sent in the measured stretch, until the last of them is
+/// answered. Also measures the CPU time of the servers (`server_pids`, with
+/// the database's) and of other processes meanwhile.
+async fn load(targets: &[Target], body: &Bytes, server_pids: &[u32]) -> anyhow::Result<Run> {
+    let mut connections = Vec::with_capacity(CONNECTIONS);
+    for i in 0..CONNECTIONS {
+        let target = &targets[i % targets.len()];
+        connections.push((target.addr, target.path, target.connect().await?));
     }
+    let start = Instant::now() + WARM_UP;
+    let end = start + MEASURED;
+    let mut tasks = tokio::task::JoinSet::new();
+    for (addr, path, mut connection) in connections {
+        let (target, body) = (Target { addr, path }, body.clone());
+        tasks.spawn(async move {
+            let mut samples = Vec::with_capacity(1 << 16);
+            loop {
+                let sent = Instant::now();
+                if sent >= end {
+                    break;
+                }
+                target.request(&mut connection, &body).await?;
+                if sent >= start {
+                    samples.push(sent.elapsed());
+                }
+            }
+            anyhow::Ok(samples)
+        });
+    }
+    tokio::time::sleep_until(start.into()).await;
+    let before = CpuTime::now(server_pids);
+    let mut samples = Vec::new();
+    while let Some(task) = tasks.join_next().await {
+        samples.extend(task??);
+    }
+    let elapsed = start.elapsed();
+    let after = CpuTime::now(server_pids);
+    Ok(Run {
+        stats: Stats::new(samples, elapsed),
+        server_cpu: after.server_since(&before),
+        others: after.others_since(&before, elapsed),
+    })
 }
 
 /// What a load measured.

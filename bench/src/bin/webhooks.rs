@@ -16,6 +16,12 @@
 //! data, so exactly 10 %) answered 500, so those arrive on the first retry of
 //! the schedule, about 5 s later.
 //!
+//! Under `scripts/with-postgres.sh --redis`, both scenarios run again on one
+//! and on two instances on one PostgreSQL database (rate limits in Redis,
+//! every process on core 0, publishers shared between the instances, each
+//! instance's worker delivering): what an instance costs, and that nothing
+//! is lost or sent twice when workers share the queue.
+//!
 //! Build the server first: `cargo build --release -p portal-server`.
 
 use std::collections::{HashMap, HashSet};
@@ -70,48 +76,52 @@ fn main() -> anyhow::Result<()> {
     on_load_core("webhook", run)
 }
 
-/// Both scenarios on one backend.
+/// Both scenarios on one backend, on one or more instances.
 struct Measured {
     backend: &'static str,
+    /// 0: one instance as `make run` starts it; n: n instances with Redis.
+    instances: usize,
     ok: Run,
     failing: Run,
 }
 
-async fn measure(backend: &Backend, dir: &std::path::Path) -> anyhow::Result<Measured> {
+/// What every benchmark portal is started with.
+const SETTINGS: [(&str, &str); 2] = [
+    // The receiver is on 127.0.0.1.
+    ("PORTAL_WEBHOOK_ALLOW_PRIVATE", "true"),
+    // One credential publishes everything, far above the default limit.
+    ("PORTAL_EVENTS_PER_SECOND", "1000000"),
+];
+
+async fn measure(
+    backend: &Backend,
+    portals: &[Portal],
+    instances: usize,
+) -> anyhow::Result<Measured> {
     let receiver = Receiver::start().await?;
-    let portal = Portal::start(
-        dir,
-        backend,
-        &[
-            // The receiver is on 127.0.0.1.
-            ("PORTAL_WEBHOOK_ALLOW_PRIVATE", "true"),
-            // One credential publishes everything, far above the default limit.
-            ("PORTAL_EVENTS_PER_SECOND", "1000000"),
-        ],
-    )
-    .await?;
-    let (token, secret) = set_up(&portal, &receiver.url()).await?;
+    let (token, secret) = set_up(&portals[0], &receiver.url()).await?;
     receiver.use_secret(&secret)?;
     let publisher = Publisher {
-        addr: portal.addr,
+        addrs: portals.iter().map(|p| p.addr).collect(),
         authorization: format!("Bearer {token}"),
     };
-    let pid = portal.server.pid();
+    let pids: Vec<u32> = portals.iter().map(|p| p.server.pid()).collect();
 
     publisher
-        .scenario(&receiver, WARM_UP, None, pid)
+        .scenario(&receiver, WARM_UP, None, &pids)
         .await
         .context("warming up")?;
     let ok = publisher
-        .scenario(&receiver, MESSAGES, None, pid)
+        .scenario(&receiver, MESSAGES, None, &pids)
         .await
         .context("the scenario without failures")?;
     let failing = publisher
-        .scenario(&receiver, MESSAGES, Some(FAIL_EVERY), pid)
+        .scenario(&receiver, MESSAGES, Some(FAIL_EVERY), &pids)
         .await
         .context("the scenario with failing first attempts")?;
     Ok(Measured {
         backend: backend.name(),
+        instances,
         ok,
         failing,
     })
@@ -123,11 +133,27 @@ async fn run() -> anyhow::Result<()> {
     for backend in Backend::available() {
         let dir = dir.path().join(backend.name());
         std::fs::create_dir_all(&dir)?;
+        let portal = Portal::start(&dir, &backend, &SETTINGS).await?;
         measured.push(
-            measure(&backend, &dir)
+            measure(&backend, std::slice::from_ref(&portal), 0)
                 .await
                 .with_context(|| format!("on {}", backend.name()))?,
         );
+    }
+    let postgres = Backend::available()
+        .into_iter()
+        .find(|b| matches!(b, Backend::Postgres(_)));
+    if let (Some(backend), true) = (postgres, std::env::var("PORTAL_TEST_REDIS_URL").is_ok()) {
+        for n in [1, 2] {
+            let dir = dir.path().join(format!("instances-{n}"));
+            std::fs::create_dir_all(&dir)?;
+            let portals = Portal::start_instances(&dir, &backend, &SETTINGS, n).await?;
+            measured.push(
+                measure(&backend, &portals, n)
+                    .await
+                    .with_context(|| format!("on {n} instances"))?,
+            );
+        }
     }
 
     println!(
@@ -140,8 +166,8 @@ async fn run() -> anyhow::Result<()> {
          msg/s: events / (first publish sent -> last event received)"
     );
     println!(
-        "{:<11} {:<36} {:>7} {:>10} {:>10} {:>10} {:>10} {:>10} {:>12}",
-        "backend", "scenario", "msg/s", "p50", "p95", "p99", "max", "202 p50", "server CPU"
+        "{:<24} {:<36} {:>7} {:>10} {:>10} {:>10} {:>10} {:>10} {:>12}",
+        "portal", "scenario", "msg/s", "p50", "p95", "p99", "max", "202 p50", "server CPU"
     );
     let percent = 100 / FAIL_EVERY;
     for m in &measured {
@@ -153,8 +179,8 @@ async fn run() -> anyhow::Result<()> {
             ),
         ] {
             println!(
-                "{:<11} {name:<36} {:>7.0} {:>10} {:>10} {:>10} {:>10} {:>10} {:>6.0} µs/msg",
-                m.backend,
+                "{:<24} {name:<36} {:>7.0} {:>10} {:>10} {:>10} {:>10} {:>10} {:>6.0} µs/msg",
+                m.label(),
                 run.stats.per_second(),
                 ms(run.stats.percentile(50.0)),
                 ms(run.stats.percentile(95.0)),
@@ -166,7 +192,7 @@ async fn run() -> anyhow::Result<()> {
         }
     }
     println!(
-        "{:<11} {:<36} {:>7} {:>10}   (from the issue, same kind of machine)",
+        "{:<24} {:<36} {:>7} {:>10}   (from the issue, same kind of machine)",
         "PostgreSQL",
         "svix-server",
         format!("~{SVIX_RATE:.0}"),
@@ -183,7 +209,7 @@ async fn run() -> anyhow::Result<()> {
             println!(
                 "{} {name} scenario: {} requests to the receiver, {} signatures did not verify, \
                  {} duplicate deliveries; {:.0} server context switches per event",
-                m.backend,
+                m.label(),
                 run.requests,
                 run.bad_signatures,
                 run.duplicates,
@@ -193,9 +219,17 @@ async fn run() -> anyhow::Result<()> {
                 println!(
                     "warning: other processes kept {:.2} cores busy during the {} {name} \
                      scenario; its figures are not reliable",
-                    run.others, m.backend
+                    run.others,
+                    m.label()
                 );
             }
+        }
+        ensure!(
+            m.ok.bad_signatures == 0 && m.failing.bad_signatures == 0,
+            "some deliveries were not signed with the endpoint's secret"
+        );
+        if m.instances > 0 {
+            continue;
         }
         let (target_p50, rate) = match m.backend {
             "PostgreSQL" => (TARGET_P50_POSTGRES, m.ok.stats.per_second()),
@@ -212,12 +246,32 @@ async fn run() -> anyhow::Result<()> {
             verdict(p50 <= target_p50),
             ms(p50)
         );
-        ensure!(
-            m.ok.bad_signatures == 0 && m.failing.bad_signatures == 0,
-            "some deliveries were not signed with the endpoint's secret"
+    }
+    let scaled: Vec<&Measured> = measured.iter().filter(|m| m.instances > 0).collect();
+    if let [one, two] = &scaled[..] {
+        let cpu = |run: &Run| run.server_cpu.as_secs_f64() * 1e6 / run.stats.count as f64;
+        println!(
+            "several instances (all on core {SERVER_CORE}, so no more CPU to share): 2 instances \
+             deliver {:.2}x the msg/s of 1 (p50 {} against {}), at {:.0} µs of server CPU per \
+             event against {:.0}; none lost, {} sent twice",
+            two.ok.stats.per_second() / one.ok.stats.per_second(),
+            ms(two.ok.stats.percentile(50.0)),
+            ms(one.ok.stats.percentile(50.0)),
+            cpu(&two.ok),
+            cpu(&one.ok),
+            two.ok.duplicates + two.failing.duplicates,
         );
     }
     Ok(())
+}
+
+impl Measured {
+    fn label(&self) -> String {
+        match self.instances {
+            0 => self.backend.to_owned(),
+            n => format!("{n} × PostgreSQL + Redis"),
+        }
+    }
 }
 
 /// In a new project: one endpoint at `hook_url` for `EVENT_TYPE` and a
@@ -438,9 +492,10 @@ fn verify(key: &[u8], id: &str, timestamp: &str, body: &[u8], signatures: &str) 
     })
 }
 
-/// Publishes events to the server with a `write` access token.
+/// Publishes events to the servers with a `write` access token, each
+/// connection to one of them in turn.
 struct Publisher {
-    addr: SocketAddr,
+    addrs: Vec<SocketAddr>,
     authorization: String,
 }
 
@@ -464,9 +519,9 @@ struct Run {
 }
 
 impl Publisher {
-    /// One HTTP/1.1 keep-alive connection.
-    async fn connect(&self) -> anyhow::Result<Connection> {
-        let stream = tokio::net::TcpStream::connect(self.addr).await?;
+    /// One HTTP/1.1 keep-alive connection, the `n`th.
+    async fn connect(&self, n: usize) -> anyhow::Result<Connection> {
+        let stream = tokio::net::TcpStream::connect(self.addrs[n % self.addrs.len()]).await?;
         stream.set_nodelay(true)?;
         let (sender, connection) =
             hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
@@ -478,7 +533,7 @@ impl Publisher {
     async fn publish(&self, connection: &mut Connection, seq: usize) -> anyhow::Result<String> {
         let body = format!(r#"{{"type":"{EVENT_TYPE}","data":{{"seq":{seq}}}}}"#);
         let request = Request::post("/v1/events")
-            .header(header::HOST, self.addr.to_string())
+            .header(header::HOST, self.addrs[0].to_string())
             .header(header::AUTHORIZATION, &self.authorization)
             .header(header::CONTENT_TYPE, "application/json")
             .header(header::ACCEPT, "application/json")
@@ -510,19 +565,19 @@ impl Publisher {
         receiver: &Receiver,
         count: usize,
         fail_every: Option<u64>,
-        server_pid: u32,
+        server_pids: &[u32],
     ) -> anyhow::Result<Run> {
         let mut connections = Vec::with_capacity(PUBLISHERS);
-        for _ in 0..PUBLISHERS {
-            connections.push(self.connect().await?);
+        for n in 0..PUBLISHERS {
+            connections.push(self.connect(n).await?);
         }
         receiver.expect(count, fail_every);
         let this = Arc::new(Self {
-            addr: self.addr,
+            addrs: self.addrs.clone(),
             authorization: self.authorization.clone(),
         });
         let next = Arc::new(AtomicUsize::new(0));
-        let before = CpuTime::now(server_pid);
+        let before = CpuTime::now(server_pids);
         let start = Instant::now();
         let mut tasks = tokio::task::JoinSet::new();
         for mut connection in connections {
@@ -546,7 +601,7 @@ impl Publisher {
             sent.extend(task??);
         }
         let book = receiver.wait(DRAIN_TIMEOUT).await?;
-        let after = CpuTime::now(server_pid);
+        let after = CpuTime::now(server_pids);
 
         let mut latencies = Vec::with_capacity(count);
         let mut acknowledged = Vec::with_capacity(count);

@@ -1,17 +1,34 @@
-// The main journey on a portal that runs on PostgreSQL: sign up and
-// confirm by mail, create a project and a credential (its secret shown
-// once), get a token with it, and receive a signed test event at a webhook
-// endpoint. `make test` runs the specs under scripts/with-postgres.sh.
+// The main journey on a portal run as a platform runs it: nginx (with
+// deploy/nginx/portal.conf) round-robin over two instances on one
+// PostgreSQL database, their limits in Redis. Sign up and confirm by mail,
+// create a project and a credential (its secret shown once), get a token
+// with it, and receive a signed test event at a webhook endpoint; each
+// instance answers part of it. `make test` runs the specs under
+// scripts/with-postgres.sh --redis.
 import { expect, test } from "./fixtures/test";
 import { PASSWORD, PIN, uniqueEmail } from "./fixtures/accounts";
 import { confirmationLink } from "./fixtures/mail";
 import { SignUpPage } from "./fixtures/sign_up_page";
-import { postgresPortalUrl, receiverUrl } from "../support/urls";
+import { instanceMetrics, instancesUrl, receiverUrl } from "../support/urls";
 
-test("sign up, project, credential, token and a webhook on PostgreSQL", async ({ browser }) => {
-  const portal = postgresPortalUrl();
-  const health = await (await fetch(`${portal}/api/health`)).json();
-  expect(health.status).toBe("ok");
+/** API requests an instance has answered, from its metrics. */
+async function answered(metrics: string): Promise<number> {
+  const page = await (await fetch(metrics)).text();
+  return page
+    .split("\n")
+    .filter((line) => line.startsWith("portal_http_requests_total{"))
+    .reduce((sum, line) => sum + Number(line.split(" ").pop()), 0);
+}
+
+test("sign up, project, credential, token and a webhook through nginx on two instances", async ({ browser }) => {
+  const portal = instancesUrl();
+  const ready = await (await fetch(`${portal}/api/health/ready`)).json();
+  expect(ready).toEqual({
+    status: "ready",
+    database: "ok",
+    rate_limits: process.env.PORTAL_TEST_REDIS_URL ? "shared" : "per_instance",
+  });
+  const before = await Promise.all(instanceMetrics().map(answered));
   const context = await browser.newContext({ baseURL: portal });
   const page = await context.newPage();
 
@@ -69,4 +86,8 @@ test("sign up, project, credential, token and a webhook on PostgreSQL", async ({
   const got = await (await page.request.get(`${receiverUrl()}/control/${name}/received`)).json();
   expect(got).toHaveLength(1);
   expect(got[0].verified, got[0].error ?? "").toBe(true);
+
+  // nginx shared the journey's requests between the two instances.
+  const after = await Promise.all(instanceMetrics().map(answered));
+  after.forEach((n, i) => expect(n - before[i], `requests answered by instance ${i + 1}`).toBeGreaterThan(5));
 });
