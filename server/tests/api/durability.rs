@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
-use crate::helpers::{PIN, TestDb, browser, sign_up_body, token_in};
+use crate::helpers::{PIN, TestDb, browser, publish_order, sign_up_body, token_in};
 use crate::real_server::Server;
 use crate::receiver::Receiver;
 
@@ -112,20 +112,8 @@ async fn every_acknowledged_event_is_delivered_across_a_kill_9() {
             for i in (p..N).step_by(PUBLISHERS) {
                 loop {
                     assert!(Instant::now() < deadline, "event {i} never acknowledged");
-                    let sent = partner
-                        .post(format!("{url}/v1/events"))
-                        .bearer_auth(&token)
-                        .json(&json!({ "type": "order.created", "data": { "order": i } }))
-                        .send()
-                        .await;
-                    if let Ok(r) = sent
-                        && r.status() == 202
-                    {
-                        let event: Value = r.json().await.unwrap();
-                        acked
-                            .lock()
-                            .await
-                            .insert(event["id"].as_str().unwrap().to_owned());
+                    if let Some(id) = publish_order(&partner, &url, &token, i).await {
+                        acked.lock().await.insert(id);
                         count.fetch_add(1, Ordering::SeqCst);
                         break;
                     }

@@ -439,6 +439,26 @@ impl TestApp {
     }
 }
 
+/// Publishes order `n` through `POST /v1/events` at `url`: the event's id
+/// once answered 202, or `None` (no answer, or another status) to try again.
+pub async fn publish_order(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    n: usize,
+) -> Option<String> {
+    let response = client
+        .post(format!("{url}/v1/events"))
+        .bearer_auth(token)
+        .json(&json!({ "type": "order.created", "data": { "order": n } }))
+        .send()
+        .await
+        .ok()
+        .filter(|r| r.status() == 202)?;
+    let event: Value = response.json().await.ok()?;
+    Some(event["id"].as_str()?.to_owned())
+}
+
 /// Asserts an OAuth2 error answer (RFC 6749 §5.2 / RFC 6750) and returns its body.
 pub async fn oauth_error(response: reqwest::Response, status: u16, error: &str) -> Value {
     assert_eq!(response.status(), status, "status");

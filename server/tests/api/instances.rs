@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    PIN, TestDb, browser, fresh_database, redis_prefix, shared_keys, sign_up_body, test_redis,
-    token_in,
+    PIN, TestDb, browser, fresh_database, publish_order, redis_prefix, shared_keys, sign_up_body,
+    test_redis, token_in,
 };
 use crate::real_server::Server;
 use crate::receiver::Receiver;
@@ -286,17 +286,8 @@ async fn publish(n: usize, alive: &Arc<Mutex<Vec<String>>>, token: &str) -> Hash
                         alive[turn % alive.len()].clone()
                     };
                     turn += 1;
-                    let sent = client
-                        .post(format!("{url}/v1/events"))
-                        .bearer_auth(&token)
-                        .json(&json!({ "type": "order.created", "data": { "order": i } }))
-                        .send()
-                        .await;
-                    if let Ok(r) = sent
-                        && r.status() == 202
-                    {
-                        let event: Value = r.json().await.unwrap();
-                        acked.push(event["id"].as_str().unwrap().to_owned());
+                    if let Some(id) = publish_order(&client, &url, &token, i).await {
+                        acked.push(id);
                         break;
                     }
                 }
