@@ -493,6 +493,12 @@ pub struct EventOut {
     pub event_type: String,
     /// Endpoints it will be delivered to.
     pub deliveries: u32,
+    /// False when no enabled endpoint of the project wants this type: the
+    /// event is not kept and goes nowhere (`message` says so).
+    pub stored: bool,
+    /// A sentence when the event was not stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
     pub created_at: i64,
 }
 

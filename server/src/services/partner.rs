@@ -13,7 +13,7 @@ use portal_contract::partner::{
     OAuthError, TOKEN_TTL_SECS, TokenOut, WhoamiCredential, WhoamiOrganisation, WhoamiOut,
     WhoamiProject,
 };
-use portal_contract::webhooks::{EventIn, EventOut, PAYLOAD_MAX, event_type};
+use portal_contract::webhooks::{EventIn, EventOut, PAYLOAD_MAX, PortalEvent, event_type};
 
 use crate::client_address::ClientAddress;
 use crate::crypto;
@@ -325,6 +325,13 @@ pub async fn publish(
     input: EventIn,
 ) -> Result<EventOut, OAuthFailure> {
     event_type(&input.event_type).map_err(OAuthFailure::invalid_request)?;
+    if PortalEvent::parse(&input.event_type).is_some() {
+        return Err(OAuthFailure::invalid_request(format!(
+            "{} is one of the portal's own event types, which only the portal sends. \
+             Publish a type of your own, like order.created.",
+            input.event_type
+        )));
+    }
     if !input.data.is_object() {
         return Err(OAuthFailure::invalid_request(
             "The data field must be a JSON object.",
@@ -343,10 +350,18 @@ pub async fn publish(
     );
     let deliveries = state.store.events().publish(&event).await?;
     state.deliverer.wake();
+    let message = (deliveries == 0).then(|| {
+        format!(
+            "No enabled endpoint of this project wants {}, so the event was not kept.",
+            input.event_type
+        )
+    });
     Ok(EventOut {
         id: event.id,
         event_type: input.event_type,
         deliveries: deliveries as u32,
+        stored: deliveries > 0,
+        message,
         created_at: now,
     })
 }

@@ -52,6 +52,7 @@ impl NewEvent {
 #[async_trait]
 pub trait Events: Send + Sync {
     /// Writes the event and its deliveries; returns how many deliveries.
+    /// An event no endpoint wants is not kept.
     async fn publish(&self, event: &NewEvent) -> StoreResult<u64>;
 
     /// Writes a test event (its audience one endpoint) and returns its

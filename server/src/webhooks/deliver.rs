@@ -82,6 +82,9 @@ impl Deliverer {
             ))
             .dns_resolver(Arc::new(ssrf::GuardedResolver { allow_private }))
             .pool_max_idle_per_host(CONCURRENCY)
+            // HTTP_PROXY and friends in the server's environment must not
+            // route deliveries: a proxy would reach what the guard refuses.
+            .no_proxy()
             .build()?;
         Ok(Self {
             wake: Arc::new(Notify::new()),

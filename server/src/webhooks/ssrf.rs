@@ -1,15 +1,18 @@
 //! Keeping webhook deliveries away from the portal's own network: private,
-//! loopback, link-local and other non-public addresses are refused, both
+//! loopback, link-local and every other address that is not global
+//! unicast (IPv6 that embeds an IPv4 one included) is refused, both
 //! when the URL is saved and when it is resolved for each delivery (so a DNS
 //! answer changed later can't point a delivery inward). Operators can allow
 //! them (`PORTAL_WEBHOOK_ALLOW_PRIVATE`), as tests do.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
+use ipnet::{Ipv4Net, Ipv6Net};
+
 use reqwest::Url;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
-/// Whether deliveries may never go to `ip`.
+/// Whether deliveries may never go to `ip`: anything but global unicast.
 pub fn is_forbidden(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => forbidden_v4(v4),
@@ -20,30 +23,52 @@ pub fn is_forbidden(ip: IpAddr) -> bool {
     }
 }
 
+/// IPv4 blocks that are not globally reachable (IANA's special-purpose
+/// registry), or are not unicast.
+const NOT_GLOBAL_V4: [(Ipv4Addr, u8); 16] = [
+    (Ipv4Addr::new(0, 0, 0, 0), 8),       // "this network"
+    (Ipv4Addr::new(10, 0, 0, 0), 8),      // private
+    (Ipv4Addr::new(100, 64, 0, 0), 10),   // carrier-grade NAT
+    (Ipv4Addr::new(127, 0, 0, 0), 8),     // loopback
+    (Ipv4Addr::new(169, 254, 0, 0), 16),  // link-local (cloud metadata)
+    (Ipv4Addr::new(172, 16, 0, 0), 12),   // private
+    (Ipv4Addr::new(192, 0, 0, 0), 24),    // IETF protocol assignments
+    (Ipv4Addr::new(192, 0, 2, 0), 24),    // documentation
+    (Ipv4Addr::new(192, 88, 99, 0), 24),  // 6to4 relay anycast
+    (Ipv4Addr::new(192, 168, 0, 0), 16),  // private
+    (Ipv4Addr::new(198, 18, 0, 0), 15),   // benchmarking
+    (Ipv4Addr::new(198, 51, 100, 0), 24), // documentation
+    (Ipv4Addr::new(203, 0, 113, 0), 24),  // documentation
+    (Ipv4Addr::new(224, 0, 0, 0), 4),     // multicast
+    (Ipv4Addr::new(240, 0, 0, 0), 4),     // reserved, and broadcast
+    (Ipv4Addr::new(255, 255, 255, 255), 32),
+];
+
+/// IPv6 global unicast is 2000::/3; within it, these blocks are not global
+/// or carry an IPv4 address that a relay would reach for us.
+const NOT_GLOBAL_V6: [(Ipv6Addr, u8); 4] = [
+    // IETF protocol assignments, with Teredo (2001::/32, an embedded IPv4).
+    (Ipv6Addr::new(0x2001, 0, 0, 0, 0, 0, 0, 0), 23),
+    (Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0), 32), // documentation
+    (Ipv6Addr::new(0x2002, 0, 0, 0, 0, 0, 0, 0), 16),     // 6to4
+    (Ipv6Addr::new(0x3fff, 0, 0, 0, 0, 0, 0, 0), 20),     // documentation
+];
+
 fn forbidden_v4(ip: Ipv4Addr) -> bool {
-    let [a, b, ..] = ip.octets();
-    ip.is_private()
-        || ip.is_loopback()
-        || ip.is_link_local()
-        || ip.is_unspecified()
-        || ip.is_broadcast()
-        || ip.is_multicast()
-        || ip.is_documentation()
-        // Carrier-grade NAT, 100.64.0.0/10.
-        || (a == 100 && (64..128).contains(&b))
-        // "This network", 0.0.0.0/8, and reserved 240.0.0.0/4.
-        || a == 0
-        || a >= 240
+    NOT_GLOBAL_V4
+        .iter()
+        .any(|&(net, len)| Ipv4Net::new(net, len).is_ok_and(|n| n.contains(&ip)))
 }
 
+/// Everything outside 2000::/3 is refused: loopback, unspecified, the
+/// IPv4-compatible ::/96, NAT64's 64:ff9b::/96, unique local, link-local,
+/// multicast.
 fn forbidden_v6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
-    ip.is_loopback()
-        || ip.is_unspecified()
-        || ip.is_multicast()
-        // Unique local fc00::/7 and link-local fe80::/10.
-        || (first & 0xfe00) == 0xfc00
-        || (first & 0xffc0) == 0xfe80
+    let global_unicast = (ip.segments()[0] & 0xe000) == 0x2000;
+    !global_unicast
+        || NOT_GLOBAL_V6
+            .iter()
+            .any(|&(net, len)| Ipv6Net::new(net, len).is_ok_and(|n| n.contains(&ip)))
 }
 
 /// The refusal, as the endpoint form and the delivery log say it.
@@ -124,10 +149,31 @@ mod tests {
             "fd00::1",
             "::ffff:127.0.0.1",
             "255.255.255.255",
+            // NAT64, 6to4, IPv4-compatible and Teredo: an IPv4 address inside.
+            "64:ff9b::7f00:1",
+            "64:ff9b:1::a00:1",
+            "2002:7f00:1::1",
+            "::127.0.0.1",
+            "::a00:1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            "192.0.0.8",
+            "198.18.0.1",
+            "198.19.255.254",
+            "192.0.2.1",
+            "2001:db8::1",
+            "224.0.0.1",
+            "ff02::1",
         ] {
             assert!(is_forbidden(ip.parse().unwrap()), "{ip}");
         }
-        for ip in ["93.184.216.34", "1.1.1.1", "2606:4700:4700::1111"] {
+        for ip in [
+            "93.184.216.34",
+            "1.1.1.1",
+            "198.20.0.1",
+            "192.0.1.1",
+            "2606:4700:4700::1111",
+            "2a00:1450:4001::200e",
+        ] {
             assert!(!is_forbidden(ip.parse().unwrap()), "{ip}");
         }
     }

@@ -9,10 +9,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
-use crate::helpers::{PIN, TestDb, browser, publish_order, sign_up_body, token_in};
+use crate::helpers::{TestDb, publish_order};
 use crate::real_server::Server;
 use crate::receiver::Receiver;
 
@@ -40,61 +39,8 @@ async fn every_acknowledged_event_is_delivered_across_a_kill_9() {
     let deadline = Instant::now() + DEADLINE;
     let receiver = Receiver::start().await;
 
-    let ada = browser(&server.url);
-    let post = |path: String, body: Value| ada.post(server.at(&path)).json(&body).send();
-    assert_eq!(
-        post("/api/signup".into(), sign_up_body("ada@acme.test"))
-            .await
-            .unwrap()
-            .status(),
-        202
-    );
-    let token = token_in(&server.log(), "/signup/confirm?token=");
-    post("/api/signup/confirm".into(), json!({ "token": token }))
-        .await
-        .unwrap();
-    let project: Value = post(
-        "/api/projects".into(),
-        json!({ "name": "Orders", "environment": "sandbox" }),
-    )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
-    let project = project["id"].as_str().unwrap().to_owned();
-    let hook = post(
-        format!("/api/projects/{project}/webhooks"),
-        json!({ "url": format!("{}/hook", receiver.url) }),
-    )
-    .await
-    .unwrap();
-    assert_eq!(hook.status(), 201);
-    let credential: Value = post(
-        format!("/api/projects/{project}/credentials"),
-        json!({ "description": "Orders backend", "scopes": ["write"], "pin": PIN }),
-    )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    let access_token = server.publisher(&format!("{}/hook", receiver.url)).await;
     let partner = reqwest::Client::new();
-    let access =
-        |partner: reqwest::Client, url: String, credential: Value| async move {
-            let r: Value = partner
-            .post(format!("{url}/v1/auth/token"))
-            .json(&json!({ "grant_type": "client_credentials", "client_id": credential["client_id"],
-                           "client_secret": credential["client_secret"] }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-            r["access_token"].as_str().unwrap().to_owned()
-        };
-    let access_token = access(partner.clone(), server.url.clone(), credential.clone()).await;
 
     // Publishers retry until each of their events is acknowledged.
     let acked = Arc::new(Mutex::new(HashSet::new()));

@@ -12,6 +12,7 @@ mod keys;
 mod operating;
 mod operator;
 mod partner;
+mod partner_events;
 mod projects;
 mod proxies;
 mod real_server;

@@ -10,7 +10,12 @@ use std::os::unix::process::CommandExt;
 use std::process::Stdio;
 use std::time::Duration;
 
-use crate::helpers::{fresh_database, redis_prefix, shared_keys, test_redis, write_dist};
+use serde_json::{Value, json};
+
+use crate::helpers::{
+    PIN, browser, fresh_database, redis_prefix, shared_keys, sign_up_body, test_redis, token_in,
+    write_dist,
+};
 
 pub struct Server {
     child: std::process::Child,
@@ -75,6 +80,57 @@ impl Server {
     /// Everything the server has printed, over all its runs.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
+    }
+
+    /// Signs up (the confirmation link comes from the log), adds a project
+    /// with one endpoint at `hook_url` for every event, and returns a write
+    /// token of a new credential of it, made before the endpoint (so the
+    /// endpoint gets only what is published).
+    pub async fn publisher(&self, hook_url: &str) -> String {
+        let ada = browser(&self.url);
+        let post = |path: String, body: Value| ada.post(self.at(&path)).json(&body).send();
+        let signed_up = post("/api/signup".into(), sign_up_body("ada@acme.test")).await;
+        assert_eq!(signed_up.unwrap().status(), 202);
+        let token = token_in(&self.log(), "/signup/confirm?token=");
+        let confirmed = post("/api/signup/confirm".into(), json!({ "token": token })).await;
+        assert_eq!(confirmed.unwrap().status(), 200);
+        let project: Value = post(
+            "/api/projects".into(),
+            json!({ "name": "Orders", "environment": "sandbox" }),
+        )
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+        let project = project["id"].as_str().unwrap().to_owned();
+        let credential: Value = post(
+            format!("/api/projects/{project}/credentials"),
+            json!({ "description": "Orders backend", "scopes": ["write"], "pin": PIN }),
+        )
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+        let hook = post(
+            format!("/api/projects/{project}/webhooks"),
+            json!({ "url": hook_url }),
+        )
+        .await
+        .unwrap();
+        assert_eq!(hook.status(), 201);
+        let issued: Value = reqwest::Client::new()
+            .post(self.at("/v1/auth/token"))
+            .json(&json!({ "grant_type": "client_credentials",
+                "client_id": credential["client_id"], "client_secret": credential["client_secret"] }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        issued["access_token"].as_str().unwrap().to_owned()
     }
 
     /// SIGKILL: no shutdown, no flush.

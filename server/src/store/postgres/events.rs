@@ -25,16 +25,17 @@ pub(super) async fn insert(conn: &mut PgConnection, event: &NewEvent) -> sqlx::R
     .bind(Timestamp(event.created_at))
     .execute(&mut *conn)
     .await?;
-    // The delivery id is derived from the event's and the endpoint's, as in
-    // SQLite, so ids read alike after `db copy`.
+    // The delivery id is derived from the event's and the whole endpoint's,
+    // as in SQLite, so ids read alike after `db copy`. The type is found
+    // with strpos, not LIKE: `_` in a type is not a wildcard.
     let done = sqlx::query(
         "INSERT INTO deliveries (id, event_id, webhook_id, event_type, next_attempt_at, created_at) \
-         SELECT 'dlv_' || substr($1, 5) || substr(w.id, 4, 6), $1, w.id, $2, $3, $3 \
+         SELECT 'dlv_' || substr($1, 5) || substr(w.id, 4), $1, w.id, $2, $3, $3 \
          FROM webhooks w \
          WHERE w.organisation_id = $4 AND w.enabled \
            AND ($5::text IS NULL OR w.project_id = $5) AND ($6::text IS NULL OR w.id = $6) \
            AND ($6::text IS NOT NULL OR w.event_types = '' \
-                OR (' ' || w.event_types || ' ') LIKE ('% ' || $2 || ' %'))",
+                OR strpos(' ' || w.event_types || ' ', ' ' || $2 || ' ') > 0)",
     )
     .bind(&event.id)
     .bind(&event.event_type)
@@ -46,6 +47,12 @@ pub(super) async fn insert(conn: &mut PgConnection, event: &NewEvent) -> sqlx::R
     .await?;
     if done.rows_affected() > 0 {
         super::queue::notify(conn).await?;
+    } else {
+        // No endpoint wants it: nothing to keep.
+        sqlx::query("DELETE FROM events WHERE id = $1")
+            .bind(&event.id)
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(done.rows_affected())
 }

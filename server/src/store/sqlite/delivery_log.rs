@@ -23,7 +23,7 @@ impl DeliveryLog for SqliteStore {
         b.push(" ORDER BY created_at DESC, id DESC LIMIT ")
             .push_bind(i64::from(DeliveryQuery::PAGE_SIZE))
             .push(" OFFSET ")
-            .push_bind(i64::from((q.page() - 1) * DeliveryQuery::PAGE_SIZE));
+            .push_bind(i64::from(q.page() - 1) * i64::from(DeliveryQuery::PAGE_SIZE));
         let rows = b.build_query_as().fetch_all(&self.pool).await?;
         Ok((rows, total))
     }

@@ -11,7 +11,8 @@ use crate::store::events::{Events, NewEvent};
 /// Writes the event and one delivery per enabled endpoint that wants it:
 /// endpoints of its project, or of the whole organisation, or just its one
 /// endpoint (a test event, whatever types that endpoint wants: the user
-/// asked for this one). Returns how many deliveries.
+/// asked for this one). Returns how many deliveries; with none, the event
+/// isn't kept.
 pub(super) async fn insert(conn: &mut SqliteConnection, event: &NewEvent) -> sqlx::Result<u64> {
     sqlx::query(
         "INSERT INTO events (id, organisation_id, project_id, type, body, created_at) \
@@ -25,15 +26,16 @@ pub(super) async fn insert(conn: &mut SqliteConnection, event: &NewEvent) -> sql
     .bind(event.created_at)
     .execute(&mut *conn)
     .await?;
-    // The delivery id is derived from the event's and the endpoint's, so it
-    // needs no round trip per endpoint, and sorts with its event.
+    // The delivery id is derived from the event's and the whole endpoint's,
+    // so it needs no round trip per endpoint, and sorts with its event. The
+    // type is found with instr, not LIKE: `_` in a type is not a wildcard.
     let done = sqlx::query(
         "INSERT INTO deliveries (id, event_id, webhook_id, event_type, next_attempt_at, created_at) \
-         SELECT 'dlv_' || substr(?1, 5) || substr(w.id, 4, 6), ?1, w.id, ?2, ?3, ?3 FROM webhooks w \
+         SELECT 'dlv_' || substr(?1, 5) || substr(w.id, 4), ?1, w.id, ?2, ?3, ?3 FROM webhooks w \
          WHERE w.organisation_id = ?4 AND w.enabled = 1 \
            AND (?5 IS NULL OR w.project_id = ?5) AND (?6 IS NULL OR w.id = ?6) \
            AND (?6 IS NOT NULL OR w.event_types = '' \
-                OR (' ' || w.event_types || ' ') LIKE ('% ' || ?2 || ' %'))",
+                OR instr(' ' || w.event_types || ' ', ' ' || ?2 || ' ') > 0)",
     )
     .bind(&event.id)
     .bind(&event.event_type)
@@ -43,6 +45,13 @@ pub(super) async fn insert(conn: &mut SqliteConnection, event: &NewEvent) -> sql
     .bind(event.only())
     .execute(&mut *conn)
     .await?;
+    if done.rows_affected() == 0 {
+        // No endpoint wants it: nothing to keep.
+        sqlx::query("DELETE FROM events WHERE id = ?")
+            .bind(&event.id)
+            .execute(&mut *conn)
+            .await?;
+    }
     Ok(done.rows_affected())
 }
 
