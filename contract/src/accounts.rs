@@ -7,7 +7,7 @@ use crate::roles::Role;
 use crate::validation::{self as v, FieldErrors};
 
 /// `POST /api/signup`: a new organisation and its first superadmin.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignUpIn {
     pub organisation_name: String,
@@ -17,6 +17,8 @@ pub struct SignUpIn {
     /// Six digits, asked again before sensitive actions.
     pub pin: String,
 }
+
+crate::redacted_debug!(SignUpIn { organisation_name, full_name, email } secret { password, pin });
 
 impl SignUpIn {
     pub fn validate(&self) -> Result<(), FieldErrors> {
@@ -34,11 +36,13 @@ impl SignUpIn {
 }
 
 /// `POST /api/signup/confirm`: the token from the confirmation mail.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignUpConfirmIn {
     pub token: String,
 }
+
+crate::redacted_debug!(SignUpConfirmIn {  } secret { token });
 
 /// `POST /api/signup/resend`: mail the confirmation link again.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -64,12 +68,14 @@ pub struct MailSentOut {
 }
 
 /// `POST /api/session`: sign in.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionIn {
     pub email: String,
     pub password: String,
 }
+
+crate::redacted_debug!(SessionIn { email } secret { password });
 
 impl SessionIn {
     pub fn validate(&self) -> Result<(), FieldErrors> {
@@ -158,12 +164,14 @@ impl ProfilePatch {
 }
 
 /// `POST /api/me/password`: needs the current password.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PasswordChangeIn {
     pub current_password: String,
     pub new_password: String,
 }
+
+crate::redacted_debug!(PasswordChangeIn {  } secret { current_password, new_password });
 
 impl PasswordChangeIn {
     pub fn validate(&self) -> Result<(), FieldErrors> {
@@ -184,12 +192,14 @@ impl PasswordChangeIn {
 }
 
 /// `POST /api/me/pin`: needs the password.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PinChangeIn {
     pub password: String,
     pub new_pin: String,
 }
+
+crate::redacted_debug!(PinChangeIn {  } secret { password, new_pin });
 
 impl PinChangeIn {
     pub fn validate(&self) -> Result<(), FieldErrors> {

@@ -72,7 +72,7 @@ pub const DESCRIPTION_MAX: usize = 100;
 pub const EXPIRING_WITHIN_DAYS: i64 = 7;
 
 /// `POST /api/projects/{id}/credentials`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CredentialIn {
     pub description: String,
@@ -83,6 +83,8 @@ pub struct CredentialIn {
     /// The user's security PIN (step-up).
     pub pin: String,
 }
+
+crate::redacted_debug!(CredentialIn { description, scopes, expires_in_days } secret { pin });
 
 impl CredentialIn {
     pub fn validate(&self) -> Result<(), FieldErrors> {
@@ -176,12 +178,14 @@ impl std::str::FromStr for RollOverlap {
 }
 
 /// `POST /api/credentials/{id}/roll`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CredentialRollIn {
     pub overlap: RollOverlap,
     pub pin: String,
 }
+
+crate::redacted_debug!(CredentialRollIn { overlap } secret { pin });
 
 impl CredentialRollIn {
     pub fn validate(&self) -> Result<(), FieldErrors> {
@@ -192,11 +196,13 @@ impl CredentialRollIn {
 }
 
 /// `DELETE /api/credentials/{id}`: revoking needs the PIN.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CredentialRevokeIn {
     pub pin: String,
 }
+
+crate::redacted_debug!(CredentialRevokeIn {  } secret { pin });
 
 impl CredentialRevokeIn {
     pub fn validate(&self) -> Result<(), FieldErrors> {
@@ -286,13 +292,15 @@ pub struct CredentialList {
 }
 
 /// The one answer that carries a secret: after create or roll.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CredentialSecretOut {
     pub credential: CredentialOut,
     pub client_id: CredentialId,
     pub client_secret: String,
 }
+
+crate::redacted_debug!(CredentialSecretOut { credential, client_id } secret { client_secret });
 
 /// `GET /api/overview`: what the quick-start checklist ticks from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

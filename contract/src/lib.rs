@@ -12,6 +12,8 @@ pub mod error;
 pub mod ids;
 pub mod partner;
 pub mod projects;
+#[doc(hidden)]
+pub mod redact;
 pub mod roles;
 pub mod team;
 pub mod validation;

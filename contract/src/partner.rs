@@ -14,7 +14,7 @@ pub const CLIENT_CREDENTIALS: &str = "client_credentials";
 
 /// `POST /v1/auth/token` as a JSON or form body. The client id and secret may
 /// come in the body or in HTTP Basic instead.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenRequest {
     pub grant_type: Option<String>,
@@ -27,8 +27,10 @@ pub struct TokenRequest {
     pub scope: Option<String>,
 }
 
+crate::redacted_debug!(TokenRequest { grant_type, client_id, scope } secret { client_secret });
+
 /// A successful token response.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenOut {
     pub access_token: String,
@@ -37,6 +39,8 @@ pub struct TokenOut {
     pub expires_in: i64,
     pub scope: String,
 }
+
+crate::redacted_debug!(TokenOut { token_type, expires_in, scope } secret { access_token });
 
 /// RFC 6749 §5.2 / RFC 6750 §3 error body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -241,7 +241,7 @@ impl MemberPage {
 
 /// `PATCH /api/users/{id}`: change a member's role or status. Needs the
 /// acting user's security PIN.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MemberPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -251,6 +251,8 @@ pub struct MemberPatch {
     /// The acting user's 6-digit PIN.
     pub pin: String,
 }
+
+crate::redacted_debug!(MemberPatch { role, status } secret { pin });
 
 impl MemberPatch {
     pub fn validate(&self) -> Result<(), FieldErrors> {
@@ -346,7 +348,7 @@ pub struct InvitationLookupOut {
 }
 
 /// `POST /api/invitations/accept`: join with a name, password and PIN.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InvitationAcceptIn {
     pub token: String,
@@ -354,6 +356,8 @@ pub struct InvitationAcceptIn {
     pub password: String,
     pub pin: String,
 }
+
+crate::redacted_debug!(InvitationAcceptIn { full_name } secret { token, password, pin });
 
 impl InvitationAcceptIn {
     pub fn validate(&self) -> Result<(), FieldErrors> {

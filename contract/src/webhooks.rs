@@ -294,7 +294,7 @@ pub struct WebhookList {
 }
 
 /// An answer that carries the signing secret: create, reveal, rotate.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WebhookSecretOut {
     pub webhook: WebhookOut,
@@ -302,12 +302,16 @@ pub struct WebhookSecretOut {
     pub secret: String,
 }
 
+crate::redacted_debug!(WebhookSecretOut { webhook } secret { secret });
+
 /// `POST /api/webhooks/{id}/secret`: reveal again, with the PIN.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SecretRevealIn {
     pub pin: String,
 }
+
+crate::redacted_debug!(SecretRevealIn {  } secret { pin });
 
 impl SecretRevealIn {
     pub fn validate(&self) -> Result<(), FieldErrors> {
@@ -318,13 +322,15 @@ impl SecretRevealIn {
 }
 
 /// `POST /api/webhooks/{id}/secret/rotate`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SecretRotateIn {
     /// How long the old secret keeps signing too.
     pub overlap: RollOverlap,
     pub pin: String,
 }
+
+crate::redacted_debug!(SecretRotateIn { overlap } secret { pin });
 
 impl SecretRotateIn {
     pub fn validate(&self) -> Result<(), FieldErrors> {

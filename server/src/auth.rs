@@ -20,13 +20,15 @@ use crate::store::users::User;
 const TOUCH_EVERY_SECS: i64 = 60;
 
 /// The signed-in user behind a request. Extracting it fails with 401.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CurrentUser {
     pub user: User,
     pub org: Organisation,
     pub session_hash: Vec<u8>,
     pub expires_at: i64,
 }
+
+portal_contract::redacted_debug!(CurrentUser { user, org, expires_at } secret { session_hash });
 
 impl CurrentUser {
     /// 403 unless the user's role has `permission`.

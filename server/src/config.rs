@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{ArgAction, Args};
 
-#[derive(Debug, Clone, Args)]
+#[derive(Clone, Args)]
 pub struct Config {
     /// Address to listen on.
     #[arg(long, env = "PORTAL_ADDR", default_value = "127.0.0.1:8080")]
@@ -18,7 +18,8 @@ pub struct Config {
     #[arg(
         long,
         env = "PORTAL_DATABASE_URL",
-        default_value = "sqlite://data/portal.db"
+        default_value = "sqlite://data/portal.db",
+        hide_env_values = true
     )]
     pub database_url: String,
 
@@ -96,7 +97,7 @@ pub struct Config {
     /// SMTP server for outgoing mail, e.g. `smtp://user:pass@mail.example.com:587`
     /// (`smtps://` for implicit TLS). Unset: mail is printed to the log and kept
     /// in the outbox table.
-    #[arg(long, env = "PORTAL_SMTP_URL")]
+    #[arg(long, env = "PORTAL_SMTP_URL", hide_env_values = true)]
     pub smtp_url: Option<String>,
 
     /// The From address of outgoing mail.
@@ -136,7 +137,7 @@ pub struct Config {
 
     /// Redis for rate limits every instance shares, e.g. `redis://127.0.0.1:6379`
     /// (`/N` picks a database). Unset: each instance limits on its own.
-    #[arg(long, env = "PORTAL_REDIS_URL")]
+    #[arg(long, env = "PORTAL_REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<String>,
 
     /// Prefix of the portal's Redis keys, so several portals can share one Redis.
@@ -174,6 +175,9 @@ pub struct Config {
     )]
     pub log: String,
 }
+
+// The database, SMTP and Redis URLs can hold passwords; the keys are keys.
+portal_contract::redacted_debug!(Config { addr, database_pool_size, database_statement_timeout, public_url, data_dir, token_requests_per_second, events_per_second, webhook_allow_private, delivery_lease_seconds, webhook_key_file, token_keys_file, dist, mail_from, auto_approve, session_idle_minutes, session_max_hours, invitation_ttl_days, sign_ins_per_minute, sign_ups_per_hour, redis_prefix, trusted_proxies, forwarded_header, metrics_addr, log } secret { database_url, webhook_key, token_keys, smtp_url, redis_url });
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ForwardedHeader {
@@ -229,6 +233,30 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_shows_no_password_or_key() {
+        let mut c = Config::defaults();
+        c.database_url = "postgres://portal:db-password-1@db/portal".into();
+        c.smtp_url = Some("smtp://mail:smtp-password-2@mail.example.com:587".into());
+        c.redis_url = Some("redis://:redis-password-3@127.0.0.1:6379".into());
+        c.webhook_key = Some("webhook-key-4".into());
+        c.token_keys = Some("token-key-5".into());
+        let shown = format!("{c:?}");
+        for secret in [
+            "db-password-1",
+            "smtp-password-2",
+            "redis-password-3",
+            "webhook-key-4",
+            "token-key-5",
+        ] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(
+            shown.contains("public_url"),
+            "the rest still shows: {shown}"
+        );
+    }
 
     #[test]
     fn origin_drops_the_path() {

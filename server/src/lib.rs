@@ -13,6 +13,8 @@ pub mod keyfile;
 pub mod limits;
 pub mod mail;
 pub mod openapi;
+#[cfg(test)]
+mod redaction_tests;
 pub mod routes;
 pub mod security;
 pub mod services;

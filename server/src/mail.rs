@@ -9,12 +9,14 @@ use crate::store::Store;
 use crate::store::outbox::NewMail;
 
 /// A plain-text mail.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Mail {
     pub to: String,
     pub subject: String,
     pub body: String,
 }
+
+portal_contract::redacted_debug!(Mail { to, subject } secret { body });
 
 pub enum Mailer {
     /// Development default: the log and the outbox table hold the mail.

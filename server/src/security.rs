@@ -73,39 +73,30 @@ pub async fn csrf(State(state): State<AppState>, request: Request, next: Next) -
     if safe || !request.uri().path().starts_with("/api/") {
         return next.run(request).await;
     }
-    if same_origin(&state, request.headers()) {
+    let public = state.config.public_origin();
+    if same_origin(&public, request.headers()) {
         next.run(request).await
     } else {
         ApiError::new(
             StatusCode::FORBIDDEN,
             ErrorCode::CsrfCheckFailed,
-            "This request did not come from the portal. Reload the page and try again.",
+            format!(
+                "This request did not come from the portal. Open the portal at {public} and try again."
+            ),
         )
         .into_response()
     }
 }
 
-fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
+/// The portal's request header, and an `Origin` equal to the configured
+/// public origin, nothing else: not the `Host` the request names, which a
+/// DNS-rebinding page controls (its own name, resolving to the portal).
+fn same_origin(public: &str, headers: &HeaderMap) -> bool {
     let has_marker = headers
         .get(REQUEST_HEADER)
         .is_some_and(|v| v == REQUEST_HEADER_VALUE);
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        return false;
-    };
-    // The configured public URL, or the host the request was sent to (the
-    // same portal reached by another name, e.g. localhost vs 127.0.0.1).
-    let host_origin = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .map(|host| {
-            let scheme = if state.config.secure_cookies() {
-                "https"
-            } else {
-                "http"
-            };
-            format!("{scheme}://{host}")
-        });
-    has_marker && (origin == state.config.public_origin() || Some(origin) == host_origin.as_deref())
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    has_marker && origin == Some(public)
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use super::events::NewEvent;
 use super::users::User;
 use super::{MaybeTimestamp, StoreResult, Timestamp};
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Clone, sqlx::FromRow)]
 pub struct Invitation {
     pub id: InvitationId,
     pub organisation_id: OrganisationId,
@@ -27,6 +27,8 @@ pub struct Invitation {
     #[sqlx(try_from = "MaybeTimestamp")]
     pub revoked_at: Option<i64>,
 }
+
+portal_contract::redacted_debug!(Invitation { id, organisation_id, email, role, invited_by, created_at, expires_at, accepted_at, accepted_user_id, revoked_at } secret { token_hash });
 
 impl Invitation {
     pub fn status(&self, now: i64) -> InvitationStatus {

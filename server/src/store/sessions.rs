@@ -8,7 +8,7 @@ use super::organisations::Organisation;
 use super::users::User;
 use super::{StoreResult, Timestamp};
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Clone, sqlx::FromRow)]
 pub struct Session {
     pub id_hash: Vec<u8>,
     pub user_id: UserId,
@@ -19,6 +19,8 @@ pub struct Session {
     #[sqlx(try_from = "Timestamp")]
     pub expires_at: i64,
 }
+
+portal_contract::redacted_debug!(Session { user_id, created_at, last_seen_at, expires_at } secret { id_hash });
 
 #[async_trait]
 pub trait Sessions: Send + Sync {

@@ -10,7 +10,7 @@ use super::events::NewEvent;
 use super::organisations::Organisation;
 use super::{MaybeTimestamp, StoreResult, Timestamp};
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Clone, sqlx::FromRow)]
 pub struct User {
     pub id: UserId,
     pub organisation_id: OrganisationId,
@@ -31,6 +31,8 @@ pub struct User {
     pub created_at: i64,
 }
 
+portal_contract::redacted_debug!(User { id, organisation_id, email, full_name, role, status, email_confirmed_at, pin_failed_attempts, pin_locked_until, last_sign_in_at, created_at } secret { password_hash, pin_hash });
+
 impl User {
     pub fn is_active(&self) -> bool {
         self.status == MemberStatus::Active
@@ -38,7 +40,7 @@ impl User {
 }
 
 /// A single-use link that confirms an address, stored as its hash.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Clone, sqlx::FromRow)]
 pub struct Confirmation {
     pub token_hash: Vec<u8>,
     pub user_id: UserId,
@@ -49,6 +51,8 @@ pub struct Confirmation {
     #[sqlx(try_from = "MaybeTimestamp")]
     pub used_at: Option<i64>,
 }
+
+portal_contract::redacted_debug!(Confirmation { user_id, created_at, expires_at, used_at } secret { token_hash });
 
 /// A change of a member's role or status.
 #[derive(Debug, Clone)]

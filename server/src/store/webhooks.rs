@@ -8,7 +8,7 @@ use portal_contract::webhooks::{DisabledReason, WebhookStats};
 
 use super::{MaybeTimestamp, StoreResult, Timestamp};
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Clone, sqlx::FromRow)]
 pub struct Webhook {
     pub id: WebhookId,
     pub organisation_id: OrganisationId,
@@ -31,6 +31,8 @@ pub struct Webhook {
     #[sqlx(try_from = "Timestamp")]
     pub created_at: i64,
 }
+
+portal_contract::redacted_debug!(Webhook { id, organisation_id, project_id, url, description, event_types, enabled, disabled_reason, previous_secret_until, failing_since, created_at } secret { secret, previous_secret });
 
 impl Webhook {
     pub fn event_types(&self) -> Vec<String> {

@@ -101,6 +101,25 @@ async fn state_changes_need_the_request_header_and_our_origin() {
         .await
         .unwrap();
     error_body(no_origin, 403, "csrf_check_failed").await;
+    // A DNS-rebinding page: its own name resolves to the portal, so the
+    // request's Host and Origin agree, and neither is the portal's.
+    let rebound = bare
+        .post(app.at("/api/session"))
+        .header("host", "evil.example")
+        .header("origin", "http://evil.example")
+        .header("x-portal-request", "1")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let refused = error_body(rebound, 403, "csrf_check_failed").await;
+    assert_eq!(
+        refused["message"],
+        format!(
+            "This request did not come from the portal. Open the portal at {} and try again.",
+            app.url
+        )
+    );
 }
 
 #[tokio::test]

@@ -100,3 +100,39 @@ async fn instances_on_postgres_must_be_given_their_keys() {
         }
     }
 }
+
+#[test]
+fn help_never_prints_a_password_from_the_environment() {
+    let out = Command::new(env!("CARGO_BIN_EXE_portal-server"))
+        .arg("--help")
+        .env(
+            "PORTAL_SMTP_URL",
+            "smtp://mail:smtp-password-1@mail.example.com:587",
+        )
+        .env(
+            "PORTAL_DATABASE_URL",
+            "postgres://portal:db-password-2@db/portal",
+        )
+        .env(
+            "PORTAL_REDIS_URL",
+            "redis://:redis-password-3@127.0.0.1:6379",
+        )
+        .env("PORTAL_WEBHOOK_KEY", "webhook-key-4")
+        .env("PORTAL_TOKEN_KEYS", "token-key-5")
+        .env("PORTAL_PUBLIC_URL", "https://portal.example.com")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for secret in [
+        "smtp-password-1",
+        "db-password-2",
+        "redis-password-3",
+        "webhook-key-4",
+        "token-key-5",
+    ] {
+        assert!(!help.contains(secret), "{secret} in --help:\n{help}");
+    }
+    // Values that are not secret still show where they come from.
+    assert!(help.contains("https://portal.example.com"), "{help}");
+}
