@@ -39,13 +39,13 @@ run: app server
 	@echo "  Partner Portal: open http://127.0.0.1:8080"
 	@echo "  Mail (confirmation links) is printed in this log; data lives in data/."
 	@echo
-	./target/release/portal-server
+	PORTAL_PRINT_MAIL=true ./target/release/portal-server
 
 # Debug builds of both apps (faster to build, bigger) served by a debug server on :8080.
 dev: setup
 	trunk build --dist dist/app --public-url /app/ index.html
 	trunk build --dist dist/auth --public-url /auth/ src/sign_in.html
-	cargo run -p portal-server
+	PORTAL_PRINT_MAIL=true cargo run -p portal-server
 
 test: setup lint test-rust test-postgres test-wasm app size test-e2e
 	@echo "make test: all passed"

@@ -143,6 +143,7 @@ impl Portal {
             .env("PORTAL_DIST", dir.join("no-dist"))
             // Warnings only, but the mail (the confirmation link) is printed.
             .env("PORTAL_LOG", "warn,portal_server::mail=info")
+            .env("PORTAL_PRINT_MAIL", "true")
             .envs(settings.iter().copied());
         let server = Server::spawn("portal-server", command, dir.join("portal-server.log"))?;
         let mut portal = Self { server, addr };

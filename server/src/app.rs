@@ -40,8 +40,21 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// Opens the database and builds the application and its state.
 pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<(Router, AppState)> {
+    let mailer = Mailer::from_config(
+        config.smtp_url.as_deref(),
+        &config.mail_from,
+        config.print_mail,
+    )?;
+    build_with_mailer(config, clock, mailer).await
+}
+
+/// `build`, sending mail with `mailer`.
+pub async fn build_with_mailer(
+    config: Config,
+    clock: Arc<dyn Clock>,
+    mailer: Mailer,
+) -> anyhow::Result<(Router, AppState)> {
     let store = Store::connect(&config.database_url, &config.database_options()).await?;
-    let mailer = Mailer::from_config(config.smtp_url.as_deref(), &config.mail_from)?;
     let spa = Spa::load(&config.dist);
     let (signer, vault) = keys(&config)?;
     let deliverer = Deliverer::new(

@@ -95,10 +95,15 @@ pub struct Config {
     pub dist: PathBuf,
 
     /// SMTP server for outgoing mail, e.g. `smtp://user:pass@mail.example.com:587`
-    /// (`smtps://` for implicit TLS). Unset: mail is printed to the log and kept
-    /// in the outbox table.
+    /// (`smtps://` for implicit TLS). Unset: mail is not sent (see
+    /// `--print-mail`); the outbox table notes it.
     #[arg(long, env = "PORTAL_SMTP_URL", hide_env_values = true)]
     pub smtp_url: Option<String>,
+
+    /// Without an SMTP server, print each mail to the log, links included:
+    /// for development (`make run` sets it), never where logs are kept.
+    #[arg(long, env = "PORTAL_PRINT_MAIL", default_value_t = false, action = ArgAction::Set)]
+    pub print_mail: bool,
 
     /// The From address of outgoing mail.
     #[arg(
@@ -177,7 +182,7 @@ pub struct Config {
 }
 
 // The database, SMTP and Redis URLs can hold passwords; the keys are keys.
-portal_contract::redacted_debug!(Config { addr, database_pool_size, database_statement_timeout, public_url, data_dir, token_requests_per_second, events_per_second, webhook_allow_private, delivery_lease_seconds, webhook_key_file, token_keys_file, dist, mail_from, auto_approve, session_idle_minutes, session_max_hours, invitation_ttl_days, sign_ins_per_minute, sign_ups_per_hour, redis_prefix, trusted_proxies, forwarded_header, metrics_addr, log } secret { database_url, webhook_key, token_keys, smtp_url, redis_url });
+portal_contract::redacted_debug!(Config { addr, print_mail, database_pool_size, database_statement_timeout, public_url, data_dir, token_requests_per_second, events_per_second, webhook_allow_private, delivery_lease_seconds, webhook_key_file, token_keys_file, dist, mail_from, auto_approve, session_idle_minutes, session_max_hours, invitation_ttl_days, sign_ins_per_minute, sign_ups_per_hour, redis_prefix, trusted_proxies, forwarded_header, metrics_addr, log } secret { database_url, webhook_key, token_keys, smtp_url, redis_url });
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ForwardedHeader {

@@ -1,5 +1,8 @@
-//! Outgoing mail: over SMTP (lettre) when `PORTAL_SMTP_URL` is set, otherwise
-//! printed to the log. Either way the outbox table records it.
+//! Outgoing mail: over SMTP (lettre) when `PORTAL_SMTP_URL` is set. Without
+//! it the mail goes nowhere, and is printed to the log, links included, only
+//! in development (`PORTAL_PRINT_MAIL`, which `make run` sets). Either way
+//! the outbox table records that a mail went (or didn't), never its body:
+//! the links in it are single-use keys to an account.
 
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -19,18 +22,35 @@ pub struct Mail {
 portal_contract::redacted_debug!(Mail { to, subject } secret { body });
 
 pub enum Mailer {
-    /// Development default: the log and the outbox table hold the mail.
-    Log,
+    /// No SMTP server: nothing is sent; with `print`, the whole mail goes to
+    /// the log (development).
+    Log { print: bool },
     Smtp {
         transport: Box<AsyncSmtpTransport<Tokio1Executor>>,
         from: Mailbox,
     },
+    /// The HTTP API tests read the mail a server sends here (its SMTP path
+    /// is tested against a real SMTP server). Recorded in the outbox as the
+    /// log mailer would.
+    #[doc(hidden)]
+    Memory(std::sync::Mutex<Vec<Mail>>),
 }
 
 impl Mailer {
-    pub fn from_config(smtp_url: Option<&str>, from: &str) -> anyhow::Result<Self> {
+    pub fn from_config(smtp_url: Option<&str>, from: &str, print: bool) -> anyhow::Result<Self> {
         let Some(url) = smtp_url else {
-            return Ok(Self::Log);
+            if print {
+                tracing::warn!(
+                    "no SMTP server (PORTAL_SMTP_URL): mail is printed to this log, links \
+                     included (PORTAL_PRINT_MAIL), which is for development only"
+                );
+            } else {
+                tracing::warn!(
+                    "no SMTP server (PORTAL_SMTP_URL): mail is not sent, so nobody can confirm \
+                     an address or accept an invitation"
+                );
+            }
+            return Ok(Self::Log { print });
         };
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
             .map_err(|e| anyhow::anyhow!("PORTAL_SMTP_URL is not a valid SMTP URL: {e}"))?
@@ -50,26 +70,32 @@ impl Mailer {
     /// the user can ask for the mail again.
     pub async fn send(&self, store: &Store, clock: &dyn Clock, mail: Mail) -> anyhow::Result<()> {
         let now = clock.now();
+        let not_sent = NewMail {
+            to_address: &mail.to,
+            subject: &mail.subject,
+            body: None,
+            transport: "log",
+            status: "logged",
+            error: None,
+            created_at: now,
+        };
         match self {
-            Self::Log => {
+            Self::Log { print: true } => {
                 tracing::info!(
                     to = %mail.to,
                     subject = %mail.subject,
-                    "mail not sent (no SMTP configured); it reads:\n{}",
+                    "mail not sent (no SMTP server); it reads:\n{}",
                     mail.body
                 );
-                store
-                    .outbox()
-                    .insert(&NewMail {
-                        to_address: &mail.to,
-                        subject: &mail.subject,
-                        body: Some(&mail.body),
-                        transport: "log",
-                        status: "logged",
-                        error: None,
-                        created_at: now,
-                    })
-                    .await?;
+                store.outbox().insert(&not_sent).await?;
+            }
+            Self::Log { print: false } => {
+                tracing::warn!(to = %mail.to, subject = %mail.subject, "mail not sent: no SMTP server");
+                store.outbox().insert(&not_sent).await?;
+            }
+            Self::Memory(kept) => {
+                store.outbox().insert(&not_sent).await?;
+                kept.lock().unwrap_or_else(|e| e.into_inner()).push(mail);
             }
             Self::Smtp { transport, from } => {
                 let result = match build(from, &mail) {
@@ -102,6 +128,23 @@ impl Mailer {
             }
         }
         Ok(())
+    }
+}
+
+impl Mailer {
+    /// A mailer that keeps what it sends, for tests.
+    #[doc(hidden)]
+    pub fn memory() -> Self {
+        Self::Memory(std::sync::Mutex::new(Vec::new()))
+    }
+
+    /// What a memory mailer kept, oldest first.
+    #[doc(hidden)]
+    pub fn kept(&self) -> Vec<Mail> {
+        match self {
+            Self::Memory(kept) => kept.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+            _ => Vec::new(),
+        }
     }
 }
 

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use portal_server::app;
 use portal_server::clock::TestClock;
 use portal_server::config::Config;
+use portal_server::mail::{Mail, Mailer};
 use portal_server::state::AppState;
 use portal_server::store::outbox::OutboxMail;
 use reqwest::header::{HeaderMap, HeaderValue};
@@ -56,7 +57,13 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> TestApp {
 
     let clock = Arc::new(TestClock::default());
     let database_url = config.database_url.clone();
-    let (router, state) = app::build(config, clock.clone()).await.unwrap();
+    // Without an SMTP server the test reads what would have been mailed.
+    let (router, state) = match config.smtp_url {
+        Some(_) => app::build(config, clock.clone()).await.unwrap(),
+        None => app::build_with_mailer(config, clock.clone(), Mailer::memory())
+            .await
+            .unwrap(),
+    };
     let db = TestDb::connect(&database_url).await;
     tokio::spawn(app::serve(
         listener,
@@ -179,8 +186,22 @@ impl TestApp {
             .unwrap()
     }
 
-    /// Mail bodies kept in the outbox for `to`, newest first.
-    pub async fn mails_to(&self, to: &str) -> Vec<OutboxMail> {
+    /// The mail the server sent to `to`, newest first (kept by its memory
+    /// mailer; with an SMTP server configured, there is none here).
+    pub async fn mails_to(&self, to: &str) -> Vec<Mail> {
+        let mut mails: Vec<Mail> = self
+            .state
+            .mailer
+            .kept()
+            .into_iter()
+            .filter(|m| m.to == to)
+            .collect();
+        mails.reverse();
+        mails
+    }
+
+    /// The outbox's rows for `to`, newest first.
+    pub async fn outbox_to(&self, to: &str) -> Vec<OutboxMail> {
         self.state.store.outbox().to_address(to).await.unwrap()
     }
 
@@ -189,11 +210,8 @@ impl TestApp {
         let mails = self.mails_to(to).await;
         let body = mails
             .iter()
-            .find_map(|m| {
-                m.body
-                    .as_deref()
-                    .filter(|b| b.contains("/signup/confirm?token="))
-            })
+            .map(|m| m.body.as_str())
+            .find(|b| b.contains("/signup/confirm?token="))
             .expect("a confirmation mail");
         token_in(body, "/signup/confirm?token=")
     }
@@ -270,7 +288,8 @@ impl TestApp {
         let mails = self.mails_to(to).await;
         let body = mails
             .iter()
-            .find_map(|m| m.body.as_deref().filter(|b| b.contains("/invite?token=")))
+            .map(|m| m.body.as_str())
+            .find(|b| b.contains("/invite?token="))
             .expect("an invitation mail");
         token_in(body, "/invite?token=")
     }

@@ -217,6 +217,8 @@ fn spawn(
         .env("PORTAL_DATA_DIR", dir)
         .env("PORTAL_DIST", write_dist(dir))
         .env("PORTAL_LOG", "info")
+        // Tests read the links of the mail the server printed.
+        .env("PORTAL_PRINT_MAIL", "true")
         .env_remove("PORTAL_SMTP_URL")
         .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{spawn_with, token_in};
+use crate::helpers::{TestDb, browser, sign_up_body, spawn_with, token_in};
+use crate::real_server::Server;
 
 struct Sink {
     child: Child,
@@ -91,7 +92,7 @@ async fn confirmation_mail_goes_over_smtp_and_its_link_works() {
     let token = token_in(text, "/signup/confirm?token=");
 
     // With SMTP the outbox keeps the envelope, not the link.
-    let outbox = app.mails_to("grace@acme.test").await;
+    let outbox = app.outbox_to("grace@acme.test").await;
     assert_eq!(outbox[0].status, "sent");
     assert!(outbox[0].body.is_none());
 
@@ -114,7 +115,46 @@ async fn an_unreachable_smtp_server_is_recorded_not_hidden() {
     let app = spawn_with(|c| c.smtp_url = Some(format!("smtp://127.0.0.1:{port}"))).await;
     // Sign-up still answers (the link can be sent again), and the failure is on record.
     assert_eq!(app.sign_up("grace@acme.test").await.status(), 202);
-    let outbox = app.mails_to("grace@acme.test").await;
+    let outbox = app.outbox_to("grace@acme.test").await;
     assert_eq!(outbox[0].status, "failed");
     assert!(outbox[0].error.is_some());
+}
+
+#[tokio::test]
+async fn without_smtp_links_reach_the_log_only_in_development() {
+    for print in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let setting = if print { "true" } else { "false" };
+        let server = Server::start(dir.path(), &[("PORTAL_PRINT_MAIL", setting)]).await;
+        let signed_up = browser(&server.url)
+            .post(server.at("/api/signup"))
+            .json(&sign_up_body("grace@acme.test"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(signed_up.status(), 202);
+        let mut log = server.log();
+        for _ in 0..100 {
+            if log.contains("mail not sent") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            log = server.log();
+        }
+        assert!(log.contains("mail not sent"), "{log}");
+        assert_eq!(log.contains("/signup/confirm?token="), print, "{log}");
+        let said = if print {
+            "mail is printed to this log, links included (PORTAL_PRINT_MAIL), which is for development only"
+        } else {
+            "mail is not sent, so nobody can confirm an address or accept an invitation"
+        };
+        assert!(log.contains(said), "{log}");
+        // The outbox notes the mail, never its link.
+        let db = TestDb::connect(&server.database_url).await;
+        let bodies: Vec<Option<String>> = sqlx::query_scalar("SELECT body FROM outbox")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+        assert_eq!(bodies, vec![None], "print {print}");
+    }
 }

@@ -806,10 +806,14 @@ async fn each_credential_publishes_events_at_its_own_rate() {
     let app = spawn_with(|c| {
         c.token_requests_per_second = 1000;
         c.events_per_second = 2;
+        c.webhook_allow_private = true;
     })
     .await;
     app.confirmed_user("ada@acme.test").await;
     let project = app.project("Checkout", "sandbox").await;
+    // An endpoint that wants them, so accepted events are kept.
+    let receiver = Receiver::start().await;
+    endpoint(&app, &project, &receiver.url, &["invoice.paid"]).await;
     let mut tokens = Vec::new();
     for _ in 0..2 {
         let c = app.credential(&project, &["write"]).await;
