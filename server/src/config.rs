@@ -45,8 +45,9 @@ pub struct Config {
     #[arg(long, env = "PORTAL_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
 
-    /// Token requests accepted per second from one client id, and (four
-    /// times as many) from one address, after a burst of as many again.
+    /// Tokens issued per second for one client id to one address, and failed
+    /// token requests per second for one client id; four times as many
+    /// requests of any kind from one address. Each after a burst of as many.
     #[arg(long, env = "PORTAL_TOKEN_REQUESTS_PER_SECOND", default_value_t = 10)]
     pub token_requests_per_second: u32,
 

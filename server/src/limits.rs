@@ -43,20 +43,23 @@ pub enum Limit {
     PasswordByUser,
     /// Token requests from one client address.
     TokenByAddress,
-    /// Token requests for one client id, from anywhere.
-    TokenByClient,
+    /// Failed token requests for one client id, from anywhere.
+    TokenFailuresByClient,
+    /// Tokens issued for one client id to one client address.
+    TokenByClientAddress,
     /// Events published with the tokens of one credential.
     EventsByCredential,
 }
 
 impl Limit {
-    const ALL: [Limit; 7] = [
+    const ALL: [Limit; 8] = [
         Limit::SignInByAddress,
         Limit::SignInByEmail,
         Limit::SignUpByAddress,
         Limit::PasswordByUser,
         Limit::TokenByAddress,
-        Limit::TokenByClient,
+        Limit::TokenFailuresByClient,
+        Limit::TokenByClientAddress,
         Limit::EventsByCredential,
     ];
 
@@ -68,7 +71,8 @@ impl Limit {
             Limit::SignUpByAddress => "sign_up_by_address",
             Limit::PasswordByUser => "password_by_user",
             Limit::TokenByAddress => "token_by_address",
-            Limit::TokenByClient => "token_by_client",
+            Limit::TokenFailuresByClient => "token_failures_by_client",
+            Limit::TokenByClientAddress => "token_by_client_address",
             Limit::EventsByCredential => "events_by_credential",
         }
     }
@@ -88,7 +92,7 @@ impl Limit {
             Limit::SignUpByAddress => per(config.sign_ups_per_hour.max(1), 60 * minute),
             Limit::PasswordByUser => (5, minute),
             Limit::TokenByAddress => per(tokens.saturating_mul(4), second),
-            Limit::TokenByClient => per(tokens, second),
+            Limit::TokenFailuresByClient | Limit::TokenByClientAddress => per(tokens, second),
             Limit::EventsByCredential => per(config.events_per_second.max(1), second),
         }
     }

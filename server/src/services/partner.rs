@@ -141,20 +141,15 @@ pub async fn issue_token(
     secret: &str,
     scope: Option<&str>,
 ) -> Result<TokenOut, OAuthFailure> {
-    // One round trip for both limits; an overlong id still counts for the
-    // address.
+    // Every request counts for its address, before any work.
     let address = from.limit_key();
-    let plausible_id = client_id.len() <= CLIENT_ID_MAX;
-    let mut checks = vec![(Limit::TokenByAddress, address.as_str())];
-    if plausible_id {
-        checks.push((Limit::TokenByClient, client_id));
-    }
+    let limited = |secs| OAuthFailure::rate_limited("token requests", secs);
     state
         .limits
-        .wait(&checks)
+        .wait(&[(Limit::TokenByAddress, &address)])
         .await
-        .map_err(|secs| OAuthFailure::rate_limited("token requests", secs))?;
-    if !plausible_id {
+        .map_err(limited)?;
+    if client_id.len() > CLIENT_ID_MAX {
         return Err(OAuthFailure::invalid_client());
     }
 
@@ -170,8 +165,27 @@ pub async fn issue_token(
         .filter(|g| g.revoked_at.is_none())
         .filter(|g| g.expires_at.is_none_or(|e| e > now))
         .filter(|g| g.secret_expires_at.is_none_or(|e| e > now))
-        .filter(|g| g.organisation_status == OrganisationStatus::Approved)
-        .ok_or_else(OAuthFailure::invalid_client)?;
+        .filter(|g| g.organisation_status == OrganisationStatus::Approved);
+    // A client id is public: a limit on all its requests would let anyone
+    // keep its partner at 429. So failures count per client id (a guesser
+    // slows down), and tokens issued per client id and address (the
+    // partner's own pace): a stranger's failures never cost the partner.
+    let Some(grant) = grant else {
+        state
+            .limits
+            .wait(&[(Limit::TokenFailuresByClient, client_id)])
+            .await
+            .map_err(limited)?;
+        return Err(OAuthFailure::invalid_client());
+    };
+    state
+        .limits
+        .wait(&[(
+            Limit::TokenByClientAddress,
+            &format!("{client_id} {address}"),
+        )])
+        .await
+        .map_err(limited)?;
 
     let allowed = Scope::parse_list(&grant.scopes).unwrap_or_default();
     let scopes = match scope {

@@ -222,7 +222,10 @@ async fn metrics_are_served_on_their_own_address() {
         assert!(value >= n, "{series} = {value}");
     };
     at_least("portal_tokens_issued_total", 1.0);
-    at_least("portal_rate_limited_total{limit=\"token_by_client\"}", 1.0);
+    at_least(
+        "portal_rate_limited_total{limit=\"token_by_client_address\"}",
+        1.0,
+    );
     at_least("portal_delivery_attempts_total{outcome=\"succeeded\"}", 1.0);
     at_least("portal_delivery_attempt_duration_seconds_count", 1.0);
     // Gauges sampled from this server's store.

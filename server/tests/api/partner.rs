@@ -278,7 +278,8 @@ async fn a_wrong_secret_and_an_unknown_client_do_the_same_work() {
 
 #[tokio::test]
 async fn token_requests_are_limited_per_client_and_per_address() {
-    // 2 a second per client id, and 8 a second per address.
+    // 2 tokens a second per client id and address, and 8 requests a second
+    // per address.
     let app = spawn_with(|c| c.token_requests_per_second = 2).await;
     app.confirmed_user("ada@acme.test").await;
     let project = app.project("Checkout", "sandbox").await;
@@ -315,16 +316,56 @@ async fn token_requests_are_limited_per_client_and_per_address() {
     // ...but the ninth request from this address is refused, whatever its
     // client (the refused third counted for the address).
     oauth_error(ask(&here, 4).await.unwrap(), 429, "rate_limited").await;
-    // From another address that client is still welcome.
+    // From another address that client is still welcome, and the first
+    // client has an allowance of its own there.
     let elsewhere = reqwest::Client::builder()
         .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
         .build()
         .unwrap();
     assert_eq!(ask(&elsewhere, 4).await.unwrap().status(), 200);
-    // Half a second later the first client gets one more.
+    for _ in 0..2 {
+        assert_eq!(ask(&elsewhere, 0).await.unwrap().status(), 200);
+    }
+    oauth_error(ask(&elsewhere, 0).await.unwrap(), 429, "rate_limited").await;
+    // Half a second later the first client gets one more there.
     app.clock.advance_nanos(500_000_000);
     assert_eq!(ask(&elsewhere, 0).await.unwrap().status(), 200);
     oauth_error(ask(&elsewhere, 0).await.unwrap(), 429, "rate_limited").await;
+}
+
+#[tokio::test]
+async fn a_strangers_wrong_secrets_never_hold_back_the_partner() {
+    // 2 failures a second per client id; the stranger and the partner are
+    // on different addresses (the stranger's own address limit is theirs).
+    let app = spawn_with(|c| c.token_requests_per_second = 2).await;
+    app.confirmed_user("ada@acme.test").await;
+    let project = app.project("Checkout", "sandbox").await;
+    let credential = app.credential(&project, &["read"]).await;
+    let ask = |client: &reqwest::Client, secret: &str| {
+        client
+            .post(app.at("/v1/auth/token"))
+            .json(&json!({ "grant_type": "client_credentials",
+                "client_id": credential.client_id, "client_secret": secret }))
+            .send()
+    };
+    let stranger = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 3]))
+        .build()
+        .unwrap();
+    for _ in 0..2 {
+        let wrong = ask(&stranger, "sec_guessed").await.unwrap();
+        oauth_error(wrong, 401, "invalid_client").await;
+    }
+    // The third guess within the second is refused before it is answered.
+    let slowed = ask(&stranger, "sec_guessed").await.unwrap();
+    assert_eq!(slowed.headers()["retry-after"], "1");
+    oauth_error(slowed, 429, "rate_limited").await;
+    // The partner, with the right secret, gets its tokens all the same.
+    let partner = reqwest::Client::new();
+    for _ in 0..2 {
+        let token = ask(&partner, &credential.client_secret).await.unwrap();
+        assert_eq!(token.status(), 200);
+    }
 }
 
 #[tokio::test]
