@@ -4,6 +4,8 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum_extra::extract::CookieJar;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use portal_contract::accounts::{OrganisationStatus, SessionOut};
 use portal_contract::ids::UserId;
 use portal_contract::{Permission, SESSION_COOKIE};
@@ -90,8 +92,46 @@ fn slide(state: &AppState, created_at: i64, now: i64) -> i64 {
     idle.min(max)
 }
 
-/// Starts a session for `user_id`; returns the `Set-Cookie` value and when it ends.
-pub async fn start_session(state: &AppState, user_id: &UserId) -> ApiResult<(String, i64)> {
+/// The `Set-Cookie` values of a sign-in: the session, and the device.
+pub type SignInCookies = [String; 2];
+
+/// The cookie of a browser that has signed in as a user before. Sign-in
+/// attempts from it are limited on their own, so a stranger's wrong
+/// passwords, which lock the account for unknown browsers, don't lock its
+/// owner out of the browsers they use (OWASP's "device cookies").
+pub const DEVICE_COOKIE: &str = "portal_device";
+const DEVICE_DAYS: i64 = 180;
+
+/// A device cookie for `user_id`: a random nonce and its MAC with the user.
+fn device_cookie(state: &AppState, user_id: &UserId) -> String {
+    let nonce = crypto::random_token();
+    let mac = device_mac(state, user_id, &nonce);
+    let secure = if state.config.secure_cookies() {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!(
+        "{DEVICE_COOKIE}={nonce}.{mac}; HttpOnly; SameSite=Strict; Path=/api/session; Max-Age={}{secure}",
+        DEVICE_DAYS * 86_400
+    )
+}
+
+fn device_mac(state: &AppState, user_id: &UserId, nonce: &str) -> String {
+    let mac = state.vault.device_mac(&format!("{user_id}.{nonce}"));
+    URL_SAFE_NO_PAD.encode(&mac[..16])
+}
+
+/// The device's nonce when `cookie` is a device cookie made for `user_id`.
+pub fn known_device(state: &AppState, cookie: Option<&str>, user_id: &UserId) -> Option<String> {
+    let (nonce, mac) = cookie?.split_once('.')?;
+    let expected = device_mac(state, user_id, nonce);
+    crypto::same(expected.as_bytes(), mac.as_bytes()).then(|| nonce.to_owned())
+}
+
+/// Starts a session for `user_id`; returns the `Set-Cookie` values (the
+/// session's, a new device cookie) and when the session ends.
+pub async fn start_session(state: &AppState, user_id: &UserId) -> ApiResult<(SignInCookies, i64)> {
     let token = crypto::random_token();
     let now = state.now();
     let expires_at = slide(state, now, now);
@@ -107,7 +147,11 @@ pub async fn start_session(state: &AppState, user_id: &UserId) -> ApiResult<(Str
         })
         .await?;
     let max_age = state.config.session_max_hours * 3600;
-    Ok((cookie(state, &token, max_age), expires_at))
+    let cookies = [
+        cookie(state, &token, max_age),
+        device_cookie(state, user_id),
+    ];
+    Ok((cookies, expires_at))
 }
 
 /// A `Set-Cookie` value that removes the session cookie.

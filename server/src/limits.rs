@@ -35,8 +35,12 @@ use crate::error::{ApiError, ApiResult};
 pub enum Limit {
     /// Sign-in attempts from one client address.
     SignInByAddress,
-    /// Sign-in attempts for one account, from anywhere.
+    /// Sign-in attempts for one account, from browsers that haven't signed
+    /// in as it before.
     SignInByEmail,
+    /// Sign-in attempts from one browser that has signed in as the account
+    /// before (its device cookie).
+    SignInByDevice,
     /// Sign-ups and "send the link again" from one client address.
     SignUpByAddress,
     /// Password checks of a signed-in user (changing password or PIN).
@@ -52,9 +56,10 @@ pub enum Limit {
 }
 
 impl Limit {
-    const ALL: [Limit; 8] = [
+    const ALL: [Limit; 9] = [
         Limit::SignInByAddress,
         Limit::SignInByEmail,
+        Limit::SignInByDevice,
         Limit::SignUpByAddress,
         Limit::PasswordByUser,
         Limit::TokenByAddress,
@@ -68,6 +73,7 @@ impl Limit {
         match self {
             Limit::SignInByAddress => "sign_in_by_address",
             Limit::SignInByEmail => "sign_in_by_email",
+            Limit::SignInByDevice => "sign_in_by_device",
             Limit::SignUpByAddress => "sign_up_by_address",
             Limit::PasswordByUser => "password_by_user",
             Limit::TokenByAddress => "token_by_address",
@@ -88,7 +94,7 @@ impl Limit {
             Limit::SignInByAddress => per(config.sign_ins_per_minute.max(1), minute),
             // Five tries, then one a minute: an account under attack is
             // slowed to a crawl.
-            Limit::SignInByEmail => (5, minute),
+            Limit::SignInByEmail | Limit::SignInByDevice => (5, minute),
             Limit::SignUpByAddress => per(config.sign_ups_per_hour.max(1), 60 * minute),
             Limit::PasswordByUser => (5, minute),
             Limit::TokenByAddress => per(tokens.saturating_mul(4), second),

@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::IntoResponse;
+use axum::response::{AppendHeaders, IntoResponse};
 use axum_extra::extract::CookieJar;
 use portal_contract::accounts::{
     MailSentOut, SessionIn, SessionOut, SignUpConfirmIn, SignUpIn, SignUpResendIn,
@@ -60,8 +60,11 @@ async fn confirm(
     State(state): State<AppState>,
     Json(input): Json<SignUpConfirmIn>,
 ) -> ApiResult<impl IntoResponse> {
-    let (cookie, session) = accounts::confirm(&state, &input.token).await?;
-    Ok(([(header::SET_COOKIE, cookie)], Json(session)))
+    let (cookies, session) = accounts::confirm(&state, &input.token).await?;
+    Ok((
+        AppendHeaders(cookies.map(|c| (header::SET_COOKIE, c))),
+        Json(session),
+    ))
 }
 
 /// Mail a new confirmation link. Answers the same for any address.
@@ -87,10 +90,17 @@ async fn resend(
 async fn sign_in(
     State(state): State<AppState>,
     from: ClientAddress,
+    headers: HeaderMap,
     Json(input): Json<SessionIn>,
 ) -> ApiResult<impl IntoResponse> {
-    let (cookie, session) = accounts::sign_in(&state, from, input).await?;
-    Ok(([(header::SET_COOKIE, cookie)], Json(session)))
+    let device = CookieJar::from_headers(&headers)
+        .get(auth::DEVICE_COOKIE)
+        .map(|c| c.value().to_owned());
+    let (cookies, session) = accounts::sign_in(&state, from, device.as_deref(), input).await?;
+    Ok((
+        AppendHeaders(cookies.map(|c| (header::SET_COOKIE, c))),
+        Json(session),
+    ))
 }
 
 /// The signed-in user and their organisation.

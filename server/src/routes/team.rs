@@ -3,7 +3,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::response::{AppendHeaders, IntoResponse};
 use portal_contract::accounts::SessionOut;
 use portal_contract::ids::{InvitationId, UserId};
 use portal_contract::team::{
@@ -149,6 +149,9 @@ async fn accept_invitation(
     State(state): State<AppState>,
     Json(input): Json<InvitationAcceptIn>,
 ) -> ApiResult<impl IntoResponse> {
-    let (cookie, session): (String, SessionOut) = team::accept_invitation(&state, input).await?;
-    Ok(([(header::SET_COOKIE, cookie)], Json(session)))
+    let (cookies, session) = team::accept_invitation(&state, input).await?;
+    Ok((
+        AppendHeaders(cookies.map(|c| (header::SET_COOKIE, c))),
+        Json(session),
+    ))
 }

@@ -169,7 +169,10 @@ async fn send_confirmation(
 
 /// Confirms an address with the mailed token, and signs in: the
 /// `Set-Cookie` value and the new session.
-pub async fn confirm(state: &AppState, token: &str) -> ApiResult<(String, SessionOut)> {
+pub async fn confirm(
+    state: &AppState,
+    token: &str,
+) -> ApiResult<(auth::SignInCookies, SessionOut)> {
     let hash = crypto::token_hash(token.trim());
     let now = state.now();
     let confirmations = state.store.confirmations();
@@ -204,7 +207,10 @@ pub async fn confirm(state: &AppState, token: &str) -> ApiResult<(String, Sessio
 }
 
 /// Starts a session for a user who just proved who they are.
-async fn signed_in(state: &AppState, user_id: &UserId) -> ApiResult<(String, SessionOut)> {
+async fn signed_in(
+    state: &AppState,
+    user_id: &UserId,
+) -> ApiResult<(auth::SignInCookies, SessionOut)> {
     let user = state
         .store
         .users()
@@ -220,8 +226,8 @@ async fn signed_in(state: &AppState, user_id: &UserId) -> ApiResult<(String, Ses
     if org.status == OrganisationStatus::Suspended {
         return Err(suspended());
     }
-    let (cookie, expires_at) = auth::start_session(state, user_id).await?;
-    Ok((cookie, session_out(&user, &org, expires_at)))
+    let (cookies, expires_at) = auth::start_session(state, user_id).await?;
+    Ok((cookies, session_out(&user, &org, expires_at)))
 }
 
 /// Mails a new confirmation link; the same outcome for any address.
@@ -255,24 +261,34 @@ pub async fn resend(state: &AppState, from: ClientAddress, input: SignUpResendIn
     send_confirmation(state, &user, &org.name, &token).await
 }
 
-/// Checks an email and password: the `Set-Cookie` value and the session.
+/// Checks an email and password: the `Set-Cookie` values and the session.
+/// `device` is the browser's device cookie, if it sent one.
 pub async fn sign_in(
     state: &AppState,
     from: ClientAddress,
+    device: Option<&str>,
     input: SessionIn,
-) -> ApiResult<(String, SessionOut)> {
+) -> ApiResult<(auth::SignInCookies, SessionOut)> {
     input.validate().map_err(ApiError::validation)?;
     let email = normalize_email(&input.email);
     let from = from.limit_key();
     state
         .limits
-        .check(&[
-            (Limit::SignInByAddress, &from),
-            (Limit::SignInByEmail, &email),
-        ])
+        .check(&[(Limit::SignInByAddress, &from)])
         .await?;
 
     let user = state.store.users().by_email(&email).await?;
+    // The account's own limit, unless this browser signed in as it before:
+    // then the browser's (a stranger's attempts can't lock its owner out).
+    let known = user
+        .as_ref()
+        .and_then(|u| auth::known_device(state, device, &u.id));
+    let account = match &known {
+        Some(nonce) => (Limit::SignInByDevice, nonce.as_str()),
+        None => (Limit::SignInByEmail, email.as_str()),
+    };
+    state.limits.check(&[account]).await?;
+
     let hash = user.as_ref().map_or_else(
         || state.dummy_password_hash.clone(),
         |u| u.password_hash.clone(),

@@ -393,7 +393,7 @@ pub async fn lookup_invitation(state: &AppState, token: &str) -> ApiResult<Invit
 pub async fn accept_invitation(
     state: &AppState,
     input: InvitationAcceptIn,
-) -> ApiResult<(String, SessionOut)> {
+) -> ApiResult<(auth::SignInCookies, SessionOut)> {
     let row = live_invitation(state, &input.token).await?;
     input.validate().map_err(ApiError::validation)?;
     let organisations = state.store.organisations();
@@ -446,6 +446,6 @@ pub async fn accept_invitation(
         .get(&user.organisation_id)
         .await?
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("invitation without organisation")))?;
-    let (cookie, expires_at) = auth::start_session(state, &user.id).await?;
-    Ok((cookie, session_out(&user, &org, expires_at)))
+    let (cookies, expires_at) = auth::start_session(state, &user.id).await?;
+    Ok((cookies, session_out(&user, &org, expires_at)))
 }

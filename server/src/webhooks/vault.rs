@@ -17,6 +17,9 @@ const NONCE_LEN: usize = 24;
 
 pub struct Vault {
     cipher: XChaCha20Poly1305,
+    /// Signs the cookies of browsers that signed in before (`auth.rs`):
+    /// derived from the same key, so every instance given it agrees.
+    device_key: [u8; 32],
 }
 
 impl Vault {
@@ -42,9 +45,22 @@ impl Vault {
     }
 
     pub fn from_key(key: &[u8; 32]) -> Self {
+        use hmac::{Hmac, Mac};
+        let mut derive = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key).expect("any key length");
+        derive.update(b"portal device cookie v1");
         Self {
             cipher: XChaCha20Poly1305::new(key.into()),
+            device_key: derive.finalize().into_bytes().into(),
         }
+    }
+
+    /// HMAC-SHA256 of `data` with the device-cookie key.
+    pub fn device_mac(&self, data: &str) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        let mut mac =
+            <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.device_key).expect("32 bytes");
+        mac.update(data.as_bytes());
+        mac.finalize().into_bytes().into()
     }
 
     /// nonce ‖ ciphertext ‖ tag.

@@ -209,6 +209,64 @@ async fn repeated_sign_in_failures_lock_that_account_for_a_minute() {
 }
 
 #[tokio::test]
+async fn a_stranger_cannot_lock_an_account_out_of_its_own_browser() {
+    let app = spawn_app().await;
+    // Ada's browser signs in (confirming does), and so knows the account.
+    app.confirmed_user("ada@acme.test").await;
+    let out = app
+        .client
+        .delete(app.at("/api/session"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 204);
+    let wrong = json!({ "email": "ada@acme.test", "password": "wrong password!" });
+    let right = json!({ "email": "ada@acme.test", "password": PASSWORD });
+    let sign_in = |client: &reqwest::Client, body: &Value| {
+        client.post(app.at("/api/session")).json(body).send()
+    };
+
+    // A stranger, from their own address, uses up the account's attempts.
+    let stranger = browser_at(&app.url, Ipv4Addr::new(127, 0, 0, 9));
+    for _ in 0..5 {
+        assert_eq!(sign_in(&stranger, &wrong).await.unwrap().status(), 401);
+    }
+    rate_limited(sign_in(&stranger, &wrong).await.unwrap(), 60).await;
+    // A browser that never signed in as Ada waits, even with her password.
+    let new_browser = browser_at(&app.url, Ipv4Addr::new(127, 0, 0, 10));
+    rate_limited(sign_in(&new_browser, &right).await.unwrap(), 60).await;
+    // A made-up device cookie is no better.
+    let forged = reqwest::Client::new()
+        .post(app.at("/api/session"))
+        .header("origin", &app.url)
+        .header("x-portal-request", "1")
+        .header(
+            "cookie",
+            "portal_device=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbb",
+        )
+        .json(&right)
+        .send()
+        .await
+        .unwrap();
+    rate_limited(forged, 60).await;
+    // Ada's own browser signs in.
+    let signed_in = sign_in(&app.client, &right).await.unwrap();
+    assert_eq!(signed_in.status(), 200);
+    let device = signed_in
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("portal_device="))
+        .expect("a device cookie, renewed");
+    assert!(
+        device.contains("HttpOnly") && device.contains("Path=/api/session"),
+        "{device}"
+    );
+    assert!(!device.contains("usr_"), "no user id in it: {device}");
+}
+
+#[tokio::test]
 async fn sign_in_attempts_are_limited_per_client_address() {
     let app = spawn_with(|c| c.sign_ins_per_minute = 7).await;
     let attempt = |client: &reqwest::Client, n: usize| {
