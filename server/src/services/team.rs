@@ -21,7 +21,7 @@ use crate::state::AppState;
 use crate::step_up;
 use crate::store::events::Audience;
 use crate::store::invitations::{Invitation, InvitationRow};
-use crate::store::users::{MemberChange, User};
+use crate::store::users::{MemberChange, MemberChanged, User};
 use crate::webhooks::events::portal_event;
 
 fn conflict(message: &str) -> ApiError {
@@ -164,15 +164,25 @@ pub async fn update_member(
         .users()
         .change_member(MemberChange {
             id: &target.id,
+            seen_role: target.role,
+            seen_status: target.status,
             role,
             status,
-            // Their open pages are sent to sign in on their next request.
-            end_sessions: deactivated,
+            // Their open pages are sent to sign in on their next request,
+            // and their invitations stop working.
+            deactivate: deactivated,
+            now: state.now(),
             event: event.as_ref(),
         })
         .await?;
-    if !changed {
-        return Err(last_superadmin());
+    match changed {
+        MemberChanged::Changed => {}
+        MemberChanged::LastSuperadmin => return Err(last_superadmin()),
+        MemberChanged::Stale => {
+            return Err(conflict(
+                "This member was changed by someone else meanwhile. Reload to see their role and status now.",
+            ));
+        }
     }
     if event.is_some() {
         state.deliverer.wake();

@@ -58,13 +58,29 @@ portal_contract::redacted_debug!(Confirmation { user_id, created_at, expires_at,
 #[derive(Debug, Clone)]
 pub struct MemberChange<'a> {
     pub id: &'a UserId,
-    /// The role and status the actor saw (and the change was checked against).
+    /// The role and status the actor saw, which the change was checked
+    /// against: it applies only if they still are.
+    pub seen_role: Role,
+    pub seen_status: MemberStatus,
+    /// The new role and status.
     pub role: Role,
     pub status: MemberStatus,
-    /// Their sessions end (deactivation).
-    pub end_sessions: bool,
+    /// Deactivation: their sessions end and the invitations they sent are
+    /// revoked, at `now`.
+    pub deactivate: bool,
+    pub now: i64,
     /// `member.removed`, when they were active and are deactivated now.
     pub event: Option<&'a NewEvent>,
+}
+
+/// What `change_member` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberChanged {
+    Changed,
+    /// The member's role or status is no longer what the actor saw.
+    Stale,
+    /// It would leave the organisation without an active superadmin.
+    LastSuperadmin,
 }
 
 #[async_trait]
@@ -127,7 +143,7 @@ pub trait Users: Send + Sync {
     /// event, in one transaction; unless that would leave the organisation
     /// without an active superadmin (two superadmins demoting each other at
     /// once can't both succeed): false then, and nothing changed.
-    async fn change_member(&self, change: MemberChange<'_>) -> StoreResult<bool>;
+    async fn change_member(&self, change: MemberChange<'_>) -> StoreResult<MemberChanged>;
 
     /// Addresses of `org`'s active, confirmed admins and superadmins.
     async fn admin_emails(&self, org: &OrganisationId) -> StoreResult<Vec<String>>;

@@ -703,3 +703,103 @@ async fn an_invitation_replaces_an_unconfirmed_account_at_that_address() {
     assert_eq!(session["organisation"]["name"], "Acme Payments");
     assert_eq!(session["user"]["role"], "developer");
 }
+
+#[tokio::test]
+async fn deactivating_a_member_revokes_the_invitations_they_sent() {
+    let app = spawn_app().await;
+    app.confirmed_user("ada@acme.test").await;
+    let grace = app.member("grace@acme.test", "admin").await;
+    let sent = app
+        .invite(&grace.client, "alan@acme.test", "developer")
+        .await;
+    assert_eq!(sent.status(), 201);
+    let token = app.invitation_token("alan@acme.test").await;
+
+    let deactivated = app
+        .send(
+            &app.client,
+            reqwest::Method::PATCH,
+            &format!("/api/users/{}", grace.id),
+            &json!({ "status": "deactivated", "pin": PIN }),
+        )
+        .await;
+    assert_eq!(deactivated.status(), 200);
+    let lookup = reqwest::get(app.at(&format!("/api/invitations/lookup?token={token}")))
+        .await
+        .unwrap();
+    let body = error_body(lookup, 410, "invalid_token").await;
+    assert!(
+        body["message"].as_str().unwrap().contains("withdrawn"),
+        "{body}"
+    );
+    let list: Value = app.get("/api/invitations").await.json().await.unwrap();
+    let alan = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["email"] == "alan@acme.test")
+        .unwrap();
+    assert_eq!(alan["status"], "revoked");
+}
+
+#[tokio::test]
+async fn a_member_change_applies_only_to_the_member_as_the_actor_saw_them() {
+    use portal_contract::Role;
+    use portal_contract::ids::UserId;
+    use portal_contract::team::MemberStatus;
+    use portal_server::store::users::{MemberChange, MemberChanged};
+
+    let app = spawn_app().await;
+    app.confirmed_user("ada@acme.test").await;
+    let grace = app.member("grace@acme.test", "developer").await;
+    // An admin saw Grace as a developer; meanwhile a superadmin made her one.
+    let promoted = app
+        .send(
+            &app.client,
+            reqwest::Method::PATCH,
+            &format!("/api/users/{}", grace.id),
+            &json!({ "role": "superadmin", "pin": PIN }),
+        )
+        .await;
+    assert_eq!(promoted.status(), 200);
+    // The admin's deactivation, checked against "developer", must not land.
+    let id = UserId(grace.id.clone());
+    let changed = app
+        .state
+        .store
+        .users()
+        .change_member(MemberChange {
+            id: &id,
+            seen_role: Role::Developer,
+            seen_status: MemberStatus::Active,
+            role: Role::Developer,
+            status: MemberStatus::Deactivated,
+            deactivate: true,
+            now: app.state.now(),
+            event: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(changed, MemberChanged::Stale);
+    let members: Value = app.get("/api/users").await.json().await.unwrap();
+    let grace_now = members["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == grace.id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(grace_now["role"], "superadmin");
+    assert_eq!(grace_now["status"], "active");
+    // Her session still works.
+    assert_eq!(
+        grace
+            .client
+            .get(app.at("/api/session"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}

@@ -1,13 +1,17 @@
 //! `users` and `email_confirmations` in PostgreSQL.
 
 use async_trait::async_trait;
+use portal_contract::Role;
 use portal_contract::ids::{OrganisationId, UserId};
+use portal_contract::team::MemberStatus;
 use portal_contract::team::{MemberListQuery, MemberSort, SortOrder};
 use sqlx::{PgConnection, QueryBuilder};
 
 use super::{PgStore, conflict, delete_unconfirmed, events};
 use crate::store::organisations::Organisation;
-use crate::store::users::{Confirmation, Confirmations, MemberChange, User, Users, member_filter};
+use crate::store::users::{
+    Confirmation, Confirmations, MemberChange, MemberChanged, User, Users, member_filter,
+};
 use crate::store::{MaybeTimestamp, StoreResult, Timestamp};
 
 #[async_trait]
@@ -199,7 +203,7 @@ impl Users for PgStore {
         Ok(())
     }
 
-    async fn change_member(&self, change: MemberChange<'_>) -> StoreResult<bool> {
+    async fn change_member(&self, change: MemberChange<'_>) -> StoreResult<MemberChanged> {
         let mut tx = self.pool.begin().await?;
         // Member changes of one organisation take turns: with the
         // organisation's row locked, "another active superadmin remains" is
@@ -213,8 +217,8 @@ impl Users for PgStore {
         .execute(&mut *tx)
         .await?;
         let done = sqlx::query(
-            "UPDATE users SET role = $1, status = $2 WHERE id = $3 AND ( \
-               ($1 = 'superadmin' AND $2 = 'active') \
+            "UPDATE users SET role = $1, status = $2 WHERE id = $3 AND role = $4 AND status = $5 \
+             AND (($1 = 'superadmin' AND $2 = 'active') \
                OR EXISTS (SELECT 1 FROM users other \
                           WHERE other.organisation_id = users.organisation_id \
                           AND other.id <> users.id AND other.role = 'superadmin' \
@@ -223,22 +227,42 @@ impl Users for PgStore {
         .bind(change.role)
         .bind(change.status)
         .bind(change.id)
+        .bind(change.seen_role)
+        .bind(change.seen_status)
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() != 1 {
-            return Ok(false);
+            let now: Option<(Role, MemberStatus)> =
+                sqlx::query_as("SELECT role, status FROM users WHERE id = $1")
+                    .bind(change.id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            return Ok(match now {
+                Some(seen) if seen == (change.seen_role, change.seen_status) => {
+                    MemberChanged::LastSuperadmin
+                }
+                _ => MemberChanged::Stale,
+            });
         }
-        if change.end_sessions {
+        if change.deactivate {
             sqlx::query("DELETE FROM sessions WHERE user_id = $1")
                 .bind(change.id)
                 .execute(&mut *tx)
                 .await?;
+            sqlx::query(
+                "UPDATE invitations SET revoked_at = $1 WHERE invited_by = $2 \
+                 AND accepted_at IS NULL AND revoked_at IS NULL",
+            )
+            .bind(Timestamp(change.now))
+            .bind(change.id)
+            .execute(&mut *tx)
+            .await?;
         }
         if let Some(event) = change.event {
             events::insert(&mut tx, event).await?;
         }
         tx.commit().await?;
-        Ok(true)
+        Ok(MemberChanged::Changed)
     }
 
     async fn admin_emails(&self, org: &OrganisationId) -> StoreResult<Vec<String>> {

@@ -1,13 +1,17 @@
 //! `users` and `email_confirmations` in SQLite.
 
 use async_trait::async_trait;
+use portal_contract::Role;
 use portal_contract::ids::{OrganisationId, UserId};
+use portal_contract::team::MemberStatus;
 use portal_contract::team::{MemberListQuery, MemberSort, SortOrder};
 use sqlx::QueryBuilder;
 
 use super::{SqliteStore, conflict, delete_unconfirmed, events};
 use crate::store::organisations::Organisation;
-use crate::store::users::{Confirmation, Confirmations, MemberChange, User, Users, member_filter};
+use crate::store::users::{
+    Confirmation, Confirmations, MemberChange, MemberChanged, User, Users, member_filter,
+};
 use crate::store::{MaybeTimestamp, StoreResult};
 
 #[async_trait]
@@ -198,13 +202,13 @@ impl Users for SqliteStore {
         Ok(())
     }
 
-    async fn change_member(&self, change: MemberChange<'_>) -> StoreResult<bool> {
+    async fn change_member(&self, change: MemberChange<'_>) -> StoreResult<MemberChanged> {
         let mut tx = self.begin_write().await?;
         // One statement: the check that another active superadmin remains and
         // the write can't be split by another writer.
         let done = sqlx::query(
-            "UPDATE users SET role = ?1, status = ?2 WHERE id = ?3 AND ( \
-               (?1 = 'superadmin' AND ?2 = 'active') \
+            "UPDATE users SET role = ?1, status = ?2 WHERE id = ?3 AND role = ?4 AND status = ?5 \
+             AND ((?1 = 'superadmin' AND ?2 = 'active') \
                OR EXISTS (SELECT 1 FROM users other \
                           WHERE other.organisation_id = users.organisation_id \
                           AND other.id != users.id AND other.role = 'superadmin' \
@@ -213,22 +217,42 @@ impl Users for SqliteStore {
         .bind(change.role)
         .bind(change.status)
         .bind(change.id)
+        .bind(change.seen_role)
+        .bind(change.seen_status)
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() != 1 {
-            return Ok(false);
+            let now: Option<(Role, MemberStatus)> =
+                sqlx::query_as("SELECT role, status FROM users WHERE id = ?")
+                    .bind(change.id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            return Ok(match now {
+                Some(seen) if seen == (change.seen_role, change.seen_status) => {
+                    MemberChanged::LastSuperadmin
+                }
+                _ => MemberChanged::Stale,
+            });
         }
-        if change.end_sessions {
+        if change.deactivate {
             sqlx::query("DELETE FROM sessions WHERE user_id = ?")
                 .bind(change.id)
                 .execute(&mut *tx)
                 .await?;
+            sqlx::query(
+                "UPDATE invitations SET revoked_at = ? WHERE invited_by = ? \
+                 AND accepted_at IS NULL AND revoked_at IS NULL",
+            )
+            .bind(change.now)
+            .bind(change.id)
+            .execute(&mut *tx)
+            .await?;
         }
         if let Some(event) = change.event {
             events::insert(&mut tx, event).await?;
         }
         tx.commit().await?;
-        Ok(true)
+        Ok(MemberChanged::Changed)
     }
 
     async fn admin_emails(&self, org: &OrganisationId) -> StoreResult<Vec<String>> {
