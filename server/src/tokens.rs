@@ -49,6 +49,11 @@ pub struct Claims {
     pub iat: i64,
     pub exp: i64,
     pub jti: String,
+    /// The secret it was issued for: base64url of the start of the secret's
+    /// SHA-256 (the secret itself can't be told from it), so a rolled
+    /// secret ends its tokens. Tokens from before this claim have none.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub sid: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -403,6 +408,7 @@ mod tests {
             iat: 0,
             exp,
             jti: "tok_x".into(),
+            sid: "c2lk".into(),
         }
     }
 

@@ -6,6 +6,8 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use portal_contract::accounts::OrganisationStatus;
 use portal_contract::credentials::Scope;
 use portal_contract::ids::CredentialId;
@@ -128,6 +130,10 @@ impl IntoResponse for OAuthFailure {
     }
 }
 
+/// How much of a secret's hash a token carries to name its secret: enough
+/// that no two secrets of a credential share it.
+const SECRET_ID_BYTES: usize = 12;
+
 /// Client ids we issue are short; longer ones are refused before they can
 /// fill the rate limiter's table.
 const CLIENT_ID_MAX: usize = 64;
@@ -154,10 +160,11 @@ pub async fn issue_token(
     }
 
     // The same work whether the client id exists or not: hash, one indexed read.
+    let secret_hash = crypto::token_hash(secret);
     let grant = state
         .store
         .credentials()
-        .grant_for_secret(&crypto::token_hash(secret))
+        .grant_for_secret(&secret_hash)
         .await?;
     let now = state.now();
     let grant = grant
@@ -226,6 +233,7 @@ pub async fn issue_token(
         iat: now,
         exp: now + TOKEN_TTL_SECS,
         jti: crypto::new_id("tok_"),
+        sid: URL_SAFE_NO_PAD.encode(&secret_hash[..SECRET_ID_BYTES]),
     };
     let access_token = state.signer.sign(&claims);
     state.usage.token_issued(&grant.credential_id, now);
@@ -258,10 +266,12 @@ pub async fn partner(state: &AppState, token: &str) -> Result<Partner, OAuthFail
         .signer
         .verify(token.trim(), now)
         .map_err(|r| OAuthFailure::invalid_token(r.description()))?;
+    // A token from before tokens named their secret names none: any works.
+    let secret = URL_SAFE_NO_PAD.decode(&claims.sid).unwrap_or_default();
     let caller = state
         .store
         .credentials()
-        .caller(&CredentialId(claims.sub.clone()))
+        .caller(&CredentialId(claims.sub.clone()), &secret, now)
         .await?;
     let caller = match caller {
         None => {
@@ -277,6 +287,12 @@ pub async fn partner(state: &AppState, token: &str) -> Result<Partner, OAuthFail
         Some(c) if c.expires_at.is_some_and(|e| e <= now) => {
             return Err(OAuthFailure::invalid_token(
                 "The credential behind this access token has expired.",
+            ));
+        }
+        Some(c) if !c.secret_live => {
+            return Err(OAuthFailure::invalid_token(
+                "The secret this access token was issued for was rolled or has expired. \
+                 Get a new token with the credential's current secret.",
             ));
         }
         Some(c) if c.organisation_status != OrganisationStatus::Approved => {

@@ -83,6 +83,8 @@ pub struct Caller {
     pub project_id: ProjectId,
     pub project_name: String,
     pub environment: Environment,
+    /// The token's secret is still one of the credential's, not expired.
+    pub secret_live: bool,
 }
 
 /// The counts and firsts the quick-start checklist ticks from.
@@ -150,7 +152,15 @@ pub trait Credentials: Send + Sync {
     /// the same whether the client id exists or not.
     async fn grant_for_secret(&self, secret_hash: &[u8]) -> StoreResult<Option<Grant>>;
 
-    async fn caller(&self, id: &CredentialId) -> StoreResult<Option<Caller>>;
+    /// The credential a token names, and whether the secret it was issued
+    /// for (`secret`, the start of that secret's hash) still works at `now`:
+    /// a secret rolled "now" ends its tokens too.
+    async fn caller(
+        &self,
+        id: &CredentialId,
+        secret: &[u8],
+        now: i64,
+    ) -> StoreResult<Option<Caller>>;
 
     /// Records last uses, in one transaction; never moves a time backwards.
     async fn record_use(&self, uses: &[Use]) -> StoreResult<()>;

@@ -150,6 +150,9 @@ async fn a_rolled_secret_keeps_working_until_its_overlap_ends() {
     app.confirmed_user("ada@acme.test").await;
     let project = app.project("Checkout", "sandbox").await;
     let first = app.credential(&project, &["read"]).await;
+    let before_roll = app
+        .access_token(&first.client_id, &first.client_secret)
+        .await;
     let roll = |overlap: &'static str| {
         let (app, id) = (&app, first.client_id.clone());
         async move {
@@ -179,6 +182,8 @@ async fn a_rolled_secret_keeps_working_until_its_overlap_ends() {
     app.access_token(&first.client_id, &first.client_secret)
         .await;
     app.access_token(&first.client_id, &second).await;
+    // During the overlap, tokens of the old secret keep working.
+    assert_eq!(app.whoami(&before_roll).await.status(), 200);
     app.clock.advance(3600);
     oauth_error(
         app.token(&first.client_id, &first.client_secret).await,
@@ -195,16 +200,26 @@ async fn a_rolled_secret_keeps_working_until_its_overlap_ends() {
         .unwrap();
     assert_eq!(list["items"][0]["secrets"].as_array().unwrap().len(), 1);
 
-    // "now": the old secret stops at once.
+    // "now": the old secret stops at once, and so do its tokens.
+    let of_second = app.access_token(&first.client_id, &second).await;
+    assert_eq!(app.whoami(&of_second).await.status(), 200);
     let third: Value = roll("now").await.json().await.unwrap();
+    let ended = oauth_error(app.whoami(&of_second).await, 401, "invalid_token").await;
+    assert_eq!(
+        ended["error_description"],
+        "The secret this access token was issued for was rolled or has expired. \
+         Get a new token with the credential's current secret."
+    );
     oauth_error(
         app.token(&first.client_id, &second).await,
         401,
         "invalid_client",
     )
     .await;
-    app.access_token(&first.client_id, third["client_secret"].as_str().unwrap())
+    let of_third = app
+        .access_token(&first.client_id, third["client_secret"].as_str().unwrap())
         .await;
+    assert_eq!(app.whoami(&of_third).await.status(), 200);
     assert_eq!(third["credential"]["secrets"].as_array().unwrap().len(), 1);
 
     let unknown_overlap = roll("2h").await;

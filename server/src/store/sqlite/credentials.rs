@@ -172,16 +172,26 @@ impl Credentials for SqliteStore {
         .await?)
     }
 
-    async fn caller(&self, id: &CredentialId) -> StoreResult<Option<Caller>> {
+    async fn caller(
+        &self,
+        id: &CredentialId,
+        secret: &[u8],
+        now: i64,
+    ) -> StoreResult<Option<Caller>> {
         Ok(sqlx::query_as(
             "SELECT c.id AS credential_id, c.description, c.expires_at, c.revoked_at, \
              o.id AS organisation_id, o.name AS organisation_name, \
              o.status AS organisation_status, \
-             p.id AS project_id, p.name AS project_name, p.environment \
+             p.id AS project_id, p.name AS project_name, p.environment, \
+             EXISTS (SELECT 1 FROM credential_secrets s WHERE s.credential_id = c.id \
+                     AND substr(s.hash, 1, length(?2)) = ?2 \
+                     AND (s.expires_at IS NULL OR s.expires_at > ?3)) AS secret_live \
              FROM credentials c JOIN projects p ON p.id = c.project_id \
-             JOIN organisations o ON o.id = c.organisation_id WHERE c.id = ?",
+             JOIN organisations o ON o.id = c.organisation_id WHERE c.id = ?1",
         )
         .bind(id)
+        .bind(secret)
+        .bind(now)
         .fetch_optional(&self.pool)
         .await?)
     }
