@@ -97,6 +97,7 @@ export async function startPortal(env: Record<string, string> = {}) {
       // are its own, so that adding a spec can't turn another one red.
       PORTAL_SIGN_UPS_PER_HOUR: "100000",
       PORTAL_SIGN_INS_PER_MINUTE: "100000",
+      PORTAL_INVITATIONS_PER_HOUR: "100000",
       // The webhook receiver runs on this machine.
       PORTAL_WEBHOOK_ALLOW_PRIVATE: "true",
       ...env,

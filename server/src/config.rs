@@ -173,6 +173,12 @@ pub struct Config {
     #[arg(long, env = "PORTAL_METRICS_ADDR")]
     pub metrics_addr: Option<SocketAddr>,
 
+    /// Invitations (and invitations sent again) each member may send per
+    /// hour, in a burst or spread out; an organisation's members together
+    /// five times as many.
+    #[arg(long, env = "PORTAL_INVITATIONS_PER_HOUR", default_value_t = 20)]
+    pub invitations_per_hour: u32,
+
     /// Log filter (tracing's `EnvFilter` syntax).
     #[arg(
         long,
@@ -183,7 +189,7 @@ pub struct Config {
 }
 
 // The database, SMTP and Redis URLs can hold passwords; the keys are keys.
-portal_contract::redacted_debug!(Config { addr, print_mail, database_pool_size, database_statement_timeout, public_url, data_dir, token_requests_per_second, events_per_second, webhook_allow_private, delivery_lease_seconds, webhook_key_file, token_keys_file, dist, mail_from, auto_approve, session_idle_minutes, session_max_hours, invitation_ttl_days, sign_ins_per_minute, sign_ups_per_hour, redis_prefix, trusted_proxies, forwarded_header, metrics_addr, log } secret { database_url, webhook_key, token_keys, smtp_url, redis_url });
+portal_contract::redacted_debug!(Config { addr, print_mail, database_pool_size, database_statement_timeout, public_url, data_dir, token_requests_per_second, events_per_second, webhook_allow_private, delivery_lease_seconds, webhook_key_file, token_keys_file, dist, mail_from, auto_approve, session_idle_minutes, session_max_hours, invitation_ttl_days, sign_ins_per_minute, sign_ups_per_hour, invitations_per_hour, redis_prefix, trusted_proxies, forwarded_header, metrics_addr, log } secret { database_url, webhook_key, token_keys, smtp_url, redis_url });
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ForwardedHeader {

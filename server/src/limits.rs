@@ -53,10 +53,14 @@ pub enum Limit {
     TokenByClientAddress,
     /// Events published with the tokens of one credential.
     EventsByCredential,
+    /// Invitations sent (or sent again) by one member.
+    InvitationsByInviter,
+    /// Invitations sent (or sent again) by one organisation's members.
+    InvitationsByOrganisation,
 }
 
 impl Limit {
-    const ALL: [Limit; 9] = [
+    const ALL: [Limit; 11] = [
         Limit::SignInByAddress,
         Limit::SignInByEmail,
         Limit::SignInByDevice,
@@ -66,6 +70,8 @@ impl Limit {
         Limit::TokenFailuresByClient,
         Limit::TokenByClientAddress,
         Limit::EventsByCredential,
+        Limit::InvitationsByInviter,
+        Limit::InvitationsByOrganisation,
     ];
 
     /// The name in Redis keys and metrics.
@@ -80,6 +86,8 @@ impl Limit {
             Limit::TokenFailuresByClient => "token_failures_by_client",
             Limit::TokenByClientAddress => "token_by_client_address",
             Limit::EventsByCredential => "events_by_credential",
+            Limit::InvitationsByInviter => "invitations_by_inviter",
+            Limit::InvitationsByOrganisation => "invitations_by_organisation",
         }
     }
 
@@ -100,6 +108,11 @@ impl Limit {
             Limit::TokenByAddress => per(tokens.saturating_mul(4), second),
             Limit::TokenFailuresByClient | Limit::TokenByClientAddress => per(tokens, second),
             Limit::EventsByCredential => per(config.events_per_second.max(1), second),
+            Limit::InvitationsByInviter => per(config.invitations_per_hour.max(1), 60 * minute),
+            Limit::InvitationsByOrganisation => per(
+                config.invitations_per_hour.max(1).saturating_mul(5),
+                60 * minute,
+            ),
         }
     }
 }

@@ -16,6 +16,7 @@ use super::accounts::{session_out, suspended};
 use crate::auth::{self, CurrentUser};
 use crate::crypto;
 use crate::error::{ApiError, ApiResult};
+use crate::limits::Limit;
 use crate::mail::Mail;
 use crate::state::AppState;
 use crate::step_up;
@@ -216,16 +217,19 @@ pub async fn invite(
             "Only a superadmin can invite a superadmin.",
         ));
     }
+    limit_invitations(state, current).await?;
     let email = normalize_email(&input.email);
     let now = state.now();
     let existing = state.store.users().by_email(&email).await?;
     // An unconfirmed account doesn't hold the address: accepting replaces it.
-    if let Some(existing) = existing.filter(|u| u.email_confirmed_at.is_some()) {
-        return Err(if existing.organisation_id == current.org.id {
-            conflict("This person is already a member of your organisation.")
-        } else {
-            conflict("This address already has a Partner Portal account, so it can't be invited.")
-        });
+    let existing = existing.filter(|u| u.email_confirmed_at.is_some());
+    if existing
+        .as_ref()
+        .is_some_and(|u| u.organisation_id == current.org.id)
+    {
+        return Err(conflict(
+            "This person is already a member of your organisation.",
+        ));
     }
     let invitations = state.store.invitations();
     if invitations
@@ -256,12 +260,52 @@ pub async fn invite(
     Ok(invitation_out(&row, now))
 }
 
+/// Invitations mail anyone from the portal's domain: each member, and each
+/// organisation, sends only so many.
+async fn limit_invitations(state: &AppState, current: &CurrentUser) -> ApiResult<()> {
+    state
+        .limits
+        .check(&[
+            (Limit::InvitationsByInviter, current.user.id.as_str()),
+            (Limit::InvitationsByOrganisation, current.org.id.as_str()),
+        ])
+        .await
+}
+
 async fn send_invitation(
     state: &AppState,
     current: &CurrentUser,
     invitation: &Invitation,
     token: &str,
 ) -> ApiResult<()> {
+    // An address with an account of another organisation can't join this
+    // one. The inviter isn't told (that would say which addresses have
+    // accounts); the address's owner is, and gets no link.
+    let elsewhere = state
+        .store
+        .users()
+        .by_email(&invitation.email)
+        .await?
+        .is_some_and(|u| u.email_confirmed_at.is_some() && u.organisation_id != current.org.id);
+    if elsewhere {
+        let mail = Mail {
+            to: invitation.email.clone(),
+            subject: format!(
+                "{} invited you to {}",
+                current.user.full_name, current.org.name
+            ),
+            body: format!(
+                "Hi,\n\n{} invited you to join {} on the Partner Portal, but this address \
+                 already has a Partner Portal account with another organisation, and an \
+                 address belongs to one organisation only.\n\nTo join {}, ask {} to invite \
+                 another of your addresses. If you weren't expecting this, you can ignore this \
+                 mail.\n",
+                current.user.full_name, current.org.name, current.org.name, current.user.full_name,
+            ),
+        };
+        state.mailer.send(&state.store, &*state.clock, mail).await?;
+        return Ok(());
+    }
     let link = format!(
         "{}/invite?token={token}",
         state.config.public_url.trim_end_matches('/')
@@ -312,6 +356,7 @@ pub async fn resend_invitation(
             "Only a superadmin can invite a superadmin.",
         ));
     }
+    limit_invitations(state, current).await?;
     let token = crypto::random_token();
     let expires_at = now + state.config.invitation_ttl_days * 86_400;
     state

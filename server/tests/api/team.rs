@@ -2,7 +2,9 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, PIN, TestApp, browser, error_body, spawn_app};
+use crate::helpers::{
+    PASSWORD, PIN, TestApp, browser, error_body, rate_limited, spawn_app, spawn_with,
+};
 
 async fn superadmin_app() -> (TestApp, String) {
     let app = spawn_app().await;
@@ -801,5 +803,100 @@ async fn a_member_change_applies_only_to_the_member_as_the_actor_saw_them() {
             .unwrap()
             .status(),
         200
+    );
+}
+
+#[tokio::test]
+async fn inviting_an_address_with_an_account_elsewhere_looks_like_any_invitation() {
+    let app = spawn_app().await;
+    app.confirmed_user("ada@acme.test").await;
+    app.other_organisation().await; // eve@evil.test
+    let fresh = app.invite(&app.client, "alan@acme.test", "developer").await;
+    let taken = app.invite(&app.client, "eve@evil.test", "developer").await;
+    assert_eq!(fresh.status(), 201);
+    assert_eq!(
+        taken.status(),
+        201,
+        "the same answer: no account is given away"
+    );
+    let (fresh, taken): (Value, Value) = (fresh.json().await.unwrap(), taken.json().await.unwrap());
+    assert_eq!(taken["status"], fresh["status"]);
+    let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&taken), keys(&fresh));
+    // Eve is told, and gets no link to a second organisation.
+    let mail = &app.mails_to("eve@evil.test").await[0];
+    assert!(
+        mail.body
+            .contains("already has a Partner Portal account with another organisation")
+    );
+    assert!(!mail.body.contains("token="), "{}", mail.body);
+    // Sent again, the same.
+    let resent = app
+        .post(
+            &format!("/api/invitations/{}/resend", taken["id"].as_str().unwrap()),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(resent.status(), 200);
+    let invitations: Vec<_> = app
+        .mails_to("eve@evil.test")
+        .await
+        .into_iter()
+        .filter(|m| m.subject.contains("invited you"))
+        .collect();
+    assert_eq!(invitations.len(), 2);
+    assert!(invitations.iter().all(|m| !m.body.contains("token=")));
+    // A member of this organisation is no secret: that still answers 409.
+    app.member("grace@acme.test", "developer").await;
+    let member = app.invite(&app.client, "grace@acme.test", "viewer").await;
+    error_body(member, 409, "conflict").await;
+}
+
+#[tokio::test]
+async fn invitations_are_limited_per_member_and_per_organisation() {
+    // One an hour per member, five per organisation.
+    let app = spawn_with(|c| c.invitations_per_hour = 1).await;
+    app.confirmed_user("ada@acme.test").await;
+    assert_eq!(
+        app.invite(&app.client, "m1@acme.test", "admin")
+            .await
+            .status(),
+        201
+    );
+    let second = app.invite(&app.client, "x@acme.test", "viewer").await;
+    rate_limited(second, 3600).await;
+    assert!(app.mails_to("x@acme.test").await.is_empty(), "no mail went");
+    // Sending one again counts too.
+    let list: Value = app.get("/api/invitations").await.json().await.unwrap();
+    let id = list["items"][0]["id"].as_str().unwrap().to_owned();
+    rate_limited(
+        app.post(&format!("/api/invitations/{id}/resend"), &json!({}))
+            .await,
+        3600,
+    )
+    .await;
+
+    // Each new admin has an invitation of their own, until the organisation
+    // has sent five.
+    let mut inviter = app.accept("m1@acme.test").await;
+    for n in 2..=5 {
+        let to = format!("m{n}@acme.test");
+        assert_eq!(
+            app.invite(&inviter.client, &to, "admin").await.status(),
+            201,
+            "{to}"
+        );
+        inviter = app.accept(&to).await;
+    }
+    // The sixth is refused by the organisation's limit (one more every 12
+    // minutes), though this member hasn't invited anyone yet.
+    let sixth = app.invite(&inviter.client, "m6@acme.test", "viewer").await;
+    rate_limited(sixth, 720).await;
+    app.clock.advance(3600);
+    assert_eq!(
+        app.invite(&inviter.client, "m6@acme.test", "viewer")
+            .await
+            .status(),
+        201
     );
 }
