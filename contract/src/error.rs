@@ -60,6 +60,9 @@ pub enum ErrorCode {
     Conflict,
     /// Too many requests; see `Retry-After`.
     RateLimited,
+    /// A project already has as many credentials or endpoints as a project
+    /// may; the message says how many.
+    QuotaExceeded,
     /// Something went wrong on our side; the log has the request id.
     Internal,
     /// A code this version of the contract doesn't know.

@@ -57,6 +57,23 @@ pub struct Config {
     #[arg(long, env = "PORTAL_EVENTS_PER_SECOND", default_value_t = 100)]
     pub events_per_second: u32,
 
+    /// Events accepted per second through `POST /v1/events` from all of one
+    /// organisation's credentials together, after a burst of as many again.
+    #[arg(
+        long,
+        env = "PORTAL_ORGANISATION_EVENTS_PER_SECOND",
+        default_value_t = 500
+    )]
+    pub organisation_events_per_second: u32,
+
+    /// Working (not revoked) credentials a project may have.
+    #[arg(long, env = "PORTAL_CREDENTIALS_PER_PROJECT", default_value_t = 50)]
+    pub credentials_per_project: u32,
+
+    /// Webhook endpoints a project may have.
+    #[arg(long, env = "PORTAL_ENDPOINTS_PER_PROJECT", default_value_t = 20)]
+    pub endpoints_per_project: u32,
+
     /// Let webhooks reach private, loopback and link-local addresses (tests
     /// and local development). Off in production.
     #[arg(long, env = "PORTAL_WEBHOOK_ALLOW_PRIVATE", default_value_t = false, action = ArgAction::Set)]
@@ -189,7 +206,7 @@ pub struct Config {
 }
 
 // The database, SMTP and Redis URLs can hold passwords; the keys are keys.
-portal_contract::redacted_debug!(Config { addr, print_mail, database_pool_size, database_statement_timeout, public_url, data_dir, token_requests_per_second, events_per_second, webhook_allow_private, delivery_lease_seconds, webhook_key_file, token_keys_file, dist, mail_from, auto_approve, session_idle_minutes, session_max_hours, invitation_ttl_days, sign_ins_per_minute, sign_ups_per_hour, invitations_per_hour, redis_prefix, trusted_proxies, forwarded_header, metrics_addr, log } secret { database_url, webhook_key, token_keys, smtp_url, redis_url });
+portal_contract::redacted_debug!(Config { addr, print_mail, database_pool_size, database_statement_timeout, public_url, data_dir, token_requests_per_second, events_per_second, organisation_events_per_second, credentials_per_project, endpoints_per_project, webhook_allow_private, delivery_lease_seconds, webhook_key_file, token_keys_file, dist, mail_from, auto_approve, session_idle_minutes, session_max_hours, invitation_ttl_days, sign_ins_per_minute, sign_ups_per_hour, invitations_per_hour, redis_prefix, trusted_proxies, forwarded_header, metrics_addr, log } secret { database_url, webhook_key, token_keys, smtp_url, redis_url });
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ForwardedHeader {

@@ -53,6 +53,10 @@ pub enum Limit {
     TokenByClientAddress,
     /// Events published with the tokens of one credential.
     EventsByCredential,
+    /// Events published with the tokens of one organisation's credentials.
+    EventsByOrganisation,
+    /// Test events and redeliveries one organisation asks for.
+    WebhookSendsByOrganisation,
     /// Invitations sent (or sent again) by one member.
     InvitationsByInviter,
     /// Invitations sent (or sent again) by one organisation's members.
@@ -60,7 +64,7 @@ pub enum Limit {
 }
 
 impl Limit {
-    const ALL: [Limit; 11] = [
+    const ALL: [Limit; 13] = [
         Limit::SignInByAddress,
         Limit::SignInByEmail,
         Limit::SignInByDevice,
@@ -70,6 +74,8 @@ impl Limit {
         Limit::TokenFailuresByClient,
         Limit::TokenByClientAddress,
         Limit::EventsByCredential,
+        Limit::EventsByOrganisation,
+        Limit::WebhookSendsByOrganisation,
         Limit::InvitationsByInviter,
         Limit::InvitationsByOrganisation,
     ];
@@ -86,6 +92,8 @@ impl Limit {
             Limit::TokenFailuresByClient => "token_failures_by_client",
             Limit::TokenByClientAddress => "token_by_client_address",
             Limit::EventsByCredential => "events_by_credential",
+            Limit::EventsByOrganisation => "events_by_organisation",
+            Limit::WebhookSendsByOrganisation => "webhook_sends_by_organisation",
             Limit::InvitationsByInviter => "invitations_by_inviter",
             Limit::InvitationsByOrganisation => "invitations_by_organisation",
         }
@@ -108,6 +116,12 @@ impl Limit {
             Limit::TokenByAddress => per(tokens.saturating_mul(4), second),
             Limit::TokenFailuresByClient | Limit::TokenByClientAddress => per(tokens, second),
             Limit::EventsByCredential => per(config.events_per_second.max(1), second),
+            Limit::EventsByOrganisation => {
+                per(config.organisation_events_per_second.max(1), second)
+            }
+            // A person clicking "send test event" or "redeliver": plenty for
+            // that, too few to relay traffic through the portal.
+            Limit::WebhookSendsByOrganisation => per(30, minute),
             Limit::InvitationsByInviter => per(config.invitations_per_hour.max(1), 60 * minute),
             Limit::InvitationsByOrganisation => per(
                 config.invitations_per_hour.max(1).saturating_mul(5),

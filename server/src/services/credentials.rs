@@ -66,16 +66,34 @@ pub async fn find(
 }
 
 /// Credentials come only to approved organisations.
-fn require_approved(current: &CurrentUser) -> ApiResult<()> {
+pub(super) fn require_approved(current: &CurrentUser) -> ApiResult<()> {
     if current.org.status == OrganisationStatus::Approved {
         Ok(())
     } else {
         Err(ApiError::new(
             StatusCode::FORBIDDEN,
             ErrorCode::OrgNotApproved,
-            "Your organisation is waiting for approval. You can create credentials once it is approved.",
+            "Your organisation is waiting for approval. You can create credentials and webhook \
+             endpoints once it is approved.",
         ))
     }
+}
+
+/// 422 `quota_exceeded` once a project has `quota` of what `things` names.
+pub(super) fn within_quota(
+    count: usize,
+    quota: u32,
+    things: &str,
+    free_one: &str,
+) -> ApiResult<()> {
+    if count < quota as usize {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::QuotaExceeded,
+        format!("A project can have {quota} {things}, and this one has them all. {free_one}"),
+    ))
 }
 
 /// A roll or revoke needs a credential that still works.
@@ -136,6 +154,18 @@ pub async fn create(
     let project = projects::find(state, current, project).await?;
     input.validate().map_err(ApiError::validation)?;
     require_approved(current)?;
+    let (listed, _) = state
+        .store
+        .credentials()
+        .list_for_project(&project.id, state.now())
+        .await?;
+    let working = listed.iter().filter(|c| c.revoked_at.is_none()).count();
+    within_quota(
+        working,
+        state.config.credentials_per_project,
+        "working credentials",
+        "Revoke one you no longer use first.",
+    )?;
     verify_pin(state, &current.user, &input.pin).await?;
 
     let now = state.now();

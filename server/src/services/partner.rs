@@ -343,7 +343,13 @@ pub async fn may_publish(state: &AppState, partner: &Partner) -> Result<(), OAut
     }
     state
         .limits
-        .wait(&[(Limit::EventsByCredential, partner.claims.sub.as_str())])
+        .wait(&[
+            (Limit::EventsByCredential, partner.claims.sub.as_str()),
+            (
+                Limit::EventsByOrganisation,
+                partner.caller.organisation_id.as_str(),
+            ),
+        ])
         .await
         .map_err(|secs| OAuthFailure::rate_limited("events", secs))
 }

@@ -13,10 +13,11 @@ use portal_contract::webhooks::{
 };
 use reqwest::Url;
 
-use super::projects;
+use super::{credentials, projects};
 use crate::auth::CurrentUser;
 use crate::crypto;
 use crate::error::{ApiError, ApiResult};
+use crate::limits::Limit;
 use crate::state::AppState;
 use crate::step_up::verify_pin;
 use crate::store::delivery_log::Delivery;
@@ -167,6 +168,21 @@ pub async fn create(
 ) -> ApiResult<WebhookSecretOut> {
     let project = projects::find(state, current, project).await?;
     input.validate().map_err(ApiError::validation)?;
+    // Deliveries are POSTs to any address: not before someone approved
+    // the organisation.
+    credentials::require_approved(current)?;
+    let endpoints = state
+        .store
+        .webhooks()
+        .list_for_project(&project.id)
+        .await?
+        .len();
+    credentials::within_quota(
+        endpoints,
+        state.config.endpoints_per_project,
+        "webhook endpoints",
+        "Delete one you no longer use first.",
+    )?;
     let url = check_target(state, &project, &input.url).await?;
     let id = WebhookId(crypto::new_id(WebhookId::PREFIX));
     let secret = signing::new_secret();
@@ -301,6 +317,15 @@ pub async fn rotate_secret(
 
 /// A test event of a chosen type, with a realistic sample payload, to this
 /// endpoint whatever types it subscribes to.
+/// Test events and redeliveries send a POST wherever an endpoint points:
+/// an organisation asks for only so many.
+async fn limit_sends(state: &AppState, current: &CurrentUser) -> ApiResult<()> {
+    state
+        .limits
+        .check(&[(Limit::WebhookSendsByOrganisation, current.org.id.as_str())])
+        .await
+}
+
 pub async fn send_test(
     state: &AppState,
     current: &CurrentUser,
@@ -309,6 +334,7 @@ pub async fn send_test(
 ) -> ApiResult<DeliveryOut> {
     let webhook = find(state, current, id).await?;
     event_type(&input.event_type).map_err(|m| ApiError::field("event_type", m))?;
+    limit_sends(state, current).await?;
     if !webhook.enabled {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -382,6 +408,7 @@ pub async fn redeliver(
     let detail = log.get(&current.org.id, id).await?.ok_or_else(not_found)?;
     let webhook = find(state, current, &detail.delivery.webhook_id).await?;
     let conflict = |m: &str| ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, m);
+    limit_sends(state, current).await?;
     if !webhook.enabled {
         return Err(conflict(
             "This endpoint is disabled. Enable it, then redeliver.",

@@ -15,6 +15,7 @@ mod partner;
 mod partner_events;
 mod projects;
 mod proxies;
+mod quotas;
 mod real_server;
 mod receiver;
 mod secret_scan;
