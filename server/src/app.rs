@@ -234,7 +234,8 @@ async fn reload_keys(state: AppState) {
     }
 }
 
-/// Drops expired sessions and idle rate-limit keys now and then.
+/// Drops expired sessions, idle rate-limit keys and whatever is past its
+/// retention, now and then.
 async fn housekeeping(state: AppState) {
     let mut every = tokio::time::interval(Duration::from_secs(600));
     loop {
@@ -242,6 +243,9 @@ async fn housekeeping(state: AppState) {
         state.limits.prune();
         if let Err(e) = state.store.sessions().delete_expired(state.now()).await {
             tracing::warn!(error = %e, "could not delete expired sessions");
+        }
+        if let Err(e) = crate::services::retention::purge(&state).await {
+            tracing::warn!(error = %e, "could not delete what is past its retention");
         }
     }
 }

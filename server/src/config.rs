@@ -190,6 +190,15 @@ pub struct Config {
     #[arg(long, env = "PORTAL_METRICS_ADDR")]
     pub metrics_addr: Option<SocketAddr>,
 
+    /// Days an event, its deliveries and their attempts are kept once every
+    /// delivery has ended; ended invitations are kept as long.
+    #[arg(long, env = "PORTAL_RETENTION_DAYS", default_value_t = 30)]
+    pub retention_days: i64,
+
+    /// Days the outbox keeps its note of a mail.
+    #[arg(long, env = "PORTAL_OUTBOX_RETENTION_DAYS", default_value_t = 7)]
+    pub outbox_retention_days: i64,
+
     /// Invitations (and invitations sent again) each member may send per
     /// hour, in a burst or spread out; an organisation's members together
     /// five times as many.
@@ -206,7 +215,7 @@ pub struct Config {
 }
 
 // The database, SMTP and Redis URLs can hold passwords; the keys are keys.
-portal_contract::redacted_debug!(Config { addr, print_mail, database_pool_size, database_statement_timeout, public_url, data_dir, token_requests_per_second, events_per_second, organisation_events_per_second, credentials_per_project, endpoints_per_project, webhook_allow_private, delivery_lease_seconds, webhook_key_file, token_keys_file, dist, mail_from, auto_approve, session_idle_minutes, session_max_hours, invitation_ttl_days, sign_ins_per_minute, sign_ups_per_hour, invitations_per_hour, redis_prefix, trusted_proxies, forwarded_header, metrics_addr, log } secret { database_url, webhook_key, token_keys, smtp_url, redis_url });
+portal_contract::redacted_debug!(Config { addr, print_mail, database_pool_size, database_statement_timeout, public_url, data_dir, token_requests_per_second, events_per_second, organisation_events_per_second, credentials_per_project, endpoints_per_project, webhook_allow_private, delivery_lease_seconds, webhook_key_file, token_keys_file, dist, mail_from, auto_approve, session_idle_minutes, session_max_hours, invitation_ttl_days, sign_ins_per_minute, sign_ups_per_hour, invitations_per_hour, retention_days, outbox_retention_days, redis_prefix, trusted_proxies, forwarded_header, metrics_addr, log } secret { database_url, webhook_key, token_keys, smtp_url, redis_url });
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ForwardedHeader {

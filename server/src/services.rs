@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod credentials;
 pub mod partner;
 pub mod projects;
+pub mod retention;
 pub mod settings;
 pub mod team;
 pub mod webhooks;

@@ -17,6 +17,7 @@ pub mod organisations;
 pub mod outbox;
 pub mod projects;
 pub mod queue;
+pub mod retention;
 pub mod sessions;
 pub mod users;
 pub mod webhooks;
@@ -133,6 +134,7 @@ pub trait Backend: Send + Sync + 'static {
     fn queue(&self) -> &dyn queue::Queue;
     fn delivery_log(&self) -> &dyn delivery_log::DeliveryLog;
     fn outbox(&self) -> &dyn outbox::Outbox;
+    fn retention(&self) -> &dyn retention::Retention;
     fn health(&self) -> &dyn Health;
 }
 
@@ -177,6 +179,9 @@ macro_rules! backend {
                 self
             }
             fn outbox(&self) -> &dyn $crate::store::outbox::Outbox {
+                self
+            }
+            fn retention(&self) -> &dyn $crate::store::retention::Retention {
                 self
             }
             fn health(&self) -> &dyn $crate::store::Health {

@@ -11,6 +11,7 @@ mod organisations;
 mod outbox;
 mod projects;
 mod queue;
+mod retention;
 mod sessions;
 mod users;
 mod webhooks;

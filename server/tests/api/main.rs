@@ -18,6 +18,7 @@ mod proxies;
 mod quotas;
 mod real_server;
 mod receiver;
+mod retention;
 mod secret_scan;
 mod settings;
 mod smtp;

@@ -1,0 +1,60 @@
+//! The retention job: what the portal no longer needs goes, off the request
+//! path, in small batches with a pause between them, so one tenant's
+//! millions of old events never hold up anyone's requests.
+
+use std::time::Duration;
+
+use crate::state::AppState;
+use crate::store::StoreResult;
+
+/// Rows per statement.
+const BATCH: u32 = 500;
+/// Between two batches, so other writers get their turn.
+const PAUSE: Duration = Duration::from_millis(50);
+
+/// How many rows one pass deleted.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Purged {
+    pub events: u64,
+    pub outbox: u64,
+    pub invitations: u64,
+}
+
+/// Deletes what is past its retention, batch after batch until none is left.
+pub async fn purge(state: &AppState) -> StoreResult<Purged> {
+    let now = state.now();
+    let day = 86_400;
+    let kept = now - state.config.retention_days.max(1) * day;
+    let outbox_kept = now - state.config.outbox_retention_days.max(1) * day;
+    let store = state.store.retention();
+    let purged = Purged {
+        events: batches(|| store.purge_events(kept, BATCH)).await?,
+        outbox: batches(|| store.purge_outbox(outbox_kept, BATCH)).await?,
+        invitations: batches(|| store.purge_invitations(kept, now, BATCH)).await?,
+    };
+    if purged != Purged::default() {
+        tracing::info!(
+            events = purged.events,
+            outbox = purged.outbox,
+            invitations = purged.invitations,
+            "deleted what is past its retention"
+        );
+    }
+    Ok(purged)
+}
+
+async fn batches<F, Fut>(mut batch: F) -> StoreResult<u64>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = StoreResult<u64>>,
+{
+    let mut total = 0;
+    loop {
+        let deleted = batch().await?;
+        total += deleted;
+        if deleted < u64::from(BATCH) {
+            return Ok(total);
+        }
+        tokio::time::sleep(PAUSE).await;
+    }
+}

@@ -1,0 +1,4 @@
+-- The retention job deletes old events, outbox rows and invitations by age.
+CREATE INDEX events_by_created ON events (created_at);
+CREATE INDEX outbox_by_created ON outbox (created_at);
+CREATE INDEX invitations_by_created ON invitations (created_at);
