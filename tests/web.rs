@@ -763,3 +763,55 @@ async fn the_secret_reveal_takes_focus_to_its_heading() {
             .contains("it can't be shown again")
     );
 }
+
+#[wasm_bindgen_test]
+async fn the_role_choice_offers_what_the_actor_may_grant_with_what_each_may_do() {
+    use portal::pages::team::role_choice::{RoleChoice, role_summary};
+    use portal_contract::Role;
+
+    let root = container();
+    let role = RwSignal::new("developer".to_owned());
+    let _handle = mount_to(root.clone(), move || {
+        let session = provide_session_context();
+        session.0.set(Some(
+            serde_json::from_value(serde_json::json!({
+                "user": { "id": "usr_1", "email": "ada@acme.test", "full_name": "Ada Lovelace",
+                          "role": "admin", "created_at": 1 },
+                "organisation": { "id": "org_1", "name": "Acme", "status": "approved", "created_at": 1 },
+                "expires_at": 2
+            }))
+            .unwrap(),
+        ));
+        view! {
+            <RoleChoice
+                legend="Role"
+                id="invite-role"
+                value=role
+                error=Signal::derive(|| None::<String>)
+            />
+        }
+    });
+    tick().await;
+    // An admin may not make superadmins.
+    let radios = root.query_selector_all("input[type=radio]").unwrap();
+    let values: Vec<String> = (0..radios.length())
+        .map(|i| {
+            radios
+                .item(i)
+                .unwrap()
+                .unchecked_into::<HtmlInputElement>()
+                .value()
+        })
+        .collect();
+    assert_eq!(values, ["admin", "developer", "viewer"]);
+    let developer: HtmlInputElement = find(&root, "#invite-role-developer").unchecked_into();
+    assert!(developer.checked());
+    let hint = developer.get_attribute("aria-describedby").unwrap();
+    assert_eq!(
+        find(&root, &format!("#{hint}")).text_content(),
+        Some(role_summary(Role::Developer))
+    );
+    find(&root, "#invite-role-viewer").click();
+    tick().await;
+    assert_eq!(role.get_untracked(), "viewer");
+}
