@@ -144,6 +144,8 @@ for (const width of [1280, 375]) {
           for (const v of await axeViolations(page)) failures.push(`${where}: ${v}`);
           if (shot) {
             const overlay = (await dialog().count()) > 0 || (await page.getByRole("menu").count()) > 0;
+            // A whole page from its top, so the sticky top bar and sidebar sit where they belong.
+            if (!overlay) await page.evaluate(() => window.scrollTo(0, 0));
             await page.screenshot({ path: path.join(SCREENSHOTS, `${shot}-${width}-${scheme}.png`), fullPage: !overlay });
           }
         };
