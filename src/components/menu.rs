@@ -63,8 +63,9 @@ pub fn ActionMenu(
 ) -> impl IntoView {
     let id = format!("menu-{}", NEXT_ID.fetch_add(1, Ordering::Relaxed));
     let open = RwSignal::new(false);
-    // `(top or bottom, right, upward)` in px from the viewport's edges.
-    let place = RwSignal::new((0.0, 0.0, false));
+    // `(top or bottom, right, upward)` in whole px from the viewport's edges
+    // (whole: formatting an `f64` would add its formatter to every user's app).
+    let place = RwSignal::new((0i32, 0i32, false));
     let button = NodeRef::<leptos::html::Button>::new();
     let menu = NodeRef::<leptos::html::Div>::new();
     let listeners = StoredValue::new_local(Vec::<WindowListenerHandle>::new());
@@ -130,7 +131,8 @@ pub fn ActionMenu(
             } else {
                 r.bottom() + 4.0
             };
-            place.try_set((vertical, (width - r.right()).max(8.0), upward));
+            let right = (width - r.right()).max(8.0);
+            place.try_set((vertical.round() as i32, right.round() as i32, upward));
         }
     };
     let show = move |start: Start| {
