@@ -815,3 +815,14 @@ async fn the_role_choice_offers_what_the_actor_may_grant_with_what_each_may_do()
     tick().await;
     assert_eq!(role.get_untracked(), "viewer");
 }
+
+#[wasm_bindgen_test]
+fn percentages_are_written_as_the_browsers_language_writes_them() {
+    // The test browser speaks English: no space before the sign.
+    assert_eq!(portal::format::percent(100), "100%");
+    assert_eq!(portal::format::percent(7), "7%");
+    assert_eq!(
+        portal::format::count(1u32, "delivery", "deliveries"),
+        "1 delivery"
+    );
+}
