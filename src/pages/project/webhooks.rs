@@ -13,7 +13,7 @@ use crate::components::load_error::Listing;
 use crate::components::table::DataTable;
 use crate::format;
 use crate::pages::webhook::form::{EndpointModal, Target};
-use crate::pages::webhook::health::{EndpointHealth, badge, success_rate};
+use crate::pages::webhook::health::{EndpointHealth, badge, last_delivery, success_rate};
 use crate::routes::webhook_href;
 use crate::session::use_session;
 
@@ -140,9 +140,9 @@ fn EndpointRow(webhook: WebhookOut, project_id: String) -> impl IntoView {
         }
         .into_any(),
     };
-    let last = match (w.stats.last_delivery_at, w.stats.last_status) {
-        (Some(at), status) => view! {
-            <span>{status.map(|s| s.label())}</span>
+    let last = match (w.stats.last_delivery_at, last_delivery(&w.stats)) {
+        (Some(at), state) => view! {
+            {state.map(|d| view! { <span class=d.tone().text()>{d.label()}</span> })}
             <span class="sub">{format::relative(now, at)}</span>
         }
         .into_any(),

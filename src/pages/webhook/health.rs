@@ -173,6 +173,19 @@ impl DeliveryState {
     }
 }
 
+/// Where the endpoint's latest delivery stands, in the words of
+/// `DeliveryState`: a pending one after failed attempts is retrying.
+pub fn last_delivery(stats: &WebhookStats) -> Option<DeliveryState> {
+    stats.last_status.map(|status| match status {
+        DeliveryStatus::Succeeded => DeliveryState::Succeeded,
+        DeliveryStatus::Failed => DeliveryState::Failed,
+        DeliveryStatus::Pending if stats.failed_attempts > 0 => {
+            DeliveryState::Retrying { next: None }
+        }
+        DeliveryStatus::Pending => DeliveryState::Sending,
+    })
+}
+
 /// A state as a badge: a word in its colour.
 pub fn badge(label: &'static str, tone: Tone) -> impl IntoView {
     view! { <span class=tone.badge()>{label}</span> }
@@ -270,6 +283,16 @@ mod tests {
         assert_eq!(tone, Tone::Success);
         assert_eq!(attempts, "1 of 1 attempt");
         assert_eq!(success_rate(&stats(0, 0, None)), None);
+    }
+
+    #[test]
+    fn the_latest_delivery_after_failures_is_retrying() {
+        use DeliveryStatus::*;
+        let label = |s: WebhookStats| last_delivery(&s).map(DeliveryState::label);
+        assert_eq!(label(stats(0, 1, Some(Pending))), Some("Retrying"));
+        assert_eq!(label(stats(2, 0, Some(Pending))), Some("Sending"));
+        assert_eq!(label(stats(2, 1, Some(Succeeded))), Some("Succeeded"));
+        assert_eq!(label(stats(0, 0, None)), None);
     }
 
     fn delivery(status: DeliveryStatus, attempts: u32, next: Option<i64>) -> DeliveryOut {
