@@ -826,3 +826,21 @@ fn percentages_are_written_as_the_browsers_language_writes_them() {
         "1 delivery"
     );
 }
+
+#[wasm_bindgen_test]
+async fn skeleton_lines_stand_in_for_text_and_say_what_loads() {
+    use portal::components::table::SkeletonLines;
+
+    let root = container();
+    let _handle = mount_to(root.clone(), move || {
+        view! { <SkeletonLines label="Loading event types…" lines=3 /> }
+    });
+    tick().await;
+    assert_eq!(
+        find(&root, "[aria-busy=true] .loading")
+            .text_content()
+            .as_deref(),
+        Some("Loading event types…")
+    );
+    assert_eq!(find_all(&root, ".skeleton-bar[aria-hidden=true]"), 3);
+}

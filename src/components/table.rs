@@ -2,7 +2,8 @@
 //! headers; it scrolls sideways inside its card (with edge shadows that say
 //! so) when it must, and becomes a card per row on a phone (each cell shows
 //! its column's name from `data-label`, the "⋯" menu in the card's corner).
-//! Its skeleton is the same table with grey bars, shown while it loads.
+//! Its skeleton is the same table with grey bars, shown while it loads; a
+//! few lines of text have theirs too.
 
 use leptos::prelude::*;
 
@@ -93,6 +94,26 @@ pub fn SkeletonTable(
             <table aria-hidden="true">
                 <tbody>{row()} {row()} {row()}</tbody>
             </table>
+        </div>
+    }
+}
+
+/// Grey lines in place of a few lines of text while they load; screen
+/// readers hear `label`.
+#[component]
+pub fn SkeletonLines(
+    /// What is loading, said to screen readers.
+    label: &'static str,
+    /// How many lines.
+    #[prop(default = 2)]
+    lines: usize,
+) -> impl IntoView {
+    view! {
+        <div class="skeleton-lines" aria-busy="true">
+            <p class="loading visually-hidden">{label}</p>
+            {(0..lines)
+                .map(|_| view! { <span class="skeleton-bar" aria-hidden="true"></span> })
+                .collect_view()}
         </div>
     }
 }

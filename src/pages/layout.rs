@@ -70,10 +70,23 @@ pub fn SignedInLayout() -> impl IntoView {
             </main>
         }
         .into_any(),
+        // The frame's shape while the session loads, so nothing moves when it
+        // is there.
         _ => view! {
-            <main id="main" class="centered" aria-busy="true">
-                <p class="loading">"Loading the portal…"</p>
-            </main>
+            <div class="shell">
+                <div class="sidebar">
+                    <p class="brand">"Partner Portal"</p>
+                </div>
+                <div class="content">
+                    <header class="topbar"></header>
+                    <main id="main" aria-busy="true">
+                        <p class="loading visually-hidden">"Loading the portal…"</p>
+                        <div class="skeleton-header" aria-hidden="true">
+                            <span class="skeleton-bar skeleton-title"></span>
+                        </div>
+                    </main>
+                </div>
+            </div>
         }
         .into_any(),
     }

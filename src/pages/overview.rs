@@ -10,6 +10,7 @@ use crate::api;
 use crate::components::copy::CodeBlock;
 use crate::components::load_error::LoadError;
 use crate::components::progress::track_progress;
+use crate::components::table::SkeletonLines;
 use crate::components::text::{MidTruncate, Truncate};
 use crate::routes::{Page, project_href, webhook_href};
 use crate::session::use_session;
@@ -112,10 +113,9 @@ fn QuickStart() -> impl IntoView {
         <Transition
             fallback=|| {
                 view! {
-                    <section class="card quick-start" aria-labelledby="quick-start-heading">
-                        <h2 id="quick-start-heading">"Quick start"</h2>
-                        <p class="loading">"Checking your progress…"</p>
-                    </section>
+                    <div class="card quick-start">
+                        <SkeletonLines label="Checking your progress…" />
+                    </div>
                 }
             }
             set_pending=track_progress()

@@ -9,6 +9,7 @@ use crate::components::copy::CopyableValue;
 use crate::components::field::TextField;
 use crate::components::form::{FormError, FormErrors};
 use crate::components::modal::{Modal, ModalActions, focus_when_shown};
+use crate::components::table::SkeletonLines;
 use crate::components::toast::use_toaster;
 
 /// What to do: add to a project, or edit an endpoint.
@@ -202,7 +203,9 @@ pub fn EndpointModal(
                         <Show when=move || !all_events.get()>
                             <div class="subchoices">
                                 <Transition fallback=|| {
-                                    view! { <p class="loading">"Loading event types…"</p> }
+                                    view! {
+                                        <SkeletonLines label="Loading event types…" lines=3 />
+                                    }
                                 }>
                                     <div class="choices">
                                         {move || Suspend::new(async move {
