@@ -74,7 +74,7 @@ pub fn SignedInLayout() -> impl IntoView {
         // is there.
         _ => view! {
             <div class="shell">
-                <div class="sidebar">
+                <div class="sidebar" aria-hidden="true">
                     <p class="brand">"Partner Portal"</p>
                 </div>
                 <div class="content">
