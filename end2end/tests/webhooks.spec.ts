@@ -161,6 +161,9 @@ test("add an endpoint, deliver signed events, retry, redeliver, rotate and disab
   await page.getByRole("button", { name: "Disable" }).click();
   await expect(page.getByRole("status")).toContainText("The endpoint is disabled");
   await expect(page.getByText("Disabled by a member of your team.")).toBeVisible();
+  const send = page.getByRole("button", { name: "Send test event" });
+  await expect(send).toHaveAttribute("aria-disabled", "true");
+  await expect(send).toHaveAccessibleDescription("Enable the endpoint to send it test events.");
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Projects" }).click();
   await expect(page.getByRole("row").filter({ hasText: "Orders" }).locator("td.numeric").nth(1)).toHaveText("1");
   await expectNoViolations(page);

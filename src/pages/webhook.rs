@@ -291,9 +291,12 @@ fn TestEventCard(webhook: RwSignal<WebhookOut>, log_version: RwSignal<u32>) -> i
         .iter()
         .map(|e| (e.name().to_owned(), e.name().to_owned()))
         .collect::<Vec<_>>();
+    // A disabled endpoint gets no events, test ones included: say so before
+    // the server has to.
+    let off = move || webhook.with(|w| !w.enabled);
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if pending.get_untracked() {
+        if pending.get_untracked() || webhook.with_untracked(|w| !w.enabled) {
             return;
         }
         pending.set(true);
@@ -328,10 +331,16 @@ fn TestEventCard(webhook: RwSignal<WebhookOut>, log_version: RwSignal<u32>) -> i
                 <button
                     type="submit"
                     class="button button-primary"
-                    aria-disabled=move || pending.get().to_string()
+                    aria-disabled=move || (pending.get() || off()).to_string()
+                    aria-describedby=move || off().then_some("test-off")
                 >
                     {move || if pending.get() { "Sending…" } else { "Send test event" }}
                 </button>
+                <Show when=off>
+                    <p class="field-hint" id="test-off">
+                        "Enable the endpoint to send it test events."
+                    </p>
+                </Show>
             </form>
         </section>
     }
