@@ -4,11 +4,12 @@ use leptos::prelude::*;
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
+use crate::components::progress::provide_progress;
 use crate::components::toast::{ToastRegion, provide_toaster};
 use crate::flash;
 use crate::pages::confirm::ConfirmPage;
 use crate::pages::invite::InvitePage;
-use crate::pages::layout::SignedInLayout;
+use crate::pages::layout::{PortalNotFound, SignedInLayout};
 use crate::pages::not_found::NotFoundPage;
 use crate::pages::overview::OverviewPage;
 use crate::pages::project::ProjectPage;
@@ -33,12 +34,13 @@ fn provide_contexts() {
 #[component]
 pub fn PortalApp() -> impl IntoView {
     provide_contexts();
+    provide_progress();
     view! {
         <Router>
             <a class="skip-link" href="#main">
                 "Skip to content"
             </a>
-            <Routes fallback=NotFoundPage>
+            <Routes fallback=PortalNotFound>
                 <ParentRoute path=path!("") view=SignedInLayout>
                     <Route path=path!("") view=OverviewPage />
                     <Route path=path!("projects") view=ProjectsPage />

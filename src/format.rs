@@ -82,9 +82,46 @@ pub fn date_time(secs: i64) -> String {
     format!("@{secs}")
 }
 
+/// `n` and the noun that goes with it: "1 delivery", "3 deliveries".
+pub fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// A whole percentage as the browser's language writes it ("100%" in
+/// English, "100 %" in French and German).
+#[cfg(target_arch = "wasm32")]
+pub fn percent(whole: u32) -> String {
+    let options = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&options, &"style".into(), &"percent".into());
+    let languages = js_sys::Array::of1(&language().into());
+    js_sys::Intl::NumberFormat::new(&languages, &options)
+        .format()
+        .call1(
+            &wasm_bindgen::JsValue::NULL,
+            &(f64::from(whole) / 100.0).into(),
+        )
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_else(|| format!("{whole}%"))
+}
+
+/// A whole percentage where there is no browser.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn percent(whole: u32) -> String {
+    format!("{whole}%")
+}
+
 #[cfg(test)]
 mod tests {
-    use super::relative;
+    use super::{count, relative};
+
+    #[test]
+    fn counts_agree_with_their_noun() {
+        assert_eq!(count(0u32, "delivery", "deliveries"), "0 deliveries");
+        assert_eq!(count(1u32, "delivery", "deliveries"), "1 delivery");
+        assert_eq!(count(2u32, "attempt", "attempts"), "2 attempts");
+    }
 
     #[test]
     fn relative_times_read_naturally() {

@@ -25,17 +25,6 @@ impl SessionContext {
                 .0
                 .with(|s| s.as_ref().is_some_and(|s| s.user.role.may_grant(role)))
     }
-
-    /// `(value, label)` of the roles the signed-in user may give others, for a
-    /// role `<select>`.
-    pub fn grantable_roles(&self) -> Vec<(String, String)> {
-        let actor = self.0.with_untracked(|s| s.as_ref().map(|s| s.user.role));
-        Role::ALL
-            .into_iter()
-            .filter(|r| actor.is_some_and(|a| a.may_grant(*r)))
-            .map(|r| (r.as_str().to_owned(), r.label().to_owned()))
-            .collect()
-    }
 }
 
 pub fn provide_session_context() -> SessionContext {

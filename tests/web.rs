@@ -506,3 +506,341 @@ async fn a_data_table_names_its_columns_and_becomes_a_region_only_with_an_id() {
     );
     assert_eq!(region.get_attribute("tabindex").as_deref(), Some("-1"));
 }
+
+/// Waits for the next animation frame (focus moves there, once the DOM shows
+/// what was rendered).
+async fn next_frame() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        window().request_animation_frame(&resolve).unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+    tick().await;
+}
+
+fn active_text() -> String {
+    document()
+        .active_element()
+        .and_then(|e| e.text_content())
+        .unwrap_or_default()
+}
+
+#[wasm_bindgen_test]
+async fn an_action_menu_is_a_menu_button_used_by_keyboard() {
+    use portal::components::menu::{ActionMenu, MenuItem};
+
+    let root = container();
+    let rolled = RwSignal::new(0);
+    let revoked = RwSignal::new(0);
+    let _handle = mount_to(root.clone(), move || {
+        view! {
+            <ActionMenu
+                label="Actions for Checkout backend"
+                items=vec![
+                    MenuItem::new("Roll secret", move || rolled.update(|n| *n += 1)),
+                    MenuItem::new("Download", || {}),
+                    MenuItem::danger("Revoke", move || revoked.update(|n| *n += 1)),
+                ]
+            />
+        }
+    });
+    tick().await;
+    let button = find(&root, "button[aria-haspopup=menu]");
+    assert_eq!(
+        button.get_attribute("aria-label").as_deref(),
+        Some("Actions for Checkout backend")
+    );
+    assert_eq!(
+        button.get_attribute("aria-expanded").as_deref(),
+        Some("false")
+    );
+    assert_eq!(find_all(&root, "[role=menu]"), 0);
+    assert!(button.get_attribute("aria-controls").is_none());
+
+    // Opened by click: the first item has focus.
+    button.click();
+    next_frame().await;
+    let menu = find(&root, "[role=menu]");
+    assert_eq!(
+        button.get_attribute("aria-expanded").as_deref(),
+        Some("true")
+    );
+    assert_eq!(button.get_attribute("aria-controls"), Some(menu.id()));
+    assert_eq!(find_all(&root, "[role=menuitem]"), 3);
+    assert_eq!(active_text(), "Roll secret");
+    assert_eq!(find_all(&root, ".menu-item-danger"), 1);
+
+    // Arrows move and wrap; Home and End jump.
+    press("ArrowDown", false);
+    assert_eq!(active_text(), "Download");
+    press("End", false);
+    assert_eq!(active_text(), "Revoke");
+    press("ArrowDown", false);
+    assert_eq!(active_text(), "Roll secret");
+    press("ArrowUp", false);
+    assert_eq!(active_text(), "Revoke");
+
+    // Esc closes and gives focus back to the button.
+    press("Escape", false);
+    tick().await;
+    assert_eq!(find_all(&root, "[role=menu]"), 0);
+    assert!(button.is_same_node(document().active_element().map(|e| e.into()).as_ref()));
+    assert_eq!(revoked.get_untracked(), 0);
+
+    // ArrowUp on the button opens at the last item; Enter on it acts and closes.
+    press("ArrowUp", false);
+    next_frame().await;
+    assert_eq!(active_text(), "Revoke");
+    document()
+        .active_element()
+        .unwrap()
+        .unchecked_into::<HtmlElement>()
+        .click();
+    tick().await;
+    assert_eq!(revoked.get_untracked(), 1);
+    assert_eq!(rolled.get_untracked(), 0);
+    assert_eq!(find_all(&root, "[role=menu]"), 0);
+    assert_eq!(
+        button.get_attribute("aria-expanded").as_deref(),
+        Some("false")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_sheet_is_a_modal_dialog_along_an_edge() {
+    use portal::components::modal::DialogKind;
+
+    let root = container();
+    let _handle = mount_to(root.clone(), move || {
+        view! {
+            <Modal title="webhook.test delivery" kind=DialogKind::SheetRight on_close=|| {}>
+                <button>"Redeliver"</button>
+            </Modal>
+        }
+    });
+    tick().await;
+    let dialog = find(&root, "[role=dialog]");
+    assert!(dialog.class_list().contains("sheet"));
+    assert_eq!(dialog.get_attribute("aria-modal").as_deref(), Some("true"));
+    assert!(
+        find(&root, ".modal-backdrop")
+            .class_list()
+            .contains("sheet-backdrop")
+    );
+    // The title can take focus when a step replaces the focused control.
+    assert_eq!(
+        find(&root, "#modal-title")
+            .get_attribute("tabindex")
+            .as_deref(),
+        Some("-1")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn toasts_stay_in_their_strip_and_errors_are_not_pushed_out_by_successes() {
+    let root = container();
+    let toaster = StoredValue::new(None);
+    let _handle = mount_to(root.clone(), move || {
+        provide_toaster();
+        toaster.set_value(Some(use_toaster()));
+        view! { <ToastRegion /> }
+    });
+    tick().await;
+    let toaster = toaster.get_value().unwrap();
+    toaster.error("We couldn't reach the portal.");
+    toaster.success("Project Checkout created.");
+    toaster.success("Credential Checkout backend created.");
+    tick().await;
+    let region = find(&root, ".toasts");
+    assert_eq!(find_all(&root, ".toast"), 2);
+    let text = region.text_content().unwrap();
+    assert!(text.contains("We couldn't reach the portal."));
+    assert!(text.contains("Credential Checkout backend created."));
+    assert!(!text.contains("Project Checkout created."));
+}
+
+#[wasm_bindgen_test]
+async fn a_skeleton_has_the_tables_shape_and_says_what_loads() {
+    use portal::components::table::SkeletonTable;
+
+    let root = container();
+    let _handle = mount_to(root.clone(), move || {
+        view! { <SkeletonTable label="Loading credentials…" columns=5 /> }
+    });
+    tick().await;
+    let wrap = find(&root, ".table-wrap");
+    assert_eq!(wrap.get_attribute("aria-busy").as_deref(), Some("true"));
+    assert_eq!(find_all(&root, "tbody tr"), 3);
+    assert_eq!(find_all(&root, "tbody tr:first-child td"), 5);
+    assert_eq!(
+        find(&root, ".loading").text_content().as_deref(),
+        Some("Loading credentials…")
+    );
+    assert_eq!(
+        find(&root, "table").get_attribute("aria-hidden").as_deref(),
+        Some("true")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn an_identifier_truncates_in_the_middle_but_reads_and_copies_whole() {
+    use portal::components::copy::IdWithCopy;
+
+    let root = container();
+    let _handle = mount_to(root.clone(), move || {
+        view! {
+            <IdWithCopy
+                value="cred_hexzrizdqvekowjcs4d5".to_owned()
+                label="Copy the client id of Checkout backend"
+            />
+        }
+    });
+    tick().await;
+    let id = find(&root, ".mid");
+    assert_eq!(
+        id.text_content().as_deref(),
+        Some("cred_hexzrizdqvekowjcs4d5")
+    );
+    assert_eq!(
+        id.get_attribute("data-full").as_deref(),
+        Some("cred_hexzrizdqvekowjcs4d5")
+    );
+    assert_eq!(id.get_attribute("tabindex").as_deref(), Some("0"));
+    assert_eq!(
+        find(&root, ".mid-end").text_content().as_deref(),
+        Some("jcs4d5")
+    );
+    assert_eq!(
+        find(&root, "button").get_attribute("aria-label").as_deref(),
+        Some("Copy the client id of Checkout backend")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_required_field_is_marked_and_its_hint_is_under_it() {
+    let root = container();
+    let value = RwSignal::new(String::new());
+    let _handle = mount_to(root.clone(), move || {
+        view! {
+            <TextField
+                label="Description"
+                name="description"
+                hint="What uses it."
+                value=value
+                error=Signal::derive(|| None::<String>)
+                required=true
+            />
+        }
+    });
+    tick().await;
+    let label = find(&root, "label");
+    assert!(label.class_list().contains("label-required"));
+    assert_eq!(label.text_content().as_deref(), Some("Description"));
+    let input: HtmlInputElement = find(&root, "input").unchecked_into();
+    assert!(input.required());
+    // Label, input, then the hint.
+    let field = find(&root, ".field");
+    let tags: Vec<String> = (0..field.children().length())
+        .map(|i| field.children().item(i).unwrap().tag_name())
+        .collect();
+    assert_eq!(tags, ["LABEL", "INPUT", "P"]);
+}
+
+#[wasm_bindgen_test]
+async fn the_secret_reveal_takes_focus_to_its_heading() {
+    let root = container();
+    let _handle = mount_to(root.clone(), move || {
+        view! { <SecretReveal secret=created_credential() stored=RwSignal::new(false) on_done=|| {} /> }
+    });
+    next_frame().await;
+    let heading = find(&root, "#reveal-heading");
+    assert!(heading.is_same_node(document().active_element().map(|e| e.into()).as_ref()));
+    // Focusing it reads the warning too.
+    let warning = heading.get_attribute("aria-describedby").unwrap();
+    assert!(
+        find(&root, &format!("#{warning}"))
+            .text_content()
+            .unwrap()
+            .contains("it can't be shown again")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_role_choice_offers_what_the_actor_may_grant_with_what_each_may_do() {
+    use portal::pages::team::role_choice::{RoleChoice, role_summary};
+    use portal_contract::Role;
+
+    let root = container();
+    let role = RwSignal::new("developer".to_owned());
+    let _handle = mount_to(root.clone(), move || {
+        let session = provide_session_context();
+        session.0.set(Some(
+            serde_json::from_value(serde_json::json!({
+                "user": { "id": "usr_1", "email": "ada@acme.test", "full_name": "Ada Lovelace",
+                          "role": "admin", "created_at": 1 },
+                "organisation": { "id": "org_1", "name": "Acme", "status": "approved", "created_at": 1 },
+                "expires_at": 2
+            }))
+            .unwrap(),
+        ));
+        view! {
+            <RoleChoice
+                legend="Role"
+                id="invite-role"
+                value=role
+                error=Signal::derive(|| None::<String>)
+            />
+        }
+    });
+    tick().await;
+    // An admin may not make superadmins.
+    let radios = root.query_selector_all("input[type=radio]").unwrap();
+    let values: Vec<String> = (0..radios.length())
+        .map(|i| {
+            radios
+                .item(i)
+                .unwrap()
+                .unchecked_into::<HtmlInputElement>()
+                .value()
+        })
+        .collect();
+    assert_eq!(values, ["admin", "developer", "viewer"]);
+    let developer: HtmlInputElement = find(&root, "#invite-role-developer").unchecked_into();
+    assert!(developer.checked());
+    let hint = developer.get_attribute("aria-describedby").unwrap();
+    assert_eq!(
+        find(&root, &format!("#{hint}")).text_content(),
+        Some(role_summary(Role::Developer))
+    );
+    find(&root, "#invite-role-viewer").click();
+    tick().await;
+    assert_eq!(role.get_untracked(), "viewer");
+}
+
+#[wasm_bindgen_test]
+fn percentages_are_written_as_the_browsers_language_writes_them() {
+    // The test browser speaks English: no space before the sign.
+    assert_eq!(portal::format::percent(100), "100%");
+    assert_eq!(portal::format::percent(7), "7%");
+    assert_eq!(
+        portal::format::count(1u32, "delivery", "deliveries"),
+        "1 delivery"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn skeleton_lines_stand_in_for_text_and_say_what_loads() {
+    use portal::components::table::SkeletonLines;
+
+    let root = container();
+    let _handle = mount_to(root.clone(), move || {
+        view! { <SkeletonLines label="Loading event types…" lines=3 /> }
+    });
+    tick().await;
+    assert_eq!(
+        find(&root, "[aria-busy=true] .loading")
+            .text_content()
+            .as_deref(),
+        Some("Loading event types…")
+    );
+    assert_eq!(find_all(&root, ".skeleton-bar[aria-hidden=true]"), 3);
+}

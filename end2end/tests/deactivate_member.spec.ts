@@ -19,7 +19,10 @@ test("a deactivated developer is signed out on their next request", async ({ pag
   await team.deactivate(name, PIN);
   await expect(page.getByRole("status")).toContainText(`${name} is deactivated.`);
   await expect(team.row(name)).toContainText("Deactivated");
-  await expect(page.getByRole("button", { name: `Reactivate ${name}` })).toBeVisible();
+  await page.getByRole("button", { name: `Actions for ${name}` }).click();
+  await expect(page.getByRole("menuitem", { name: "Reactivate" })).toBeVisible();
+  await expect(page.getByRole("menuitem", { name: "Deactivate" })).toHaveCount(0);
+  await page.keyboard.press("Escape");
 
   // The developer's page makes its next request.
   await dev.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Team" }).click();

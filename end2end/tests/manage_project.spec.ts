@@ -30,7 +30,7 @@ test("create, rename and delete a project", async ({ page, request }) => {
   await expect(page).toHaveURL(/\/projects\/prj_[a-z2-7]+$/);
   await expect(page.getByRole("heading", { name: "Checkout" })).toBeVisible();
   await expect(page.locator(".badge-production")).toHaveText("Production");
-  await expect(page.getByRole("status")).toContainText("Project Checkout is created.");
+  await expect(page.getByRole("status")).toContainText("Project Checkout created.");
   await expectNoViolations(page);
 
   // A second project, then try to give it the first one's name.
@@ -59,7 +59,7 @@ test("create, rename and delete a project", async ({ page, request }) => {
   await page.getByLabel("Project name").fill("Billing EU");
   await page.getByRole("dialog").getByRole("button", { name: "Delete project" }).click();
   await expect(page).toHaveURL(/\/projects$/);
-  await expect(page.getByRole("status")).toContainText("Project Billing EU is deleted.");
+  await expect(page.getByRole("status")).toContainText("Project Billing EU deleted.");
   await expect(page.getByRole("row").filter({ hasText: "Checkout" })).toContainText("Production");
   await expect(page.getByRole("row").filter({ hasText: "Checkout" }).locator("td.numeric")).toHaveText(["0", "0"]);
   await expect(page.getByRole("row").filter({ hasText: "Billing EU" })).toHaveCount(0);

@@ -4,6 +4,8 @@
 use leptos::prelude::*;
 use leptos::wasm_bindgen::JsCast;
 
+use crate::components::text::MidTruncate;
+
 /// How long the button says "Copied".
 const COPIED_MS: u64 = 2000;
 
@@ -17,6 +19,9 @@ pub fn CopyButton(
     /// The accessible name, e.g. "Copy client id".
     #[prop(into)]
     label: String,
+    /// A smaller button, beside a value in a table row.
+    #[prop(optional)]
+    compact: bool,
 ) -> impl IntoView {
     let copied = RwSignal::new(None::<bool>);
     let on_click = move |_| {
@@ -33,7 +38,13 @@ pub fn CopyButton(
         });
     };
     view! {
-        <button type="button" class="button button-small copy" aria-label=label on:click=on_click>
+        <button
+            type="button"
+            class="button button-small copy"
+            class:copy-icon=compact
+            aria-label=label
+            on:click=on_click
+        >
             {move || match copied.get() {
                 None => "Copy",
                 Some(true) => "Copied",
@@ -61,14 +72,33 @@ pub fn CopyableValue(
     value: String,
 ) -> impl IntoView {
     let label_id = format!("{id}-label");
+    // The value is focusable: a long secret scrolls sideways, by keyboard too.
     view! {
         <dt id=label_id.clone()>{label}</dt>
         <dd>
-            <code aria-labelledby=label_id data-testid=id>
+            <code aria-labelledby=label_id data-testid=id tabindex="0">
                 {value.clone()}
             </code>
             <CopyButton text=value label=format!("Copy {}", label.to_lowercase()) />
         </dd>
+    }
+}
+
+/// An identifier in a table cell: truncated in the middle when the column
+/// is narrow, with a compact button that copies the whole of it.
+#[component]
+pub fn IdWithCopy(
+    /// The identifier.
+    value: String,
+    /// The copy button's accessible name, e.g. "Copy the client id of Checkout backend".
+    #[prop(into)]
+    label: String,
+) -> impl IntoView {
+    view! {
+        <div class="inline-copy">
+            <MidTruncate value=value.clone() />
+            <CopyButton text=value label=label compact=true />
+        </div>
     }
 }
 

@@ -1,5 +1,6 @@
 //! A labelled input with its hint and error, wired for screen readers
-//! (`aria-invalid`, `aria-describedby`).
+//! (`aria-invalid`, `aria-describedby`): the label (with a red asterisk when
+//! the field is required), the input, the hint under it, then the error.
 
 use leptos::prelude::*;
 
@@ -37,6 +38,11 @@ pub fn TextField(
     /// Focus this field when the page opens.
     #[prop(optional)]
     autofocus: bool,
+    /// Marked with an asterisk (drawn by the CSS, with no text of its own, so
+    /// the label reads the same), and `required` for assistive technology
+    /// (forms check their fields themselves: they are `novalidate`).
+    #[prop(optional)]
+    required: bool,
 ) -> impl IntoView {
     let id = id.unwrap_or(name);
     let hint = hint.filter(|h| !h.is_empty());
@@ -58,15 +64,9 @@ pub fn TextField(
     };
     view! {
         <div class="field" class:field-invalid=move || error.with(Option::is_some)>
-            <label for=id>{label}</label>
-            {hint
-                .map(|h| {
-                    view! {
-                        <p class="field-hint" id=hint_id>
-                            {h}
-                        </p>
-                    }
-                })}
+            <label for=id class:label-required=required>
+                {label}
+            </label>
             <input
                 id=id
                 name=name
@@ -75,10 +75,19 @@ pub fn TextField(
                 inputmode=inputmode
                 maxlength=maxlength
                 autofocus=autofocus
+                required=required
                 aria-invalid=move || if error.with(Option::is_some) { "true" } else { "false" }
                 aria-describedby=described_by
                 bind:value=value
             />
+            {hint
+                .map(|h| {
+                    view! {
+                        <p class="field-hint" id=hint_id>
+                            {h}
+                        </p>
+                    }
+                })}
             {move || {
                 error
                     .get()
@@ -120,9 +129,14 @@ pub fn NewPasswordField(
             )
             value=value
             error=error
+            required=true
         />
     }
 }
+
+/// The rule a new PIN must follow (the contract's `new_pin`), told before
+/// the form is sent.
+pub const NEW_PIN_RULE: &str = "Six digits, not one digit repeated and not a run like 123456.";
 
 /// A six-digit security PIN: hidden, with a numeric keypad on phones.
 #[component]
@@ -152,6 +166,7 @@ pub fn PinField(
             hint=hint.unwrap_or_default()
             value=value
             error=error
+            required=true
         />
     }
 }

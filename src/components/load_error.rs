@@ -4,6 +4,8 @@
 use leptos::prelude::*;
 
 use crate::api;
+use crate::components::progress::track_progress;
+use crate::components::table::SkeletonTable;
 
 #[component]
 pub fn LoadError(
@@ -24,14 +26,19 @@ pub fn LoadError(
     }
 }
 
-/// A list from the API: "Loading…" the first time (later loads keep the
-/// old rows until the new ones are there), the error with a retry, a sentence
-/// saying what belongs here when it is empty, else its rows.
+/// A list from the API: skeleton rows in the table's shape the first time
+/// (later loads keep the old rows until the new ones are there, with the
+/// page's progress bar), the error with a retry, a sentence saying what
+/// belongs here when it is empty, else its rows.
 #[component]
 pub fn Listing<T, R, V>(
     list: LocalResource<Result<T, api::Error>>,
-    /// Shown while it loads the first time, e.g. "Loading credentials…".
+    /// Said to screen readers while it loads the first time, e.g.
+    /// "Loading credentials…".
     loading: &'static str,
+    /// How many columns the skeleton shows while it loads.
+    #[prop(default = 4)]
+    columns: usize,
     /// Shown when it is empty: what belongs here, and how it gets here.
     empty: &'static str,
     /// Whether a loaded list is empty.
@@ -45,9 +52,10 @@ where
     V: IntoView + 'static,
 {
     view! {
-        <Transition fallback=move || {
-            view! { <p class="loading">{loading}</p> }
-        }>
+        <Transition
+            fallback=move || view! { <SkeletonTable label=loading columns=columns /> }
+            set_pending=track_progress()
+        >
             {move || {
                 let rows = rows.clone();
                 Suspend::new(async move {

@@ -1,10 +1,28 @@
 //! A modal dialog: `role="dialog"`, `aria-modal`, labelled by its title; it
 //! traps Tab inside, closes on Esc or the close button, focuses its first
-//! field on open and gives focus back to what opened it.
+//! field on open and gives focus back to what opened it (or to the page's
+//! main region when that is gone, never to `<body>`). Centred, or a sheet
+//! from the side (the navigation on a phone, a delivery's details).
 
 use leptos::prelude::*;
 use leptos::wasm_bindgen::JsCast;
 use web_sys::HtmlElement;
+
+/// The title's element id: what labels the dialog, and where focus can go
+/// when a step of the dialog replaces the control that had it.
+pub const TITLE_ID: &str = "modal-title";
+
+/// Where the dialog sits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DialogKind {
+    /// In the middle of the screen.
+    #[default]
+    Centered,
+    /// A full-height sheet along the right edge, for details.
+    SheetRight,
+    /// A full-height sheet along the left edge, for navigation.
+    SheetLeft,
+}
 
 const FOCUSABLE: &str = "a[href], button:not([disabled]), input:not([disabled]), \
                          select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex=\"-1\"])";
@@ -17,18 +35,27 @@ pub fn Modal(
     /// Called on Esc, the close button or a click on the backdrop.
     #[prop(into)]
     on_close: Callback<()>,
+    /// Centred (the default) or a sheet from one side.
+    #[prop(optional)]
+    kind: DialogKind,
     /// The dialog's body.
     children: Children,
 ) -> impl IntoView {
     let dialog = NodeRef::<leptos::html::Div>::new();
-    let title_id = "modal-title";
     // Whatever had focus before, to give it back on close.
     let opener = document()
         .active_element()
         .and_then(|e| e.dyn_into::<HtmlElement>().ok());
     on_cleanup(move || {
-        if let Some(opener) = opener {
-            let _ = opener.focus();
+        // The opener may be gone (its row was reloaded): then the page's
+        // main region, so keyboard users go on from where they were.
+        let back = opener.filter(|o| o.is_connected()).or_else(|| {
+            document()
+                .get_element_by_id("main")
+                .and_then(|e| e.dyn_into::<HtmlElement>().ok())
+        });
+        if let Some(el) = back {
+            let _ = el.focus();
         }
     });
 
@@ -63,18 +90,26 @@ pub fn Modal(
     });
     on_cleanup(move || keys.remove());
 
+    let backdrop = match kind {
+        DialogKind::Centered => "modal-backdrop",
+        DialogKind::SheetRight => "modal-backdrop sheet-backdrop",
+        DialogKind::SheetLeft => "modal-backdrop sheet-backdrop sheet-left",
+    };
     view! {
-        <div class="modal-backdrop" on:click=move |_| on_close.run(())>
+        <div class=backdrop on:click=move |_| on_close.run(())>
             <div
                 class="modal"
+                class:sheet=kind != DialogKind::Centered
                 role="dialog"
                 aria-modal="true"
-                aria-labelledby=title_id
+                aria-labelledby=TITLE_ID
                 node_ref=dialog
                 on:click=|ev| ev.stop_propagation()
             >
                 <div class="modal-header">
-                    <h2 id=title_id>{move || title.get()}</h2>
+                    <h2 id=TITLE_ID tabindex="-1">
+                        {move || title.get()}
+                    </h2>
                     <button
                         type="button"
                         class="modal-close"
@@ -88,6 +123,19 @@ pub fn Modal(
             </div>
         </div>
     }
+}
+
+/// Moves focus to `id` (a step's heading, with `tabindex="-1"`) once the DOM
+/// shows it: used when a dialog's step replaces the control that had focus.
+pub fn focus_when_shown(id: &'static str) {
+    request_animation_frame(move || {
+        if let Some(el) = document()
+            .get_element_by_id(id)
+            .and_then(|e| e.dyn_into::<HtmlElement>().ok())
+        {
+            let _ = el.focus();
+        }
+    });
 }
 
 /// Keeps Tab and Shift+Tab cycling through the dialog's controls.

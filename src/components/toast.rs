@@ -1,10 +1,15 @@
 //! Toasts: short results of actions, announced to screen readers through an
-//! `aria-live` region and dismissed after a few seconds or by the user.
+//! `aria-live` region. A success goes after a few seconds; an error stays
+//! until the user dismisses it, so it can be read and acted on.
 
 use leptos::prelude::*;
 
-/// How long a toast stays.
+/// How long a success toast stays.
 const TOAST_MS: u64 = 6000;
+
+/// Toasts on screen at most: a new one pushes out the oldest success, so
+/// they stay in the top bar's strip instead of growing over the page.
+const MAX_TOASTS: usize = 2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ToastKind {
@@ -38,12 +43,22 @@ impl Toaster {
     fn push(&self, kind: ToastKind, message: String) {
         let id = self.next_id.get_value();
         self.next_id.set_value(id + 1);
-        self.toasts.update(|t| t.push(Toast { id, kind, message }));
-        let this = *self;
-        set_timeout(
-            move || this.dismiss(id),
-            std::time::Duration::from_millis(TOAST_MS),
-        );
+        self.toasts.update(|t| {
+            t.push(Toast { id, kind, message });
+            while t.len() > MAX_TOASTS {
+                match t.iter().position(|old| old.kind == ToastKind::Success) {
+                    Some(i) => t.remove(i),
+                    None => t.remove(0),
+                };
+            }
+        });
+        if kind == ToastKind::Success {
+            let this = *self;
+            set_timeout(
+                move || this.dismiss(id),
+                std::time::Duration::from_millis(TOAST_MS),
+            );
+        }
     }
 
     pub fn dismiss(&self, id: u64) {
@@ -69,7 +84,8 @@ pub fn use_toaster() -> Toaster {
     expect_context()
 }
 
-/// Where toasts appear. Rendered once, by the app.
+/// Where toasts appear (over the empty middle of the top bar; along the
+/// bottom on a phone). Rendered once, by the app.
 #[component]
 pub fn ToastRegion() -> impl IntoView {
     let toaster = use_toaster();

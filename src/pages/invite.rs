@@ -8,7 +8,7 @@ use leptos_router::hooks::use_query_map;
 use portal_contract::team::{InvitationAcceptIn, InvitationLookupOut};
 
 use crate::api;
-use crate::components::field::{NewPasswordField, PinField, TextField};
+use crate::components::field::{NEW_PIN_RULE, NewPasswordField, PinField, TextField};
 use crate::components::form::{FormError, FormErrors};
 use crate::flash;
 use crate::routes::Page;
@@ -103,13 +103,15 @@ fn AcceptForm(info: InvitationLookupOut, token: String) -> impl IntoView {
     view! {
         <h1>{format!("Join {}", info.organisation_name)}</h1>
         <p>
-            {info.invited_by.clone()} " invited " <strong>{info.email.clone()}</strong> " as "
+            {info.invited_by.clone()} " invited "
+            <strong class="truncate-inline">{info.email.clone()}</strong> " as "
             {info.role.label().to_lowercase()} ". Set up your account to join."
         </p>
         <form on:submit=on_submit novalidate>
             <FormError message=errors.form() />
             <TextField
                 label="Your full name"
+                required=true
                 name="full_name"
                 autocomplete="name"
                 value=full_name
@@ -127,7 +129,7 @@ fn AcceptForm(info: InvitationLookupOut, token: String) -> impl IntoView {
                 name="pin"
                 value=pin
                 error=errors.field("pin")
-                hint="Six digits. We ask for it before sensitive actions."
+                hint=format!("{NEW_PIN_RULE} We ask for it before sensitive actions.")
             />
             <button
                 type="submit"

@@ -1,6 +1,7 @@
 //! The signed-in frame: loads the session (or sends the visitor to sign in and
 //! back), then shows the sidebar, the header with the organisation and the
-//! user menu, and the page.
+//! user menu, and the page; on a phone the sidebar becomes a sheet behind a
+//! menu button. The 404 page sits in the same frame for a signed-in user.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -10,8 +11,11 @@ use portal_contract::ErrorCode;
 
 use crate::api;
 use crate::components::load_error::LoadError;
+use crate::components::modal::{DialogKind, Modal};
+use crate::components::progress::ProgressBar;
 use crate::components::toast::use_toaster;
 use crate::flash;
+use crate::pages::not_found::NotFoundPage;
 use crate::routes::{Page, sign_in_href};
 use crate::session::use_session;
 
@@ -53,7 +57,12 @@ pub fn SignedInLayout() -> impl IntoView {
     });
 
     move || match (session.0.get(), load.get()) {
-        (Some(_), _) => view! { <Shell /> }.into_any(),
+        (Some(_), _) => view! {
+            <Shell>
+                <Outlet />
+            </Shell>
+        }
+        .into_any(),
         (None, Some(Err(e))) if e.code() != Some(ErrorCode::Unauthenticated) => view! {
             <main id="main" class="centered">
                 <h1 class="visually-hidden">"We couldn't load the portal"</h1>
@@ -61,22 +70,82 @@ pub fn SignedInLayout() -> impl IntoView {
             </main>
         }
         .into_any(),
+        // The frame's shape while the session loads, so nothing moves when it
+        // is there.
         _ => view! {
-            <main id="main" class="centered" aria-busy="true">
-                <p class="loading">"Loading the portal…"</p>
-            </main>
+            <div class="shell">
+                <div class="sidebar" aria-hidden="true">
+                    <p class="brand">"Partner Portal"</p>
+                </div>
+                <div class="content">
+                    <header class="topbar"></header>
+                    <main id="main" aria-busy="true">
+                        <p class="loading visually-hidden">"Loading the portal…"</p>
+                        <div class="skeleton-header" aria-hidden="true">
+                            <span class="skeleton-bar skeleton-title"></span>
+                        </div>
+                    </main>
+                </div>
+            </div>
         }
         .into_any(),
     }
 }
 
-/// The sidebar, header and page of a signed-in user.
+/// A path the portal doesn't have: inside the frame for a signed-in user,
+/// on its own for a visitor (who is not sent to sign in for a bad link).
 #[component]
-fn Shell() -> impl IntoView {
+pub fn PortalNotFound() -> impl IntoView {
+    let session = use_session();
+    let load = LocalResource::new(move || async move {
+        match session.0.get_untracked() {
+            Some(known) => Ok(known),
+            None => api::session().await,
+        }
+    });
+    Effect::new(move || {
+        if let Some(Ok(s)) = load.get() {
+            session.0.set(Some(s));
+        }
+    });
+    move || {
+        match (session.0.get(), load.get()) {
+        (Some(_), _) => view! {
+            <Shell>
+                <div class="empty">
+                    <h1>"Page not found"</h1>
+                    <p>
+                        "There's nothing at this address. It may have moved, or the link may be wrong."
+                    </p>
+                    <A href=Page::Overview.path() attr:class="button">
+                        "Go to the overview"
+                    </A>
+                </div>
+            </Shell>
+        }
+        .into_any(),
+        (None, Some(_)) => view! { <NotFoundPage /> }.into_any(),
+        _ => view! { <main id="main" class="centered" aria-busy="true"></main> }.into_any(),
+    }
+    }
+}
+
+/// The sidebar, header and page of a signed-in user; on a phone, a top bar
+/// whose menu button opens the navigation as a sheet.
+#[component]
+fn Shell(children: Children) -> impl IntoView {
     let session = use_session();
     let toaster = use_toaster();
+    let location = use_location();
     let menu_open = RwSignal::new(false);
+    let nav_open = RwSignal::new(false);
     let signing_out = RwSignal::new(false);
+    // Following a link in the sheet closes it.
+    Effect::new(move |_| {
+        location.pathname.track();
+        location.search.track();
+        nav_open.set(false);
+    });
     let org_name = move || {
         session
             .0
@@ -127,31 +196,28 @@ fn Shell() -> impl IntoView {
     };
 
     view! {
+        <ProgressBar />
         <div class="shell">
             <nav class="sidebar" aria-label="Main">
                 <p class="brand">"Partner Portal"</p>
-                <p class="org-name">{org_name}</p>
-                <ul>
-                    <li>
-                        <A href=Page::Overview.path() exact=true>
-                            "Overview"
-                        </A>
-                    </li>
-                    <li>
-                        <A href=Page::Projects.path()>"Projects"</A>
-                    </li>
-                    <li>
-                        <A href=Page::Team.path()>"Team"</A>
-                    </li>
-                    <li>
-                        <A href=Page::Settings.path()>"Settings"</A>
-                    </li>
-                </ul>
+                <p class="org-name truncate">{org_name}</p>
+                <NavLinks />
             </nav>
             <div class="content">
                 <header class="topbar">
+                    <button
+                        type="button"
+                        class="nav-button"
+                        aria-label="Open the navigation"
+                        aria-haspopup="dialog"
+                        aria-expanded=move || nav_open.get().to_string()
+                        on:click=move |_| nav_open.set(true)
+                    >
+                        <span class="nav-icon" aria-hidden="true"></span>
+                    </button>
+                    <p class="brand topbar-brand">"Partner Portal"</p>
                     <div
-                        class="user-menu"
+                        class="menu-anchor topbar-end"
                         on:keydown=close_on_escape
                         on:focusout=close_on_focus_out
                     >
@@ -182,9 +248,44 @@ fn Shell() -> impl IntoView {
                     </div>
                 </header>
                 <main id="main" tabindex="-1">
-                    <Outlet />
+                    {children()}
                 </main>
             </div>
         </div>
+        <Show when=move || nav_open.get()>
+            <Modal
+                title="Partner Portal"
+                kind=DialogKind::SheetLeft
+                on_close=move || nav_open.set(false)
+            >
+                <nav aria-label="Main">
+                    <p class="org-name truncate">{org_name}</p>
+                    <NavLinks />
+                </nav>
+            </Modal>
+        </Show>
+    }
+}
+
+/// The main pages, the current one marked.
+#[component]
+fn NavLinks() -> impl IntoView {
+    view! {
+        <ul class="nav-list">
+            <li>
+                <A href=Page::Overview.path() exact=true>
+                    "Overview"
+                </A>
+            </li>
+            <li>
+                <A href=Page::Projects.path()>"Projects"</A>
+            </li>
+            <li>
+                <A href=Page::Team.path()>"Team"</A>
+            </li>
+            <li>
+                <A href=Page::Settings.path()>"Settings"</A>
+            </li>
+        </ul>
     }
 }

@@ -9,6 +9,9 @@ use portal_contract::credentials::OverviewOut;
 use crate::api;
 use crate::components::copy::CodeBlock;
 use crate::components::load_error::LoadError;
+use crate::components::progress::track_progress;
+use crate::components::table::SkeletonLines;
+use crate::components::text::{MidTruncate, Truncate};
 use crate::routes::{Page, project_href, webhook_href};
 use crate::session::use_session;
 
@@ -39,7 +42,9 @@ pub fn OverviewPage() -> impl IntoView {
                                 <h2 id="org-heading">"Organisation"</h2>
                                 <dl class="facts">
                                     <dt>"Name"</dt>
-                                    <dd>{s.organisation.name.clone()}</dd>
+                                    <dd>
+                                        <Truncate text=s.organisation.name.clone() />
+                                    </dd>
                                     <dt>"Status"</dt>
                                     <dd>
                                         <span class=format!(
@@ -49,7 +54,7 @@ pub fn OverviewPage() -> impl IntoView {
                                     </dd>
                                     <dt>"Organisation id"</dt>
                                     <dd>
-                                        <code>{s.organisation.id.to_string()}</code>
+                                        <MidTruncate value=s.organisation.id.to_string() />
                                     </dd>
                                 </dl>
                             </section>
@@ -57,7 +62,9 @@ pub fn OverviewPage() -> impl IntoView {
                                 <h2 id="account-heading">"Your account"</h2>
                                 <dl class="facts">
                                     <dt>"Email"</dt>
-                                    <dd>{s.user.email.clone()}</dd>
+                                    <dd>
+                                        <Truncate text=s.user.email.clone() />
+                                    </dd>
                                     <dt>"Role"</dt>
                                     <dd>{s.user.role.label()}</dd>
                                 </dl>
@@ -97,38 +104,71 @@ struct Step {
     body: AnyView,
 }
 
-/// Create a project → create a credential → get a token → first call.
+/// Create a project → create a credential → get a token → first call. Once
+/// every step is done it folds into one line, its steps a click away.
 #[component]
 fn QuickStart() -> impl IntoView {
     let overview = LocalResource::new(api::overview);
     view! {
-        <section class="card quick-start" aria-labelledby="quick-start-heading">
-            <h2 id="quick-start-heading">"Quick start"</h2>
-            <Transition fallback=|| {
-                view! { <p class="loading">"Checking your progress…"</p> }
-            }>
-                {move || Suspend::new(async move {
-                    match overview.await {
-                        Ok(o) => {
+        <Transition
+            fallback=|| {
+                view! {
+                    <div class="card quick-start">
+                        <SkeletonLines label="Checking your progress…" />
+                    </div>
+                }
+            }
+            set_pending=track_progress()
+        >
+            {move || Suspend::new(async move {
+                match overview.await {
+                    Ok(o) => {
+                        let banner = failing_banner(&o);
+                        let (done, total, steps) = checklist(o);
+                        if done == total {
                             view! {
-                                {failing_banner(&o)}
-                                {checklist(o)}
+                                {banner}
+                                <details class="card quick-start quick-start-done">
+                                    <summary>
+                                        <span class="check check-done" aria-hidden="true">
+                                            "✓"
+                                        </span>
+                                        {format!(" Quick start: {done} of {total} done.")}
+                                    </summary>
+                                    {steps}
+                                </details>
                             }
                                 .into_any()
-                        }
-                        Err(e) => {
+                        } else {
                             view! {
-                                <LoadError
-                                    message=e.message()
-                                    on_retry=move || overview.refetch()
-                                />
+                                {banner}
+                                <section
+                                    class="card quick-start"
+                                    aria-labelledby="quick-start-heading"
+                                >
+                                    <h2 id="quick-start-heading">"Quick start"</h2>
+                                    <p class="muted">{format!("{done} of {total} done.")}</p>
+                                    {steps}
+                                </section>
                             }
                                 .into_any()
                         }
                     }
-                })}
-            </Transition>
-        </section>
+                    Err(e) => {
+                        view! {
+                            <section class="card quick-start" aria-labelledby="quick-start-heading">
+                                <h2 id="quick-start-heading">"Quick start"</h2>
+                                <LoadError
+                                    message=e.message()
+                                    on_retry=move || overview.refetch()
+                                />
+                            </section>
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Transition>
     }
 }
 
@@ -149,7 +189,7 @@ fn failing_banner(o: &OverviewOut) -> Option<impl IntoView + use<>> {
             })
             .collect_view();
         view! {
-            <div class="banner" role="alert">
+            <div class="banner banner-danger" role="alert">
                 <strong>"Webhook endpoints disabled after repeated failures."</strong>
                 " They get no new events until you fix them and enable them again:"
                 <ul>{links}</ul>
@@ -158,7 +198,8 @@ fn failing_banner(o: &OverviewOut) -> Option<impl IntoView + use<>> {
     })
 }
 
-fn checklist(o: OverviewOut) -> impl IntoView {
+/// How many steps are done, of how many, and the steps.
+fn checklist(o: OverviewOut) -> (usize, usize, impl IntoView) {
     let origin = window().location().origin().unwrap_or_default();
     let client_id = o
         .example
@@ -176,7 +217,7 @@ fn checklist(o: OverviewOut) -> impl IntoView {
     let credential_link = match o.example.clone() {
         Some(e) => view! {
             <p>
-                "Your newest is " <code>{e.client_id.to_string()}</code> " in "
+                "Your newest is " <MidTruncate value=e.client_id.to_string() /> " in "
                 <A href=project_href(e.project_id.as_str())>{e.project_name}</A> "."
             </p>
         }
@@ -221,8 +262,7 @@ fn checklist(o: OverviewOut) -> impl IntoView {
     ];
     let done = steps.iter().filter(|s| s.done).count();
     let total = steps.len();
-    view! {
-        <p class="muted">{format!("{done} of {total} done.")}</p>
+    let list = view! {
         <ol class="checklist">
             {steps
                 .into_iter()
@@ -243,5 +283,6 @@ fn checklist(o: OverviewOut) -> impl IntoView {
                 })
                 .collect_view()}
         </ol>
-    }
+    };
+    (done, total, list)
 }

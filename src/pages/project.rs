@@ -10,11 +10,12 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use portal_contract::ErrorCode;
-use portal_contract::projects::ProjectOut;
+use portal_contract::projects::{Environment, ProjectOut};
 
-use super::projects::EnvironmentBadge;
+use super::projects::{EnvironmentBadge, ProductionBanner};
 use crate::api;
 use crate::components::load_error::LoadError;
+use crate::components::progress::track_progress;
 use crate::format;
 use crate::routes::{Page, project_href};
 
@@ -30,13 +31,27 @@ pub fn ProjectPage() -> impl IntoView {
         let id = id();
         async move { api::project(&id).await }
     });
+    let production = move || {
+        project
+            .get()
+            .is_some_and(|p| p.is_ok_and(|p| p.environment == Environment::Production))
+    };
     view! {
+        {move || production().then(|| view! { <ProductionBanner /> })}
         <p class="breadcrumb">
             <A href=Page::Projects.path()>"Projects"</A>
         </p>
-        <Transition fallback=|| {
-            view! { <p class="loading">"Loading the project…"</p> }
-        }>
+        <Transition
+            fallback=|| {
+                view! {
+                    <p class="loading visually-hidden">"Loading the project…"</p>
+                    <div class="skeleton-header" aria-hidden="true">
+                        <span class="skeleton-bar skeleton-title"></span>
+                    </div>
+                }
+            }
+            set_pending=track_progress()
+        >
             {move || Suspend::new(async move {
                 match project.await {
                     Ok(p) => view! { <ProjectView project=p /> }.into_any(),

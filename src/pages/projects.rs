@@ -41,6 +41,7 @@ pub fn ProjectsPage() -> impl IntoView {
         <Listing
             list=projects
             loading="Loading projects…"
+            columns=5
             empty="No projects yet. A project holds the API credentials and webhooks of one environment, sandbox or production."
             is_empty=|list| list.items.is_empty()
             rows=move |list| {
@@ -48,18 +49,34 @@ pub fn ProjectsPage() -> impl IntoView {
                     .items
                     .into_iter()
                     .map(|p| {
+                        let description = (!p.description.is_empty())
+                            .then(|| {
+                                view! {
+                                    <span class="sub truncate" title=p.description.clone()>
+                                        {p.description.clone()}
+                                    </span>
+                                }
+                            });
                         view! {
                             <tr>
                                 <th scope="row">
-                                    <A href=project_href(p.id.as_str())>{p.name.clone()}</A>
+                                    <div class="cell-wide">
+                                        <A href=project_href(p.id.as_str()) attr:class="truncate">
+                                            {p.name.clone()}
+                                        </A>
+                                        {description}
+                                    </div>
                                 </th>
-                                <td>
+                                <td data-label="Environment">
                                     <EnvironmentBadge environment=p.environment />
                                 </td>
-                                <td class="numeric">{p.credential_count}</td>
-                                <td class="numeric">{p.webhook_count}</td>
-                                <td class="wrap muted">{p.description.clone()}</td>
-                                <td>{format::date(p.created_at)}</td>
+                                <td class="numeric" data-label="Credentials">
+                                    {p.credential_count}
+                                </td>
+                                <td class="numeric" data-label="Webhooks">
+                                    {p.webhook_count}
+                                </td>
+                                <td data-label="Created">{format::date(p.created_at)}</td>
                             </tr>
                         }
                     })
@@ -67,14 +84,8 @@ pub fn ProjectsPage() -> impl IntoView {
                 view! {
                     <DataTable
                         caption="Projects"
-                        columns=&[
-                            "Name",
-                            "Environment",
-                            "Credentials",
-                            "Webhooks",
-                            "Description",
-                            "Created",
-                        ]
+                        columns=&["Project", "Environment", "Credentials", "Webhooks", "Created"]
+                        numeric=&["Credentials", "Webhooks"]
                     >
                         {rows}
                     </DataTable>
@@ -91,6 +102,32 @@ pub fn ProjectsPage() -> impl IntoView {
 #[component]
 pub fn EnvironmentBadge(environment: Environment) -> impl IntoView {
     view! { <span class=format!("badge badge-{}", environment.as_str())>{environment.label()}</span> }
+}
+
+/// Said by a destructive dialog of a production project, above its buttons.
+#[component]
+pub fn ProductionWarning(
+    /// What the action does to live traffic.
+    text: &'static str,
+) -> impl IntoView {
+    view! {
+        <p class="banner banner-danger" role="note">
+            <strong>"Production. "</strong>
+            {text}
+        </p>
+    }
+}
+
+/// The persistent cue on every page of a production project: a band under
+/// the top bar that stays while the page scrolls.
+#[component]
+pub fn ProductionBanner() -> impl IntoView {
+    view! {
+        <div class="env-banner" role="note">
+            <strong>"Production"</strong>
+            <span>"Live data: changes here affect your customers."</span>
+        </div>
+    }
 }
 
 #[component]
@@ -119,7 +156,7 @@ fn NewProjectModal(#[prop(into)] on_close: Callback<()>) -> impl IntoView {
             validation,
             async move { api::create_project(&input).await },
             move |project| {
-                toaster.success(format!("Project {} is created.", project.name));
+                toaster.success(format!("Project {} created.", project.name));
                 on_close.run(());
                 navigate(&project_href(project.id.as_str()), Default::default());
             },
@@ -134,6 +171,7 @@ fn NewProjectModal(#[prop(into)] on_close: Callback<()>) -> impl IntoView {
                 <FormError message=errors.form() />
                 <TextField
                     label="Name"
+                    required=true
                     name="name"
                     id="project-name"
                     autocomplete="off"

@@ -6,7 +6,7 @@ use portal_contract::Permission;
 use portal_contract::accounts::{OrganisationPatch, PasswordChangeIn, PinChangeIn, ProfilePatch};
 
 use crate::api;
-use crate::components::field::{NewPasswordField, PinField, TextField};
+use crate::components::field::{NEW_PIN_RULE, NewPasswordField, PinField, TextField};
 use crate::components::form::{FormError, FormErrors};
 use crate::components::toast::use_toaster;
 use crate::session::use_session;
@@ -62,6 +62,7 @@ fn ProfileForm() -> impl IntoView {
                 <FormError message=errors.form() />
                 <TextField
                     label="Full name"
+                    required=true
                     name="full_name"
                     autocomplete="name"
                     value=full_name
@@ -111,6 +112,7 @@ fn PasswordForm() -> impl IntoView {
                 <FormError message=errors.form() />
                 <TextField
                     label="Current password"
+                    required=true
                     name="current_password"
                     kind="password"
                     autocomplete="current-password"
@@ -170,6 +172,7 @@ fn PinForm() -> impl IntoView {
                 <FormError message=errors.form() />
                 <TextField
                     label="Password"
+                    required=true
                     name="password"
                     id="pin-password"
                     kind="password"
@@ -182,7 +185,7 @@ fn PinForm() -> impl IntoView {
                     name="new_pin"
                     value=new_pin
                     error=errors.field("new_pin")
-                    hint="Six digits; not one digit repeated or a run like 123456."
+                    hint=NEW_PIN_RULE
                 />
                 <button
                     type="submit"
@@ -248,6 +251,7 @@ fn OrganisationForm() -> impl IntoView {
                     <FormError message=errors.form() />
                     <TextField
                         label="Organisation name"
+                        required=true
                         name="name"
                         id="organisation-name"
                         autocomplete="organization"

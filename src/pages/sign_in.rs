@@ -66,6 +66,7 @@ pub fn SignInPage() -> impl IntoView {
                     </Show>
                     <TextField
                         label="Email"
+                        required=true
                         name="email"
                         kind="email"
                         autocomplete="username"
@@ -75,6 +76,7 @@ pub fn SignInPage() -> impl IntoView {
                     />
                     <TextField
                         label="Password"
+                        required=true
                         name="password"
                         kind="password"
                         autocomplete="current-password"

@@ -6,7 +6,7 @@ use leptos_router::components::A;
 use portal_contract::accounts::SignUpIn;
 
 use crate::api;
-use crate::components::field::{NewPasswordField, PinField, TextField};
+use crate::components::field::{NEW_PIN_RULE, NewPasswordField, PinField, TextField};
 use crate::components::form::{FormError, FormErrors};
 use crate::components::resend_link::ResendLinkButton;
 use crate::routes::Page;
@@ -57,7 +57,8 @@ pub fn SignUpPage() -> impl IntoView {
                         view! {
                             <h1>"Check your inbox"</h1>
                             <p>
-                                "We sent a link to " <strong>{address}</strong>
+                                "We sent a link to "
+                                <strong class="truncate-inline">{address}</strong>
                                 ". Open it to confirm your address and sign in. It works once and expires in 24 hours."
                             </p>
                             <ResendLinkButton email=address_for_resend />
@@ -71,6 +72,7 @@ pub fn SignUpPage() -> impl IntoView {
                                 <FormError message=errors.form() />
                                 <TextField
                                     label="Organisation name"
+                                    required=true
                                     name="organisation_name"
                                     autocomplete="organization"
                                     value=organisation_name
@@ -79,6 +81,7 @@ pub fn SignUpPage() -> impl IntoView {
                                 />
                                 <TextField
                                     label="Your full name"
+                                    required=true
                                     name="full_name"
                                     autocomplete="name"
                                     value=full_name
@@ -86,6 +89,7 @@ pub fn SignUpPage() -> impl IntoView {
                                 />
                                 <TextField
                                     label="Work email"
+                                    required=true
                                     name="email"
                                     kind="email"
                                     autocomplete="email"
@@ -103,7 +107,9 @@ pub fn SignUpPage() -> impl IntoView {
                                     name="pin"
                                     value=pin
                                     error=errors.field("pin")
-                                    hint="Six digits. We ask for it before sensitive actions, like creating API credentials."
+                                    hint=format!(
+                                        "{NEW_PIN_RULE} We ask for it before sensitive actions, like creating API credentials.",
+                                    )
                                 />
                                 <button
                                     type="submit"

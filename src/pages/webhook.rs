@@ -1,29 +1,34 @@
-//! `/projects/:id/webhooks/:wid`: one endpoint — its settings, signing
-//! secret, test events, how to verify our signatures, and the delivery log.
+//! `/projects/:id/webhooks/:wid`: one endpoint — how it is doing, a test
+//! event, its delivery log right under that, its signing secret, and how to
+//! verify our signatures (folded away until wanted).
 
 pub mod form;
+pub mod health;
 mod log;
 mod secret;
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
-use portal_contract::webhooks::{
-    DeliveryStatus, PortalEvent, WebhookOut, WebhookPatch, WebhookTestIn,
-};
+use portal_contract::projects::Environment;
+use portal_contract::webhooks::{PortalEvent, WebhookOut, WebhookPatch, WebhookTestIn};
 use portal_contract::{ErrorCode, Permission};
 
 use crate::api;
 use crate::components::copy::CodeBlock;
 use crate::components::load_error::LoadError;
+use crate::components::menu::{ActionMenu, MenuItem};
 use crate::components::modal::{Modal, ModalActions};
+use crate::components::progress::track_progress;
 use crate::components::select::SelectField;
 use crate::components::toast::use_toaster;
 use crate::format;
+use crate::pages::projects::{ProductionBanner, ProductionWarning};
 use crate::routes::{Page, project_href};
 use crate::session::use_session;
 
 use form::{EndpointModal, Target};
+use health::{EndpointHealth, badge, success_rate};
 use log::DeliveryLog;
 use secret::SecretCard;
 
@@ -36,18 +41,49 @@ pub fn WebhookPage() -> impl IntoView {
         let id = webhook_id();
         async move { api::webhook(&id).await }
     });
+    // For the breadcrumb and the production cue.
+    let project = LocalResource::new(move || {
+        let id = project_id();
+        async move { api::project(&id).await.ok() }
+    });
+    let project_name = move || {
+        project
+            .get()
+            .flatten()
+            .map_or_else(|| "Project".to_owned(), |p| p.name)
+    };
+    let production = move || {
+        project
+            .get()
+            .flatten()
+            .is_some_and(|p| p.environment == Environment::Production)
+    };
     view! {
+        {move || production().then(|| view! { <ProductionBanner /> })}
         <p class="breadcrumb">
             <A href=Page::Projects.path()>"Projects"</A>
             " / "
+            <A href=move || project_href(&project_id())>{project_name}</A>
+            " / "
             <A href=move || format!("{}?tab=webhooks", project_href(&project_id()))>"Webhooks"</A>
         </p>
-        <Transition fallback=|| {
-            view! { <p class="loading">"Loading the endpoint…"</p> }
-        }>
+        <Transition
+            fallback=|| {
+                view! {
+                    <p class="loading visually-hidden">"Loading the endpoint…"</p>
+                    <div class="skeleton-header" aria-hidden="true">
+                        <span class="skeleton-bar skeleton-title"></span>
+                    </div>
+                }
+            }
+            set_pending=track_progress()
+        >
             {move || Suspend::new(async move {
                 match webhook.await {
-                    Ok(w) => view! { <WebhookView webhook=w /> }.into_any(),
+                    Ok(w) => {
+                        view! { <WebhookView webhook=w production=Signal::derive(production) /> }
+                            .into_any()
+                    }
                     Err(e) if e.code() == Some(ErrorCode::NotFound) => {
                         view! {
                             <h1>"Endpoint not found"</h1>
@@ -68,36 +104,8 @@ pub fn WebhookPage() -> impl IntoView {
     }
 }
 
-/// Enabled, or disabled and why.
 #[component]
-pub fn EndpointStatus(webhook: WebhookOut) -> impl IntoView {
-    if webhook.enabled {
-        view! { <span class="badge badge-approved">"Enabled"</span> }.into_any()
-    } else {
-        let why = webhook
-            .disabled_reason
-            .map(|r| r.explanation())
-            .unwrap_or("Disabled.");
-        view! {
-            <span class="badge badge-suspended">"Disabled"</span>
-            <div class="muted small-text">{why}</div>
-        }
-        .into_any()
-    }
-}
-
-/// A delivery's status as a badge.
-pub fn delivery_status_badge(status: DeliveryStatus) -> impl IntoView {
-    let class = match status {
-        DeliveryStatus::Succeeded => "badge badge-approved",
-        DeliveryStatus::Pending => "badge badge-pending",
-        DeliveryStatus::Failed => "badge badge-suspended",
-    };
-    view! { <span class=class>{status.label()}</span> }
-}
-
-#[component]
-fn WebhookView(webhook: WebhookOut) -> impl IntoView {
+fn WebhookView(webhook: WebhookOut, production: Signal<bool>) -> impl IntoView {
     let session = use_session();
     let may_manage = session.can(Permission::ManageCredentialsAndWebhooks);
     let toaster = use_toaster();
@@ -139,38 +147,53 @@ fn WebhookView(webhook: WebhookOut) -> impl IntoView {
             });
         }
     };
+    // The log reloads every few seconds and after each send: the endpoint's
+    // health is fetched with it, so "Failing" shows while it is true.
+    Effect::new({
+        let id = id.clone();
+        move |seen: Option<()>| {
+            log_version.track();
+            if seen.is_some() {
+                let id = id.clone();
+                leptos::task::spawn_local(async move {
+                    if let Ok(w) = api::webhook(&id).await
+                        && current.try_with_untracked(|c| c != &w) == Some(true)
+                    {
+                        current.set(w);
+                    }
+                });
+            }
+        }
+    });
+    let health = move || EndpointHealth::of(&current.get());
+    let events = move || {
+        current.with(|w| {
+            if w.event_types.is_empty() {
+                "All events".to_owned()
+            } else {
+                w.event_types.join(", ")
+            }
+        })
+    };
+    let rate = move || match current.with(|w| success_rate(&w.stats)) {
+        None => view! { <span class="muted">"No attempts in the past 24 hours"</span> }.into_any(),
+        Some((rate, tone, attempts)) => view! {
+            <span class=tone.text()>{rate}</span>
+            " "
+            <span class="muted">{format!("({attempts})")}</span>
+        }
+        .into_any(),
+    };
 
     view! {
         <div class="page-header">
-            <h1 class="wrap">{move || current.with(|w| w.url.clone())}</h1>
-            {move || view! { <EndpointStatus webhook=current.get() /> }}
-        </div>
-        <p class="lead">
-            {move || {
-                current
-                    .with(|w| {
-                        let events = if w.event_types.is_empty() {
-                            "all events".to_owned()
-                        } else {
-                            w.event_types.join(", ")
-                        };
-                        let description = if w.description.is_empty() {
-                            String::new()
-                        } else {
-                            format!("{}. ", w.description)
-                        };
-                        format!(
-                            "{description}Receives {events}. Added {}.",
-                            format::date(w.created_at),
-                        )
-                    })
-            }}
-        </p>
-        <div class="sections">
+            <h1 class="truncate" title=move || current.with(|w| w.url.clone())>
+                {move || current.with(|w| w.url.clone())}
+            </h1>
             {may_manage
                 .then(|| {
                     view! {
-                        <div class="toolbar">
+                        <div class="page-actions">
                             <button
                                 type="button"
                                 class="button"
@@ -188,19 +211,55 @@ fn WebhookView(webhook: WebhookOut) -> impl IntoView {
                                     if current.with(|w| w.enabled) { "Disable" } else { "Enable" }
                                 }}
                             </button>
-                            <button
-                                type="button"
-                                class="button button-danger"
-                                on:click=move |_| deleting.set(true)
-                            >
-                                "Delete"
-                            </button>
+                            <ActionMenu
+                                label="More actions for this endpoint"
+                                items=vec![
+                                    MenuItem::danger("Delete endpoint", move || deleting.set(true)),
+                                ]
+                            />
                         </div>
-                        <TestEventCard webhook=current log_version=log_version />
-                        <SecretCard webhook=current />
                     }
-                })} <VerifyPanel />
+                })}
+        </div>
+        <div class="summary">
+            <section class="card" aria-labelledby="health-heading">
+                <h2 id="health-heading" class="visually-hidden">
+                    "Health"
+                </h2>
+                <dl class="facts">
+                    <dt>"Status"</dt>
+                    <dd class="health-line">
+                        {move || badge(health().label(), health().tone())}
+                        <span>{move || health().explanation()}</span>
+                    </dd>
+                    <dt>"Past 24 hours"</dt>
+                    <dd>{rate}</dd>
+                    <dt>"Events"</dt>
+                    <dd>{events}</dd>
+                    {move || {
+                        current
+                            .with(|w| {
+                                (!w.description.is_empty())
+                                    .then(|| {
+                                        view! {
+                                            <dt>"Description"</dt>
+                                            <dd>{w.description.clone()}</dd>
+                                        }
+                                    })
+                            })
+                    }}
+                    <dt>"Added"</dt>
+                    <dd>{move || current.with(|w| format::date(w.created_at))}</dd>
+                </dl>
+            </section>
+            {may_manage
+                .then(|| view! { <TestEventCard webhook=current log_version=log_version /> })}
+        </div>
+        <div class="sections">
             <DeliveryLog webhook_id=id.clone() version=log_version may_manage=may_manage />
+            <div class="two-up">
+                {may_manage.then(|| view! { <SecretCard webhook=current /> })} <VerifyPanel />
+            </div>
         </div>
         <Show when=move || editing.get()>
             <EndpointModal
@@ -213,7 +272,11 @@ fn WebhookView(webhook: WebhookOut) -> impl IntoView {
             />
         </Show>
         <Show when=move || deleting.get()>
-            <DeleteEndpointModal webhook=current on_close=move || deleting.set(false) />
+            <DeleteEndpointModal
+                webhook=current
+                production=production.get_untracked()
+                on_close=move || deleting.set(false)
+            />
         </Show>
     }
 }
@@ -228,9 +291,12 @@ fn TestEventCard(webhook: RwSignal<WebhookOut>, log_version: RwSignal<u32>) -> i
         .iter()
         .map(|e| (e.name().to_owned(), e.name().to_owned()))
         .collect::<Vec<_>>();
+    // A disabled endpoint gets no events, test ones included: say so before
+    // the server has to.
+    let off = move || webhook.with(|w| !w.enabled);
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if pending.get_untracked() {
+        if pending.get_untracked() || webhook.with_untracked(|w| !w.enabled) {
             return;
         }
         pending.set(true);
@@ -253,9 +319,9 @@ fn TestEventCard(webhook: RwSignal<WebhookOut>, log_version: RwSignal<u32>) -> i
         <section class="card" aria-labelledby="test-heading">
             <h2 id="test-heading">"Send a test event"</h2>
             <p class="muted">
-                "A realistic sample payload of the type you pick, signed like any other event."
+                "A realistic sample payload of the type you pick, signed like any other event. It shows in the log below."
             </p>
-            <form class="inline-form" on:submit=on_submit novalidate>
+            <form on:submit=on_submit novalidate>
                 <SelectField
                     label="Event type"
                     id="test-event-type"
@@ -265,10 +331,16 @@ fn TestEventCard(webhook: RwSignal<WebhookOut>, log_version: RwSignal<u32>) -> i
                 <button
                     type="submit"
                     class="button button-primary"
-                    aria-disabled=move || pending.get().to_string()
+                    aria-disabled=move || (pending.get() || off()).to_string()
+                    aria-describedby=move || off().then_some("test-off")
                 >
                     {move || if pending.get() { "Sending…" } else { "Send test event" }}
                 </button>
+                <Show when=off>
+                    <p class="field-hint" id="test-off">
+                        "Enable the endpoint to send it test events."
+                    </p>
+                </Show>
             </form>
         </section>
     }
@@ -287,8 +359,8 @@ fn VerifyPanel() -> impl IntoView {
                   wh = Webhook(os.environ[\"WEBHOOK_SECRET\"])  # whsec_…\n\
                   event = wh.verify(raw_body, request.headers)  # raises if forged or stale";
     view! {
-        <section class="card" aria-labelledby="verify-heading">
-            <h2 id="verify-heading">"Verify signatures"</h2>
+        <details class="card verify">
+            <summary>"How to verify our signatures"</summary>
             <p>
                 "Each request carries " <code>"webhook-id"</code> ", "
                 <code>"webhook-timestamp"</code> " and " <code>"webhook-signature"</code> ": "
@@ -302,13 +374,15 @@ fn VerifyPanel() -> impl IntoView {
             <CodeBlock text=node.to_owned() label="Copy the Node.js example" />
             <h3 class="small-heading">"Python (pip install standardwebhooks)"</h3>
             <CodeBlock text=python.to_owned() label="Copy the Python example" />
-        </section>
+        </details>
     }
 }
 
 #[component]
 fn DeleteEndpointModal(
     webhook: RwSignal<WebhookOut>,
+    /// The endpoint belongs to a production project: the dialog says so.
+    production: bool,
     #[prop(into)] on_close: Callback<()>,
 ) -> impl IntoView {
     let toaster = use_toaster();
@@ -327,7 +401,7 @@ fn DeleteEndpointModal(
         leptos::task::spawn_local(async move {
             match api::delete_webhook(&id).await {
                 Ok(()) => {
-                    toaster.success("The endpoint is deleted.");
+                    toaster.success("Endpoint deleted.");
                     on_close.run(());
                     navigate(
                         &format!("{}?tab=webhooks", project_href(&project)),
@@ -345,6 +419,12 @@ fn DeleteEndpointModal(
                 <p>
                     "It gets no more events, and its delivery log is deleted with it. This can't be undone."
                 </p>
+                {production
+                    .then(|| {
+                        view! {
+                            <ProductionWarning text="Your live systems stop receiving this project's events at this address." />
+                        }
+                    })}
                 <crate::components::form::FormError message=error />
                 <ModalActions
                     on_cancel=on_close

@@ -496,6 +496,8 @@ pub async fn accept_invitation(
         ));
     }
     state.deliverer.wake();
+    // Accepting signs the new member in: their first sign-in.
+    state.store.users().record_sign_in(&user.id, now).await?;
     tracing::info!(organisation = %invitation.organisation_id, user = %user.id, "member joined");
     let org = organisations
         .get(&user.organisation_id)

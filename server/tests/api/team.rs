@@ -1,5 +1,6 @@
 //! The team: invitations, members, role and status changes, PIN step-up.
 
+use portal_server::clock::Clock;
 use serde_json::{Value, json};
 
 use crate::helpers::{
@@ -100,6 +101,16 @@ async fn an_invitation_is_mailed_looked_up_without_being_used_and_accepted_once(
         .unwrap();
     assert_eq!(session["user"]["role"], "developer");
     assert_eq!(session["organisation"]["name"], "Acme Payments");
+    // Accepting signed Grace in: the member list says when, not "never".
+    app.clock.advance(60);
+    let members: Value = app
+        .get("/api/users?query=grace")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(members["items"][0]["email"], "grace@acme.test");
+    assert_eq!(members["items"][0]["last_sign_in_at"], app.clock.now() - 60);
 
     let again = stranger
         .post(app.at("/api/invitations/accept"))

@@ -15,6 +15,7 @@ use crate::components::modal::{Modal, ModalActions};
 use crate::components::select::SelectField;
 use crate::components::toast::use_toaster;
 use crate::format;
+use crate::pages::projects::ProductionWarning;
 
 /// The state both create and roll share once the server answered: the
 /// secret on screen, whether it was stored, and whether an early close is
@@ -54,9 +55,16 @@ impl Reveal {
         close.run(());
     }
 
+    /// The reveal step, and a live region that is on the page before it, so
+    /// screen readers hear that the secret is shown.
     fn view(&self, close: Callback<()>) -> impl IntoView + use<> {
         let this = *self;
-        move || {
+        let announcement = move || {
+            this.secret
+                .with(Option::is_some)
+                .then_some("The secret is shown below, once. Copy it now: it can't be shown again.")
+        };
+        let step = move || {
             this.secret.get().map(|secret| {
                 view! {
                     <SecretReveal
@@ -72,6 +80,12 @@ impl Reveal {
                     </Show>
                 }
             })
+        };
+        view! {
+            <p class="visually-hidden" aria-live="polite">
+                {announcement}
+            </p>
+            {step}
         }
     }
 }
@@ -124,7 +138,7 @@ pub fn CreateCredentialModal(
             move |created| {
                 pin.set(String::new());
                 toaster.success(format!(
-                    "Credential {} is created.",
+                    "Credential {} created.",
                     created.credential.description
                 ));
                 reveal.secret.set(Some(created));
@@ -149,6 +163,7 @@ pub fn CreateCredentialModal(
                     <FormError message=errors.form() />
                     <TextField
                         label="Description"
+                        required=true
                         name="description"
                         id="credential-description"
                         autocomplete="off"
@@ -200,27 +215,29 @@ fn ScopeChoice(
             aria-describedby=move || invalid().then_some("scopes-error")
         >
             <legend>"Scopes"</legend>
-            {Scope::ALL
-                .into_iter()
-                .map(|scope| {
-                    let checked = match scope {
-                        Scope::Read => read,
-                        Scope::Write => write,
-                    };
-                    view! {
-                        <label class="checkbox">
-                            <input
-                                type="checkbox"
-                                name="scopes"
-                                value=scope.as_str()
-                                aria-invalid=move || invalid().to_string()
-                                bind:checked=checked
-                            />
-                            {scope.explanation()}
-                        </label>
-                    }
-                })
-                .collect_view()}
+            <div class="choices">
+                {Scope::ALL
+                    .into_iter()
+                    .map(|scope| {
+                        let checked = match scope {
+                            Scope::Read => read,
+                            Scope::Write => write,
+                        };
+                        view! {
+                            <label class="choice">
+                                <input
+                                    type="checkbox"
+                                    name="scopes"
+                                    value=scope.as_str()
+                                    aria-invalid=move || invalid().to_string()
+                                    bind:checked=checked
+                                />
+                                <span class="choice-text">{scope.explanation()}</span>
+                            </label>
+                        }
+                    })
+                    .collect_view()}
+            </div>
             {move || {
                 error
                     .get()
@@ -239,6 +256,9 @@ fn ScopeChoice(
 #[component]
 pub fn RollCredentialModal(
     credential: CredentialOut,
+    /// The project is production: the dialog says so.
+    #[prop(optional)]
+    production: bool,
     #[prop(into)] on_close: Callback<()>,
 ) -> impl IntoView {
     let toaster = use_toaster();
@@ -301,6 +321,12 @@ pub fn RollCredentialModal(
                     <p>
                         "A new secret is made now. Keep the old one working long enough to deploy the new one everywhere."
                     </p>
+                    {production
+                        .then(|| {
+                            view! {
+                                <ProductionWarning text="Your live systems use this credential: deploy the new secret to them before the old one stops." />
+                            }
+                        })}
                     <FormError message=errors.form() />
                     <SelectField
                         label="The old secret keeps working for"
@@ -330,6 +356,9 @@ pub fn RollCredentialModal(
 #[component]
 pub fn RevokeCredentialModal(
     credential: CredentialOut,
+    /// The project is production: the dialog says so.
+    #[prop(optional)]
+    production: bool,
     #[prop(into)] on_close: Callback<()>,
 ) -> impl IntoView {
     let toaster = use_toaster();
@@ -356,7 +385,7 @@ pub fn RevokeCredentialModal(
                     result
                 },
                 move |_| {
-                    toaster.success(format!("Credential {name} is revoked."));
+                    toaster.success(format!("Credential {name} revoked."));
                     on_close.run(());
                 },
             );
@@ -368,6 +397,12 @@ pub fn RevokeCredentialModal(
                 <p>
                     "It gets no new tokens, and calls with tokens it already has are refused at once. This can't be undone."
                 </p>
+                {production
+                    .then(|| {
+                        view! {
+                            <ProductionWarning text="Live traffic that uses this credential fails from now on." />
+                        }
+                    })}
                 <FormError message=errors.form() />
                 <PinField
                     label="Your security PIN"

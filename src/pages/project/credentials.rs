@@ -5,13 +5,15 @@ use leptos::prelude::*;
 use portal_contract::Permission;
 use portal_contract::accounts::OrganisationStatus;
 use portal_contract::credentials::{CredentialOut, CredentialStatus};
-use portal_contract::projects::ProjectOut;
+use portal_contract::projects::{Environment, ProjectOut};
 
 use super::credential_modals::{CreateCredentialModal, RevokeCredentialModal, RollCredentialModal};
 use crate::api;
-use crate::components::copy::CopyButton;
+use crate::components::copy::IdWithCopy;
 use crate::components::load_error::Listing;
+use crate::components::menu::{ActionMenu, MenuItem};
 use crate::components::table::DataTable;
+use crate::components::text::Truncate;
 use crate::format;
 use crate::session::use_session;
 
@@ -31,6 +33,7 @@ pub fn CredentialsTab(project: RwSignal<ProjectOut>) -> impl IntoView {
             .is_some_and(|s| s.organisation.status == OrganisationStatus::Approved)
     });
     let project_id = project.with_untracked(|p| p.id.to_string());
+    let production = project.with_untracked(|p| p.environment == Environment::Production);
     // Bumped after a change, so the list reloads.
     let version = RwSignal::new(0u32);
     let credentials = LocalResource::new({
@@ -90,6 +93,7 @@ pub fn CredentialsTab(project: RwSignal<ProjectOut>) -> impl IntoView {
             <Listing
                 list=credentials
                 loading="Loading credentials…"
+                columns=5
                 empty="No credentials yet. Create one for each backend that calls the API, so each can be rolled or revoked on its own."
                 is_empty=|list| list.items.is_empty()
                 rows=move |list| {
@@ -103,16 +107,7 @@ pub fn CredentialsTab(project: RwSignal<ProjectOut>) -> impl IntoView {
                     view! {
                         <DataTable
                             caption="API credentials"
-                            columns=&[
-                                "Description",
-                                "Client id",
-                                "Secret",
-                                "Scopes",
-                                "Created",
-                                "Expires",
-                                "Last used",
-                                "Status",
-                            ]
+                            columns=&["Credential", "Client id", "Secret", "Status", "Last used"]
                             actions=may_manage
                         >
                             {rows}
@@ -128,10 +123,14 @@ pub fn CredentialsTab(project: RwSignal<ProjectOut>) -> impl IntoView {
                     .into_any()
             }
             Some(Dialog::Roll(c)) => {
-                view! { <RollCredentialModal credential=c on_close=close /> }.into_any()
+                view! { <RollCredentialModal credential=c production=production on_close=close /> }
+                    .into_any()
             }
             Some(Dialog::Revoke(c)) => {
-                view! { <RevokeCredentialModal credential=c on_close=close /> }.into_any()
+                view! {
+                    <RevokeCredentialModal credential=c production=production on_close=close />
+                }
+                    .into_any()
             }
         }}
     }
@@ -144,111 +143,113 @@ fn CredentialRow(
     open: Callback<Dialog>,
 ) -> impl IntoView {
     let now = format::now();
-    let c = credential.clone();
+    let c = credential;
     let working = matches!(
         c.status,
         CredentialStatus::Active | CredentialStatus::Expiring
     );
-    let secrets = if c.secrets.is_empty() {
-        view! { <span class="muted">"—"</span> }.into_any()
-    } else {
-        c.secrets
-            .iter()
-            .map(|s| {
-                let until = s.expires_at.map(|e| {
+    let name = c.description.clone();
+    // The newest secret; a rolled one's predecessor under it, muted, with
+    // when it stops working (its hint in the title).
+    let secrets = match c.secrets.split_first() {
+        None => view! { <span class="muted">"—"</span> }.into_any(),
+        Some((newest, older)) => {
+            let older = older
+                .iter()
+                .map(|s| {
+                    let until = s.expires_at.map_or_else(
+                        || "Old one still works".to_owned(),
+                        |e| format!("Old one expires {}", format::relative(now, e)),
+                    );
                     view! {
-                        <span class="muted small">
-                            "Expires " {format::date_time(e)} " (" {format::relative(now, e)} ")"
+                        <span class="secret-hint sub" title=format!("{}…", s.hint)>
+                            {until}
                         </span>
                     }
-                });
-                view! {
-                    <div class="secret-hint">
-                        <code>{format!("{}…", s.hint)}</code>
-                        {until}
-                    </div>
-                }
-            })
-            .collect_view()
+                })
+                .collect_view();
+            view! {
+                <span class="secret-hint">
+                    <code>{format!("{}…", newest.hint)}</code>
+                </span>
+                {older}
+            }
             .into_any()
+        }
     };
     let scopes = c
         .scopes
         .iter()
-        .map(|s| view! { <span class="badge">{s.as_str()}</span> })
-        .collect_view();
-    let expires = match c.expires_at {
-        None => view! { "Never" }.into_any(),
-        Some(e) => view! {
-            <div>{format::date(e)}</div>
-            <div class="muted">{format::relative(now, e)}</div>
-        }
-        .into_any(),
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let created = match &c.created_by {
+        Some(by) => format!("Created {} by {}", format::date(c.created_at), by.name),
+        None => format!("Created {}", format::date(c.created_at)),
+    };
+    let detail = format!("{scopes} · {created}");
+    // When it stopped or stops working, under its status.
+    let status_note = match (c.revoked_at, c.expires_at) {
+        (Some(at), _) => Some(format!("Revoked {}", format::relative(now, at))),
+        (None, Some(at)) if at <= now => Some(format!("Expired {}", format::relative(now, at))),
+        (None, Some(at)) => Some(format!("Expires {}", format::relative(now, at))),
+        (None, None) => None,
     };
     let last_used = c
         .last_used_at
         .map(|t| format::relative(now, t))
         .unwrap_or_else(|| "Never".to_owned());
-    let created_by = c.created_by.as_ref().map(|u| u.name.clone());
     let id = c.id.to_string();
     let actions = (may_manage && working).then(|| {
-        let (roll, revoke) = (credential.clone(), credential.clone());
-        let name = c.description.clone();
+        let (roll, revoke) = (c.clone(), c.clone());
         view! {
-            <div class="row-actions">
-                <button
-                    type="button"
-                    class="button button-small"
-                    aria-label=format!("Roll the secret of {name}")
-                    on:click=move |_| open.run(Dialog::Roll(roll.clone()))
-                >
-                    "Roll"
-                </button>
-                <button
-                    type="button"
-                    class="button button-small button-danger"
-                    aria-label=format!("Revoke {name}")
-                    on:click=move |_| open.run(Dialog::Revoke(revoke.clone()))
-                >
-                    "Revoke"
-                </button>
-            </div>
+            <ActionMenu
+                label=format!("Actions for {name}")
+                items=vec![
+                    MenuItem::new("Roll secret", move || open.run(Dialog::Roll(roll.clone()))),
+                    MenuItem::danger("Revoke", move || open.run(Dialog::Revoke(revoke.clone()))),
+                ]
+            />
         }
     });
     view! {
         <tr class:inactive=!working>
-            <th scope="row" class="wrap">
-                {c.description.clone()}
+            <th scope="row">
+                <div class="cell-wide">
+                    <Truncate text=c.description.clone() />
+                    <span class="sub truncate" title=detail.clone()>
+                        {detail.clone()}
+                    </span>
+                </div>
             </th>
-            <td>
-                <div class="inline-copy">
-                    <code>{id.clone()}</code>
-                    <CopyButton text=id label=format!("Copy the client id of {}", c.description) />
+            <td data-label="Client id">
+                <div class="cell-id">
+                    <IdWithCopy value=id label=format!("Copy the client id of {}", c.description) />
                 </div>
             </td>
-            <td>{secrets}</td>
-            <td>{scopes}</td>
-            <td>
-                {created_by.map(|n| view! { <div>{n}</div> })}
-                <div class="muted">{format::date(c.created_at)}</div>
+            <td data-label="Secret">
+                <div>{secrets}</div>
             </td>
-            <td>{expires}</td>
-            <td>{last_used}</td>
-            <td>
-                <span class=format!(
-                    "badge badge-{}",
-                    status_class(c.status),
-                )>{c.status.label()}</span>
+            <td data-label="Status">
+                <div>
+                    <span class=format!(
+                        "badge badge-dot badge-{}",
+                        status_class(c.status),
+                    )>{c.status.label()}</span>
+                    {status_note.map(|n| view! { <span class="sub">{n}</span> })}
+                </div>
             </td>
-            {may_manage.then(|| view! { <td>{actions}</td> })}
+            <td data-label="Last used">{last_used}</td>
+            {may_manage.then(|| view! { <td class="actions">{actions}</td> })}
         </tr>
     }
 }
 
 fn status_class(status: CredentialStatus) -> &'static str {
     match status {
-        CredentialStatus::Active => "approved",
-        CredentialStatus::Expiring => "pending",
-        CredentialStatus::Expired | CredentialStatus::Revoked => "suspended",
+        CredentialStatus::Active => "success",
+        CredentialStatus::Expiring => "warning",
+        CredentialStatus::Expired => "neutral",
+        CredentialStatus::Revoked => "danger",
     }
 }

@@ -7,6 +7,10 @@ use leptos::prelude::*;
 use portal_contract::credentials::CredentialSecretOut;
 
 use crate::components::copy::{CodeBlock, CopyableValue, save_file};
+use crate::components::modal::focus_when_shown;
+
+/// The reveal step's heading, where focus goes when the secret appears.
+pub const REVEAL_HEADING: &str = "reveal-heading";
 
 /// The token endpoint on this portal.
 pub fn token_url() -> String {
@@ -46,9 +50,20 @@ pub fn SecretReveal(
     let env = env_file(&client_id, &client_secret);
     let file_name = format!("{client_id}.env");
     let not_stored = move || !stored.get();
+    // The form that had focus is gone: focus the step's heading, whose
+    // description is the warning, so nothing falls back to `<body>`.
+    focus_when_shown(REVEAL_HEADING);
     view! {
         <div class="secret-reveal">
-            <p class="warning" role="note">
+            <h3
+                id=REVEAL_HEADING
+                class="small-heading"
+                tabindex="-1"
+                aria-describedby="reveal-warning"
+            >
+                "Your new secret"
+            </h3>
+            <p class="warning" id="reveal-warning">
                 <strong>"Copy the secret now: it can't be shown again."</strong>
                 " We keep only a hash of it. If it is lost, roll the credential to get a new one."
             </p>

@@ -4,13 +4,14 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use portal_contract::Permission;
-use portal_contract::projects::{ProjectOut, ProjectPatch};
+use portal_contract::projects::{Environment, ProjectOut, ProjectPatch};
 
 use crate::api;
 use crate::components::field::TextField;
 use crate::components::form::{FormError, FormErrors};
 use crate::components::modal::{Modal, ModalActions};
 use crate::components::toast::use_toaster;
+use crate::pages::projects::ProductionWarning;
 use crate::routes::Page;
 use crate::session::use_session;
 
@@ -86,6 +87,7 @@ fn ProjectSettings(project: RwSignal<ProjectOut>) -> impl IntoView {
                 <FormError message=errors.form() />
                 <TextField
                     label="Name"
+                    required=true
                     name="name"
                     id="project-name"
                     autocomplete="off"
@@ -124,6 +126,7 @@ fn DeleteProjectModal(
     let errors = FormErrors::new();
     let pending = RwSignal::new(false);
     let name = project.with_untracked(|p| p.name.clone());
+    let production = project.with_untracked(|p| p.environment == Environment::Production);
     let on_submit = {
         let name = name.clone();
         move |ev: leptos::ev::SubmitEvent| {
@@ -142,7 +145,7 @@ fn DeleteProjectModal(
                 validation.into_result(),
                 async move { api::delete_project(&id).await },
                 move |()| {
-                    toaster.success(format!("Project {name} is deleted."));
+                    toaster.success(format!("Project {name} deleted."));
                     on_close.run(());
                     navigate(Page::Projects.path(), Default::default());
                 },
@@ -156,9 +159,16 @@ fn DeleteProjectModal(
                     "Its API credentials stop working at once, and it can't be undone. Type "
                     <strong>{name.clone()}</strong> " to confirm."
                 </p>
+                {production
+                    .then(|| {
+                        view! {
+                            <ProductionWarning text="Live traffic that uses its credentials and webhooks stops." />
+                        }
+                    })}
                 <FormError message=errors.form() />
                 <TextField
                     label="Project name"
+                    required=true
                     name="confirm"
                     id="delete-confirm"
                     autocomplete="off"

@@ -13,7 +13,7 @@ use crate::components::load_error::Listing;
 use crate::components::table::DataTable;
 use crate::format;
 use crate::pages::webhook::form::{EndpointModal, Target};
-use crate::pages::webhook::{EndpointStatus, delivery_status_badge};
+use crate::pages::webhook::health::{EndpointHealth, badge, last_delivery, success_rate};
 use crate::routes::webhook_href;
 use crate::session::use_session;
 
@@ -88,7 +88,7 @@ pub fn WebhooksTab(project: RwSignal<ProjectOut>) -> impl IntoView {
                         {(!failing.is_empty())
                             .then(|| {
                                 view! {
-                                    <div class="banner" role="alert">
+                                    <div class="banner banner-danger" role="alert">
                                         <strong>"Disabled after repeated failures: "</strong>
                                         {failing.join(", ")}
                                         ". Fix the receiver, enable the endpoint again, then redeliver what it missed."
@@ -97,13 +97,7 @@ pub fn WebhooksTab(project: RwSignal<ProjectOut>) -> impl IntoView {
                             })}
                         <DataTable
                             caption="Webhook endpoints"
-                            columns=&[
-                                "Endpoint",
-                                "Events",
-                                "Status",
-                                "Past 24 hours",
-                                "Last delivery",
-                            ]
+                            columns=&["Endpoint", "Status", "Past 24 hours", "Last delivery"]
                         >
                             {rows}
                         </DataTable>
@@ -127,33 +121,29 @@ pub fn WebhooksTab(project: RwSignal<ProjectOut>) -> impl IntoView {
 fn EndpointRow(webhook: WebhookOut, project_id: String) -> impl IntoView {
     let now = format::now();
     let w = webhook;
+    let health = EndpointHealth::of(&w);
     let events = if w.event_types.is_empty() {
         "All events".to_owned()
     } else {
-        w.event_types.join(", ")
+        format::count(w.event_types.len() as u32, "event type", "event types")
     };
-    let stats = &w.stats;
-    let health = match stats.success_percent() {
+    let detail = if w.description.is_empty() {
+        events
+    } else {
+        format!("{} · {events}", w.description)
+    };
+    let rate = match success_rate(&w.stats) {
         None => view! { <span class="muted">"No attempts"</span> }.into_any(),
-        Some(percent) => {
-            let attempts = stats.attempts();
-            view! {
-                {format!("{percent} % succeeded")}
-                <div class="muted">
-                    {format!(
-                        "{} of {attempts} attempt{}",
-                        stats.succeeded_attempts,
-                        if attempts == 1 { "" } else { "s" },
-                    )}
-                </div>
-            }
-            .into_any()
+        Some((rate, tone, attempts)) => view! {
+            <span class=tone.text()>{rate}</span>
+            <span class="sub">{attempts}</span>
         }
+        .into_any(),
     };
-    let last = match (stats.last_delivery_at, stats.last_status) {
-        (Some(at), status) => view! {
-            {status.map(delivery_status_badge)}
-            <div class="muted">{format::relative(now, at)}</div>
+    let last = match (w.stats.last_delivery_at, last_delivery(&w.stats)) {
+        (Some(at), state) => view! {
+            {state.map(|d| view! { <span class=d.tone().text()>{d.label()}</span> })}
+            <span class="sub">{format::relative(now, at)}</span>
         }
         .into_any(),
         _ => view! { <span class="muted">"None yet"</span> }.into_any(),
@@ -162,17 +152,30 @@ fn EndpointRow(webhook: WebhookOut, project_id: String) -> impl IntoView {
     let url = w.url.clone();
     view! {
         <tr>
-            <th scope="row" class="wrap">
-                <A href=href>{url}</A>
-                {(!w.description.is_empty())
-                    .then(|| view! { <div class="muted">{w.description.clone()}</div> })}
+            <th scope="row">
+                <div class="cell-wide">
+                    <A href=href attr:class="truncate" attr:title=url>
+                        {w.url.clone()}
+                    </A>
+                    <span class="sub truncate" title=detail.clone()>
+                        {detail.clone()}
+                    </span>
+                </div>
             </th>
-            <td class="wrap">{events}</td>
-            <td>
-                <EndpointStatus webhook=w.clone() />
+            <td data-label="Status">
+                <div class="cell-medium">
+                    {badge(health.label(), health.tone())}
+                    <span class="sub truncate" title=health.explanation()>
+                        {health.explanation()}
+                    </span>
+                </div>
             </td>
-            <td>{health}</td>
-            <td>{last}</td>
+            <td data-label="Past 24 hours">
+                <div>{rate}</div>
+            </td>
+            <td data-label="Last delivery">
+                <div>{last}</div>
+            </td>
         </tr>
     }
 }

@@ -7,8 +7,11 @@ use portal_contract::team::{InvitationOut, InvitationStatus};
 
 use crate::api;
 use crate::components::load_error::LoadError;
+use crate::components::menu::{ActionMenu, MenuItem};
 use crate::components::modal::Modal;
-use crate::components::table::DataTable;
+use crate::components::progress::track_progress;
+use crate::components::table::{DataTable, SkeletonTable};
+use crate::components::text::Truncate;
 use crate::components::toast::use_toaster;
 use crate::format;
 use crate::session::use_session;
@@ -29,6 +32,9 @@ pub fn InvitationsTab(
     });
 
     let resend = move |invitation: InvitationOut| {
+        if busy.get_untracked() {
+            return;
+        }
         busy.set(true);
         spawn_local(async move {
             let result = api::resend_invitation(invitation.id.as_str()).await;
@@ -50,7 +56,7 @@ pub fn InvitationsTab(
             revoking.set(None);
             match result {
                 Ok(i) => {
-                    toaster.success(format!("The invitation to {} is revoked.", i.email));
+                    toaster.success(format!("Invitation to {} revoked.", i.email));
                     version.update(|v| *v += 1);
                 }
                 Err(e) => toaster.error(e.message()),
@@ -59,9 +65,10 @@ pub fn InvitationsTab(
     };
 
     view! {
-        <Transition fallback=|| {
-            view! { <p class="loading">"Loading invitations…"</p> }
-        }>
+        <Transition
+            fallback=|| view! { <SkeletonTable label="Loading invitations…" columns=3 /> }
+            set_pending=track_progress()
+        >
             {move || Suspend::new(async move {
                 match invitations.await {
                     Err(e) => {
@@ -112,52 +119,49 @@ pub fn InvitationsTab(
                                         format!("Expires {}", format::relative(now, i.expires_at))
                                     }
                                 };
-                                let (for_resend, for_revoke) = (i.clone(), i.clone());
+                                let sent = format!(
+                                    "Sent {} by {}",
+                                    format::date(i.created_at),
+                                    i.invited_by,
+                                );
+                                let actions = open
+                                    .then(|| {
+                                        let (a, b) = (i.clone(), i.clone());
+                                        view! {
+                                            <ActionMenu
+                                                label=format!("Actions for the invitation to {}", i.email)
+                                                items=vec![
+                                                    MenuItem::new("Resend", move || resend(a.clone())),
+                                                    MenuItem::danger(
+                                                        "Revoke",
+                                                        move || revoking.set(Some(b.clone())),
+                                                    ),
+                                                ]
+                                            />
+                                        }
+                                    });
                                 view! {
                                     <tr>
-                                        <th scope="row" class="wrap">
-                                            {i.email.clone()}
+                                        <th scope="row">
+                                            <div class="cell-wide">
+                                                <Truncate text=i.email.clone() />
+                                                <span class="sub truncate" title=sent.clone()>
+                                                    {sent.clone()}
+                                                </span>
+                                            </div>
                                         </th>
-                                        <td>{i.role.label()}</td>
-                                        <td>
-                                            <span class=format!(
-                                                "badge badge-{}",
-                                                i.status.as_str(),
-                                            )>{i.status.label()}</span>
+                                        <td data-label="Role">{i.role.label()}</td>
+                                        <td data-label="Status">
+                                            <div>
+                                                <span class=format!(
+                                                    "badge badge-dot badge-{}",
+                                                    i.status.as_str(),
+                                                )>{i.status.label()}</span>
+                                                <span class="sub">{when}</span>
+                                            </div>
                                         </td>
-                                        <td>{i.invited_by.clone()}</td>
-                                        <td>{format::date(i.created_at)}</td>
-                                        <td>{when}</td>
                                         {may_manage()
-                                            .then(|| {
-                                                view! {
-                                                    <td class="actions">
-                                                        {open
-                                                            .then(|| {
-                                                                let (a, b) = (for_resend.clone(), for_revoke.clone());
-                                                                view! {
-                                                                    <button
-                                                                        type="button"
-                                                                        class="button button-small"
-                                                                        aria-label=format!("Resend the invitation to {}", a.email)
-                                                                        disabled=move || busy.get()
-                                                                        on:click=move |_| resend(a.clone())
-                                                                    >
-                                                                        "Resend"
-                                                                    </button>
-                                                                    <button
-                                                                        type="button"
-                                                                        class="button button-small"
-                                                                        aria-label=format!("Revoke the invitation to {}", b.email)
-                                                                        on:click=move |_| revoking.set(Some(b.clone()))
-                                                                    >
-                                                                        "Revoke"
-                                                                    </button>
-                                                                }
-                                                            })}
-                                                    </td>
-                                                }
-                                            })}
+                                            .then(|| view! { <td class="actions">{actions}</td> })}
                                     </tr>
                                 }
                             })
@@ -165,7 +169,7 @@ pub fn InvitationsTab(
                         view! {
                             <DataTable
                                 caption="Invitations"
-                                columns=&["Email", "Role", "Status", "Invited by", "Sent", "Expiry"]
+                                columns=&["Invitation", "Role", "Status"]
                                 actions=may_manage()
                             >
                                 {rows}
@@ -184,8 +188,10 @@ pub fn InvitationsTab(
                     view! {
                         <Modal title="Revoke this invitation?" on_close=move || revoking.set(None)>
                             <p>
-                                "The link sent to " <strong>{i.email.clone()}</strong>
-                                " stops working. You can invite them again later."
+                                "The link sent to "
+                                <strong class="truncate-inline" title=i.email.clone()>
+                                    {i.email.clone()}
+                                </strong> " stops working. You can invite them again later."
                             </p>
                             <div class="modal-actions">
                                 <button

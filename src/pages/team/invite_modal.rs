@@ -1,28 +1,26 @@
-//! The invite modal: an email and a role the inviter may grant.
+//! The invite modal: an email and a role the inviter may grant, each role
+//! with what it may do.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use portal_contract::Role;
 use portal_contract::team::InvitationIn;
 
+use super::role_choice::RoleChoice;
 use crate::api;
 use crate::components::field::TextField;
 use crate::components::form::{FormError, FormErrors};
 use crate::components::modal::{Modal, ModalActions};
-use crate::components::select::SelectField;
 use crate::components::toast::use_toaster;
 use crate::routes::Page;
-use crate::session::use_session;
 
 #[component]
 pub fn InviteModal(
     #[prop(into)] on_close: Callback<()>,
     #[prop(into)] on_sent: Callback<()>,
 ) -> impl IntoView {
-    let session = use_session();
     let toaster = use_toaster();
     let navigate = use_navigate();
-    let grantable = session.grantable_roles();
     let email = RwSignal::new(String::new());
     let role = RwSignal::new(Role::Developer.as_str().to_owned());
     let errors = FormErrors::new();
@@ -61,6 +59,7 @@ pub fn InviteModal(
                 <FormError message=errors.form() />
                 <TextField
                     label="Email"
+                    required=true
                     name="email"
                     id="invite-email"
                     kind="email"
@@ -68,13 +67,7 @@ pub fn InviteModal(
                     value=email
                     error=errors.field("email")
                 />
-                <SelectField
-                    label="Role"
-                    id="invite-role"
-                    value=role
-                    options=grantable
-                    error=errors.field("role")
-                />
+                <RoleChoice legend="Role" id="invite-role" value=role error=errors.field("role") />
                 <p class="muted">
                     "They get a link by mail that works for 7 days. Opening it asks them for a name, password and PIN."
                 </p>

@@ -9,9 +9,10 @@ use crate::api;
 use crate::components::field::PinField;
 use crate::components::form::{FormError, FormErrors};
 use crate::components::modal::{Modal, ModalActions};
-use crate::components::select::SelectField;
 use crate::components::toast::use_toaster;
 use crate::session::use_session;
+
+use super::role_choice::RoleChoice;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MemberAction {
@@ -29,7 +30,6 @@ pub fn MemberModal(
 ) -> impl IntoView {
     let session = use_session();
     let toaster = use_toaster();
-    let grantable = session.grantable_roles();
     let role = RwSignal::new(member.role.as_str().to_owned());
     let pin = RwSignal::new(String::new());
     let errors = FormErrors::new();
@@ -118,11 +118,10 @@ pub fn MemberModal(
                 {(action == MemberAction::ChangeRole)
                     .then(|| {
                         view! {
-                            <SelectField
-                                label="New role"
+                            <RoleChoice
+                                legend="New role"
                                 id="member-new-role"
                                 value=role
-                                options=grantable.clone()
                                 error=errors.field("role")
                             />
                         }

@@ -11,7 +11,9 @@ use portal_contract::{Permission, Role};
 use super::member_modal::{MemberAction, MemberModal};
 use crate::api;
 use crate::components::load_error::LoadError;
-use crate::components::table::DataTable;
+use crate::components::menu::{ActionMenu, MenuItem};
+use crate::components::progress::track_progress;
+use crate::components::table::{DataTable, SkeletonTable};
 use crate::format;
 use crate::session::use_session;
 
@@ -66,7 +68,7 @@ pub fn MembersTab() -> impl IntoView {
 
     view! {
         <div class="toolbar" role="search">
-            <div class="field">
+            <div class="field field-grow">
                 <label for="member-search">"Search"</label>
                 <input
                     id="member-search"
@@ -131,9 +133,10 @@ pub fn MembersTab() -> impl IntoView {
                 </select>
             </div>
         </div>
-        <Transition fallback=|| {
-            view! { <p class="loading">"Loading members…"</p> }
-        }>
+        <Transition
+            fallback=|| view! { <SkeletonTable label="Loading members…" columns=5 /> }
+            set_pending=track_progress()
+        >
             {move || Suspend::new({
                 let me = me.clone();
                 async move {
@@ -200,14 +203,7 @@ pub fn MembersTab() -> impl IntoView {
                             view! {
                                 <DataTable
                                     caption="Members"
-                                    columns=&[
-                                        "Name",
-                                        "Email",
-                                        "Role",
-                                        "Status",
-                                        "Last sign-in",
-                                        "Joined",
-                                    ]
+                                    columns=&["Member", "Role", "Status", "Last sign-in", "Joined"]
                                     actions=may_manage()
                                     id="members-results"
                                 >
@@ -217,23 +213,25 @@ pub fn MembersTab() -> impl IntoView {
                                     <p aria-live="polite">
                                         {format!("{first}–{last} of {}", page.total)}
                                     </p>
-                                    <button
-                                        type="button"
-                                        class="button"
-                                        disabled=at_first
-                                        on:click=move |_| go_to(current - 1)
-                                    >
-                                        "Previous"
-                                    </button>
-                                    <span>{format!("Page {current} of {pages}")}</span>
-                                    <button
-                                        type="button"
-                                        class="button"
-                                        disabled=at_last
-                                        on:click=move |_| go_to(current + 1)
-                                    >
-                                        "Next"
-                                    </button>
+                                    <div class="pager">
+                                        <button
+                                            type="button"
+                                            class="button button-small"
+                                            disabled=at_first
+                                            on:click=move |_| go_to(current - 1)
+                                        >
+                                            "Previous"
+                                        </button>
+                                        <span>{format!("Page {current} of {pages}")}</span>
+                                        <button
+                                            type="button"
+                                            class="button button-small"
+                                            disabled=at_last
+                                            on:click=move |_| go_to(current + 1)
+                                        >
+                                            "Next"
+                                        </button>
+                                    </div>
                                 </div>
                             }
                                 .into_any()
@@ -290,57 +288,55 @@ fn MemberRow(
 ) -> impl IntoView {
     let active = member.status == MemberStatus::Active;
     let name = member.full_name.clone();
+    let actions = may_manage.then(|| {
+        let mut items = vec![MenuItem::new("Change role", move || {
+            on_action.run(MemberAction::ChangeRole)
+        })];
+        if !is_me {
+            items.push(if active {
+                MenuItem::danger("Deactivate", move || {
+                    on_action.run(MemberAction::Deactivate)
+                })
+            } else {
+                MenuItem::new("Reactivate", move || {
+                    on_action.run(MemberAction::Reactivate)
+                })
+            });
+        }
+        view! {
+            <td class="actions">
+                <ActionMenu label=format!("Actions for {name}") items=items />
+            </td>
+        }
+    });
     view! {
         <tr>
-            <th scope="row">{member.full_name.clone()} {is_me.then_some(" (you)")}</th>
-            <td class="wrap">{member.email.clone()}</td>
-            <td>{member.role.label()}</td>
-            <td>
+            <th scope="row">
+                <div class="cell-wide">
+                    <span class="truncate">
+                        {member.full_name.clone()}
+                        {is_me.then(|| view! { <span class="muted">" (you)"</span> })}
+                    </span>
+                    <span class="sub truncate" title=member.email.clone()>
+                        {member.email.clone()}
+                    </span>
+                </div>
+            </th>
+            <td data-label="Role">{member.role.label()}</td>
+            <td data-label="Status">
                 <span class=format!(
-                    "badge badge-{}",
+                    "badge badge-dot badge-{}",
                     member.status.as_str(),
                 )>{member.status.label()}</span>
             </td>
-            <td>
+            <td data-label="Last sign-in">
                 {member
                     .last_sign_in_at
                     .map(|t| format::relative(now, t))
                     .unwrap_or_else(|| "Never".into())}
             </td>
-            <td>{format::date(member.created_at)}</td>
-            {may_manage
-                .then(|| {
-                    view! {
-                        <td class="actions">
-                            <button
-                                type="button"
-                                class="button button-small"
-                                aria-label=format!("Change role of {name}")
-                                on:click=move |_| on_action.run(MemberAction::ChangeRole)
-                            >
-                                "Change role"
-                            </button>
-                            {(!is_me)
-                                .then(|| {
-                                    let (label, action) = if active {
-                                        ("Deactivate", MemberAction::Deactivate)
-                                    } else {
-                                        ("Reactivate", MemberAction::Reactivate)
-                                    };
-                                    view! {
-                                        <button
-                                            type="button"
-                                            class="button button-small"
-                                            aria-label=format!("{label} {name}")
-                                            on:click=move |_| on_action.run(action)
-                                        >
-                                            {label}
-                                        </button>
-                                    }
-                                })}
-                        </td>
-                    }
-                })}
+            <td data-label="Joined">{format::date(member.created_at)}</td>
+            {actions}
         </tr>
     }
 }

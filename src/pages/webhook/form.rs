@@ -8,7 +8,8 @@ use crate::api;
 use crate::components::copy::CopyableValue;
 use crate::components::field::TextField;
 use crate::components::form::{FormError, FormErrors};
-use crate::components::modal::{Modal, ModalActions};
+use crate::components::modal::{Modal, ModalActions, focus_when_shown};
+use crate::components::table::SkeletonLines;
 use crate::components::toast::use_toaster;
 
 /// What to do: add to a project, or edit an endpoint.
@@ -160,6 +161,7 @@ pub fn EndpointModal(
                     <FormError message=errors.form() />
                     <TextField
                         label="Endpoint URL"
+                        required=true
                         name="url"
                         id="webhook-url"
                         kind="url"
@@ -178,71 +180,77 @@ pub fn EndpointModal(
                     />
                     <fieldset class="field">
                         <legend>"Events"</legend>
-                        <label class="checkbox">
-                            <input
-                                type="radio"
-                                name="events"
-                                prop:checked=move || all_events.get()
-                                on:change=move |_| all_events.set(true)
-                            />
-                            "All events"
-                        </label>
-                        <label class="checkbox">
-                            <input
-                                type="radio"
-                                name="events"
-                                prop:checked=move || !all_events.get()
-                                on:change=move |_| all_events.set(false)
-                            />
-                            "Only the ones I choose"
-                        </label>
+                        <div class="choices">
+                            <label class="choice">
+                                <input
+                                    type="radio"
+                                    name="events"
+                                    prop:checked=move || all_events.get()
+                                    on:change=move |_| all_events.set(true)
+                                />
+                                <span class="choice-text">"All events"</span>
+                            </label>
+                            <label class="choice">
+                                <input
+                                    type="radio"
+                                    name="events"
+                                    prop:checked=move || !all_events.get()
+                                    on:change=move |_| all_events.set(false)
+                                />
+                                <span class="choice-text">"Only the ones I choose"</span>
+                            </label>
+                        </div>
                         <Show when=move || !all_events.get()>
-                            <div class="event-choice">
+                            <div class="subchoices">
                                 <Transition fallback=|| {
-                                    view! { <p class="loading">"Loading event types…"</p> }
+                                    view! {
+                                        <SkeletonLines label="Loading event types…" lines=3 />
+                                    }
                                 }>
-                                    {move || Suspend::new(async move {
-                                        types
-                                            .await
-                                            .map(|list| {
-                                                list.items
-                                                    .into_iter()
-                                                    .map(|t| {
-                                                        let name = t.name.clone();
-                                                        let checked = {
-                                                            let name = name.clone();
-                                                            move || selected.with(|s| s.contains(&name))
-                                                        };
-                                                        let toggle = {
-                                                            let name = name.clone();
-                                                            move |_| {
-                                                                selected
-                                                                    .update(|s| {
-                                                                        if let Some(i) = s.iter().position(|x| *x == name) {
-                                                                            s.remove(i);
-                                                                        } else {
-                                                                            s.push(name.clone());
-                                                                        }
-                                                                    })
+                                    <div class="choices">
+                                        {move || Suspend::new(async move {
+                                            types
+                                                .await
+                                                .map(|list| {
+                                                    list.items
+                                                        .into_iter()
+                                                        .map(|t| {
+                                                            let name = t.name.clone();
+                                                            let checked = {
+                                                                let name = name.clone();
+                                                                move || selected.with(|s| s.contains(&name))
+                                                            };
+                                                            let toggle = {
+                                                                let name = name.clone();
+                                                                move |_| {
+                                                                    selected
+                                                                        .update(|s| {
+                                                                            if let Some(i) = s.iter().position(|x| *x == name) {
+                                                                                s.remove(i);
+                                                                            } else {
+                                                                                s.push(name.clone());
+                                                                            }
+                                                                        })
+                                                                }
+                                                            };
+                                                            view! {
+                                                                <label class="choice">
+                                                                    <input
+                                                                        type="checkbox"
+                                                                        value=name.clone()
+                                                                        prop:checked=checked
+                                                                        on:change=toggle
+                                                                    />
+                                                                    <code class="choice-text">{name.clone()}</code>
+                                                                    <span class="choice-hint">{t.description}</span>
+                                                                </label>
                                                             }
-                                                        };
-                                                        view! {
-                                                            <label class="checkbox">
-                                                                <input
-                                                                    type="checkbox"
-                                                                    value=name.clone()
-                                                                    prop:checked=checked
-                                                                    on:change=toggle
-                                                                />
-                                                                <code>{name.clone()}</code>
-                                                                <span class="muted">{t.description}</span>
-                                                            </label>
-                                                        }
-                                                    })
-                                                    .collect_view()
-                                            })
-                                            .ok()
-                                    })}
+                                                        })
+                                                        .collect_view()
+                                                })
+                                                .ok()
+                                        })}
+                                    </div>
                                 </Transition>
                                 <TextField
                                     label="Your own event types (optional)"
@@ -263,10 +271,15 @@ pub fn EndpointModal(
     }
 }
 
-/// A signing secret on screen with its copy button.
+/// A signing secret on screen with its copy button. It replaces the form
+/// that had focus, so focus goes to its heading.
 #[component]
 pub fn SigningSecret(secret: String) -> impl IntoView {
+    focus_when_shown("signing-secret-heading");
     view! {
+        <h3 id="signing-secret-heading" class="small-heading" tabindex="-1">
+            "The signing secret is shown below"
+        </h3>
         <dl class="secret-values">
             <CopyableValue label="Signing secret" id="signing-secret" value=secret />
         </dl>
