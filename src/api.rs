@@ -2,6 +2,8 @@
 //! from the server's JSON error body; a 401 anywhere sends the user to sign in.
 
 use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 
 use gloo_net::http::{Method, RequestBuilder, Response};
@@ -94,7 +96,21 @@ fn notify_unauthenticated() {
     }
 }
 
-async fn send(method: Method, path: &str, body: Option<String>) -> Result<Response, Error> {
+/// A call's future, boxed: the fetch is compiled once, not inlined into the
+/// future of every call and of every page that awaits one (issue 14).
+type Pending<T> = Pin<Box<dyn Future<Output = Result<T, Error>>>>;
+
+/// Sends a request; a non-2xx answer becomes an [`Error`].
+fn send(method: Method, path: &str, body: Option<String>) -> Pending<Response> {
+    Box::pin(send_unboxed(method, path.to_owned(), body))
+}
+
+async fn send_unboxed(
+    method: Method,
+    path: String,
+    body: Option<String>,
+) -> Result<Response, Error> {
+    let path = path.as_str();
     let mut builder = RequestBuilder::new(path)
         .method(method.clone())
         .header("accept", "application/json");
@@ -126,11 +142,20 @@ async fn send(method: Method, path: &str, body: Option<String>) -> Result<Respon
     Err(error)
 }
 
+/// Reads an answer's JSON. Only the parsing is generic: reading the body is
+/// one boxed future for every type.
 async fn json<T: DeserializeOwned>(response: Response) -> Result<T, Error> {
-    response
-        .json()
-        .await
-        .map_err(|e| Error::Network(format!("unreadable answer: {e}")))
+    let text = text(response).await?;
+    serde_json::from_str(&text).map_err(|e| Error::Network(format!("unreadable answer: {e}")))
+}
+
+fn text(response: Response) -> Pending<String> {
+    Box::pin(async move {
+        response
+            .text()
+            .await
+            .map_err(|e| Error::Network(format!("unreadable answer: {e}")))
+    })
 }
 
 fn to_json(body: &impl Serialize) -> Option<String> {
