@@ -11,7 +11,8 @@ budget=""
 [ -f "$html" ] || { echo "$html is missing: run 'make app' first" >&2; exit 1; }
 
 files=("$html")
-for ref in $(grep -oE '(href|src)="/[^"]+"' "$html" | sed -E 's/.*="\/([^"]+)"/\1/' | sort -u); do
+# Attributes may be quoted or not (trunk minifies the release HTML).
+for ref in $(grep -oE '(href|src)="?/[^" >]+' "$html" | sed -E 's/^[a-z]+="?\///' | sort -u); do
   files+=("dist/$ref")
 done
 # The wasm module is fetched by the loader script, not by a tag attribute.
