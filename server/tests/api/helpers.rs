@@ -304,9 +304,11 @@ impl TestApp {
         email: &str,
         role: &str,
     ) -> reqwest::Response {
+        // The PIN only counts for an admin or superadmin; every member the
+        // tests make has PIN.
         client
             .post(self.at("/api/invitations"))
-            .json(&json!({ "email": email, "role": role }))
+            .json(&json!({ "email": email, "role": role, "pin": PIN }))
             .send()
             .await
             .unwrap()
