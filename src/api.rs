@@ -15,7 +15,9 @@ use portal_contract::credentials::{
     CredentialIn, CredentialList, CredentialOut, CredentialRevokeIn, CredentialRollIn,
     CredentialSecretOut, OverviewOut,
 };
-use portal_contract::projects::{ProjectIn, ProjectList, ProjectOut, ProjectPatch};
+use portal_contract::projects::{
+    ProjectDeleteIn, ProjectIn, ProjectList, ProjectOut, ProjectPatch,
+};
 use portal_contract::team::{
     InvitationAcceptIn, InvitationIn, InvitationList, InvitationLookupOut, InvitationOut,
     MemberListQuery, MemberOut, MemberPage, MemberPatch, percent_encode,
@@ -288,11 +290,11 @@ pub async fn update_project(id: &str, patch: &ProjectPatch) -> Result<ProjectOut
     .await
 }
 
-pub async fn delete_project(id: &str) -> Result<(), Error> {
+pub async fn delete_project(id: &str, input: &ProjectDeleteIn) -> Result<(), Error> {
     call_no_content(
         Method::DELETE,
         &format!("/api/projects/{}", percent_encode(id)),
-        None,
+        to_json(input),
     )
     .await
 }

@@ -110,6 +110,24 @@ impl ProjectPatch {
     }
 }
 
+/// `DELETE /api/projects/{id}`: deleting a project revokes its credentials,
+/// so it needs the PIN as revoking one does.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProjectDeleteIn {
+    pub pin: String,
+}
+
+crate::redacted_debug!(ProjectDeleteIn {} secret { pin });
+
+impl ProjectDeleteIn {
+    pub fn validate(&self) -> Result<(), FieldErrors> {
+        let mut e = FieldErrors::new();
+        e.check("pin", crate::validation::pin_format(&self.pin));
+        e.into_result()
+    }
+}
+
 /// A project.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -39,7 +39,8 @@ mod tests {
         CredentialIn, CredentialRevokeIn, CredentialRollIn, CredentialSecretOut,
     };
     use crate::partner::{TokenOut, TokenRequest};
-    use crate::team::{InvitationAcceptIn, MemberPatch};
+    use crate::projects::ProjectDeleteIn;
+    use crate::team::{InvitationAcceptIn, InvitationIn, MemberPatch};
     use crate::webhooks::{SecretRevealIn, SecretRotateIn, WebhookSecretOut};
 
     const SECRET: &str = "hunter2-secret-value";
@@ -68,6 +69,7 @@ mod tests {
         redacted::<CredentialIn>(json!({ "description": "x", "scopes": ["read"], "pin": s }));
         redacted::<CredentialRollIn>(json!({ "overlap": "now", "pin": s }));
         redacted::<CredentialRevokeIn>(json!({ "pin": s }));
+        redacted::<ProjectDeleteIn>(json!({ "pin": s }));
         redacted::<TokenRequest>(
             json!({ "grant_type": "client_credentials", "client_id": "c", "client_secret": s }),
         );
@@ -75,6 +77,7 @@ mod tests {
             json!({ "access_token": s, "token_type": "Bearer", "expires_in": 1800, "scope": "read" }),
         );
         redacted::<MemberPatch>(json!({ "role": "admin", "pin": s }));
+        redacted::<InvitationIn>(json!({ "email": "a@b.co", "role": "admin", "pin": s }));
         redacted::<InvitationAcceptIn>(
             json!({ "token": s, "full_name": "Ada", "password": s, "pin": s }),
         );

@@ -53,6 +53,12 @@ impl Role {
         }
     }
 
+    /// Granting this role (by invitation or by a role change) is a
+    /// sensitive action that needs the granter's security PIN.
+    pub fn grant_needs_pin(self) -> bool {
+        matches!(self, Role::Superadmin | Role::Admin)
+    }
+
     /// The word shown in the UI and used on the wire.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -296,18 +296,37 @@ impl InvitationStatus {
     }
 }
 
-/// `POST /api/invitations`: invite someone by email with a role.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// `POST /api/invitations`: invite someone by email with a role. Inviting an
+/// admin or superadmin needs the inviter's security PIN, as making someone
+/// one does.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InvitationIn {
     pub email: String,
     pub role: Role,
+    /// The inviter's 6-digit PIN; required when `role` is admin or superadmin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin: Option<String>,
 }
+
+crate::redacted_debug!(InvitationIn { email, role } secret { pin });
 
 impl InvitationIn {
     pub fn validate(&self) -> Result<(), FieldErrors> {
         let mut e = FieldErrors::new();
         e.check("email", v::email(&self.email));
+        if self.role.grant_needs_pin() {
+            match self.pin.as_deref() {
+                Some(pin) if !pin.is_empty() => e.check("pin", v::pin_format(pin)),
+                _ => e.check(
+                    "pin",
+                    Err(format!(
+                        "Enter your security PIN to invite an {}.",
+                        self.role.as_str()
+                    )),
+                ),
+            };
+        }
         e.into_result()
     }
 }
@@ -372,6 +391,37 @@ impl InvitationAcceptIn {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inviting_an_admin_or_superadmin_needs_a_pin() {
+        let invite = |role, pin: Option<&str>| InvitationIn {
+            email: "grace@acme.test".into(),
+            role,
+            pin: pin.map(Into::into),
+        };
+        for role in [Role::Developer, Role::Viewer] {
+            assert_eq!(invite(role, None).validate(), Ok(()), "{role:?}");
+        }
+        for role in [Role::Admin, Role::Superadmin] {
+            for pin in [None, Some("")] {
+                let errors = invite(role, pin).validate().unwrap_err();
+                assert_eq!(
+                    errors.get("pin"),
+                    Some(
+                        format!("Enter your security PIN to invite an {}.", role.as_str()).as_str()
+                    )
+                );
+            }
+            assert!(
+                invite(role, Some("12ab"))
+                    .validate()
+                    .unwrap_err()
+                    .get("pin")
+                    .is_some()
+            );
+            assert_eq!(invite(role, Some("482915")).validate(), Ok(()), "{role:?}");
+        }
+    }
 
     #[test]
     fn the_default_query_is_empty() {

@@ -61,3 +61,30 @@ test("the invite form explains what's wrong by the field", async ({ page, reques
   await expect(team.dialog()).toHaveCount(0);
   await expect(page.getByRole("button", { name: "Invite member" })).toBeFocused();
 });
+
+test("inviting an admin asks for the inviter's PIN", async ({ page, request }) => {
+  const admin = await confirmedAccount(request);
+  await signIn(page, admin.email);
+  const team = new TeamPage(page);
+  await team.goto();
+  await page.getByRole("button", { name: "Invite member" }).click();
+  const dialog = team.dialog();
+  // Only the elevated roles ask for it.
+  await dialog.getByRole("radio", { name: "Viewer", exact: true }).check();
+  await expect(dialog.getByLabel("Your security PIN")).toHaveCount(0);
+  await dialog.getByRole("radio", { name: "Admin", exact: true }).check();
+  await expect(dialog.getByLabel("Your security PIN")).toBeVisible();
+
+  const email = uniqueEmail("new-admin");
+  await dialog.getByLabel("Email").fill(email);
+  await dialog.getByRole("button", { name: "Send invitation" }).click();
+  await expect(page.locator("#pin-error")).toHaveText("Enter your security PIN to invite an admin.");
+  await dialog.getByLabel("Your security PIN").fill("000001");
+  await dialog.getByRole("button", { name: "Send invitation" }).click();
+  await expect(page.locator("#pin-error")).toContainText("That PIN is wrong. 4 more wrong tries");
+  await expect(dialog.getByLabel("Your security PIN")).toHaveValue("");
+  await dialog.getByLabel("Your security PIN").fill(PIN);
+  await dialog.getByRole("button", { name: "Send invitation" }).click();
+  await expect(page.getByRole("status")).toContainText(`Invitation sent to ${email}`);
+  await expect(team.row(email)).toContainText("Admin");
+});

@@ -1,7 +1,7 @@
 // Projects: create one, rename it, delete it; a viewer only looks.
 import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "@playwright/test";
-import { APP_HEADERS, confirmedAccount, invitedMember, signIn, uniqueEmail } from "./fixtures/accounts";
+import { APP_HEADERS, PIN, confirmedAccount, invitedMember, signIn, uniqueEmail } from "./fixtures/accounts";
 import { expect, test } from "./fixtures/test";
 
 async function expectNoViolations(page: Page) {
@@ -57,6 +57,11 @@ test("create, rename and delete a project", async ({ page, request }) => {
   await page.getByRole("dialog").getByRole("button", { name: "Delete project" }).click();
   await expect(page.locator("#delete-confirm-error")).toHaveText("Type the project's name exactly.");
   await page.getByLabel("Project name").fill("Billing EU");
+  await expect(page.locator("#pin-error")).toHaveText("Enter your 6-digit security PIN.");
+  await page.getByLabel("Your security PIN").fill("000001");
+  await page.getByRole("dialog").getByRole("button", { name: "Delete project" }).click();
+  await expect(page.locator("#pin-error")).toContainText("That PIN is wrong.");
+  await page.getByLabel("Your security PIN").fill(PIN);
   await page.getByRole("dialog").getByRole("button", { name: "Delete project" }).click();
   await expect(page).toHaveURL(/\/projects$/);
   await expect(page.getByRole("status")).toContainText("Project Billing EU deleted.");

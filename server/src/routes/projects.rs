@@ -3,7 +3,9 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use portal_contract::ids::ProjectId;
-use portal_contract::projects::{ProjectIn, ProjectList, ProjectOut, ProjectPatch};
+use portal_contract::projects::{
+    ProjectDeleteIn, ProjectIn, ProjectList, ProjectOut, ProjectPatch,
+};
 use portal_contract::{ErrorBody, Permission};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -76,17 +78,23 @@ async fn update_project(
     Ok(Json(projects::update(&state, &current, &id, input).await?))
 }
 
-/// Delete a project.
+/// Delete a project with its credentials and webhook endpoints; needs the
+/// PIN. Publishes `credential.revoked` for each working credential, to the
+/// organisation's endpoints in other projects that want it.
 #[utoipa::path(delete, path = "/api/projects/{id}", tag = "projects",
+    request_body = ProjectDeleteIn,
     params(("id" = String, Path, description = "The project's id (prj_…)")),
     responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+        (status = 403, body = ErrorBody, description = "Not allowed, or a wrong PIN (`invalid_pin`)"),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody, description = "The PIN is locked (`pin_locked`)")))]
 async fn delete_project(
     State(state): State<AppState>,
     current: CurrentUser,
     Path(id): Path<ProjectId>,
+    Json(input): Json<ProjectDeleteIn>,
 ) -> ApiResult<StatusCode> {
     current.require(Permission::ManageProjects)?;
-    projects::delete(&state, &current, &id).await?;
+    projects::delete(&state, &current, &id, input).await?;
     Ok(StatusCode::NO_CONTENT)
 }

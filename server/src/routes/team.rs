@@ -78,8 +78,10 @@ async fn list_invitations(
 /// Invite someone by email with a role; mails them the accept link.
 #[utoipa::path(post, path = "/api/invitations", tag = "team", request_body = InvitationIn,
     responses((status = 201, body = InvitationOut), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody, description = "Already a member, or invited"),
-        (status = 422, body = ErrorBody)))]
+        (status = 403, body = ErrorBody, description = "Not allowed, or a wrong PIN (`invalid_pin`)"),
+        (status = 409, body = ErrorBody, description = "Already a member, or invited"),
+        (status = 422, body = ErrorBody, description = "A bad address, or no PIN for an admin or superadmin"),
+        (status = 429, body = ErrorBody, description = "Too many invitations (`rate_limited`), or the PIN is locked (`pin_locked`)")))]
 async fn create_invitation(
     State(state): State<AppState>,
     current: CurrentUser,

@@ -19,7 +19,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::step_up::verify_pin;
 use crate::store::credentials::{Credential, Secret};
-use crate::store::events::Audience;
+use crate::store::events::{Audience, NewEvent};
 use crate::webhooks::events::portal_event;
 
 /// The API's view; `secrets` are this credential's working ones (others
@@ -122,6 +122,22 @@ fn event_data(credential: &Credential, current: &CurrentUser) -> serde_json::Val
         },
         "actor": { "id": current.user.id, "email": current.user.email },
     })
+}
+
+/// `credential.revoked` for `credential`, revoked now by `current`.
+pub fn revoked_event(
+    current: &CurrentUser,
+    credential: &Credential,
+    audience: Audience,
+    now: i64,
+) -> NewEvent {
+    portal_event(
+        &current.org.id,
+        audience,
+        PortalEvent::CredentialRevoked,
+        &event_data(credential, current),
+        now,
+    )
 }
 
 pub async fn list(
@@ -275,11 +291,10 @@ pub async fn revoke(
     }
     verify_pin(state, &current.user, &input.pin).await?;
     let now = state.now();
-    let event = portal_event(
-        &current.org.id,
+    let event = revoked_event(
+        current,
+        &credential,
         Audience::Project(credential.project_id.clone()),
-        PortalEvent::CredentialRevoked,
-        &event_data(&credential, current),
         now,
     );
     state

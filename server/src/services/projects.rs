@@ -1,13 +1,18 @@
 //! Projects: list, create, read, rename or describe, delete.
 
 use portal_contract::ids::ProjectId;
-use portal_contract::projects::{ProjectIn, ProjectList, ProjectOut, ProjectPatch};
+use portal_contract::projects::{
+    ProjectDeleteIn, ProjectIn, ProjectList, ProjectOut, ProjectPatch,
+};
 use portal_contract::webhooks::PortalEvent;
 
+use super::credentials;
 use crate::auth::CurrentUser;
 use crate::crypto;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::step_up::verify_pin;
+use crate::store::credentials::Credential;
 use crate::store::events::Audience;
 use crate::store::projects::Project;
 use crate::webhooks::events::portal_event;
@@ -101,10 +106,27 @@ pub async fn update(
     Ok(project_out(&project))
 }
 
-/// Deletes a project with its credentials and endpoints.
-pub async fn delete(state: &AppState, current: &CurrentUser, id: &ProjectId) -> ApiResult<()> {
+/// Deletes a project with its credentials and endpoints, after the PIN (it
+/// revokes credentials). Each working credential's `credential.revoked` goes
+/// to the organisation's other endpoints that want it, since the project's
+/// own are deleted with it.
+pub async fn delete(
+    state: &AppState,
+    current: &CurrentUser,
+    id: &ProjectId,
+    input: ProjectDeleteIn,
+) -> ApiResult<()> {
     let project = find(state, current, id).await?;
-    state.store.projects().delete(&project.id).await?;
-    tracing::info!(project = %project.id, user = %current.user.id, "project deleted");
+    input.validate().map_err(ApiError::validation)?;
+    verify_pin(state, &current.user, &input.pin).await?;
+    let now = state.now();
+    let revoked = |credential: &Credential| {
+        credentials::revoked_event(current, credential, Audience::Organisation, now)
+    };
+    let count = state.store.projects().delete(&project.id, &revoked).await?;
+    if count > 0 {
+        state.deliverer.wake();
+    }
+    tracing::info!(project = %project.id, user = %current.user.id, credentials_revoked = count, "project deleted");
     Ok(())
 }

@@ -217,6 +217,11 @@ pub async fn invite(
             "Only a superadmin can invite a superadmin.",
         ));
     }
+    if input.role.grant_needs_pin() {
+        // `validate` made sure there is one.
+        let pin = input.pin.as_deref().unwrap_or_default();
+        step_up::verify_pin(state, &current.user, pin).await?;
+    }
     limit_invitations(state, current).await?;
     let email = normalize_email(&input.email);
     let now = state.now();

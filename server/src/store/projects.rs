@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use portal_contract::ids::{OrganisationId, ProjectId};
 use portal_contract::projects::Environment;
 
+use super::credentials::Credential;
 use super::events::NewEvent;
 use super::{StoreResult, Timestamp};
 
@@ -45,6 +46,14 @@ pub trait Projects: Send + Sync {
         event: &NewEvent,
     ) -> StoreResult<()>;
 
-    /// With its credentials, endpoints, events and deliveries.
-    async fn delete(&self, id: &ProjectId) -> StoreResult<()>;
+    /// Deletes the project with its credentials, endpoints, events and
+    /// deliveries, and writes in the same transaction the event `revoked`
+    /// makes for each of its working credentials: they are read under the
+    /// project's lock, so a credential created meanwhile can't go unannounced.
+    /// Returns how many credentials it revoked.
+    async fn delete(
+        &self,
+        id: &ProjectId,
+        revoked: &(dyn for<'c> Fn(&'c Credential) -> NewEvent + Send + Sync),
+    ) -> StoreResult<usize>;
 }

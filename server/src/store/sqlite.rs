@@ -144,7 +144,6 @@ mod tests {
         // Users are deleted only as unconfirmed sign-ups, one by one.
         ("credentials", "created_by"),
         ("invitations", "accepted_user_id"),
-        ("invitations", "invited_by"),
         // Projects are deleted one by one; organisations only as an
         // unconfirmed sign-up's, which have no projects yet.
         ("events", "project_id"),

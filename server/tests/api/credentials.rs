@@ -348,6 +348,7 @@ async fn credentials_expire_when_chosen_and_deleting_the_project_ends_them() {
     let deleted = app
         .client
         .delete(app.at(&format!("/api/projects/{project}")))
+        .json(&json!({ "pin": PIN }))
         .send()
         .await
         .unwrap();

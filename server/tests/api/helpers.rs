@@ -169,6 +169,9 @@ impl TestApp {
     /// What the app's (superadmin's) browser reads at `paths`: compared
     /// before and after a refused request, it shows that nothing changed.
     pub async fn snapshot(&self, paths: &[String]) -> Vec<Value> {
+        // Uses noted before now are written first, so "last used" can't
+        // change between two snapshots by the background writer's timing.
+        self.state.usage.flush(&self.state.store).await.unwrap();
         let mut seen = Vec::new();
         for path in paths {
             let r = self.get(path).await;
@@ -301,9 +304,11 @@ impl TestApp {
         email: &str,
         role: &str,
     ) -> reqwest::Response {
+        // The PIN only counts for an admin or superadmin; every member the
+        // tests make has PIN.
         client
             .post(self.at("/api/invitations"))
-            .json(&json!({ "email": email, "role": role }))
+            .json(&json!({ "email": email, "role": role, "pin": PIN }))
             .send()
             .await
             .unwrap()

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{browser, error_body, spawn_app};
+use crate::helpers::{PIN, browser, error_body, spawn_app};
 
 #[tokio::test]
 async fn projects_are_created_listed_renamed_and_deleted() {
@@ -55,12 +55,21 @@ async fn projects_are_created_listed_renamed_and_deleted() {
     assert_eq!(got["description"], "Card payments");
     assert_eq!(got["environment"], "sandbox");
 
-    let deleted = app
-        .client
-        .delete(app.at(&format!("/api/projects/{id}")))
-        .send()
-        .await
-        .unwrap();
+    // Deleting needs the PIN: without it, or with a wrong one, the project
+    // stays.
+    let delete = |body: Value| {
+        app.client
+            .delete(app.at(&format!("/api/projects/{id}")))
+            .json(&body)
+            .send()
+    };
+    let missing = delete(json!({})).await.unwrap();
+    error_body(missing, 422, "invalid_body").await;
+    let wrong = delete(json!({ "pin": "000000" })).await.unwrap();
+    let body = error_body(wrong, 403, "invalid_pin").await;
+    assert!(body["fields"]["pin"].as_str().unwrap().contains("wrong"));
+    assert_eq!(app.get(&format!("/api/projects/{id}")).await.status(), 200);
+    let deleted = delete(json!({ "pin": PIN })).await.unwrap();
     assert_eq!(deleted.status(), 204);
     error_body(
         app.get(&format!("/api/projects/{id}")).await,
@@ -201,7 +210,12 @@ async fn every_project_endpoint_enforces_the_role_table_and_tenancy() {
         if !may_manage {
             assert_eq!(app.snapshot(&seen).await, before, "{who} changed nothing");
         }
-        let delete = client.delete(app.at(&path)).send().await.unwrap();
+        let delete = client
+            .delete(app.at(&path))
+            .json(&json!({ "pin": PIN }))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(
             status(delete),
             if may_manage { 204 } else { 403 },
@@ -241,7 +255,12 @@ async fn every_project_endpoint_enforces_the_role_table_and_tenancy() {
         404
     );
     assert_eq!(
-        eve.delete(app.at(&path)).send().await.unwrap().status(),
+        eve.delete(app.at(&path))
+            .json(&json!({ "pin": PIN }))
+            .send()
+            .await
+            .unwrap()
+            .status(),
         404
     );
     let list: Value = eve

@@ -294,6 +294,54 @@ async fn members_and_live_invitations_cannot_be_invited_twice() {
 }
 
 #[tokio::test]
+async fn inviting_an_admin_or_superadmin_needs_the_pin() {
+    let (app, _) = superadmin_app().await;
+    let invite = |body: Value| {
+        app.client
+            .post(app.at("/api/invitations"))
+            .json(&body)
+            .send()
+    };
+    for role in ["admin", "superadmin"] {
+        let email = format!("{role}@acme.test");
+        let missing = invite(json!({ "email": email, "role": role }))
+            .await
+            .unwrap();
+        let body = error_body(missing, 422, "validation_failed").await;
+        assert_eq!(
+            body["fields"]["pin"],
+            format!("Enter your security PIN to invite an {role}.")
+        );
+        let wrong = invite(json!({ "email": email, "role": role, "pin": "000000" }))
+            .await
+            .unwrap();
+        let body = error_body(wrong, 403, "invalid_pin").await;
+        assert!(body["fields"]["pin"].as_str().unwrap().contains("wrong"));
+        // Refused: no invitation, no mail.
+        let list: Value = app.get("/api/invitations").await.json().await.unwrap();
+        assert!(
+            !list["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|i| i["email"] == email),
+            "{list}"
+        );
+        assert!(app.mails_to(&email).await.is_empty());
+
+        let right = invite(json!({ "email": email, "role": role, "pin": PIN }))
+            .await
+            .unwrap();
+        assert_eq!(right.status(), 201);
+        assert_eq!(app.mails_to(&email).await.len(), 1);
+    }
+    let developer = invite(json!({ "email": "dev@acme.test", "role": "developer" }))
+        .await
+        .unwrap();
+    assert_eq!(developer.status(), 201, "a developer needs no PIN");
+}
+
+#[tokio::test]
 async fn admins_cannot_grant_or_touch_superadmin() {
     let (app, ada) = superadmin_app().await;
     let admin = app.member("alan@acme.test", "admin").await;

@@ -922,6 +922,71 @@ async fn portal_changes_send_their_events() {
 }
 
 #[tokio::test]
+async fn deleting_a_project_announces_each_credential_it_revokes_to_the_other_projects() {
+    let app = app().await;
+    let elsewhere = Receiver::start().await;
+    let inside = Receiver::start().await;
+    let checkout = app.project("Checkout", "sandbox").await;
+    let billing = app.project("Billing", "sandbox").await;
+    endpoint(&app, &billing, &elsewhere.url, &["credential.revoked"]).await;
+    endpoint(&app, &checkout, &inside.url, &[]).await;
+    let first = app.credential(&checkout, &["read"]).await;
+    let second = app.credential(&checkout, &["read"]).await;
+    let gone = app.credential(&checkout, &["read"]).await;
+    app.send(
+        &app.client,
+        Method::DELETE,
+        &format!("/api/credentials/{}", gone.client_id),
+        &json!({ "pin": PIN }),
+    )
+    .await;
+    app.worker_caught_up().await;
+    // The project's own endpoint heard three creations and one revocation.
+    assert_eq!(inside.wait_for(4).await.len(), 4);
+    assert!(
+        elsewhere.received().is_empty(),
+        "revoking one is the project's news"
+    );
+
+    let deleted = app
+        .client
+        .delete(app.at(&format!("/api/projects/{checkout}")))
+        .json(&json!({ "pin": PIN }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    app.worker_caught_up().await;
+    let got = elsewhere.wait_for(2).await;
+    let mut revoked: Vec<(String, String)> = got
+        .iter()
+        .map(|r| {
+            let body: Value = serde_json::from_str(&r.body).unwrap();
+            (
+                body["type"].as_str().unwrap().to_owned(),
+                body["data"]["credential"]["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            )
+        })
+        .collect();
+    revoked.sort();
+    let mut expected =
+        [&first, &second].map(|c| ("credential.revoked".to_owned(), c.client_id.clone()));
+    expected.sort();
+    assert_eq!(
+        revoked, expected,
+        "one each for the working credentials, no more"
+    );
+    assert_eq!(
+        inside.received().len(),
+        4,
+        "the project's endpoints went with it"
+    );
+}
+
+#[tokio::test]
 async fn every_webhook_endpoint_enforces_the_role_table_and_tenancy() {
     let app = app().await;
     let receiver = Receiver::start().await;

@@ -1,13 +1,13 @@
 //! The project's Settings tab: rename or describe it, or delete it behind
-//! its typed name.
+//! its typed name and the PIN (deleting revokes its credentials).
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use portal_contract::Permission;
-use portal_contract::projects::{Environment, ProjectOut, ProjectPatch};
+use portal_contract::projects::{Environment, ProjectDeleteIn, ProjectOut, ProjectPatch};
 
 use crate::api;
-use crate::components::field::TextField;
+use crate::components::field::{PinField, TextField};
 use crate::components::form::{FormError, FormErrors};
 use crate::components::modal::{Modal, ModalActions};
 use crate::components::toast::use_toaster;
@@ -114,7 +114,8 @@ fn ProjectSettings(project: RwSignal<ProjectOut>) -> impl IntoView {
     }
 }
 
-/// Deleting asks for the project's name, so the wrong one isn't deleted by a slip.
+/// Deleting asks for the project's name, so the wrong one isn't deleted by a
+/// slip, and the PIN, since it revokes every credential of the project.
 #[component]
 fn DeleteProjectModal(
     project: RwSignal<ProjectOut>,
@@ -123,6 +124,7 @@ fn DeleteProjectModal(
     let toaster = use_toaster();
     let navigate = use_navigate();
     let typed = RwSignal::new(String::new());
+    let pin = RwSignal::new(String::new());
     let errors = FormErrors::new();
     let pending = RwSignal::new(false);
     let name = project.with_untracked(|p| p.name.clone());
@@ -131,7 +133,10 @@ fn DeleteProjectModal(
         let name = name.clone();
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
-            let mut validation = portal_contract::FieldErrors::new();
+            let input = ProjectDeleteIn {
+                pin: pin.get_untracked(),
+            };
+            let mut validation = input.validate().err().unwrap_or_default();
             if typed.get_untracked().trim() != name {
                 validation.check("confirm", Err("Type the project's name exactly.".into()));
             }
@@ -143,7 +148,13 @@ fn DeleteProjectModal(
             errors.submit(
                 pending,
                 validation.into_result(),
-                async move { api::delete_project(&id).await },
+                async move {
+                    let answer = api::delete_project(&id, &input).await;
+                    if answer.is_err() {
+                        pin.set(String::new());
+                    }
+                    answer
+                },
                 move |()| {
                     toaster.success(format!("Project {name} deleted."));
                     on_close.run(());
@@ -156,7 +167,7 @@ fn DeleteProjectModal(
         <Modal title="Delete this project?" on_close=on_close>
             <form on:submit=on_submit novalidate>
                 <p>
-                    "Its API credentials stop working at once, and it can't be undone. Type "
+                    "Its API credentials stop working at once (each one's credential.revoked goes to your other projects' webhooks), and it can't be undone. Type "
                     <strong>{name.clone()}</strong> " to confirm."
                 </p>
                 {production
@@ -174,6 +185,12 @@ fn DeleteProjectModal(
                     autocomplete="off"
                     value=typed
                     error=errors.field("confirm")
+                />
+                <PinField
+                    label="Your security PIN"
+                    name="pin"
+                    value=pin
+                    error=errors.field("pin")
                 />
                 <ModalActions
                     on_cancel=on_close

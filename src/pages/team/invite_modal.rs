@@ -1,5 +1,6 @@
 //! The invite modal: an email and a role the inviter may grant, each role
-//! with what it may do.
+//! with what it may do; inviting an admin or superadmin asks for the
+//! inviter's PIN.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
@@ -8,7 +9,7 @@ use portal_contract::team::InvitationIn;
 
 use super::role_choice::RoleChoice;
 use crate::api;
-use crate::components::field::TextField;
+use crate::components::field::{PinField, TextField};
 use crate::components::form::{FormError, FormErrors};
 use crate::components::modal::{Modal, ModalActions};
 use crate::components::toast::use_toaster;
@@ -23,6 +24,8 @@ pub fn InviteModal(
     let navigate = use_navigate();
     let email = RwSignal::new(String::new());
     let role = RwSignal::new(Role::Developer.as_str().to_owned());
+    let pin = RwSignal::new(String::new());
+    let needs_pin = move || role.with(|r| r.parse::<Role>().is_ok_and(Role::grant_needs_pin));
     let errors = FormErrors::new();
     let pending = RwSignal::new(false);
 
@@ -34,13 +37,21 @@ pub fn InviteModal(
         let input = InvitationIn {
             email: email.get_untracked().trim().to_owned(),
             role: chosen,
+            pin: chosen.grant_needs_pin().then(|| pin.get_untracked()),
         };
         let validation = input.validate();
         let navigate = navigate.clone();
         errors.submit(
             pending,
             validation,
-            async move { api::invite(&input).await },
+            async move {
+                let answer = api::invite(&input).await;
+                if answer.is_err() {
+                    // A PIN is typed again after any refusal, as elsewhere.
+                    pin.set(String::new());
+                }
+                answer
+            },
             move |invitation| {
                 toaster.success(format!("Invitation sent to {}.", invitation.email));
                 on_sent.run(());
@@ -68,6 +79,15 @@ pub fn InviteModal(
                     error=errors.field("email")
                 />
                 <RoleChoice legend="Role" id="invite-role" value=role error=errors.field("role") />
+                <Show when=needs_pin>
+                    <PinField
+                        label="Your security PIN"
+                        name="pin"
+                        hint="Inviting an admin or superadmin needs your PIN."
+                        value=pin
+                        error=errors.field("pin")
+                    />
+                </Show>
                 <p class="muted">
                     "They get a link by mail that works for 7 days. Opening it asks them for a name, password and PIN."
                 </p>

@@ -3,7 +3,9 @@
 use async_trait::async_trait;
 use portal_contract::ids::{OrganisationId, ProjectId};
 
+use super::credentials::SELECT as CREDENTIALS;
 use super::{PgStore, conflict, events};
+use crate::store::credentials::Credential;
 use crate::store::events::NewEvent;
 use crate::store::projects::{Project, Projects};
 use crate::store::{StoreResult, Timestamp};
@@ -70,11 +72,34 @@ impl Projects for PgStore {
         Ok(())
     }
 
-    async fn delete(&self, id: &ProjectId) -> StoreResult<()> {
+    async fn delete(
+        &self,
+        id: &ProjectId,
+        revoked: &(dyn for<'c> Fn(&'c Credential) -> NewEvent + Send + Sync),
+    ) -> StoreResult<usize> {
+        let mut tx = self.pool.begin().await?;
+        // Creating a credential takes a key-share lock on its project's row:
+        // this waits for those in flight, and holds off new ones.
+        sqlx::query("SELECT id FROM projects WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let working: Vec<Credential> = sqlx::query_as(&format!(
+            "{CREDENTIALS} WHERE c.project_id = $1 AND c.revoked_at IS NULL"
+        ))
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?;
+        // Written before the delete, for the organisation's endpoints: the
+        // project's own go with it.
+        for credential in &working {
+            events::insert(&mut tx, &revoked(credential)).await?;
+        }
         sqlx::query("DELETE FROM projects WHERE id = $1")
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
-        Ok(())
+        tx.commit().await?;
+        Ok(working.len())
     }
 }

@@ -12,7 +12,8 @@ use crate::store::credentials::{
 };
 use crate::store::events::NewEvent;
 
-const SELECT: &str = "SELECT c.*, u.full_name AS created_by_name FROM credentials c \
+/// A credential with its creator's name.
+pub(super) const SELECT: &str = "SELECT c.*, u.full_name AS created_by_name FROM credentials c \
      LEFT JOIN users u ON u.id = c.created_by";
 
 async fn insert_secret(

@@ -3,8 +3,10 @@
 use async_trait::async_trait;
 use portal_contract::ids::{OrganisationId, ProjectId};
 
+use super::credentials::SELECT as CREDENTIALS;
 use super::{SqliteStore, conflict, events};
 use crate::store::StoreResult;
+use crate::store::credentials::Credential;
 use crate::store::events::NewEvent;
 use crate::store::projects::{Project, Projects};
 
@@ -70,11 +72,28 @@ impl Projects for SqliteStore {
         Ok(())
     }
 
-    async fn delete(&self, id: &ProjectId) -> StoreResult<()> {
+    async fn delete(
+        &self,
+        id: &ProjectId,
+        revoked: &(dyn for<'c> Fn(&'c Credential) -> NewEvent + Send + Sync),
+    ) -> StoreResult<usize> {
+        let mut tx = self.begin_write().await?;
+        let working: Vec<Credential> = sqlx::query_as(&format!(
+            "{CREDENTIALS} WHERE c.project_id = ? AND c.revoked_at IS NULL"
+        ))
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?;
+        // Written before the delete, for the organisation's endpoints: the
+        // project's own go with it.
+        for credential in &working {
+            events::insert(&mut tx, &revoked(credential)).await?;
+        }
         sqlx::query("DELETE FROM projects WHERE id = ?")
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
-        Ok(())
+        tx.commit().await?;
+        Ok(working.len())
     }
 }
