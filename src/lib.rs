@@ -17,6 +17,11 @@ pub mod session;
 /// Mounts the portal app on `<body>`.
 pub fn start_portal() {
     console_error_panic_hook::set_once();
+    // The frame index.html painted while the wasm loaded; the app draws the
+    // same one.
+    if let Some(boot) = leptos::prelude::document().get_element_by_id("boot") {
+        boot.remove();
+    }
     leptos::mount::mount_to_body(app::PortalApp);
 }
 
