@@ -16,6 +16,7 @@ pub mod session;
 
 /// Mounts the portal app on `<body>`.
 pub fn start_portal() {
+    #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
     // The frame index.html painted while the wasm loaded; the app draws the
     // same one.
@@ -27,6 +28,7 @@ pub fn start_portal() {
 
 /// Mounts the sign-in app on `<body>`.
 pub fn start_sign_in() {
+    #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(app::SignInApp);
 }
