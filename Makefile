@@ -11,8 +11,12 @@ export TRUNK_SKIP_VERSION_CHECK := true
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER := wasm-bindgen-test-runner
 export CHROMEDRIVER := /usr/bin/chromedriver
 
-# The first load of the sign-in page (its HTML + JS + wasm + CSS), gzip -9.
-SIZE_BUDGET_KB := 220
+# First-load budgets, gzip -9 of the HTML + JS + wasm + CSS + icon (issue 14):
+# the sign-in page (the sign-in app) and a signed-in page (the portal app).
+# Set at what the build weighs now, so they only go down: a screen that adds
+# bytes pays for them elsewhere. The targets are 150 and 260 (see issue 14).
+SIZE_BUDGET_SIGN_IN_KB := 207
+SIZE_BUDGET_PORTAL_KB := 434
 
 .PHONY: help setup app server run dev test lint test-rust test-postgres test-wasm test-e2e size bench fmt clean
 
@@ -20,7 +24,7 @@ help:
 	@echo "make run    build and serve the portal on http://127.0.0.1:8080"
 	@echo "make test   lint, then every test: Rust, browser components, Playwright, size budget"
 	@echo "make dev    debug builds of the apps and the server, on http://127.0.0.1:8080"
-	@echo "make bench  print the figures (bundle sizes, member-list latency, token endpoint vs oidc-provider, webhook deliveries)"
+	@echo "make bench  print the figures (bundle sizes and twiggy's top 20, member-list latency, token endpoint vs oidc-provider, webhook deliveries)"
 
 setup:
 	@scripts/setup.sh
@@ -77,8 +81,8 @@ test-e2e: app
 	scripts/with-postgres.sh --redis npx playwright test --config end2end/playwright.config.ts
 
 size:
-	@bench/bundle-size.sh dist/auth/index.html --budget-kb $(SIZE_BUDGET_KB)
-	@bench/bundle-size.sh dist/app/index.html
+	@bench/bundle-size.sh dist/auth/index.html --budget-kb $(SIZE_BUDGET_SIGN_IN_KB)
+	@bench/bundle-size.sh dist/app/index.html --budget-kb $(SIZE_BUDGET_PORTAL_KB)
 
 # Each benchmark runs on SQLite, then on PostgreSQL (a throwaway cluster with
 # durable commits, on the server's core), and prints both; the token and
@@ -90,6 +94,10 @@ bench: app
 	@bench/bundle-size.sh dist/auth/index.html
 	@echo "== first load of a signed-in page (the portal app)"
 	@bench/bundle-size.sh dist/app/index.html
+	@echo "== where the sign-in app's wasm bytes go (twiggy top 20)"
+	@bench/wasm-top.sh portal-sign-in 20
+	@echo "== where the portal app's wasm bytes go (twiggy top 20)"
+	@bench/wasm-top.sh portal 20
 	@cargo build --release -q -p portal-server -p portal-bench
 	@echo "== member list API (release build)"
 	@$(BENCH_PG) ./target/release/members

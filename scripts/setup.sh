@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what building and testing the portal needs, skipping what is already
-# there: the wasm target, trunk, wasm-bindgen-cli (matching Cargo.lock), the npm
+# there: the wasm target, trunk, wasm-bindgen-cli (matching Cargo.lock), twiggy, the npm
 # tools (wasm-opt 123, Playwright, axe-core, the test SMTP server) and Debian's
 # Chromium + ChromeDriver, PostgreSQL, Redis and nginx. Nothing is downloaded from GitHub:
 # trunk runs offline.
@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 
 TRUNK_VERSION=0.21.14
 LEPTOSFMT_VERSION=0.1.33
+TWIGGY_VERSION=0.8.0
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 
 say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
@@ -53,6 +54,12 @@ if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERS
   # Without --locked: a dependency it locks is missing from this registry mirror.
   say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 5 minutes)"
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+
+# twiggy: where the wasm bytes go (`make bench`).
+if [ "$(twiggy --version 2>/dev/null)" != "twiggy-opt $TWIGGY_VERSION" ]; then
+  say "installing twiggy $TWIGGY_VERSION (about 2 minutes)"
+  cargo install twiggy --version "$TWIGGY_VERSION" --locked
 fi
 
 if [ "$(leptosfmt --version 2>/dev/null)" != "leptosfmt $LEPTOSFMT_VERSION" ]; then
