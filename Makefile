@@ -15,8 +15,8 @@ export CHROMEDRIVER := /usr/bin/chromedriver
 # the sign-in page (the sign-in app) and a signed-in page (the portal app).
 # Set at what the build weighs now, so they only go down: a screen that adds
 # bytes pays for them elsewhere. The targets are 150 and 260 (see issue 14).
-SIZE_BUDGET_SIGN_IN_KB := 207
-SIZE_BUDGET_PORTAL_KB := 434
+SIZE_BUDGET_SIGN_IN_KB := 204
+SIZE_BUDGET_PORTAL_KB := 424
 
 .PHONY: help setup app server run dev test lint test-rust test-postgres test-wasm test-e2e size bench fmt clean
 

@@ -30,6 +30,8 @@ use portal_contract::webhooks::{
 use portal_contract::{ErrorBody, ErrorCode, FieldErrors, REQUEST_HEADER, REQUEST_HEADER_VALUE};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
 
 /// Why a call failed.
 #[derive(Debug, Clone, PartialEq)]
@@ -134,7 +136,7 @@ async fn send_unboxed(
         return Ok(response);
     }
     let status = response.status();
-    let error = match response.json::<ErrorBody>().await {
+    let error = match json::<ErrorBody>(response).await {
         Ok(body) => Error::Api { status, body },
         Err(_) => Error::from_status(status),
     };
@@ -144,19 +146,23 @@ async fn send_unboxed(
     Err(error)
 }
 
-/// Reads an answer's JSON. Only the parsing is generic: reading the body is
-/// one boxed future for every type.
+/// Reads an answer's JSON: the browser parses it (`JSON.parse`) and
+/// serde-wasm-bindgen reads the wire type from the parsed value, which is much
+/// less code per type than serde_json's parser (issue 14). Only that last step
+/// is generic: reading the body is one boxed future for every type.
 async fn json<T: DeserializeOwned>(response: Response) -> Result<T, Error> {
-    let text = text(response).await?;
-    serde_json::from_str(&text).map_err(|e| Error::Network(format!("unreadable answer: {e}")))
+    let value = parsed(response).await?;
+    serde_wasm_bindgen::from_value(value)
+        .map_err(|e| Error::Network(format!("unreadable answer: {e}")))
 }
 
-fn text(response: Response) -> Pending<String> {
+fn parsed(response: Response) -> Pending<JsValue> {
     Box::pin(async move {
-        response
-            .text()
-            .await
-            .map_err(|e| Error::Network(format!("unreadable answer: {e}")))
+        let unreadable = |_| Error::Network("unreadable answer".into());
+        let promise = web_sys::Response::from(response)
+            .json()
+            .map_err(unreadable)?;
+        JsFuture::from(promise).await.map_err(unreadable)
     })
 }
 
