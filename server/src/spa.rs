@@ -11,7 +11,7 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use portal_contract::{ErrorCode, SIGN_IN_APP_PAGES};
+use portal_contract::{ErrorCode, SIGN_IN_APP_PAGES, portal_page_title};
 use sha2::{Digest, Sha256};
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
@@ -61,7 +61,7 @@ impl Spa {
             &self.portal
         };
         let mut response = match html {
-            Some(html) => Html(html.clone()).into_response(),
+            Some(html) => Html(with_page_title(html, path)).into_response(),
             None => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 Html("<!doctype html><title>Partner Portal</title><p>The app is not built. Run <code>make run</code>.</p>"),
@@ -72,6 +72,16 @@ impl Spa {
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         response
+    }
+}
+
+/// The portal's HTML with the page's title in the frame it paints before the
+/// app has loaded (its one empty `<h1>`), so a signed-in page shows where it
+/// is, and its largest paint, before the wasm has run.
+fn with_page_title(html: &str, path: &str) -> String {
+    match portal_page_title(path) {
+        Some(title) => html.replacen("<h1></h1>", &format!("<h1>{title}</h1>"), 1),
+        None => html.to_owned(),
     }
 }
 
@@ -146,6 +156,20 @@ fn inline_script_hashes(html: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_frame_shows_the_title_of_the_pages_it_knows() {
+        let html = "<main><div class=page-header><h1></h1></div></main>";
+        assert_eq!(
+            with_page_title(html, "/projects"),
+            "<main><div class=page-header><h1>Projects</h1></div></main>"
+        );
+        assert_eq!(
+            with_page_title(html, "/"),
+            "<main><div class=page-header><h1>Overview</h1></div></main>"
+        );
+        assert_eq!(with_page_title(html, "/projects/p_1"), html);
+    }
 
     #[test]
     fn hashes_only_inline_scripts() {

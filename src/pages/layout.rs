@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::{A, Outlet};
 use leptos_router::hooks::use_location;
-use portal_contract::ErrorCode;
+use portal_contract::{ErrorCode, portal_page_title};
 
 use crate::api;
 use crate::components::load_error::LoadError;
@@ -70,8 +70,8 @@ pub fn SignedInLayout() -> impl IntoView {
             </main>
         }
         .into_any(),
-        // The frame's shape while the session loads, so nothing moves when it
-        // is there.
+        // The frame's shape while the session loads (index.html paints the
+        // same before the wasm has loaded), so nothing moves when it is there.
         _ => view! {
             <div class="shell">
                 <div class="sidebar" aria-hidden="true">
@@ -81,9 +81,24 @@ pub fn SignedInLayout() -> impl IntoView {
                     <header class="topbar"></header>
                     <main id="main" aria-busy="true">
                         <p class="loading visually-hidden">"Loading the portal…"</p>
-                        <div class="skeleton-header" aria-hidden="true">
-                            <span class="skeleton-bar skeleton-title"></span>
-                        </div>
+                        {match portal_page_title(&location.pathname.get_untracked()) {
+                            Some(title) => {
+                                view! {
+                                    <div class="page-header">
+                                        <h1>{title}</h1>
+                                    </div>
+                                }
+                                    .into_any()
+                            }
+                            None => {
+                                view! {
+                                    <div class="skeleton-header" aria-hidden="true">
+                                        <span class="skeleton-bar skeleton-title"></span>
+                                    </div>
+                                }
+                                    .into_any()
+                            }
+                        }}
                     </main>
                 </div>
             </div>
