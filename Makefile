@@ -18,7 +18,7 @@ export CHROMEDRIVER := /usr/bin/chromedriver
 SIZE_BUDGET_SIGN_IN_KB := 204
 SIZE_BUDGET_PORTAL_KB := 424
 
-.PHONY: help setup app server run dev test lint test-rust test-postgres test-wasm test-e2e size bench fmt clean
+.PHONY: help setup app server run dev test lint test-rust test-postgres test-fuzz test-wasm test-e2e size bench fmt clean
 
 help:
 	@echo "make run    build and serve the portal on http://127.0.0.1:8080"
@@ -51,7 +51,7 @@ dev: setup
 	trunk build --dist dist/auth --public-url /auth/ src/sign_in.html
 	PORTAL_PRINT_MAIL=true cargo run -p portal-server
 
-test: setup lint test-rust test-postgres test-wasm app size test-e2e
+test: setup lint test-rust test-postgres test-fuzz test-wasm app size test-e2e
 	@echo "make test: all passed"
 
 lint:
@@ -70,6 +70,12 @@ test-rust:
 # nothing is built again.
 test-postgres:
 	scripts/with-postgres.sh --redis cargo test --workspace --test api -- --include-ignored
+
+# schemathesis against a real server (the test build's binary), signed in:
+# every check, with the stateful phase; any failure fails the run.
+test-fuzz:
+	cargo test --workspace --no-run -q
+	scripts/fuzz-api.sh target/debug/portal-server
 
 test-wasm:
 	cargo test -p portal --target wasm32-unknown-unknown --test web

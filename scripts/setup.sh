@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing the portal needs, skipping what is already
 # there: the wasm target, trunk, wasm-bindgen-cli (matching Cargo.lock), twiggy, the npm
-# tools (wasm-opt 123, Playwright, axe-core, the test SMTP server) and Debian's
-# Chromium + ChromeDriver, PostgreSQL, Redis and nginx. Nothing is downloaded from GitHub:
+# tools (wasm-opt 123, Playwright, axe-core, the test SMTP server), schemathesis
+# (PyPI, in .venv) and Debian's Chromium + ChromeDriver, PostgreSQL, Redis and nginx. Nothing is downloaded from GitHub:
 # trunk runs offline.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +33,8 @@ command -v redis-server >/dev/null || missing+=(redis-server)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 # systemd-analyze checks the units in deploy/systemd.
 command -v systemd-analyze >/dev/null || missing+=(systemd)
+# A Python virtualenv for schemathesis (the API fuzzing).
+python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]} (apt)"
   as_root apt-get update -qq
@@ -73,6 +75,16 @@ if [ "$(cat node_modules/.installed-lock 2>/dev/null)" != "$lock_sum" ]; then
   say "installing npm packages (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error
   echo "$lock_sum" > node_modules/.installed-lock
+fi
+
+# schemathesis (PyPI) in .venv for `scripts/fuzz-api.sh`, its versions pinned;
+# installed again only when the pins change.
+req_sum=$(sha256sum server/tests/fuzz-requirements.txt | cut -d' ' -f1)
+if [ "$(cat .venv/.installed-requirements 2>/dev/null)" != "$req_sum" ]; then
+  say "installing schemathesis (pip, in .venv)"
+  [ -x .venv/bin/python ] || python3 -m venv .venv
+  .venv/bin/pip install -q --disable-pip-version-check -r server/tests/fuzz-requirements.txt
+  echo "$req_sum" > .venv/.installed-requirements
 fi
 
 # trunk builds with cargo --offline: have every crate on disk first.

@@ -13,8 +13,10 @@ pub struct SignUpIn {
     pub organisation_name: String,
     pub full_name: String,
     pub email: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 12, max_length = 128))]
     pub password: String,
     /// Six digits, asked again before sensitive actions.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9]{6}$"))]
     pub pin: String,
 }
 
@@ -72,6 +74,7 @@ pub struct MailSentOut {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionIn {
     pub email: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 128))]
     pub password: String,
 }
 
@@ -167,7 +170,9 @@ impl ProfilePatch {
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PasswordChangeIn {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 128))]
     pub current_password: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 12, max_length = 128))]
     pub new_password: String,
 }
 
@@ -195,7 +200,9 @@ impl PasswordChangeIn {
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PinChangeIn {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 128))]
     pub password: String,
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9]{6}$"))]
     pub new_pin: String,
 }
 

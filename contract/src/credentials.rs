@@ -76,11 +76,13 @@ pub const EXPIRING_WITHIN_DAYS: i64 = 7;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CredentialIn {
     pub description: String,
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub scopes: Vec<Scope>,
     /// 30, 90 or 365; absent or null: never expires.
     #[serde(default)]
     pub expires_in_days: Option<u32>,
     /// The user's security PIN (step-up).
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9]{6}$"))]
     pub pin: String,
 }
 
@@ -182,6 +184,7 @@ impl std::str::FromStr for RollOverlap {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CredentialRollIn {
     pub overlap: RollOverlap,
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9]{6}$"))]
     pub pin: String,
 }
 
@@ -199,6 +202,7 @@ impl CredentialRollIn {
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CredentialRevokeIn {
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9]{6}$"))]
     pub pin: String,
 }
 

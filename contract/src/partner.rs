@@ -17,6 +17,12 @@ pub const CLIENT_CREDENTIALS: &str = "client_credentials";
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenRequest {
+    /// Only `client_credentials` (400 `unsupported_grant_type` otherwise;
+    /// `invalid_request` without one).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = String, required = true, pattern = "^client_credentials$")
+    )]
     pub grant_type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,

@@ -122,6 +122,7 @@ pub const QUERY_MAX: usize = 100;
 pub struct MemberListQuery {
     /// Part of a name or an email address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(max_length = 100))]
     pub query: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<Role>,
@@ -133,10 +134,25 @@ pub struct MemberListQuery {
     pub order: SortOrder,
     /// 1-based.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    // Declared as the whole u32 range: a larger number doesn't parse (400).
+    #[cfg_attr(
+        feature = "openapi",
+        param(value_type = Option<i64>, minimum = 1, maximum = 4294967295_f64)
+    )]
     pub page: Option<u32>,
     /// One of 10, 25, 50, 100.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(schema_with = page_sizes))]
     pub per_page: Option<u32>,
+}
+
+/// `per_page`'s schema: one of `PAGE_SIZES`.
+#[cfg(feature = "openapi")]
+fn page_sizes() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Integer)
+        .enum_values(Some(PAGE_SIZES))
+        .build()
 }
 
 impl MemberListQuery {
@@ -249,6 +265,7 @@ pub struct MemberPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<MemberStatus>,
     /// The acting user's 6-digit PIN.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9]{6}$"))]
     pub pin: String,
 }
 
@@ -306,6 +323,7 @@ pub struct InvitationIn {
     pub role: Role,
     /// The inviter's 6-digit PIN; required when `role` is admin or superadmin.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9]{6}$"))]
     pub pin: Option<String>,
 }
 
@@ -372,7 +390,9 @@ pub struct InvitationLookupOut {
 pub struct InvitationAcceptIn {
     pub token: String,
     pub full_name: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 12, max_length = 128))]
     pub password: String,
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9]{6}$"))]
     pub pin: String,
 }
 

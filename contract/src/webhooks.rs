@@ -308,6 +308,7 @@ crate::redacted_debug!(WebhookSecretOut { webhook } secret { secret });
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SecretRevealIn {
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9]{6}$"))]
     pub pin: String,
 }
 
@@ -327,6 +328,7 @@ impl SecretRevealIn {
 pub struct SecretRotateIn {
     /// How long the old secret keeps signing too.
     pub overlap: RollOverlap,
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9]{6}$"))]
     pub pin: String,
 }
 
@@ -413,11 +415,24 @@ pub struct DeliveryQuery {
     pub event_type: Option<String>,
     /// 1-based.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    // Declared as the whole u32 range: a larger number doesn't parse (400).
+    #[cfg_attr(
+        feature = "openapi",
+        param(value_type = Option<i64>, minimum = 1, maximum = 4294967295_f64)
+    )]
     pub page: Option<u32>,
 }
 
 impl DeliveryQuery {
     pub const PAGE_SIZE: u32 = 20;
+
+    pub fn validate(&self) -> Result<(), crate::FieldErrors> {
+        let mut e = crate::FieldErrors::new();
+        if self.page == Some(0) {
+            e.check("page", Err("Pages start at 1.".into()));
+        }
+        e.into_result()
+    }
 
     pub fn page(&self) -> u32 {
         self.page.unwrap_or(1).max(1)

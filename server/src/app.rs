@@ -118,7 +118,7 @@ fn router(state: AppState, spa: Spa) -> Router {
         .merge(routes::partner::router())
         .merge(routes::webhooks::router())
         .split_for_parts();
-    let document = Arc::new(document);
+    let document = Arc::new(openapi::complete(document));
     let csp = HeaderValue::try_from(security::content_security_policy(
         &spa.inline_script_hashes(),
     ))

@@ -4,6 +4,7 @@
 
 pub mod deliver;
 pub mod events;
+pub mod fairness;
 pub mod signing;
 pub mod ssrf;
 pub mod vault;

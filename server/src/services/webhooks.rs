@@ -364,6 +364,7 @@ pub async fn deliveries(
     query: DeliveryQuery,
 ) -> ApiResult<DeliveryPage> {
     let webhook = find(state, current, id).await?;
+    query.validate().map_err(ApiError::validation)?;
     let log = state.store.delivery_log();
     let (rows, total) = log.page(&webhook.id, &query).await?;
     let event_types = log.event_types(&webhook.id).await?;

@@ -80,10 +80,20 @@ pub struct Lease<'a> {
 
 #[async_trait]
 pub trait Queue: Send + Sync {
-    /// Takes up to `limit` deliveries due at `now`, oldest due first, that
-    /// no lease holds (or whose lease ran out: its worker died), holding
-    /// them for `lease`.
-    async fn claim(&self, lease: &Lease<'_>, now: i64, limit: i64) -> StoreResult<Vec<Due>>;
+    /// Takes up to `limit` deliveries due at `now` that no lease holds (or
+    /// whose lease ran out: its worker died), holding them for `lease`: of
+    /// the oldest due (a window a few times `limit`, so a claim costs the
+    /// same however long the queue), at most `per_endpoint` per endpoint,
+    /// taking each endpoint's oldest in turn; none for the endpoints in
+    /// `skip` (those the worker has no room for).
+    async fn claim(
+        &self,
+        lease: &Lease<'_>,
+        now: i64,
+        limit: i64,
+        per_endpoint: i64,
+        skip: &[WebhookId],
+    ) -> StoreResult<Vec<Due>>;
 
     /// Holds the owner's deliveries `ids` longer (their attempts still run).
     async fn renew(&self, lease: &Lease<'_>, ids: &[&DeliveryId]) -> StoreResult<()>;

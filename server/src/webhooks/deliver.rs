@@ -12,6 +12,10 @@
 //! processes run a worker on one database. Delivery is at least once, with
 //! the same `webhook-id` every time.
 //!
+//! Fair: an endpoint, and an organisation, hold only so many of the worker's
+//! slots at once, and a claim skips the deliveries of those that are full
+//! (`fairness`), so a tenant whose endpoints hang delays no one else.
+//!
 //! The queue itself (`store::queue`) is the backend's: how it claims and
 //! records with few round trips is its business. Endpoints are kept between
 //! claims with their secrets opened, and read again only when a claim shows
@@ -32,6 +36,7 @@ use crate::mail::Mail;
 use crate::state::AppState;
 use crate::store::queue::{Attempt, Due, Effect, Lease, Recorded};
 use crate::store::webhooks::Webhook;
+use crate::webhooks::fairness::{ENDPOINT_IN_FLIGHT, Fairness};
 use crate::webhooks::{signing, ssrf};
 
 /// Deliveries being sent at once.
@@ -68,6 +73,8 @@ pub struct Deliverer {
     held: Mutex<HashSet<DeliveryId>>,
     /// True once the server stops: no more claims.
     stopping: watch::Sender<bool>,
+    /// Attempts in flight by endpoint and organisation.
+    fairness: Mutex<Fairness>,
 }
 
 impl Deliverer {
@@ -95,6 +102,7 @@ impl Deliverer {
             lease: lease.as_secs().max(1) as i64,
             held: Mutex::new(HashSet::new()),
             stopping: watch::Sender::new(false),
+            fairness: Mutex::new(Fairness::default()),
         })
     }
 
@@ -129,6 +137,10 @@ impl Deliverer {
         }
     }
 
+    fn fairness(&self) -> std::sync::MutexGuard<'_, Fairness> {
+        self.fairness.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     fn hold<'a>(&self, ids: impl Iterator<Item = &'a DeliveryId>) {
         let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
         held.extend(ids.cloned());
@@ -157,7 +169,7 @@ pub async fn run(state: AppState) {
     let writer = tokio::spawn(record(state.clone(), results));
     let renewer = tokio::spawn(renew(state.clone()));
     let mut stopping = deliverer.stopping.subscribe();
-    let mut endpoints = HashMap::new();
+    let mut endpoints: HashMap<WebhookId, Arc<Endpoint>> = HashMap::new();
     let mut last_claim: Option<Instant> = None;
     while !*stopping.borrow() {
         // Under load, claims come at most every CLAIM_GAP and take what came
@@ -170,7 +182,13 @@ pub async fn run(state: AppState) {
         let due = if free == 0 {
             Vec::new()
         } else {
-            let claimed = claim(&state, &mut endpoints, free).await;
+            let skip = deliverer.fairness().full(
+                endpoints
+                    .iter()
+                    .map(|(id, e)| (id, &e.webhook.organisation_id)),
+                Instant::now(),
+            );
+            let claimed = claim(&state, &mut endpoints, free, &skip).await;
             deliverer.passes.fetch_add(1, Ordering::SeqCst);
             match claimed {
                 Ok(due) => due,
@@ -192,7 +210,15 @@ pub async fn run(state: AppState) {
             let permit = sending.clone().acquire_owned().await.expect("never closed");
             let (state, finished) = (state.clone(), finished.clone());
             tokio::spawn(async move {
+                let started = Instant::now();
                 let result = attempt(&state, &due, &endpoint).await;
+                let webhook = &endpoint.webhook;
+                state.deliverer.fairness().finish(
+                    &webhook.id,
+                    &webhook.organisation_id,
+                    started.elapsed(),
+                    Instant::now(),
+                );
                 // Recorded soon; the delivery stays held until then.
                 let _ = finished.send(Finished { endpoint, result }).await;
                 drop(permit);
@@ -273,21 +299,27 @@ impl Endpoint {
     }
 }
 
-/// Takes up to `limit` due deliveries, each with its endpoint as it is now.
+/// Takes up to `limit` due deliveries (none of the endpoints in `skip`),
+/// each with its endpoint as it is now, and a slot for each (`fairness`).
 /// Endpoints are kept between claims with their secrets opened, and read
 /// again when the claim shows that one changed (URL, enabled, a secret): a
 /// rotation or a disable counts from the next claim on, as when each claim
 /// read them. Deliveries of endpoints that are disabled or gone end without
-/// an attempt.
+/// an attempt; those of an endpoint or organisation found full are let go,
+/// due at once, and the next claims skip them while it stays full.
 async fn claim(
     state: &AppState,
     endpoints: &mut HashMap<WebhookId, Arc<Endpoint>>,
     limit: i64,
+    skip: &[WebhookId],
 ) -> anyhow::Result<Vec<(Due, Arc<Endpoint>)>> {
     let queue = state.store.queue();
     let deliverer = &state.deliverer;
     let now = state.now();
-    let due = queue.claim(&deliverer.lease_at(now), now, limit).await?;
+    let per_endpoint = ENDPOINT_IN_FLIGHT as i64;
+    let due = queue
+        .claim(&deliverer.lease_at(now), now, limit, per_endpoint, skip)
+        .await?;
     if due.is_empty() {
         return Ok(Vec::new());
     }
@@ -335,13 +367,24 @@ async fn claim(
     let mut claimed = Vec::with_capacity(due.len());
     let mut held = Vec::new();
     let mut ended = Vec::new();
+    let mut waiting = Vec::new();
     for d in due {
         if d.endpoint.is_none() {
             ended.push(d.id);
             continue;
         }
         match endpoints.get(&d.webhook_id) {
-            Some(e) if e.webhook.enabled => claimed.push((d, e.clone())),
+            Some(e) if e.webhook.enabled => {
+                let webhook = &e.webhook;
+                if deliverer
+                    .fairness()
+                    .admit(&webhook.id, &webhook.organisation_id, Instant::now())
+                {
+                    claimed.push((d, e.clone()));
+                } else {
+                    waiting.push(d.id);
+                }
+            }
             // Its secret would not open: due again later rather than held
             // until the next start.
             None if unopened.contains(&d.webhook_id) => held.push(d.id),
@@ -350,6 +393,7 @@ async fn claim(
         }
     }
     release(state, held.iter()).await;
+    release_at(state, waiting.iter(), now).await;
     for id in ended {
         if let Err(e) = queue.abandon(&deliverer.owner, &id).await {
             tracing::warn!(delivery = %id, error = %e, "could not end a delivery");
@@ -364,12 +408,16 @@ async fn claim(
 /// again after the first wait of the schedule rather than held until the
 /// next start.
 async fn release<'a>(state: &AppState, ids: impl Iterator<Item = &'a DeliveryId>) {
+    release_at(state, ids, state.now() + RETRY_SCHEDULE[0]).await;
+}
+
+/// Lets go of held deliveries without an attempt, due again at `at`.
+async fn release_at<'a>(state: &AppState, ids: impl Iterator<Item = &'a DeliveryId>, at: i64) {
     let ids: Vec<&DeliveryId> = ids.collect();
     if ids.is_empty() {
         return;
     }
     let deliverer = &state.deliverer;
-    let at = state.now() + RETRY_SCHEDULE[0];
     match state
         .store
         .queue()

@@ -36,6 +36,62 @@ async fn wrong_types_are_422_naming_the_field() {
 }
 
 #[tokio::test]
+async fn a_body_that_is_not_a_json_object_is_422_and_changes_nothing() {
+    let app = spawn_app().await;
+    app.confirmed_user("ada@acme.test").await;
+    let project: serde_json::Value = app
+        .post(
+            "/api/projects",
+            &json!({ "name": "Checkout", "environment": "sandbox" }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let path = format!("/api/projects/{}", project["id"].as_str().unwrap());
+    // serde reads a struct from an array: `[]` was a patch that changed
+    // nothing and answered 200, and `["x"]` renamed the project.
+    for body in ["[]", "[\"Renamed\"]", "\"Renamed\"", "42", "null"] {
+        let response = app
+            .client
+            .patch(app.at(&path))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let error = error_body(response, 422, "invalid_body").await;
+        assert_eq!(
+            error["message"], "The request body must be a JSON object.",
+            "{body}"
+        );
+    }
+    let now: serde_json::Value = app.get(&path).await.json().await.unwrap();
+    assert_eq!(now["name"], "Checkout");
+}
+
+#[tokio::test]
+async fn pages_out_of_range_are_refused() {
+    let app = spawn_app().await;
+    app.confirmed_user("ada@acme.test").await;
+    for (query, status, code) in [
+        ("page=0", 422, "validation_failed"),
+        ("per_page=7", 422, "validation_failed"),
+        ("page=4294967296", 400, "invalid_body"),
+        ("page=-1", 400, "invalid_body"),
+    ] {
+        let response = app.get(&format!("/api/users?{query}")).await;
+        error_body(response, status, code).await;
+    }
+    let last = app.get("/api/users?page=4294967295").await;
+    assert_eq!(
+        last.status(),
+        200,
+        "the last page number answers an empty page"
+    );
+}
+
+#[tokio::test]
 async fn a_body_that_is_not_json_is_415() {
     let app = spawn_app().await;
     let response = app

@@ -921,6 +921,118 @@ async fn portal_changes_send_their_events() {
     );
 }
 
+/// Tenant A's three endpoints never answer (until the test ends) while A
+/// publishes 100 events to each, more than a claim looks at; tenant B's
+/// endpoint answers at once. B's events must not wait for A's: A gets half
+/// the worker, each of its endpoints at most its cap, and B's deliveries are
+/// claimed although A's are older.
+#[tokio::test]
+async fn a_tenant_whose_endpoints_hang_does_not_hold_up_the_others() {
+    use portal_server::webhooks::deliver::CONCURRENCY;
+    use portal_server::webhooks::fairness::ENDPOINT_IN_FLIGHT;
+    let app = spawn_with(|c| {
+        c.webhook_allow_private = true;
+        c.token_requests_per_second = 1000;
+        c.events_per_second = 100_000;
+        c.organisation_events_per_second = 100_000;
+    })
+    .await;
+    app.confirmed_user("ada@acme.test").await;
+    let project = app.project("Checkout", "sandbox").await;
+    let mut tarpits = Vec::new();
+    for _ in 0..3 {
+        let tarpit = Receiver::start().await;
+        tarpit.hold();
+        endpoint(&app, &project, &tarpit.url, &[]).await;
+        tarpits.push(tarpit);
+    }
+    let writer = app.credential(&project, &["read", "write"]).await;
+    let token = app
+        .access_token(&writer.client_id, &writer.client_secret)
+        .await;
+    let partner = reqwest::Client::new();
+    for n in 0..100 {
+        let published = partner
+            .post(app.at("/v1/events"))
+            .bearer_auth(&token)
+            .json(&json!({ "type": "invoice.paid", "data": { "n": n } }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(published.status(), 202);
+    }
+    let in_flight = || tarpits.iter().map(Receiver::in_flight).collect::<Vec<_>>();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while in_flight().iter().sum::<usize>() < CONCURRENCY / 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "A's attempts: {:?}",
+            in_flight()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let eve = app.other_organisation().await;
+    let theirs: Value = eve
+        .post(app.at("/api/projects"))
+        .json(&json!({ "name": "Shop", "environment": "sandbox" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let receiver = Receiver::start().await;
+    let created: Value = eve
+        .post(app.at(&format!(
+            "/api/projects/{}/webhooks",
+            theirs["id"].as_str().unwrap()
+        )))
+        .json(&json!({ "url": receiver.url, "description": "", "event_types": [] }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let webhook = created["webhook"]["id"].as_str().unwrap().to_owned();
+    let mut waited = Vec::new();
+    for n in 0..20 {
+        let sent = std::time::Instant::now();
+        let test = eve
+            .post(app.at(&format!("/api/webhooks/{webhook}/test")))
+            .json(&json!({ "event_type": "credential.created" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(test.status(), 201);
+        while receiver.received().len() < n + 1 {
+            assert!(
+                sent.elapsed() < Duration::from_secs(20),
+                "B's event {n} never came"
+            );
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        waited.push(sent.elapsed());
+    }
+    waited.sort();
+    let (p50, p99) = (waited[waited.len() / 2], waited[waited.len() - 1]);
+    eprintln!(
+        "tenant B while tenant A's endpoints hang: p50 {:.1} ms, p99 {:.1} ms over {} events",
+        p50.as_secs_f64() * 1000.0,
+        p99.as_secs_f64() * 1000.0,
+        waited.len()
+    );
+    assert!(p99 < Duration::from_secs(3), "B waited {p99:?}");
+    // A still holds exactly its half, no endpoint above its cap.
+    let held = in_flight();
+    assert_eq!(held.iter().sum::<usize>(), CONCURRENCY / 2, "{held:?}");
+    assert!(held.iter().all(|n| *n <= ENDPOINT_IN_FLIGHT), "{held:?}");
+    for tarpit in &tarpits {
+        tarpit.release();
+    }
+}
+
 #[tokio::test]
 async fn deleting_a_project_announces_each_credential_it_revokes_to_the_other_projects() {
     let app = app().await;

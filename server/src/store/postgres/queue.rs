@@ -63,14 +63,35 @@ pub(super) async fn notify(conn: &mut PgConnection) -> sqlx::Result<()> {
 
 #[async_trait]
 impl Queue for PgStore {
-    async fn claim(&self, lease: &Lease<'_>, now: i64, limit: i64) -> StoreResult<Vec<Due>> {
+    async fn claim(
+        &self,
+        lease: &Lease<'_>,
+        now: i64,
+        limit: i64,
+        per_endpoint: i64,
+        skip: &[WebhookId],
+    ) -> StoreResult<Vec<Due>> {
+        let skip: Vec<&str> = skip.iter().map(|id| id.as_str()).collect();
+        // `oldest` reads the oldest due rows without locking them; `due`
+        // locks its picks and checks again that they are due and free (rows
+        // another worker claimed since this statement's snapshot are not).
         // The endpoint's fingerprint as `Webhook::fingerprint` writes it.
         Ok(sqlx::query_as(
-            "WITH due AS ( \
-               SELECT id FROM deliveries \
+            "WITH oldest AS ( \
+               SELECT id, webhook_id, next_attempt_at FROM deliveries \
                WHERE status = 'pending' AND next_attempt_at <= $3 \
                  AND (leased_until IS NULL OR leased_until <= $3) \
-               ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED) \
+                 AND webhook_id <> ALL($6) \
+               ORDER BY next_attempt_at LIMIT $4 * 4), \
+             ranked AS ( \
+               SELECT id, next_attempt_at, \
+                 row_number() OVER (PARTITION BY webhook_id ORDER BY next_attempt_at, id) AS turn \
+               FROM oldest), \
+             due AS ( \
+               SELECT d.id FROM deliveries d JOIN ranked r ON r.id = d.id \
+               WHERE r.turn <= $5 AND d.status = 'pending' AND d.next_attempt_at <= $3 \
+                 AND (d.leased_until IS NULL OR d.leased_until <= $3) \
+               ORDER BY r.turn, r.next_attempt_at LIMIT $4 FOR UPDATE OF d SKIP LOCKED) \
              UPDATE deliveries d SET lease_owner = $1, leased_until = $2 \
              FROM due WHERE d.id = due.id \
              RETURNING d.id, d.event_id, d.webhook_id, d.attempts, \
@@ -86,6 +107,8 @@ impl Queue for PgStore {
         .bind(Timestamp(lease.until))
         .bind(Timestamp(now))
         .bind(limit)
+        .bind(per_endpoint)
+        .bind(&skip)
         .fetch_all(&self.pool)
         .await?)
     }

@@ -135,16 +135,32 @@ fn ids_json<T: serde::Serialize>(ids: &[T]) -> String {
 
 #[async_trait]
 impl Queue for SqliteStore {
-    async fn claim(&self, lease: &Lease<'_>, now: i64, limit: i64) -> StoreResult<Vec<Due>> {
+    async fn claim(
+        &self,
+        lease: &Lease<'_>,
+        now: i64,
+        limit: i64,
+        per_endpoint: i64,
+        skip: &[WebhookId],
+    ) -> StoreResult<Vec<Due>> {
+        let skip = ids_json(skip);
         let mut slot = self.queue.open(&self.queue.claim).await?;
         let conn = slot.as_mut().expect("opened");
         let mut locked = Locked::new();
         loop {
+            // The oldest due rows, then each endpoint's oldest in turn.
             let claimed = sqlx::query_as(
                 "UPDATE deliveries SET lease_owner = ?1, leased_until = ?2 WHERE id IN ( \
-                   SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?3 \
-                     AND (leased_until IS NULL OR leased_until <= ?3) \
-                   ORDER BY next_attempt_at LIMIT ?4) \
+                   SELECT id FROM ( \
+                     SELECT id, next_attempt_at, row_number() OVER ( \
+                       PARTITION BY webhook_id ORDER BY next_attempt_at, id) AS turn \
+                     FROM ( \
+                       SELECT id, webhook_id, next_attempt_at FROM deliveries \
+                       WHERE status = 'pending' AND next_attempt_at <= ?3 \
+                         AND (leased_until IS NULL OR leased_until <= ?3) \
+                         AND webhook_id NOT IN (SELECT value FROM json_each(?6)) \
+                       ORDER BY next_attempt_at LIMIT ?4 * 4)) \
+                   WHERE turn <= ?5 ORDER BY turn, next_attempt_at LIMIT ?4) \
                  RETURNING id, event_id, webhook_id, attempts, \
                    (SELECT body FROM events e WHERE e.id = deliveries.event_id) AS body, \
                    (SELECT w.enabled || ' ' || hex(w.secret) || ' ' \
@@ -156,6 +172,8 @@ impl Queue for SqliteStore {
             .bind(lease.until)
             .bind(now)
             .bind(limit)
+            .bind(per_endpoint)
+            .bind(&skip)
             .fetch_all(&mut *conn)
             .await;
             match claimed {
