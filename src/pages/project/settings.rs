@@ -167,7 +167,8 @@ fn DeleteProjectModal(
         <Modal title="Delete this project?" on_close=on_close>
             <form on:submit=on_submit novalidate>
                 <p>
-                    "Its API credentials stop working at once (each one's credential.revoked goes to your other projects' webhooks), and it can't be undone. Type "
+                    "Its API credentials stop working at once, and it can't be undone. Webhooks in your other projects get a "
+                    <code>"credential.revoked"</code> " event for each. Type "
                     <strong>{name.clone()}</strong> " to confirm."
                 </p>
                 {production
