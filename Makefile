@@ -34,6 +34,7 @@ setup:
 app: setup
 	trunk build --release --dist dist/app --public-url /app/ index.html
 	trunk build --release --dist dist/auth --public-url /auth/ src/sign_in.html
+	scripts/precompress.sh dist/app dist/auth
 
 server: setup
 	cargo build --release -p portal-server

@@ -112,6 +112,19 @@ pub fn write_dist(dir: &std::path::Path) -> std::path::PathBuf {
         "export function boot() {}\n".repeat(20),
     )
     .unwrap();
+    // An asset with the compressed copies `make app` writes (their bytes
+    // stand in: the server passes them through).
+    std::fs::write(
+        dist.join("app/portal-0123abcd_bg.wasm"),
+        b"\0asm wasm".repeat(50),
+    )
+    .unwrap();
+    std::fs::write(
+        dist.join("app/portal-0123abcd_bg.wasm.br"),
+        "brotli 11 copy",
+    )
+    .unwrap();
+    std::fs::write(dist.join("app/portal-0123abcd_bg.wasm.gz"), "gzip -9 copy").unwrap();
     dist
 }
 

@@ -67,6 +67,40 @@ async fn hashed_assets_are_cached_for_a_year_and_compressed() {
 }
 
 #[tokio::test]
+async fn assets_go_out_as_their_precompressed_copies() {
+    let app = spawn_app().await;
+    let get = |encodings: &'static str| {
+        app.client
+            .get(app.at("/app/portal-0123abcd_bg.wasm"))
+            .header("accept-encoding", encodings)
+            .send()
+    };
+    for (accepted, encoding, body) in [
+        ("gzip, deflate, br", Some("br"), "brotli 11 copy"),
+        ("gzip", Some("gzip"), "gzip -9 copy"),
+    ] {
+        let response = get(accepted).await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-type"], "application/wasm");
+        assert_eq!(
+            response
+                .headers()
+                .get("content-encoding")
+                .map(|v| v.to_str().unwrap()),
+            encoding
+        );
+        assert_eq!(
+            response.headers()["cache-control"],
+            "public, max-age=31536000, immutable"
+        );
+        assert_eq!(response.text().await.unwrap(), body, "{accepted}");
+    }
+    let plain = get("identity").await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    assert_eq!(plain.bytes().await.unwrap().len(), 450);
+}
+
+#[tokio::test]
 async fn api_answers_are_never_cached_and_carry_a_request_id() {
     let app = spawn_app().await;
     let response = app.get("/api/health").await;
