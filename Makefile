@@ -13,10 +13,11 @@ export CHROMEDRIVER := /usr/bin/chromedriver
 
 # First-load budgets, gzip -9 of the HTML + JS + wasm + CSS + icon (issue 14):
 # the sign-in page (the sign-in app) and a signed-in page (the portal app).
-# Set at what the build weighs now, so they only go down: a screen that adds
-# bytes pays for them elsewhere. The targets are 150 and 260 (see issue 14).
-SIZE_BUDGET_SIGN_IN_KB := 204
-SIZE_BUDGET_PORTAL_KB := 424
+# The sign-in page's is the target of issue 14; the portal's is set at what the
+# build weighs now (the target is 260), so it only goes down: a screen that
+# adds bytes pays for them elsewhere.
+SIZE_BUDGET_SIGN_IN_KB := 150
+SIZE_BUDGET_PORTAL_KB := 422
 
 .PHONY: help setup app server run dev test lint test-rust test-postgres test-fuzz test-wasm test-e2e size bench fmt clean
 
@@ -34,6 +35,7 @@ setup:
 app: setup
 	trunk build --release --dist dist/app --public-url /app/ index.html
 	trunk build --release --dist dist/auth --public-url /auth/ src/sign_in.html
+	scripts/minify-glue.sh dist/app dist/auth
 	scripts/precompress.sh dist/app dist/auth
 
 server: setup

@@ -56,22 +56,25 @@ pub fn PortalApp() -> impl IntoView {
 }
 
 /// Sign-in, sign-up, email confirmation and invitations: all a signed-out
-/// visitor downloads.
+/// visitor downloads. No router: the page is chosen once from the address,
+/// and the links between these pages are page loads (the wasm is cached),
+/// which saves every signed-out visitor leptos_router's bytes.
 #[component]
 pub fn SignInApp() -> impl IntoView {
     provide_contexts();
+    let path = window().location().pathname().unwrap_or_default();
+    let page = match path.as_str() {
+        "/signin" => view! { <SignInPage /> }.into_any(),
+        "/signup" => view! { <SignUpPage /> }.into_any(),
+        "/signup/confirm" => view! { <ConfirmPage /> }.into_any(),
+        "/invite" => view! { <InvitePage /> }.into_any(),
+        _ => view! { <NotFoundPage /> }.into_any(),
+    };
     view! {
-        <Router>
-            <a class="skip-link" href="#main">
-                "Skip to content"
-            </a>
-            <Routes fallback=NotFoundPage>
-                <Route path=path!("/signin") view=SignInPage />
-                <Route path=path!("/signup") view=SignUpPage />
-                <Route path=path!("/signup/confirm") view=ConfirmPage />
-                <Route path=path!("/invite") view=InvitePage />
-            </Routes>
-            <ToastRegion />
-        </Router>
+        <a class="skip-link" href="#main">
+            "Skip to content"
+        </a>
+        {page}
+        <ToastRegion />
     }
 }

@@ -91,6 +91,16 @@ fn encode_component(s: &str) -> String {
     out
 }
 
+/// A parameter of the page's own address (`?token=…`). The sign-in app has
+/// no router: each of its four pages is a page load of its own, and
+/// leptos_router would cost every signed-out visitor its bytes.
+pub fn query_param(name: &str) -> Option<String> {
+    let search = web_sys::window()?.location().search().ok()?;
+    web_sys::UrlSearchParams::new_with_str(&search)
+        .ok()?
+        .get(name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,6 @@
 use leptos::prelude::*;
 use leptos::task::tick;
 use leptos::wasm_bindgen::JsCast;
-use leptos_router::components::Router;
 use portal::components::field::TextField;
 use portal::components::form::{FormError, FormErrors};
 use portal::components::modal::Modal;
@@ -176,11 +175,8 @@ async fn sign_in_checks_fields_before_calling_the_server() {
     let _handle = mount_to(root.clone(), || {
         provide_toaster();
         provide_session_context();
-        view! {
-            <Router>
-                <SignInPage />
-            </Router>
-        }
+        // The sign-in app has no router: its pages need none.
+        view! { <SignInPage /> }
     });
     tick().await;
     let submit = find(&root, "button[type=submit]");
@@ -209,11 +205,8 @@ async fn sign_up_applies_the_contract_rules_by_the_field() {
     let _handle = mount_to(root.clone(), || {
         provide_toaster();
         provide_session_context();
-        view! {
-            <Router>
-                <SignUpPage />
-            </Router>
-        }
+        // The sign-in app has no router: its pages need none.
+        view! { <SignUpPage /> }
     });
     tick().await;
     let type_into = |id: &str, text: &str| {

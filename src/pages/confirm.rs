@@ -2,18 +2,14 @@
 //! token out of the address bar.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
-use leptos_router::hooks::use_query_map;
 
 use crate::api;
 use crate::flash;
-use crate::routes::Page;
+use crate::routes::{Page, query_param};
 
 #[component]
 pub fn ConfirmPage() -> impl IntoView {
-    let token = use_query_map()
-        .with_untracked(|q| q.get("token"))
-        .unwrap_or_default();
+    let token = query_param("token").unwrap_or_default();
 
     let confirm = LocalResource::new(move || {
         let token = token.clone();
@@ -49,9 +45,9 @@ pub fn ConfirmPage() -> impl IntoView {
                                 "If your address isn't confirmed yet, sign in and choose "
                                 <em>"Send the link again"</em> "."
                             </p>
-                            <A href=Page::SignIn.path() attr:class="button button-primary">
+                            <a href=Page::SignIn.path() class="button button-primary">
                                 "Go to sign in"
-                            </A>
+                            </a>
                         }
                             .into_any()
                     }

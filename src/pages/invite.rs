@@ -3,21 +3,17 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::A;
-use leptos_router::hooks::use_query_map;
 use portal_contract::team::{InvitationAcceptIn, InvitationLookupOut};
 
 use crate::api;
 use crate::components::field::{NEW_PIN_RULE, NewPasswordField, PinField, TextField};
 use crate::components::form::{FormError, FormErrors};
 use crate::flash;
-use crate::routes::Page;
+use crate::routes::{Page, query_param};
 
 #[component]
 pub fn InvitePage() -> impl IntoView {
-    let token = use_query_map()
-        .with_untracked(|q| q.get("token"))
-        .unwrap_or_default();
+    let token = query_param("token").unwrap_or_default();
     let lookup = LocalResource::new({
         let token = token.clone();
         move || {
@@ -44,9 +40,9 @@ pub fn InvitePage() -> impl IntoView {
                             <p>
                                 "Invitations work once and expire. Ask an admin of the organisation to invite you again."
                             </p>
-                            <A href=Page::SignIn.path() attr:class="button button-secondary">
+                            <a href=Page::SignIn.path() class="button button-secondary">
                                 "I already have an account"
-                            </A>
+                            </a>
                         }
                             .into_any()
                     }

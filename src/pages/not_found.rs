@@ -1,7 +1,6 @@
 //! 404: a path the portal doesn't have.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 use crate::routes::Page;
 
@@ -14,9 +13,9 @@ pub fn NotFoundPage() -> impl IntoView {
                 <p>
                     "There's nothing at this address. It may have moved, or the link may be wrong."
                 </p>
-                <A href=Page::Overview.path() attr:class="button">
+                <a href=Page::Overview.path() class="button">
                     "Go to the overview"
-                </A>
+                </a>
             </div>
         </main>
     }

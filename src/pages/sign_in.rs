@@ -3,8 +3,6 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::A;
-use leptos_router::hooks::use_query_map;
 use portal_contract::ErrorCode;
 use portal_contract::accounts::SessionIn;
 
@@ -13,12 +11,11 @@ use crate::components::field::TextField;
 use crate::components::form::{FormError, FormErrors};
 use crate::components::resend_link::ResendLinkButton;
 use crate::flash;
-use crate::routes::{Page, safe_next};
+use crate::routes::{Page, query_param, safe_next};
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
-    let query = use_query_map();
-    let next = move || safe_next(query.with_untracked(|q| q.get("next")).as_deref());
+    let next = move || safe_next(query_param("next").as_deref());
 
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
@@ -92,7 +89,7 @@ pub fn SignInPage() -> impl IntoView {
                     </button>
                 </form>
                 <p class="auth-switch">
-                    "New to the portal? " <A href=Page::SignUp.path()>"Create an account"</A>
+                    "New to the portal? " <a href=Page::SignUp.path()>"Create an account"</a>
                 </p>
             </div>
         </main>

@@ -2,7 +2,6 @@
 //! inbox" with the option to send the link again.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 use portal_contract::accounts::SignUpIn;
 
 use crate::api;
@@ -130,7 +129,7 @@ pub fn SignUpPage() -> impl IntoView {
                     }
                 }}
                 <p class="auth-switch">
-                    "Already have an account? " <A href=Page::SignIn.path()>"Sign in"</A>
+                    "Already have an account? " <a href=Page::SignIn.path()>"Sign in"</a>
                 </p>
             </div>
         </main>
