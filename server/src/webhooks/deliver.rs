@@ -210,15 +210,10 @@ pub async fn run(state: AppState) {
             let permit = sending.clone().acquire_owned().await.expect("never closed");
             let (state, finished) = (state.clone(), finished.clone());
             tokio::spawn(async move {
-                let started = Instant::now();
-                let result = attempt(&state, &due, &endpoint).await;
-                let webhook = &endpoint.webhook;
-                state.deliverer.fairness().finish(
-                    &webhook.id,
-                    &webhook.organisation_id,
-                    started.elapsed(),
-                    Instant::now(),
-                );
+                let result = {
+                    let _slot = Slot::taken(&state.deliverer, &endpoint.webhook);
+                    attempt(&state, &due, &endpoint).await
+                };
                 // Recorded soon; the delivery stays held until then.
                 let _ = finished.send(Finished { endpoint, result }).await;
                 drop(permit);
@@ -246,6 +241,37 @@ pub async fn run(state: AppState) {
         }
     }
     tracing::info!(worker = %deliverer.owner, "delivery worker stopped");
+}
+
+/// An attempt's share of the worker (`Fairness::admit` took it): given back
+/// when the attempt ends, however it ends, so a panic can't keep it.
+struct Slot<'a> {
+    deliverer: &'a Deliverer,
+    webhook: WebhookId,
+    organisation: portal_contract::ids::OrganisationId,
+    started: Instant,
+}
+
+impl<'a> Slot<'a> {
+    fn taken(deliverer: &'a Deliverer, webhook: &Webhook) -> Self {
+        Self {
+            deliverer,
+            webhook: webhook.id.clone(),
+            organisation: webhook.organisation_id.clone(),
+            started: Instant::now(),
+        }
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.deliverer.fairness().finish(
+            &self.webhook,
+            &self.organisation,
+            self.started.elapsed(),
+            Instant::now(),
+        );
+    }
 }
 
 /// Keeps the leases of the deliveries this worker holds from running out
