@@ -12,12 +12,17 @@ export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER := wasm-bindgen-test-runner
 export CHROMEDRIVER := /usr/bin/chromedriver
 
 # First-load budgets, gzip -9 of the HTML + JS + wasm + CSS + icon (issue 14):
-# the sign-in page (the sign-in app) and a signed-in page (the portal app).
-# The sign-in page's is the target of issue 14; the portal's is set at what the
-# build weighs now (the target is 260), so it only goes down: a screen that
-# adds bytes pays for them elsewhere.
+# the sign-in page (the sign-in app), and each page of the portal app opened
+# by its address: the app's frame plus the wasm modules of that page (see
+# scripts/split-wasm.sh). The sign-in page and the portal pages a partner lands
+# on are held to issue 14's targets; the project, webhook and team pages are
+# budgeted at what they weigh now, so they only go down: a screen that adds
+# bytes pays for them elsewhere.
 SIZE_BUDGET_SIGN_IN_KB := 150
-SIZE_BUDGET_PORTAL_KB := 422
+SIZE_BUDGET_PORTAL_KB := 260
+PORTAL_PAGES := overview projects settings
+SIZE_BUDGET_PORTAL_DEEP_KB := 372
+PORTAL_DEEP_PAGES := project webhook team
 
 .PHONY: help setup app server run dev test lint test-rust test-postgres test-fuzz test-wasm test-e2e size bench fmt clean
 
@@ -90,8 +95,13 @@ test-e2e: app
 	scripts/with-postgres.sh --redis npx playwright test --config end2end/playwright.config.ts
 
 size:
-	@bench/bundle-size.sh dist/auth/index.html --budget-kb $(SIZE_BUDGET_SIGN_IN_KB)
-	@bench/bundle-size.sh dist/app/index.html --budget-kb $(SIZE_BUDGET_PORTAL_KB)
+	@bench/bundle-size.sh dist/auth/index.html --budget-kb $(SIZE_BUDGET_SIGN_IN_KB) --brief
+	@for page in $(PORTAL_PAGES); do \
+	  bench/bundle-size.sh dist/app/index.html --page $$page --budget-kb $(SIZE_BUDGET_PORTAL_KB) --brief || exit 1; \
+	done
+	@for page in $(PORTAL_DEEP_PAGES); do \
+	  bench/bundle-size.sh dist/app/index.html --page $$page --budget-kb $(SIZE_BUDGET_PORTAL_DEEP_KB) --brief || exit 1; \
+	done
 
 # Each benchmark runs on SQLite, then on PostgreSQL (a throwaway cluster with
 # durable commits, on the server's core), and prints both; the token and
@@ -101,11 +111,13 @@ BENCH_PG := scripts/with-postgres.sh --durable --core 0 --redis
 bench: app
 	@echo "== first load of the sign-in page (the sign-in app)"
 	@bench/bundle-size.sh dist/auth/index.html
-	@echo "== first load of a signed-in page (the portal app)"
-	@bench/bundle-size.sh dist/app/index.html
+	@echo "== first load of the projects page (the portal app, split at its pages)"
+	@bench/bundle-size.sh dist/app/index.html --page projects
+	@echo "== first load of each page of the portal app"
+	@for page in $(PORTAL_PAGES) $(PORTAL_DEEP_PAGES); do bench/bundle-size.sh dist/app/index.html --page $$page --brief; done
 	@echo "== where the sign-in app's wasm bytes go (twiggy top 20)"
 	@bench/wasm-top.sh portal-sign-in 20
-	@echo "== where the portal app's wasm bytes go (twiggy top 20)"
+	@echo "== where the portal app's wasm bytes go, before the split (twiggy top 20)"
 	@bench/wasm-top.sh portal 20
 	@cargo build --release -q -p portal-server -p portal-bench
 	@echo "== member list API (release build)"

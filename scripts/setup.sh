@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing the portal needs, skipping what is already
-# there: the wasm target, trunk, wasm-bindgen-cli (matching Cargo.lock), twiggy, the npm
+# there: the wasm target, trunk, wasm-bindgen-cli (matching Cargo.lock), wasm-split-cli,
+# twiggy, the npm
 # tools (wasm-opt 123, Playwright, axe-core, the test SMTP server), schemathesis
 # (PyPI, in .venv) and Debian's Chromium + ChromeDriver, PostgreSQL, Redis and nginx. Nothing is downloaded from GitHub:
 # trunk runs offline.
@@ -10,6 +11,7 @@ cd "$(dirname "$0")/.."
 TRUNK_VERSION=0.21.14
 LEPTOSFMT_VERSION=0.1.33
 TWIGGY_VERSION=0.8.0
+WASM_SPLIT_VERSION=0.2.4
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 
 say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
@@ -56,6 +58,13 @@ if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERS
   # Without --locked: a dependency it locks is missing from this registry mirror.
   say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 5 minutes)"
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+
+# wasm-split-cli: splits the portal app's wasm at its lazily loaded pages
+# (scripts/split-wasm.sh). It has no --version: ask cargo what it installed.
+if ! cargo install --list | grep -qx "wasm_split_cli_support v$WASM_SPLIT_VERSION:"; then
+  say "installing wasm-split-cli $WASM_SPLIT_VERSION (about 2 minutes)"
+  cargo install wasm_split_cli_support --version "$WASM_SPLIT_VERSION" --locked --features build-binary
 fi
 
 # twiggy: where the wasm bytes go (`make bench`).

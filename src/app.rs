@@ -1,57 +1,23 @@
-//! The two apps: their contexts, routers and routes.
+//! What both apps share (their contexts), and the sign-in app. The portal
+//! app's router is in its entry point, `main.rs`, next to its lazily loaded
+//! pages.
 
-use leptos::prelude::*;
-use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::path;
-
-use crate::components::progress::provide_progress;
 use crate::components::toast::{ToastRegion, provide_toaster};
 use crate::flash;
 use crate::pages::confirm::ConfirmPage;
 use crate::pages::invite::InvitePage;
-use crate::pages::layout::{PortalNotFound, SignedInLayout};
 use crate::pages::not_found::NotFoundPage;
-use crate::pages::overview::OverviewPage;
-use crate::pages::project::ProjectPage;
-use crate::pages::projects::ProjectsPage;
-use crate::pages::settings::SettingsPage;
 use crate::pages::sign_in::SignInPage;
 use crate::pages::sign_up::SignUpPage;
-use crate::pages::team::TeamPage;
-use crate::pages::webhook::WebhookPage;
 use crate::session::provide_session_context;
+use leptos::prelude::*;
 
 /// Contexts both apps share, and the notice the previous page left.
-fn provide_contexts() {
+pub fn provide_contexts() {
     let toaster = provide_toaster();
     provide_session_context();
     if let Some(message) = flash::take() {
         toaster.success(message);
-    }
-}
-
-/// Everything after sign-in.
-#[component]
-pub fn PortalApp() -> impl IntoView {
-    provide_contexts();
-    provide_progress();
-    view! {
-        <Router>
-            <a class="skip-link" href="#main">
-                "Skip to content"
-            </a>
-            <Routes fallback=PortalNotFound>
-                <ParentRoute path=path!("") view=SignedInLayout>
-                    <Route path=path!("") view=OverviewPage />
-                    <Route path=path!("projects") view=ProjectsPage />
-                    <Route path=path!("projects/:id") view=ProjectPage />
-                    <Route path=path!("projects/:id/webhooks/:wid") view=WebhookPage />
-                    <Route path=path!("team") view=TeamPage />
-                    <Route path=path!("settings") view=SettingsPage />
-                </ParentRoute>
-            </Routes>
-            <ToastRegion />
-        </Router>
     }
 }
 

@@ -14,8 +14,9 @@ pub mod pages;
 pub mod routes;
 pub mod session;
 
-/// Mounts the portal app on `<body>`.
-pub fn start_portal() {
+/// Mounts the portal app (its entry point, `main.rs`, holds its router) on
+/// `<body>`.
+pub fn start_portal<V: leptos::prelude::IntoView + 'static>(app: fn() -> V) {
     #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
     // The frame index.html painted while the wasm loaded; the app draws the
@@ -23,7 +24,7 @@ pub fn start_portal() {
     if let Some(boot) = leptos::prelude::document().get_element_by_id("boot") {
         boot.remove();
     }
-    leptos::mount::mount_to_body(app::PortalApp);
+    leptos::mount::mount_to_body(app);
 }
 
 /// Mounts the sign-in app on `<body>`.

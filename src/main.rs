@@ -1,5 +1,91 @@
-//! The wasm entry point of the portal app.
+//! The wasm entry point of the portal app: every page after sign-in, in the
+//! signed-in frame.
+//!
+//! Each page is a chunk of its own (`#[lazy]`): the release build splits the
+//! wasm at these functions (`scripts/split-wasm.sh`), so a first load fetches
+//! the frame and the page it opens, not every page, and the router fetches a
+//! page's chunk when it is first shown. The split functions live here, in the
+//! binary, and not in the library: the library's component tests run its pages
+//! unsplit, where an import of the splitter's loader could not be resolved.
+
+use leptos::prelude::*;
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::{Lazy, LazyRoute, path};
+use portal::app::provide_contexts;
+use portal::components::progress::provide_progress;
+use portal::components::toast::ToastRegion;
+use portal::pages::layout::{PortalNotFound, SignedInLayout};
+use portal::pages::overview::OverviewPage;
+use portal::pages::project::ProjectPage;
+use portal::pages::projects::ProjectsPage;
+use portal::pages::settings::SettingsPage;
+use portal::pages::team::TeamPage;
+use portal::pages::webhook::WebhookPage;
+
+/// `lazy_page!(Route, chunk, Page)`: the route `Route` shows `<Page />`, whose
+/// code is the chunk `chunk`.
+macro_rules! lazy_page {
+    ($route:ident, $chunk:ident, $page:ident) => {
+        struct $route;
+
+        impl $route {
+            /// The route's view. (A method, because `view!` can't take a
+            /// turbofish like `Lazy::<Route>::new()` unbraced, and leptosfmt
+            /// removes the braces.)
+            fn lazy() -> Lazy<Self> {
+                Lazy::new()
+            }
+        }
+
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            async fn view(_: Self) -> AnyView {
+                $chunk().await
+            }
+        }
+
+        #[lazy]
+        fn $chunk() -> AnyView {
+            view! { <$page /> }.into_any()
+        }
+    };
+}
+
+lazy_page!(Overview, overview_page, OverviewPage);
+lazy_page!(Projects, projects_page, ProjectsPage);
+lazy_page!(Project, project_page, ProjectPage);
+lazy_page!(Webhook, webhook_page, WebhookPage);
+lazy_page!(Team, team_page, TeamPage);
+lazy_page!(Settings, settings_page, SettingsPage);
+
+/// Everything after sign-in.
+#[component]
+fn PortalApp() -> impl IntoView {
+    provide_contexts();
+    provide_progress();
+    view! {
+        <Router>
+            <a class="skip-link" href="#main">
+                "Skip to content"
+            </a>
+            <Routes fallback=PortalNotFound>
+                <ParentRoute path=path!("") view=SignedInLayout>
+                    <Route path=path!("") view=Overview::lazy() />
+                    <Route path=path!("projects") view=Projects::lazy() />
+                    <Route path=path!("projects/:id") view=Project::lazy() />
+                    <Route path=path!("projects/:id/webhooks/:wid") view=Webhook::lazy() />
+                    <Route path=path!("team") view=Team::lazy() />
+                    <Route path=path!("settings") view=Settings::lazy() />
+                </ParentRoute>
+            </Routes>
+            <ToastRegion />
+        </Router>
+    }
+}
 
 fn main() {
-    portal::start_portal();
+    portal::start_portal(PortalApp);
 }

@@ -1,8 +1,10 @@
 //! Serves the two apps trunk builds: the sign-in app (`dist/auth/`) for the
 //! pages in `SIGN_IN_APP_PAGES`, the portal app (`dist/app/`) for every other
 //! page, so deep links like `/settings` load it. Hashed assets are cached for a
-//! year; the HTML is never cached.
+//! year; the HTML is never cached. A portal page's HTML preloads the wasm
+//! modules of the page it opens, so they download alongside the app's.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use axum::body::Body;
@@ -26,6 +28,9 @@ pub struct Spa {
     portal: Option<String>,
     /// `dist/auth/index.html`: the sign-in app.
     sign_in: Option<String>,
+    /// `dist/app/chunks.json` (written by `scripts/split-wasm.sh`): the wasm
+    /// modules each portal page loads before it shows, by page.
+    portal_chunks: HashMap<String, Vec<String>>,
 }
 
 impl Spa {
@@ -37,10 +42,15 @@ impl Spa {
         if portal.is_none() || sign_in.is_none() {
             tracing::warn!(dist = %dist.display(), "the apps are not built (run `make run`)");
         }
+        let portal_chunks = std::fs::read(dist.join("app/chunks.json"))
+            .ok()
+            .and_then(|json| serde_json::from_slice(&json).ok())
+            .unwrap_or_default();
         Self {
             dist: dist.to_owned(),
             portal,
             sign_in,
+            portal_chunks,
         }
     }
 
@@ -55,13 +65,17 @@ impl Spa {
 
     /// The HTML of the app that shows `path`.
     fn page(&self, path: &str) -> Response {
-        let html = if SIGN_IN_APP_PAGES.contains(&path.trim_end_matches('/')) {
-            &self.sign_in
-        } else {
-            &self.portal
+        let sign_in = SIGN_IN_APP_PAGES.contains(&path.trim_end_matches('/'));
+        let html = match (sign_in, &self.sign_in, &self.portal) {
+            (true, Some(html), _) => Some(html.clone()),
+            (false, _, Some(html)) => {
+                let chunks = portal_page(path).and_then(|page| self.portal_chunks.get(page));
+                Some(with_preloads(&with_page_title(html, path), chunks))
+            }
+            _ => None,
         };
         let mut response = match html {
-            Some(html) => Html(with_page_title(html, path)).into_response(),
+            Some(html) => Html(html).into_response(),
             None => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 Html("<!doctype html><title>Partner Portal</title><p>The app is not built. Run <code>make run</code>.</p>"),
@@ -83,6 +97,38 @@ fn with_page_title(html: &str, path: &str) -> String {
         Some(title) => html.replacen("<h1></h1>", &format!("<h1>{title}</h1>"), 1),
         None => html.to_owned(),
     }
+}
+
+/// The portal page at `path`, named as the `#[lazy]` page functions of
+/// `src/main.rs` are (`projects_page` → `projects`), which is how
+/// `chunks.json` names them.
+fn portal_page(path: &str) -> Option<&'static str> {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match segments.as_slice() {
+        [""] => Some("overview"),
+        ["projects"] => Some("projects"),
+        ["projects", _] => Some("project"),
+        ["projects", _, "webhooks", _] => Some("webhook"),
+        ["team"] => Some("team"),
+        ["settings"] => Some("settings"),
+        _ => None,
+    }
+}
+
+/// The portal's HTML with a preload for each of the page's wasm modules.
+/// Without them the browser would learn of the modules only once the app's
+/// wasm had loaded and its router had asked for the page: one more round trip
+/// before the page shows. `as=fetch crossorigin` matches the loader's
+/// `fetch()`, so the download is used, not repeated.
+fn with_preloads(html: &str, chunks: Option<&Vec<String>>) -> String {
+    let Some(chunks) = chunks.filter(|c| !c.is_empty()) else {
+        return html.to_owned();
+    };
+    let links: String = chunks
+        .iter()
+        .map(|href| format!("<link as=fetch crossorigin href={href} rel=preload>"))
+        .collect();
+    html.replacen("</head>", &format!("{links}</head>"), 1)
 }
 
 /// The router's fallback: unknown API paths get the JSON 404, files in
@@ -174,6 +220,35 @@ mod tests {
             "<main><div class=page-header><h1>Overview</h1></div></main>"
         );
         assert_eq!(with_page_title(html, "/projects/p_1"), html);
+    }
+
+    #[test]
+    fn each_portal_path_names_its_page() {
+        for (path, page) in [
+            ("/", Some("overview")),
+            ("/projects", Some("projects")),
+            ("/projects/", Some("projects")),
+            ("/projects/prj_1", Some("project")),
+            ("/projects/prj_1/webhooks/wh_1", Some("webhook")),
+            ("/team", Some("team")),
+            ("/settings", Some("settings")),
+            ("/projects/prj_1/credentials", None),
+            ("/nowhere", None),
+        ] {
+            assert_eq!(portal_page(path), page, "{path}");
+        }
+    }
+
+    #[test]
+    fn the_page_preloads_its_modules_in_the_head() {
+        let html = "<head><title>P</title></head><body></body>";
+        let chunks = vec!["/app/a-1.wasm".to_owned(), "/app/b-2.wasm".to_owned()];
+        assert_eq!(
+            with_preloads(html, Some(&chunks)),
+            "<head><title>P</title><link as=fetch crossorigin href=/app/a-1.wasm rel=preload>\
+             <link as=fetch crossorigin href=/app/b-2.wasm rel=preload></head><body></body>"
+        );
+        assert_eq!(with_preloads(html, None), html);
     }
 
     #[test]

@@ -96,17 +96,28 @@ pub fn redis_prefix(dir: &std::path::Path) -> String {
 }
 
 /// A stand-in for the app's build under `dir`: both apps' HTML with an inline
-/// loader (for the CSP hashes) and one hashed asset.
+/// loader (for the CSP hashes), one hashed asset, and the portal's list of
+/// page modules.
 pub fn write_dist(dir: &std::path::Path) -> std::path::PathBuf {
     let dist = dir.join("dist");
     for (app, boot) in [("app", "boot()"), ("auth", "bootSignIn()")] {
         std::fs::create_dir_all(dist.join(app)).unwrap();
         std::fs::write(
             dist.join(app).join("index.html"),
-            format!("<!doctype html><title>Portal</title><script type=\"module\">{boot}</script>"),
+            format!(
+                "<!doctype html><title>Portal</title><script type=\"module\">{boot}</script></head><body></body>"
+            ),
         )
         .unwrap();
     }
+    // What `scripts/split-wasm.sh` writes: the modules a page of the
+    // portal app loads before it shows.
+    std::fs::write(
+        dist.join("app/chunks.json"),
+        r#"{"projects": ["/app/split_projects_page-1.wasm", "/app/chunk_9-2.wasm"],
+            "webhook": ["/app/split_webhook_page-3.wasm", "/app/chunk_9-2.wasm"]}"#,
+    )
+    .unwrap();
     std::fs::write(
         dist.join("app/portal-0123abcd.js"),
         "export function boot() {}\n".repeat(20),

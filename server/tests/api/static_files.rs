@@ -30,6 +30,27 @@ async fn deep_links_get_the_app_uncached_with_a_strict_csp() {
 }
 
 #[tokio::test]
+async fn a_portal_page_preloads_the_wasm_modules_it_opens_with() {
+    let app = spawn_app().await;
+    let page = |path: &'static str| {
+        let app = &app;
+        async move { app.get(path).await.text().await.unwrap() }
+    };
+    assert!(page("/projects").await.contains(
+        "<link as=fetch crossorigin href=/app/split_projects_page-1.wasm rel=preload>\
+         <link as=fetch crossorigin href=/app/chunk_9-2.wasm rel=preload></head>"
+    ));
+    let webhook = page("/projects/prj_1/webhooks/wh_1").await;
+    assert!(webhook.contains("href=/app/split_webhook_page-3.wasm rel=preload>"));
+    assert!(!webhook.contains("split_projects_page"));
+    // A page without modules of its own, an unknown page and the sign-in app
+    // preload nothing.
+    for path in ["/settings", "/nowhere", "/signin"] {
+        assert!(!page(path).await.contains("rel=preload"), "{path}");
+    }
+}
+
+#[tokio::test]
 async fn sign_in_pages_get_the_sign_in_app_and_the_csp_allows_both_loaders() {
     let app = spawn_app().await;
     for path in ["/signin", "/signup", "/signup/confirm", "/invite"] {
