@@ -3,7 +3,8 @@
 # (JS glue, wasm, CSS, icon), raw, gzip -9 and brotli -q 11.
 #   bench/bundle-size.sh dist/auth/index.html [--page NAME] [--budget-kb N] [--brief]
 # With --page NAME, adds the wasm modules that page of the portal app loads
-# before it shows (its entry in chunks.json, written by scripts/split-wasm.sh).
+# before it shows (its entry in chunks.json, written by scripts/split-wasm.sh;
+# a page in the app's own module has none).
 # With --budget-kb N, fails when the gzip total exceeds N KB (1 KB = 1000 bytes).
 # With --brief, prints the totals without the table of files.
 set -euo pipefail
@@ -34,7 +35,7 @@ done
 
 if [ -n "$page" ]; then
   manifest=$(dirname "$html")/chunks.json
-  for wasm in $(python3 -c 'import json, sys; print(*json.load(open(sys.argv[1]))[sys.argv[2]])' "$manifest" "$page"); do
+  for wasm in $(python3 -c 'import json, sys; print(*json.load(open(sys.argv[1])).get(sys.argv[2], []))' "$manifest" "$page"); do
     files+=("dist$wasm")
   done
 fi

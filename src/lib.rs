@@ -17,14 +17,29 @@ pub mod session;
 /// Mounts the portal app (its entry point, `main.rs`, holds its router) on
 /// `<body>`.
 pub fn start_portal<V: leptos::prelude::IntoView + 'static>(app: fn() -> V) {
+    use leptos::prelude::{document, window};
+    use wasm_bindgen::JsCast;
     #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
-    // The frame index.html painted while the wasm loaded; the app draws the
-    // same one.
-    if let Some(boot) = leptos::prelude::document().get_element_by_id("boot") {
-        boot.remove();
-    }
-    leptos::mount::mount_to_body(app);
+    // index.html paints the signed-in frame, with the page's title, while the
+    // wasm loads; the app draws the same one in its place. When the wasm is
+    // there before the browser's first paint (a fast connection, a cached
+    // app), swapping at once would leave that frame unseen, and the app's
+    // title, shown after the session has loaded, would be the largest paint.
+    // So the swap waits for `portalFrameShown` (index.html).
+    let shown = js_sys::Reflect::get(&window(), &"portalFrameShown".into())
+        .ok()
+        .and_then(|shown| shown.dyn_into::<js_sys::Promise>().ok());
+    // Not leptos's spawn_local: its executor starts with the app.
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Some(shown) = shown {
+            let _ = wasm_bindgen_futures::JsFuture::from(shown).await;
+        }
+        if let Some(boot) = document().get_element_by_id("boot") {
+            boot.remove();
+        }
+        leptos::mount::mount_to_body(app);
+    });
 }
 
 /// Mounts the sign-in app on `<body>`.

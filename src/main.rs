@@ -1,12 +1,16 @@
 //! The wasm entry point of the portal app: every page after sign-in, in the
 //! signed-in frame.
 //!
-//! Each page is a chunk of its own (`#[lazy]`): the release build splits the
-//! wasm at these functions (`scripts/split-wasm.sh`), so a first load fetches
-//! the frame and the page it opens, not every page, and the router fetches a
-//! page's chunk when it is first shown. The split functions live here, in the
-//! binary, and not in the library: the library's component tests run its pages
-//! unsplit, where an import of the splitter's loader could not be resolved.
+//! The overview and projects pages, where a partner lands, are in the app's
+//! own module. The other pages are chunks of their own (`#[lazy]`): the
+//! release build splits the wasm at these functions (`scripts/split-wasm.sh`),
+//! so a first load carries the frame and the landing pages, and the router
+//! fetches another page's chunk when it is first shown (a page opened by its
+//! address gets its chunk preloaded by the server). Splitting the landing pages
+//! out too made their first load smaller but slower: some twenty small
+//! modules to fetch, one round trip each. The split functions live here, in
+//! the binary, and not in the library: the library's component tests run its
+//! pages unsplit, where an import of the splitter's loader could not resolve.
 
 use leptos::prelude::*;
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
@@ -54,8 +58,6 @@ macro_rules! lazy_page {
     };
 }
 
-lazy_page!(Overview, overview_page, OverviewPage);
-lazy_page!(Projects, projects_page, ProjectsPage);
 lazy_page!(Project, project_page, ProjectPage);
 lazy_page!(Webhook, webhook_page, WebhookPage);
 lazy_page!(Team, team_page, TeamPage);
@@ -73,8 +75,8 @@ fn PortalApp() -> impl IntoView {
             </a>
             <Routes fallback=PortalNotFound>
                 <ParentRoute path=path!("") view=SignedInLayout>
-                    <Route path=path!("") view=Overview::lazy() />
-                    <Route path=path!("projects") view=Projects::lazy() />
+                    <Route path=path!("") view=OverviewPage />
+                    <Route path=path!("projects") view=ProjectsPage />
                     <Route path=path!("projects/:id") view=Project::lazy() />
                     <Route path=path!("projects/:id/webhooks/:wid") view=Webhook::lazy() />
                     <Route path=path!("team") view=Team::lazy() />

@@ -114,7 +114,7 @@ pub fn write_dist(dir: &std::path::Path) -> std::path::PathBuf {
     // portal app loads before it shows.
     std::fs::write(
         dist.join("app/chunks.json"),
-        r#"{"projects": ["/app/split_projects_page-1.wasm", "/app/chunk_9-2.wasm"],
+        r#"{"team": ["/app/split_team_page-1.wasm", "/app/chunk_9-2.wasm"],
             "webhook": ["/app/split_webhook_page-3.wasm", "/app/chunk_9-2.wasm"]}"#,
     )
     .unwrap();

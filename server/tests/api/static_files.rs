@@ -36,16 +36,16 @@ async fn a_portal_page_preloads_the_wasm_modules_it_opens_with() {
         let app = &app;
         async move { app.get(path).await.text().await.unwrap() }
     };
-    assert!(page("/projects").await.contains(
-        "<link as=fetch crossorigin href=/app/split_projects_page-1.wasm rel=preload>\
+    assert!(page("/team").await.contains(
+        "<link as=fetch crossorigin href=/app/split_team_page-1.wasm rel=preload>\
          <link as=fetch crossorigin href=/app/chunk_9-2.wasm rel=preload></head>"
     ));
     let webhook = page("/projects/prj_1/webhooks/wh_1").await;
     assert!(webhook.contains("href=/app/split_webhook_page-3.wasm rel=preload>"));
-    assert!(!webhook.contains("split_projects_page"));
-    // A page without modules of its own, an unknown page and the sign-in app
+    assert!(!webhook.contains("split_team_page"));
+    // A page in the app's own module, an unknown page and the sign-in app
     // preload nothing.
-    for path in ["/settings", "/nowhere", "/signin"] {
+    for path in ["/projects", "/nowhere", "/signin"] {
         assert!(!page(path).await.contains("rel=preload"), "{path}");
     }
 }
