@@ -119,12 +119,14 @@ with open(os.path.join(staging, f"{stem}_bg.wasm"), "wb") as f:
 html_path = os.path.join(staging, "index.html")
 with open(html_path) as f:
     html = f.read()
-# trunk's integrity hashes, quoted or not (release minifies the HTML).
+# trunk's integrity hash in the tag that names the file; attributes quoted
+# or not (release minifies the HTML), in any order.
 def set_sri(html, name, data):
-    pattern = re.compile(r'(/' + re.escape(name) + r'"?\s+integrity="?)sha384-[A-Za-z0-9+/=]+')
-    html, n = pattern.subn(lambda m: m.group(1) + sri(data), html)
+    tag = re.compile(r'<link\b[^>]*/' + re.escape(name) + r'\b[^>]*>')
+    digest = re.compile(r'(integrity="?)sha384-[A-Za-z0-9+/=]+')
+    html, n = tag.subn(lambda m: digest.sub(lambda d: d.group(1) + sri(data), m.group(0)), html)
     if n != 1:
-        sys.exit(f"split-wasm: index.html has {n} integrity hashes for {name}")
+        sys.exit(f"split-wasm: index.html has {n} tags for {name}")
     return html
 html = set_sri(html, f"{stem}_bg.wasm", wasm)
 html = set_sri(html, f"{stem}.js", glue.encode())
