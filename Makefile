@@ -24,7 +24,7 @@ PORTAL_PAGES := overview projects
 SIZE_BUDGET_PORTAL_DEEP_KB := 372
 PORTAL_DEEP_PAGES := settings team project webhook
 
-.PHONY: help setup app server run dev test lint test-rust test-postgres test-fuzz test-wasm test-e2e size bench fmt clean
+.PHONY: help setup app server run dev test lint test-rust test-postgres test-fuzz test-wasm test-e2e size bench lighthouse fmt clean
 
 help:
 	@echo "make run    build and serve the portal on http://127.0.0.1:8080"
@@ -103,6 +103,13 @@ size:
 	  bench/bundle-size.sh dist/app/index.html --page $$page --budget-kb $(SIZE_BUDGET_PORTAL_DEEP_KB) --brief || exit 1; \
 	done
 
+# Lighthouse (desktop, simulated throttling, medians of 3) of /signin and a
+# signed-in /projects, served by the release server (part of `make bench`).
+lighthouse: app
+	@cargo build --release -q -p portal-server
+	@echo "== Lighthouse: /signin and a signed-in /projects"
+	@bench/lighthouse.sh
+
 # Each benchmark runs on SQLite, then on PostgreSQL (a throwaway cluster with
 # durable commits, on the server's core), and prints both; the token and
 # webhook benchmarks also on one and two instances with Redis.
@@ -115,6 +122,7 @@ bench: app
 	@bench/bundle-size.sh dist/app/index.html --page projects
 	@echo "== first load of each page of the portal app"
 	@for page in $(PORTAL_PAGES) $(PORTAL_DEEP_PAGES); do bench/bundle-size.sh dist/app/index.html --page $$page --brief; done
+	@$(MAKE) --no-print-directory lighthouse
 	@echo "== where the sign-in app's wasm bytes go (twiggy top 20)"
 	@bench/wasm-top.sh portal-sign-in 20
 	@echo "== where the portal app's wasm bytes go, before the split (twiggy top 20)"

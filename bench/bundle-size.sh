@@ -11,12 +11,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 html=${1:?usage: bundle-size.sh dist/APP/index.html [--page NAME] [--budget-kb N] [--brief]}
 shift
-page="" budget="" table=/dev/stdout
+page="" budget="" brief=""
 while [ $# -gt 0 ]; do
   case $1 in
     --page) page=$2; shift ;;
     --budget-kb) budget=$2; shift ;;
-    --brief) table=/dev/null ;;
+    --brief) brief=1 ;;
     *) echo "bundle-size: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -40,16 +40,18 @@ if [ -n "$page" ]; then
   done
 fi
 
-printf '%-50s %10s %10s %10s\n' file raw gzip brotli > $table
+# The table of files goes to fd 3: stdout, or nowhere with --brief.
+if [ -n "$brief" ]; then exec 3>/dev/null; else exec 3>&1; fi
+printf '%-50s %10s %10s %10s\n' file raw gzip brotli >&3
 total_raw=0 total_gz=0 total_br=0
 for f in "${files[@]}"; do
   raw=$(stat -c%s "$f")
   gz=$(gzip -9c "$f" | wc -c)
   br=$(brotli -q 11 -c "$f" | wc -c)
   total_raw=$((total_raw + raw)) total_gz=$((total_gz + gz)) total_br=$((total_br + br))
-  printf '%-50s %10d %10d %10d\n' "${f#dist/}" "$raw" "$gz" "$br" > $table
+  printf '%-50s %10d %10d %10d\n' "${f#dist/}" "$raw" "$gz" "$br" >&3
 done
-printf '%-50s %10d %10d %10d\n' TOTAL "$total_raw" "$total_gz" "$total_br" > $table
+printf '%-50s %10d %10d %10d\n' TOTAL "$total_raw" "$total_gz" "$total_br" >&3
 awk -v r="$total_raw" -v g="$total_gz" -v b="$total_br" -v p="${page:+$page page, }" \
   'BEGIN { printf "%sfirst load: %.1f KB raw, %.1f KB gzip, %.1f KB brotli\n", p, r / 1000, g / 1000, b / 1000 }'
 

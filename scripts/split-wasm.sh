@@ -78,6 +78,7 @@ def sri(data):
 
 
 loader = read("__wasm_split.js").decode()
+
 renamed = {}
 for name in sorted(os.listdir(split)):
     if name.endswith(".wasm") and name != f"{stem}_bg.wasm":
@@ -92,7 +93,7 @@ for m in re.finditer(r'const (__chunk_\d+) = makeLoad\(\(\) => \{\s*const src = 
     chunk_files[m.group(1)] = m.group(2)
 pages = {}
 for m in re.finditer(
-    r'export const __wasm_split_load_(\w+?)_page_\d+ = wrapAsyncCb\(makeLoad\(\(\) => \{\s*'
+    r'export const __wasm_split_load_(\w+?)_page = wrapAsyncCb\(makeLoad\(\(\) => \{\s*'
     r'const src = fetch\(new URL\("\./([^"]+)".*?\}\s*, \[([^\]]*)\]\)\)',
     loader,
     re.S,

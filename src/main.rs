@@ -13,11 +13,15 @@
 //! pages unsplit, where an import of the splitter's loader could not resolve.
 
 use leptos::prelude::*;
+use leptos::wasm_split::SplitLoaderError;
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::hooks::use_location;
 use leptos_router::{Lazy, LazyRoute, path};
 use portal::app::provide_contexts;
+use portal::components::load_error::LoadError;
 use portal::components::progress::provide_progress;
 use portal::components::toast::ToastRegion;
+use portal::flash;
 use portal::pages::layout::{PortalNotFound, SignedInLayout};
 use portal::pages::overview::OverviewPage;
 use portal::pages::project::ProjectPage;
@@ -27,10 +31,13 @@ use portal::pages::team::TeamPage;
 use portal::pages::webhook::WebhookPage;
 
 /// `lazy_page!(Route, chunk, Page)`: the route `Route` shows `<Page />`, whose
-/// code is the chunk `chunk`.
+/// code is the chunk `chunk` (`wasm_split`, which Leptos' `#[lazy]` wraps:
+/// here with `fallible`, so a chunk that can't be loaded is an error the page
+/// answers, see [`page_missing`], not a panic).
 macro_rules! lazy_page {
     ($route:ident, $chunk:ident, $page:ident) => {
-        struct $route;
+        /// The route, with the address it is opened at.
+        struct $route(String);
 
         impl $route {
             /// The route's view. (A method, because `view!` can't take a
@@ -43,19 +50,64 @@ macro_rules! lazy_page {
 
         impl LazyRoute for $route {
             fn data() -> Self {
-                $route
+                $route(current_address())
             }
 
-            async fn view(_: Self) -> AnyView {
-                $chunk().await
+            async fn view(this: Self) -> AnyView {
+                match $chunk().await {
+                    Ok(page) => page,
+                    Err(_) => page_missing(this.0),
+                }
             }
         }
 
-        #[lazy]
-        fn $chunk() -> AnyView {
-            view! { <$page /> }.into_any()
+        #[::leptos::wasm_split::wasm_split($chunk, wasm_split_path = ::leptos::wasm_split, fallible)]
+        fn $chunk() -> Result<AnyView, SplitLoaderError> {
+            Ok(view! { <$page /> }.into_any())
         }
     };
+}
+
+/// The address the router is going to.
+fn current_address() -> String {
+    let location = use_location();
+    format!(
+        "{}{}{}",
+        location.pathname.get_untracked(),
+        location.search.get_untracked(),
+        location.hash.get_untracked()
+    )
+}
+
+/// A page whose code can't be loaded. Most likely a newer version of the
+/// portal was deployed since this tab loaded the app, and the old chunks are
+/// gone: the page loads afresh from the new version. If that was tried a
+/// moment ago already (the chunk is missing there too, or the network is
+/// down), the page says so instead of loading again and again.
+fn page_missing(address: String) -> AnyView {
+    const KEY: &str = "portal.reloadedForAMissingPage";
+    let storage = window().session_storage().ok().flatten();
+    let now = js_sys::Date::now();
+    let last = storage
+        .as_ref()
+        .and_then(|s| s.get_item(KEY).ok().flatten())
+        .and_then(|at| at.parse::<f64>().ok());
+    if last.is_none_or(|at| now - at > 10_000.0) {
+        if let Some(storage) = &storage {
+            let _ = storage.set_item(KEY, &now.to_string());
+        }
+        flash::open_page(&address);
+        // The page is going away.
+        return ().into_any();
+    }
+    view! {
+        <h1>"This page couldn't be loaded"</h1>
+        <LoadError
+            message="Check your connection, then try again."
+            on_retry=move || flash::open_page(&address)
+        />
+    }
+    .into_any()
 }
 
 lazy_page!(Project, project_page, ProjectPage);

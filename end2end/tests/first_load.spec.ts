@@ -42,7 +42,7 @@ test("each page loads the wasm it needs, when it is needed", async ({ page, requ
   // The team page by its address: its modules, preloaded and fetched once
   // (the loader used the preloads), and no other page's.
   const teamModules = await preloads(page, "/team");
-  expect(teamModules.filter((path) => path.includes("/split_team_page_"))).toHaveLength(1);
+  expect(teamModules.filter((path) => path.includes("/split_team_page-"))).toHaveLength(1);
   await page.close();
   const next = await page.context().newPage();
   fetched = wasmFetches(next);
@@ -50,14 +50,14 @@ test("each page loads the wasm it needs, when it is needed", async ({ page, requ
   await expect(next.getByRole("row", { name: /Ada Lovelace/ })).toBeVisible();
   expect(fetched.filter((path) => !APP_MODULE.test(path)).sort()).toEqual([...teamModules].sort());
   expect(new Set(fetched).size).toBe(fetched.length);
-  expect(fetched.some((path) => path.includes("/split_project_page_"))).toBe(false);
+  expect(fetched.some((path) => path.includes("/split_project_page-"))).toBe(false);
 
   // Going to a project fetches the project page's module then.
   await next.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Projects" }).click();
   await next.getByRole("link", { name: "Checkout" }).click();
   await expect(next).toHaveURL(new RegExp(`/projects/${project.id}$`));
   await expect(next.getByRole("heading", { name: "Checkout" })).toBeVisible();
-  expect(fetched.filter((path) => path.includes("/split_project_page_"))).toHaveLength(1);
+  expect(fetched.filter((path) => path.includes("/split_project_page-"))).toHaveLength(1);
 });
 
 test("the page's title, painted by the HTML before the app, counts as its first largest paint", async ({
@@ -86,4 +86,48 @@ test("the page's title, painted by the HTML before the app, counts as its first 
   // browser had counted it). Larger content the page shows later (here the
   // empty list's explanation) may follow.
   expect(largest[0].time).toBe(fcp!.time);
+});
+
+test("a page whose module is gone since the app loaded (a new version) loads afresh", async ({
+  page,
+  request,
+  pageErrors,
+}) => {
+  const admin = await confirmedAccount(request);
+  await signIn(page, admin.email);
+  await page.goto("/projects");
+  await expect(page.getByRole("heading", { name: "Projects" })).toBeVisible();
+  // The team page's module answers 404 once, as an old name would after a
+  // deploy: the team page loads afresh, and gets it.
+  let refused = 0;
+  await page.route("**/split_team_page-*", async (route) => {
+    if (refused++ === 0) await route.fulfill({ status: 404, body: "Not found" });
+    else await route.continue();
+  });
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Team" }).click();
+  await expect(page).toHaveURL(/\/team$/);
+  await expect(page.getByRole("row", { name: /Ada Lovelace/ })).toBeVisible();
+  expect(refused).toBe(2);
+  // The loader logs the failed load; nothing else went wrong.
+  expect(pageErrors).toEqual([expect.stringContaining("HTTP status code is not ok")]);
+  pageErrors.length = 0;
+
+  // Another one missing moments later (gone for good, or the network is
+  // down): the page says so instead of loading again and again, and "Try
+  // again" loads it afresh.
+  refused = 0;
+  await page.route("**/split_settings_page-*", async (route) => {
+    if (refused++ === 0) await route.fulfill({ status: 404, body: "Not found" });
+    else await route.continue();
+  });
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Settings" }).click();
+  await expect(page.getByRole("heading", { name: "This page couldn't be loaded" })).toBeVisible();
+  await expect(page.getByRole("alert")).toContainText("Check your connection, then try again.");
+  expect(refused).toBe(1);
+  await page.getByRole("button", { name: "Try again" }).click();
+  await expect(page).toHaveURL(/\/settings$/);
+  await expect(page.getByRole("heading", { name: "Settings" })).toBeVisible();
+  expect(refused).toBe(2);
+  expect(pageErrors).toEqual([expect.stringContaining("HTTP status code is not ok")]);
+  pageErrors.length = 0;
 });
