@@ -87,12 +87,13 @@ fn current_address() -> String {
 fn page_missing(address: String) -> AnyView {
     const KEY: &str = "portal.reloadedForAMissingPage";
     let storage = window().session_storage().ok().flatten();
-    let now = js_sys::Date::now();
+    // Whole milliseconds: parsing an f64 would bring the float parser along.
+    let now = js_sys::Date::now() as u64;
     let last = storage
         .as_ref()
         .and_then(|s| s.get_item(KEY).ok().flatten())
-        .and_then(|at| at.parse::<f64>().ok());
-    if last.is_none_or(|at| now - at > 10_000.0) {
+        .and_then(|at| at.parse::<u64>().ok());
+    if last.is_none_or(|at| now.saturating_sub(at) > 10_000) {
         if let Some(storage) = &storage {
             let _ = storage.set_item(KEY, &now.to_string());
         }
