@@ -30,7 +30,6 @@ esac
 target_dir=${CARGO_TARGET_DIR:-$(dirname "$0")/../target}
 linked=$target_dir/wasm32-unknown-unknown/$profile/portal.wasm
 
-html=$staging/index.html
 glue=$(cd "$staging" && ls portal-*.js)
 stem=${glue%.js}
 [ -f "$staging/${stem}_bg.wasm" ] || { echo "split-wasm: no ${stem}_bg.wasm in $staging" >&2; exit 1; }

@@ -2,6 +2,8 @@
 //! app's router is in its entry point, `main.rs`, next to its lazily loaded
 //! pages.
 
+use leptos::prelude::*;
+
 use crate::components::toast::{ToastRegion, provide_toaster};
 use crate::flash;
 use crate::pages::confirm::ConfirmPage;
@@ -10,7 +12,6 @@ use crate::pages::not_found::NotFoundPage;
 use crate::pages::sign_in::SignInPage;
 use crate::pages::sign_up::SignUpPage;
 use crate::session::provide_session_context;
-use leptos::prelude::*;
 
 /// Contexts both apps share, and the notice the previous page left.
 pub fn provide_contexts() {

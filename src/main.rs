@@ -2,8 +2,9 @@
 //! signed-in frame.
 //!
 //! The overview and projects pages, where a partner lands, are in the app's
-//! own module. The other pages are chunks of their own (`#[lazy]`): the
-//! release build splits the wasm at these functions (`scripts/split-wasm.sh`),
+//! own module. The other pages are chunks of their own (`lazy_page!`, on
+//! `wasm_split`, what Leptos' `#[lazy]` is made of): the build splits the
+//! wasm at these functions (`scripts/split-wasm.sh`),
 //! so a first load carries the frame and the landing pages, and the router
 //! fetches another page's chunk when it is first shown (a page opened by its
 //! address gets its chunk preloaded by the server). Splitting the landing pages
