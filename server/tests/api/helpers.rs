@@ -280,6 +280,19 @@ impl TestApp {
     }
 }
 
+/// Sends a request and reads its answer's JSON body, whatever the status:
+/// for the steps of a test that set something up through another client
+/// (another organisation, a member) and only need what it answers.
+pub trait SendJson {
+    fn send_json(self) -> impl Future<Output = Value>;
+}
+
+impl SendJson for reqwest::RequestBuilder {
+    async fn send_json(self) -> Value {
+        self.send().await.unwrap().json().await.unwrap()
+    }
+}
+
 /// Asserts a 429 answer of the portal API: the `rate_limited` body and a
 /// `Retry-After` of `retry_after` seconds.
 pub async fn rate_limited(response: reqwest::Response, retry_after: u64) -> Value {

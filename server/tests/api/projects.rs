@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{PIN, browser, error_body, spawn_app};
+use crate::helpers::{PIN, SendJson, browser, error_body, spawn_app};
 
 #[tokio::test]
 async fn projects_are_created_listed_renamed_and_deleted() {
@@ -263,14 +263,7 @@ async fn every_project_endpoint_enforces_the_role_table_and_tenancy() {
             .status(),
         404
     );
-    let list: Value = eve
-        .get(app.at("/api/projects"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = eve.get(app.at("/api/projects")).send_json().await;
     assert_eq!(list["items"].as_array().unwrap().len(), 0);
     assert_eq!(app.snapshot(&seen).await, before, "Eve changed nothing");
 }

@@ -13,8 +13,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    PIN, browser, fresh_database, redis_prefix, shared_keys, sign_up_body, test_redis, token_in,
-    write_dist,
+    PIN, SendJson, browser, fresh_database, redis_prefix, shared_keys, sign_up_body, test_redis,
+    token_in, write_dist,
 };
 
 pub struct Server {
@@ -124,12 +124,8 @@ impl Server {
             .post(self.at("/v1/auth/token"))
             .json(&json!({ "grant_type": "client_credentials",
                 "client_id": credential["client_id"], "client_secret": credential["client_secret"] }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .send_json()
+.await;
         issued["access_token"].as_str().unwrap().to_owned()
     }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{PIN, TestDb, browser, sign_up_body, token_in};
+use crate::helpers::{PIN, SendJson, TestDb, browser, sign_up_body, token_in};
 use crate::real_server::Server;
 
 #[tokio::test]
@@ -89,7 +89,7 @@ async fn no_secret_or_token_is_stored_or_logged() {
                 .form(&[("grant_type", "client_credentials")]),
         ];
         for request in requests {
-            let body: Value = request.send().await.unwrap().json().await.unwrap();
+            let body: Value = request.send_json().await;
             let token = body["access_token"].as_str().expect("a token").to_owned();
             let me = partner
                 .get(server.at("/v1/whoami"))

@@ -4,7 +4,7 @@ use portal_server::clock::Clock;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    PASSWORD, PIN, TestApp, browser, error_body, rate_limited, spawn_app, spawn_with,
+    PASSWORD, PIN, SendJson, TestApp, browser, error_body, rate_limited, spawn_app, spawn_with,
 };
 
 async fn superadmin_app() -> (TestApp, String) {
@@ -90,15 +90,7 @@ async fn an_invitation_is_mailed_looked_up_without_being_used_and_accepted_once(
     }
 
     let member = app.accept("grace@acme.test").await;
-    let session: Value = member
-        .client
-        .get(app.at("/api/session"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let session: Value = member.client.get(app.at("/api/session")).send_json().await;
     assert_eq!(session["user"]["role"], "developer");
     assert_eq!(session["organisation"]["name"], "Acme Payments");
     // Accepting signed Grace in: the member list says when, not "never".
@@ -448,15 +440,7 @@ async fn the_last_active_superadmin_stays() {
             .contains("last active superadmin"),
         "{body}"
     );
-    let alan: Value = other
-        .client
-        .get(app.at("/api/session"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let alan: Value = other.client.get(app.at("/api/session")).send_json().await;
     assert_eq!(alan["user"]["role"], "superadmin");
 }
 
@@ -752,15 +736,7 @@ async fn an_invitation_replaces_an_unconfirmed_account_at_that_address() {
         .unwrap();
     assert_eq!(r.status(), 202);
     let member = app.member("grace@acme.test", "developer").await;
-    let session: Value = member
-        .client
-        .get(app.at("/api/session"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let session: Value = member.client.get(app.at("/api/session")).send_json().await;
     assert_eq!(session["organisation"]["name"], "Acme Payments");
     assert_eq!(session["user"]["role"], "developer");
 }

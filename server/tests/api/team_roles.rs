@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Member, PIN, TestApp, browser, spawn_app};
+use crate::helpers::{Member, PIN, SendJson, TestApp, browser, spawn_app};
 
 struct Team {
     app: TestApp,
@@ -140,24 +140,10 @@ async fn another_organisation_sees_404_and_none_of_our_data() {
         404
     );
 
-    let members: Value = eve
-        .get(app.at("/api/users?per_page=100"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let members: Value = eve.get(app.at("/api/users?per_page=100")).send_json().await;
     assert_eq!(members["total"], 1);
     assert_eq!(members["items"][0]["email"], "eve@evil.test");
-    let invitations: Value = eve
-        .get(app.at("/api/invitations"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let invitations: Value = eve.get(app.at("/api/invitations")).send_json().await;
     assert_eq!(invitations["items"].as_array().unwrap().len(), 0);
     // Nothing changed on our side.
     assert_eq!(app.snapshot(&team).await, before);

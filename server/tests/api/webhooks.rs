@@ -13,7 +13,7 @@ use portal_contract::webhooks::PortalEvent;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{PIN, TestApp, browser, error_body, oauth_error, spawn_with};
+use crate::helpers::{PIN, SendJson, TestApp, browser, error_body, oauth_error, spawn_with};
 use crate::receiver::Receiver;
 
 async fn app() -> TestApp {
@@ -976,12 +976,8 @@ async fn a_tenant_whose_endpoints_hang_does_not_hold_up_the_others() {
     let theirs: Value = eve
         .post(app.at("/api/projects"))
         .json(&json!({ "name": "Shop", "environment": "sandbox" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     let receiver = Receiver::start().await;
     let created: Value = eve
         .post(app.at(&format!(
@@ -989,12 +985,8 @@ async fn a_tenant_whose_endpoints_hang_does_not_hold_up_the_others() {
             theirs["id"].as_str().unwrap()
         )))
         .json(&json!({ "url": receiver.url, "description": "", "event_types": [] }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     let webhook = created["webhook"]["id"].as_str().unwrap().to_owned();
     let mut waited = Vec::new();
     for n in 0..20 {
@@ -1234,12 +1226,8 @@ async fn every_webhook_endpoint_enforces_the_role_table_and_tenancy() {
     let types: Value = viewer
         .client
         .get(app.at("/api/event-types"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     let names: Vec<&str> = types["items"]
         .as_array()
         .unwrap()
