@@ -20,7 +20,7 @@ use leptos_router::hooks::use_location;
 use leptos_router::{Lazy, LazyRoute, path};
 use portal::app::provide_contexts;
 use portal::components::load_error::LoadError;
-use portal::components::progress::provide_progress;
+use portal::components::progress::{provide_progress, track_progress};
 use portal::components::toast::ToastRegion;
 use portal::flash;
 use portal::pages::layout::{PortalNotFound, SignedInLayout};
@@ -123,7 +123,8 @@ fn PortalApp() -> impl IntoView {
     provide_contexts();
     provide_progress();
     view! {
-        <Router>
+        // A page whose code is on its way shows the page's progress bar.
+        <Router set_is_routing=track_progress()>
             <a class="skip-link" href="#main">
                 "Skip to content"
             </a>

@@ -52,11 +52,21 @@ test("each page loads the wasm it needs, when it is needed", async ({ page, requ
   expect(new Set(fetched).size).toBe(fetched.length);
   expect(fetched.some((path) => path.includes("/split_project_page-"))).toBe(false);
 
-  // Going to a project fetches the project page's module then.
+  // Going to a project fetches the project page's module then; while it is
+  // on its way, the page's progress bar shows.
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await next.route("**/split_project_page-*", async (route) => {
+    await held;
+    await route.continue();
+  });
   await next.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Projects" }).click();
   await next.getByRole("link", { name: "Checkout" }).click();
+  await expect(next.locator(".progress")).toBeVisible();
+  release();
   await expect(next).toHaveURL(new RegExp(`/projects/${project.id}$`));
   await expect(next.getByRole("heading", { name: "Checkout" })).toBeVisible();
+  await expect(next.locator(".progress")).toHaveCount(0);
   expect(fetched.filter((path) => path.includes("/split_project_page-"))).toHaveLength(1);
 });
 
