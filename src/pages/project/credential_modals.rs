@@ -93,9 +93,12 @@ impl Reveal {
 #[component]
 pub fn CreateCredentialModal(
     project_id: String,
-    /// Closes the modal; the list reloads.
+    /// Closes the modal.
     #[prop(into)]
     on_close: Callback<()>,
+    /// The credential was created: the list reloads.
+    #[prop(into)]
+    on_done: Callback<()>,
 ) -> impl IntoView {
     let toaster = use_toaster();
     let description = RwSignal::new(String::new());
@@ -142,6 +145,7 @@ pub fn CreateCredentialModal(
                     created.credential.description
                 ));
                 reveal.secret.set(Some(created));
+                on_done.run(());
             },
         );
     };
@@ -260,6 +264,9 @@ pub fn RollCredentialModal(
     #[prop(optional)]
     production: bool,
     #[prop(into)] on_close: Callback<()>,
+    /// The secret was rolled: the list reloads.
+    #[prop(into)]
+    on_done: Callback<()>,
 ) -> impl IntoView {
     let toaster = use_toaster();
     let overlap = RwSignal::new(RollOverlap::OneDay.as_str().to_owned());
@@ -300,6 +307,7 @@ pub fn RollCredentialModal(
                     None => "The secret is rolled. The old one no longer works.".to_owned(),
                 });
                 reveal.secret.set(Some(rolled));
+                on_done.run(());
             },
         );
     };
@@ -360,6 +368,9 @@ pub fn RevokeCredentialModal(
     #[prop(optional)]
     production: bool,
     #[prop(into)] on_close: Callback<()>,
+    /// The credential was revoked: the list reloads.
+    #[prop(into)]
+    on_done: Callback<()>,
 ) -> impl IntoView {
     let toaster = use_toaster();
     let pin = RwSignal::new(String::new());
@@ -386,6 +397,7 @@ pub fn RevokeCredentialModal(
                 },
                 move |_| {
                     toaster.success(format!("Credential {name} revoked."));
+                    on_done.run(());
                     on_close.run(());
                 },
             );

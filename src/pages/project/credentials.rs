@@ -45,10 +45,10 @@ pub fn CredentialsTab(project: RwSignal<ProjectOut>) -> impl IntoView {
         }
     });
     let dialog = RwSignal::new(None::<Dialog>);
-    let close = Callback::new(move |()| {
-        dialog.set(None);
-        version.update(|v| *v += 1);
-    });
+    // Only a change reloads the list: a reload draws its rows anew, and a
+    // row's menu opened meanwhile would go with them.
+    let close = Callback::new(move |()| dialog.set(None));
+    let done = Callback::new(move |()| version.update(|v| *v += 1));
     let open = Callback::new(move |d: Dialog| dialog.set(Some(d)));
 
     view! {
@@ -119,16 +119,34 @@ pub fn CredentialsTab(project: RwSignal<ProjectOut>) -> impl IntoView {
         {move || match dialog.get() {
             None => ().into_any(),
             Some(Dialog::Create) => {
-                view! { <CreateCredentialModal project_id=project_id.clone() on_close=close /> }
+                view! {
+                    <CreateCredentialModal
+                        project_id=project_id.clone()
+                        on_close=close
+                        on_done=done
+                    />
+                }
                     .into_any()
             }
             Some(Dialog::Roll(c)) => {
-                view! { <RollCredentialModal credential=c production=production on_close=close /> }
+                view! {
+                    <RollCredentialModal
+                        credential=c
+                        production=production
+                        on_close=close
+                        on_done=done
+                    />
+                }
                     .into_any()
             }
             Some(Dialog::Revoke(c)) => {
                 view! {
-                    <RevokeCredentialModal credential=c production=production on_close=close />
+                    <RevokeCredentialModal
+                        credential=c
+                        production=production
+                        on_close=close
+                        on_done=done
+                    />
                 }
                     .into_any()
             }
