@@ -79,9 +79,10 @@ pub struct Config {
     #[arg(long, env = "PORTAL_WEBHOOK_ALLOW_PRIVATE", default_value_t = false, action = ArgAction::Set)]
     pub webhook_allow_private: bool,
 
-    /// How long a delivery worker's claim holds a delivery, in seconds. It is
-    /// renewed while the attempt runs; a worker that dies lets it run out,
-    /// and another worker takes the delivery over then.
+    /// How long a delivery worker's claim holds a delivery, in seconds, on
+    /// the database's clock. It is renewed every quarter of that while the
+    /// attempt runs; a worker that dies lets it run out, and another worker
+    /// takes the delivery over once it has been out as long again.
     #[arg(long, env = "PORTAL_DELIVERY_LEASE_SECONDS", default_value_t = 60)]
     pub delivery_lease_seconds: u64,
 

@@ -250,7 +250,7 @@ pub async fn update(
     state
         .store
         .webhooks()
-        .update(&webhook, disable, state.now())
+        .update(&webhook, disable)
         .await?;
     with_stats(state, &webhook).await
 }

@@ -69,19 +69,27 @@ pub struct Depth {
     pub oldest_due_at: Option<i64>,
 }
 
-/// A worker's hold on deliveries: its id, and the lease it takes.
+/// A worker's hold on deliveries: its id, and how long a claim or a
+/// renewal holds them. Leases are counted on the database's clock, so
+/// instances whose clocks disagree still agree on when one ran out; and a
+/// lease that ran out is taken over only once it has been out for as long
+/// again, so a worker whose renewal was held back (a busy machine, a slow
+/// connection) keeps what it is still sending.
 #[derive(Debug, Clone)]
 pub struct Lease<'a> {
     /// The worker's id (unique per process run).
     pub owner: &'a str,
-    /// Until when a claim or a renewal holds.
-    pub until: i64,
+    /// How long a claim or a renewal holds, in milliseconds; and how long a
+    /// lease that ran out waits before another worker takes it over.
+    pub millis: i64,
 }
 
 #[async_trait]
 pub trait Queue: Send + Sync {
-    /// Takes up to `limit` deliveries due at `now` that no lease holds (or
-    /// whose lease ran out: its worker died), holding them for `lease`: of
+    /// Takes up to `limit` deliveries due at `now` (the server's clock, which
+    /// schedules retries) that no lease holds (or whose lease ran out a
+    /// lease ago, on the database's clock: its worker died), holding them
+    /// for `lease`: of
     /// the oldest due (a window a few times `limit`, so a claim costs the
     /// same however long the queue), at most `per_endpoint` per endpoint,
     /// taking each endpoint's oldest in turn; none for the endpoints in
@@ -95,7 +103,8 @@ pub trait Queue: Send + Sync {
         skip: &[WebhookId],
     ) -> StoreResult<Vec<Due>>;
 
-    /// Holds the owner's deliveries `ids` longer (their attempts still run).
+    /// Holds the owner's deliveries `ids` for another `lease` from the
+    /// database's now (their attempts still run).
     async fn renew(&self, lease: &Lease<'_>, ids: &[&DeliveryId]) -> StoreResult<()>;
 
     /// The endpoints with these ids (those that exist).
@@ -120,7 +129,6 @@ pub trait Queue: Send + Sync {
         &self,
         owner: &str,
         attempts: &[Recorded],
-        now: i64,
     ) -> StoreResult<Vec<WebhookId>>;
 
     /// Wakes `wake` whenever any process of this portal writes deliveries

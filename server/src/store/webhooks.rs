@@ -76,13 +76,9 @@ pub trait Webhooks: Send + Sync {
 
     /// Saves the editable fields and the enabled state. With `disable`, the
     /// endpoint is disabled for that reason and its waiting deliveries (not
-    /// those being sent at `now`) end, in the same transaction.
-    async fn update(
-        &self,
-        webhook: &Webhook,
-        disable: Option<DisabledReason>,
-        now: i64,
-    ) -> StoreResult<()>;
+    /// those being sent now) end, in the same transaction.
+    async fn update(&self, webhook: &Webhook, disable: Option<DisabledReason>)
+    -> StoreResult<()>;
 
     async fn rotate_secret(
         &self,

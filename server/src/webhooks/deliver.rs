@@ -66,9 +66,10 @@ pub struct Deliverer {
     allow_private: bool,
     /// This process's worker: the owner of its leases, unique per run.
     owner: String,
-    /// How long a claim holds a delivery, in seconds; renewed while it is
-    /// sent, so only a dead worker's leases run out.
-    lease: i64,
+    /// How long a claim holds a delivery; renewed every quarter of it while
+    /// it is sent, so only a dead (or stalled for longer than a lease and a
+    /// grace as long) worker's leases are taken over.
+    lease: Duration,
     /// Deliveries this worker holds: claimed, and not recorded or let go yet.
     held: Mutex<HashSet<DeliveryId>>,
     /// True once the server stops: no more claims.
@@ -99,7 +100,7 @@ impl Deliverer {
             client,
             allow_private,
             owner: crate::crypto::new_id("wrk_"),
-            lease: lease.as_secs().max(1) as i64,
+            lease: lease.max(Duration::from_millis(100)),
             held: Mutex::new(HashSet::new()),
             stopping: watch::Sender::new(false),
             fairness: Mutex::new(Fairness::default()),
@@ -130,10 +131,10 @@ impl Deliverer {
         self.stopping.send_replace(true);
     }
 
-    fn lease_at(&self, now: i64) -> Lease<'_> {
+    fn lease(&self) -> Lease<'_> {
         Lease {
             owner: &self.owner,
-            until: now + self.lease,
+            millis: i64::try_from(self.lease.as_millis()).unwrap_or(i64::MAX),
         }
     }
 
@@ -275,12 +276,18 @@ impl Drop for Slot<'_> {
 }
 
 /// Keeps the leases of the deliveries this worker holds from running out
-/// while their attempts run (or wait to be recorded).
+/// while their attempts run (or wait to be recorded): a renewal every
+/// quarter of a lease, so three in a row can be late or fail before a lease
+/// runs out, and another lease's length passes before it is taken over.
 async fn renew(state: AppState) {
     let deliverer = &state.deliverer;
-    let every = Duration::from_secs((deliverer.lease as u64 / 3).max(1));
+    let mut every = tokio::time::interval(deliverer.lease / 4);
+    // A renewal that came late is followed by the next one a quarter lease
+    // later, not by a burst to catch up.
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    every.tick().await;
     loop {
-        tokio::time::sleep(every).await;
+        every.tick().await;
         let held: Vec<DeliveryId> = deliverer
             .held
             .lock()
@@ -292,8 +299,7 @@ async fn renew(state: AppState) {
             continue;
         }
         let ids: Vec<&DeliveryId> = held.iter().collect();
-        let lease = deliverer.lease_at(state.now());
-        if let Err(e) = state.store.queue().renew(&lease, &ids).await {
+        if let Err(e) = state.store.queue().renew(&deliverer.lease(), &ids).await {
             tracing::warn!(error = %e, "could not renew delivery leases");
         }
     }
@@ -344,7 +350,7 @@ async fn claim(
     let now = state.now();
     let per_endpoint = ENDPOINT_IN_FLIGHT as i64;
     let due = queue
-        .claim(&deliverer.lease_at(now), now, limit, per_endpoint, skip)
+        .claim(&deliverer.lease(), now, limit, per_endpoint, skip)
         .await?;
     if due.is_empty() {
         return Ok(Vec::new());
@@ -553,7 +559,7 @@ async fn record(state: AppState, mut finished: mpsc::Receiver<Finished>) {
         let written = state
             .store
             .queue()
-            .record(&deliverer.owner, &recorded, state.now())
+            .record(&deliverer.owner, &recorded)
             .await;
         match written {
             Ok(disabled) => {

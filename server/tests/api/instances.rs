@@ -320,7 +320,7 @@ async fn publish(n: usize, alive: &Arc<Mutex<Vec<String>>>, token: &str) -> Hash
 }
 
 /// How many times each event arrived.
-fn times(receiver: &Receiver) -> HashMap<String, usize> {
+pub fn times(receiver: &Receiver) -> HashMap<String, usize> {
     let mut times = HashMap::new();
     for r in &receiver.received() {
         *times.entry(r.header("webhook-id")).or_default() += 1;
@@ -348,7 +348,7 @@ async fn arrived(receiver: &Receiver, events: &HashSet<String>) -> HashMap<Strin
 }
 
 /// The id of the server's current delivery worker, from its log.
-fn worker_of(server: &Server) -> String {
+pub fn worker_of(server: &Server) -> String {
     let log = server.log();
     let line = log
         .lines()

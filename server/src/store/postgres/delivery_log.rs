@@ -83,7 +83,7 @@ impl DeliveryLog for PgStore {
         let mut tx = self.pool.begin().await?;
         let due = sqlx::query(
             "UPDATE deliveries SET status = 'pending', next_attempt_at = $1 \
-             WHERE id = $2 AND (leased_until IS NULL OR leased_until <= $1)",
+             WHERE id = $2 AND (leased_until IS NULL OR leased_until <= now())",
         )
         .bind(Timestamp(now))
         .bind(id)

@@ -80,7 +80,7 @@ impl Queue for PgStore {
             "WITH oldest AS ( \
                SELECT id, webhook_id, next_attempt_at FROM deliveries \
                WHERE status = 'pending' AND next_attempt_at <= $3 \
-                 AND (leased_until IS NULL OR leased_until <= $3) \
+                 AND (leased_until IS NULL OR leased_until <= now() - make_interval(secs => $2)) \
                  AND webhook_id <> ALL($6) \
                ORDER BY next_attempt_at LIMIT $4 * 4), \
              ranked AS ( \
@@ -90,9 +90,11 @@ impl Queue for PgStore {
              due AS ( \
                SELECT d.id FROM deliveries d JOIN ranked r ON r.id = d.id \
                WHERE r.turn <= $5 AND d.status = 'pending' AND d.next_attempt_at <= $3 \
-                 AND (d.leased_until IS NULL OR d.leased_until <= $3) \
+                 AND (d.leased_until IS NULL \
+                      OR d.leased_until <= now() - make_interval(secs => $2)) \
                ORDER BY r.turn, r.next_attempt_at LIMIT $4 FOR UPDATE OF d SKIP LOCKED) \
-             UPDATE deliveries d SET lease_owner = $1, leased_until = $2 \
+             UPDATE deliveries d SET lease_owner = $1, \
+               leased_until = now() + make_interval(secs => $2) \
              FROM due WHERE d.id = due.id \
              RETURNING d.id, d.event_id, d.webhook_id, d.attempts, \
                (SELECT body FROM events e WHERE e.id = d.event_id) AS body, \
@@ -104,7 +106,7 @@ impl Queue for PgStore {
                 FROM webhooks w WHERE w.id = d.webhook_id) AS endpoint",
         )
         .bind(lease.owner)
-        .bind(Timestamp(lease.until))
+        .bind(seconds(lease))
         .bind(Timestamp(now))
         .bind(limit)
         .bind(per_endpoint)
@@ -116,9 +118,10 @@ impl Queue for PgStore {
     async fn renew(&self, lease: &Lease<'_>, ids: &[&DeliveryId]) -> StoreResult<()> {
         let ids: Vec<&str> = ids.iter().map(|id| id.as_str()).collect();
         sqlx::query(
-            "UPDATE deliveries SET leased_until = $1 WHERE lease_owner = $2 AND id = ANY($3)",
+            "UPDATE deliveries SET leased_until = now() + make_interval(secs => $1) \
+             WHERE lease_owner = $2 AND id = ANY($3)",
         )
-        .bind(Timestamp(lease.until))
+        .bind(seconds(lease))
         .bind(lease.owner)
         .bind(&ids)
         .execute(&self.pool)
@@ -180,7 +183,6 @@ impl Queue for PgStore {
         &self,
         owner: &str,
         attempts: &[Recorded],
-        now: i64,
     ) -> StoreResult<Vec<WebhookId>> {
         // Endpoints with anything but successes here get their attempts'
         // effects one by one, in order; the others only need
@@ -215,7 +217,7 @@ impl Queue for PgStore {
             .bind(owner)
             .execute(&mut *tx)
             .await?;
-        let disabled = apply(&mut tx, attempts, &troubled, now).await?;
+        let disabled = apply(&mut tx, attempts, &troubled).await?;
         tx.commit().await?;
         Ok(disabled)
     }
@@ -243,7 +245,7 @@ impl Queue for PgStore {
         let (due, oldest): (i64, MaybeTimestamp) = sqlx::query_as(
             "SELECT COUNT(*), MIN(next_attempt_at) FROM deliveries \
              WHERE status = 'pending' AND next_attempt_at <= $1 \
-               AND (leased_until IS NULL OR leased_until <= $1)",
+               AND (leased_until IS NULL OR leased_until <= now())",
         )
         .bind(Timestamp(now))
         .fetch_one(&self.pool)
@@ -255,12 +257,16 @@ impl Queue for PgStore {
     }
 }
 
+/// A lease's length as PostgreSQL's `make_interval` takes it.
+fn seconds(lease: &Lease<'_>) -> f64 {
+    lease.millis as f64 / 1000.0
+}
+
 /// The effects of a batch's attempts on its troubled endpoints, in order.
 async fn apply(
     conn: &mut PgConnection,
     attempts: &[Recorded],
     troubled: &HashSet<&WebhookId>,
-    now: i64,
 ) -> sqlx::Result<Vec<WebhookId>> {
     let mut disabled = Vec::new();
     // Per endpoint, whether `failing_since` was last cleared (true) or set
@@ -278,7 +284,7 @@ async fn apply(
                 }
             }
             Effect::Gone => {
-                disable(conn, id, DisabledReason::Gone, now).await?;
+                disable(conn, id, DisabledReason::Gone).await?;
                 tracing::info!(webhook = %id, "endpoint answered 410 Gone: disabled");
             }
             Effect::Exhausted => {
@@ -296,7 +302,7 @@ async fn apply(
                 .fetch_optional(&mut *conn)
                 .await?;
                 if failing.unwrap_or(false)
-                    && disable(conn, id, DisabledReason::Failing, now).await?
+                    && disable(conn, id, DisabledReason::Failing).await?
                 {
                     disabled.push(id.clone());
                 }

@@ -16,7 +16,6 @@ pub(super) async fn disable(
     conn: &mut PgConnection,
     id: &WebhookId,
     reason: DisabledReason,
-    now: i64,
 ) -> sqlx::Result<bool> {
     let changed = sqlx::query(
         "UPDATE webhooks SET enabled = false, disabled_reason = $1 WHERE id = $2 AND enabled",
@@ -31,10 +30,9 @@ pub(super) async fn disable(
     sqlx::query(
         "UPDATE deliveries SET status = 'failed', next_attempt_at = NULL \
          WHERE webhook_id = $1 AND status = 'pending' \
-           AND (leased_until IS NULL OR leased_until <= $2)",
+           AND (leased_until IS NULL OR leased_until <= now())",
     )
     .bind(id)
-    .bind(Timestamp(now))
     .execute(&mut *conn)
     .await?;
     Ok(changed)
@@ -83,11 +81,10 @@ impl Webhooks for PgStore {
         &self,
         w: &Webhook,
         disable_for: Option<DisabledReason>,
-        now: i64,
     ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
         if let Some(reason) = disable_for {
-            disable(&mut tx, &w.id, reason, now).await?;
+            disable(&mut tx, &w.id, reason).await?;
         }
         sqlx::query(
             "UPDATE webhooks SET url = $1, description = $2, event_types = $3, enabled = $4, \

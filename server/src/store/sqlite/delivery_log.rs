@@ -5,6 +5,7 @@ use portal_contract::ids::{DeliveryId, OrganisationId, WebhookId};
 use portal_contract::webhooks::{AttemptOut, DeliveryQuery};
 
 use super::SqliteStore;
+use super::queue::now_ms;
 use crate::store::StoreResult;
 use crate::store::delivery_log::{AttemptRow, Delivery, DeliveryDetail, DeliveryLog, filtered};
 
@@ -87,10 +88,12 @@ impl DeliveryLog for SqliteStore {
     }
 
     async fn redeliver(&self, id: &DeliveryId, now: i64) -> StoreResult<bool> {
-        Ok(sqlx::query(
+        Ok(sqlx::query(concat!(
             "UPDATE deliveries SET status = 'pending', next_attempt_at = ?1 \
-             WHERE id = ?2 AND (leased_until IS NULL OR leased_until <= ?1)",
-        )
+             WHERE id = ?2 AND (leased_until IS NULL OR leased_until <= ",
+            now_ms!(),
+            ")"
+        ))
         .bind(now)
         .bind(id)
         .execute(&self.pool)

@@ -104,6 +104,15 @@ impl Locked {
     }
 }
 
+/// The database's clock in milliseconds: leases are counted on it (see
+/// `store::queue::Lease`), in `leased_until`.
+macro_rules! now_ms {
+    () => {
+        "CAST(unixepoch('subsec') * 1000 AS INTEGER)"
+    };
+}
+pub(super) use now_ms;
+
 /// The statements of `record`: `?1` the attempts as a JSON array, `?2` the
 /// ids of the endpoints to clear `failing_since` of, `?3` the owner. Only
 /// deliveries the owner still holds are recorded and released.
@@ -150,14 +159,16 @@ impl Queue for SqliteStore {
         loop {
             // The oldest due rows, then each endpoint's oldest in turn.
             let claimed = sqlx::query_as(
-                "UPDATE deliveries SET lease_owner = ?1, leased_until = ?2 WHERE id IN ( \
+                concat!(
+                "UPDATE deliveries SET lease_owner = ?1, leased_until = ", now_ms!(), " + ?2 \
+                 WHERE id IN ( \
                    SELECT id FROM ( \
                      SELECT id, next_attempt_at, row_number() OVER ( \
                        PARTITION BY webhook_id ORDER BY next_attempt_at, id) AS turn \
                      FROM ( \
                        SELECT id, webhook_id, next_attempt_at FROM deliveries \
                        WHERE status = 'pending' AND next_attempt_at <= ?3 \
-                         AND (leased_until IS NULL OR leased_until <= ?3) \
+                         AND (leased_until IS NULL OR leased_until <= ", now_ms!(), " - ?2) \
                          AND webhook_id NOT IN (SELECT value FROM json_each(?6)) \
                        ORDER BY next_attempt_at LIMIT ?4 * 4)) \
                    WHERE turn <= ?5 ORDER BY turn, next_attempt_at LIMIT ?4) \
@@ -166,10 +177,10 @@ impl Queue for SqliteStore {
                    (SELECT w.enabled || ' ' || hex(w.secret) || ' ' \
                       || ifnull(hex(w.previous_secret), '') \
                       || ' ' || ifnull(w.previous_secret_until, '') || ' ' || w.url \
-                    FROM webhooks w WHERE w.id = deliveries.webhook_id) AS endpoint",
+                    FROM webhooks w WHERE w.id = deliveries.webhook_id) AS endpoint"),
             )
             .bind(lease.owner)
-            .bind(lease.until)
+            .bind(lease.millis)
             .bind(now)
             .bind(limit)
             .bind(per_endpoint)
@@ -186,10 +197,10 @@ impl Queue for SqliteStore {
 
     async fn renew(&self, lease: &Lease<'_>, ids: &[&DeliveryId]) -> StoreResult<()> {
         sqlx::query(
-            "UPDATE deliveries SET leased_until = ? \
-             WHERE lease_owner = ? AND id IN (SELECT value FROM json_each(?))",
+            concat!("UPDATE deliveries SET leased_until = ", now_ms!(), " + ? \
+             WHERE lease_owner = ? AND id IN (SELECT value FROM json_each(?))"),
         )
-        .bind(lease.until)
+        .bind(lease.millis)
         .bind(lease.owner)
         .bind(ids_json(ids))
         .execute(&self.pool)
@@ -258,11 +269,13 @@ impl Queue for SqliteStore {
     }
 
     async fn depth(&self, now: i64) -> StoreResult<Depth> {
-        let (due, oldest): (i64, MaybeTimestamp) = sqlx::query_as(
+        let (due, oldest): (i64, MaybeTimestamp) = sqlx::query_as(concat!(
             "SELECT COUNT(*), MIN(next_attempt_at) FROM deliveries \
              WHERE status = 'pending' AND next_attempt_at <= ?1 \
-               AND (leased_until IS NULL OR leased_until <= ?1)",
-        )
+               AND (leased_until IS NULL OR leased_until <= ",
+            now_ms!(),
+            ")"
+        ))
         .bind(now)
         .fetch_one(&self.pool)
         .await?;
@@ -276,7 +289,6 @@ impl Queue for SqliteStore {
         &self,
         owner: &str,
         attempts: &[Recorded],
-        now: i64,
     ) -> StoreResult<Vec<WebhookId>> {
         // Endpoints with anything but successes here get their attempts'
         // effects one by one, in order; the others only need
@@ -316,7 +328,7 @@ impl Queue for SqliteStore {
                 .map(|_| Vec::new())
             } else {
                 match sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await {
-                    Ok(_) => match apply(conn, owner, attempts, &troubled, (&rows, &cleared), now)
+                    Ok(_) => match apply(conn, owner, attempts, &troubled, (&rows, &cleared))
                         .await
                     {
                         Ok(disabled) => sqlx::query("COMMIT")
@@ -352,7 +364,6 @@ async fn apply(
     attempts: &[Recorded],
     troubled: &HashSet<&WebhookId>,
     (rows, cleared): (&str, &str),
-    now: i64,
 ) -> sqlx::Result<Vec<WebhookId>> {
     sqlx::query(record_attempts_sql!())
         .bind(rows)
@@ -376,7 +387,7 @@ async fn apply(
                 }
             }
             Effect::Gone => {
-                disable(conn, id, DisabledReason::Gone, now).await?;
+                disable(conn, id, DisabledReason::Gone).await?;
                 tracing::info!(webhook = %id, "endpoint answered 410 Gone: disabled");
             }
             Effect::Exhausted => {
@@ -394,7 +405,7 @@ async fn apply(
                 .fetch_optional(&mut *conn)
                 .await?;
                 if failing.unwrap_or(false)
-                    && disable(conn, id, DisabledReason::Failing, now).await?
+                    && disable(conn, id, DisabledReason::Failing).await?
                 {
                     disabled.push(id.clone());
                 }

@@ -7,6 +7,7 @@ use portal_contract::webhooks::{DisabledReason, WebhookStats};
 use sqlx::SqliteConnection;
 
 use super::SqliteStore;
+use super::queue::now_ms;
 use crate::store::StoreResult;
 use crate::store::webhooks::{StatsRow, Webhook, Webhooks};
 
@@ -16,7 +17,6 @@ pub(super) async fn disable(
     conn: &mut SqliteConnection,
     id: &WebhookId,
     reason: DisabledReason,
-    now: i64,
 ) -> sqlx::Result<bool> {
     let changed = sqlx::query(
         "UPDATE webhooks SET enabled = 0, disabled_reason = ? WHERE id = ? AND enabled = 1",
@@ -28,13 +28,14 @@ pub(super) async fn disable(
     .rows_affected()
         == 1;
     // Those being sent now are recorded by their worker.
-    sqlx::query(
+    sqlx::query(concat!(
         "UPDATE deliveries SET status = 'failed', next_attempt_at = NULL \
          WHERE webhook_id = ? AND status = 'pending' \
-           AND (leased_until IS NULL OR leased_until <= ?)",
-    )
+           AND (leased_until IS NULL OR leased_until <= ",
+        now_ms!(),
+        ")"
+    ))
     .bind(id)
-    .bind(now)
     .execute(&mut *conn)
     .await?;
     Ok(changed)
@@ -83,11 +84,10 @@ impl Webhooks for SqliteStore {
         &self,
         w: &Webhook,
         disable_for: Option<DisabledReason>,
-        now: i64,
     ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         if let Some(reason) = disable_for {
-            disable(&mut tx, &w.id, reason, now).await?;
+            disable(&mut tx, &w.id, reason).await?;
         }
         sqlx::query(
             "UPDATE webhooks SET url = ?, description = ?, event_types = ?, enabled = ?, \
