@@ -11,6 +11,7 @@ use crate::pages::invite::InvitePage;
 use crate::pages::not_found::NotFoundPage;
 use crate::pages::sign_in::SignInPage;
 use crate::pages::sign_up::SignUpPage;
+use crate::routes::Page;
 use crate::session::provide_session_context;
 
 /// Contexts both apps share, and the notice the previous page left.
@@ -30,11 +31,11 @@ pub fn provide_contexts() {
 pub fn SignInApp() -> impl IntoView {
     provide_contexts();
     let path = window().location().pathname().unwrap_or_default();
-    let page = match path.as_str() {
-        "/signin" => view! { <SignInPage /> }.into_any(),
-        "/signup" => view! { <SignUpPage /> }.into_any(),
-        "/signup/confirm" => view! { <ConfirmPage /> }.into_any(),
-        "/invite" => view! { <InvitePage /> }.into_any(),
+    let page = match Page::at(&path) {
+        Some(Page::SignIn) => view! { <SignInPage /> }.into_any(),
+        Some(Page::SignUp) => view! { <SignUpPage /> }.into_any(),
+        Some(Page::SignUpConfirm) => view! { <ConfirmPage /> }.into_any(),
+        Some(Page::Invite) => view! { <InvitePage /> }.into_any(),
         _ => view! { <NotFoundPage /> }.into_any(),
     };
     view! {

@@ -1,36 +1,8 @@
-//! Every page's path in one place, and the rules for the `next` parameter
-//! that brings a user back after signing in.
+//! Links to the portal's pages (the page table is `portal_contract::pages`),
+//! and the rules for the `next` parameter that brings a user back after
+//! signing in.
 
-use portal_contract::SIGN_IN_APP_PAGES;
-
-/// A page of the portal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Page {
-    Overview,
-    SignIn,
-    SignUp,
-    SignUpConfirm,
-    Settings,
-    Team,
-    Invite,
-    Projects,
-}
-
-impl Page {
-    pub fn path(self) -> &'static str {
-        let [sign_in, sign_up, confirm, invite] = SIGN_IN_APP_PAGES;
-        match self {
-            Page::Overview => "/",
-            Page::SignIn => sign_in,
-            Page::SignUp => sign_up,
-            Page::SignUpConfirm => confirm,
-            Page::Invite => invite,
-            Page::Settings => "/settings",
-            Page::Team => "/team",
-            Page::Projects => "/projects",
-        }
-    }
-}
+pub use portal_contract::pages::Page;
 
 /// A project's page.
 pub fn project_href(id: &str) -> String {

@@ -9,7 +9,9 @@ pub mod credentials;
 #[cfg(feature = "sqlx")]
 mod db_types;
 pub mod error;
+pub mod events;
 pub mod ids;
+pub mod pages;
 pub mod partner;
 pub mod projects;
 #[doc(hidden)]
@@ -29,22 +31,5 @@ pub use validation::FieldErrors;
 pub const REQUEST_HEADER: &str = "x-portal-request";
 /// The value of [`REQUEST_HEADER`].
 pub const REQUEST_HEADER_VALUE: &str = "1";
-/// Pages served by the small sign-in app (`dist/auth/`); every other page is
-/// the portal app's (`dist/app/`). The server picks the HTML by this list.
-pub const SIGN_IN_APP_PAGES: [&str; 4] = ["/signin", "/signup", "/signup/confirm", "/invite"];
-
-/// The title (the `<h1>`) of the portal app's main pages, by path. The server
-/// writes it into the frame the portal's index.html paints before the app has
-/// loaded, and the app's own loading frame shows it too.
-pub fn portal_page_title(path: &str) -> Option<&'static str> {
-    match path.trim_end_matches('/') {
-        "" => Some("Overview"),
-        "/projects" => Some("Projects"),
-        "/team" => Some("Team"),
-        "/settings" => Some("Settings"),
-        _ => None,
-    }
-}
-
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "portal_session";

@@ -1,6 +1,7 @@
-//! Serves the two apps trunk builds: the sign-in app (`dist/auth/`) for the
-//! pages in `SIGN_IN_APP_PAGES`, the portal app (`dist/app/`) for every other
-//! page, so deep links like `/settings` load it. Hashed assets are cached for a
+//! Serves the two apps trunk builds, as the page table says
+//! (`portal_contract::pages`): the sign-in app (`dist/auth/`) for its pages,
+//! the portal app (`dist/app/`) for every other page, so deep links like
+//! `/settings` load it. Hashed assets are cached for a
 //! year; the HTML is never cached. A portal page's HTML preloads the wasm
 //! modules of the page it opens, so they download alongside the app's.
 
@@ -13,12 +14,13 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use portal_contract::{ErrorCode, SIGN_IN_APP_PAGES, portal_page_title};
+use portal_contract::ErrorCode;
+use portal_contract::pages::{App, PAGES, Page, app_at};
 use sha2::{Digest, Sha256};
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Failure};
 use crate::security::is_api_path;
 
 #[derive(Clone)]
@@ -42,10 +44,23 @@ impl Spa {
         if portal.is_none() || sign_in.is_none() {
             tracing::warn!(dist = %dist.display(), "the apps are not built (run `make run`)");
         }
-        let portal_chunks = std::fs::read(dist.join("app/chunks.json"))
-            .ok()
-            .and_then(|json| serde_json::from_slice(&json).ok())
-            .unwrap_or_default();
+        let portal_chunks: HashMap<String, Vec<String>> =
+            std::fs::read(dist.join("app/chunks.json"))
+                .ok()
+                .and_then(|json| serde_json::from_slice(&json).ok())
+                .unwrap_or_default();
+        let mut built: Vec<&str> = portal_chunks.keys().map(String::as_str).collect();
+        let mut table: Vec<&str> = PAGES.iter().filter_map(|p| p.chunk).collect();
+        built.sort_unstable();
+        table.sort_unstable();
+        if portal.is_some() && built != table {
+            tracing::warn!(
+                ?built,
+                ?table,
+                "the portal app's page chunks are not the page table's: \
+                pages open without their modules preloaded (build the app from this version)"
+            );
+        }
         Self {
             dist: dist.to_owned(),
             portal,
@@ -65,11 +80,11 @@ impl Spa {
 
     /// The HTML of the app that shows `path`.
     fn page(&self, path: &str) -> Response {
-        let sign_in = SIGN_IN_APP_PAGES.contains(&path.trim_end_matches('/'));
-        let html = match (sign_in, &self.sign_in, &self.portal) {
-            (true, Some(html), _) => Some(html.clone()),
-            (false, _, Some(html)) => {
-                let chunks = portal_page(path).and_then(|page| self.portal_chunks.get(page));
+        let html = match (app_at(path), &self.sign_in, &self.portal) {
+            (App::SignIn, Some(html), _) => Some(html.clone()),
+            (App::Portal, _, Some(html)) => {
+                let chunk = Page::at(path).and_then(|page| page.info().chunk);
+                let chunks = chunk.and_then(|chunk| self.portal_chunks.get(chunk));
                 Some(with_preloads(&with_page_title(html, path), chunks))
             }
             _ => None,
@@ -93,25 +108,9 @@ impl Spa {
 /// app has loaded (its one empty `<h1>`), so a signed-in page shows where it
 /// is, and its largest paint, before the wasm has run.
 fn with_page_title(html: &str, path: &str) -> String {
-    match portal_page_title(path) {
+    match Page::at(path).and_then(|page| page.info().frame_title) {
         Some(title) => html.replacen("<h1></h1>", &format!("<h1>{title}</h1>"), 1),
         None => html.to_owned(),
-    }
-}
-
-/// The portal page at `path`, named as the `#[lazy]` page functions of
-/// `src/main.rs` are (`projects_page` → `projects`), which is how
-/// `chunks.json` names them.
-fn portal_page(path: &str) -> Option<&'static str> {
-    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    match segments.as_slice() {
-        [""] => Some("overview"),
-        ["projects"] => Some("projects"),
-        ["projects", _] => Some("project"),
-        ["projects", _, "webhooks", _] => Some("webhook"),
-        ["team"] => Some("team"),
-        ["settings"] => Some("settings"),
-        _ => None,
     }
 }
 
@@ -141,7 +140,7 @@ pub async fn fallback(State(spa): State<Spa>, request: Request) -> Response {
     }
     if !matches!(*request.method(), Method::GET | Method::HEAD) {
         return ApiError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
+            Failure::MethodNotAllowed,
             ErrorCode::MethodNotAllowed,
             "This method is not allowed here.",
         )
@@ -220,23 +219,6 @@ mod tests {
             "<main><div class=page-header><h1>Overview</h1></div></main>"
         );
         assert_eq!(with_page_title(html, "/projects/p_1"), html);
-    }
-
-    #[test]
-    fn each_portal_path_names_its_page() {
-        for (path, page) in [
-            ("/", Some("overview")),
-            ("/projects", Some("projects")),
-            ("/projects/", Some("projects")),
-            ("/projects/prj_1", Some("project")),
-            ("/projects/prj_1/webhooks/wh_1", Some("webhook")),
-            ("/team", Some("team")),
-            ("/settings", Some("settings")),
-            ("/projects/prj_1/credentials", None),
-            ("/nowhere", None),
-        ] {
-            assert_eq!(portal_page(path), page, "{path}");
-        }
     }
 
     #[test]

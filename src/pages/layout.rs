@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::{A, Outlet};
 use leptos_router::hooks::use_location;
-use portal_contract::{ErrorCode, portal_page_title};
+use portal_contract::ErrorCode;
 
 use crate::api;
 use crate::components::load_error::LoadError;
@@ -81,7 +81,9 @@ pub fn SignedInLayout() -> impl IntoView {
                     <header class="topbar"></header>
                     <main id="main" aria-busy="true">
                         <p class="loading visually-hidden">"Loading the portal…"</p>
-                        {match portal_page_title(&location.pathname.get_untracked()) {
+                        {match Page::at(&location.pathname.get_untracked())
+                            .and_then(|page| page.info().frame_title)
+                        {
                             Some(title) => {
                                 view! {
                                     <div class="page-header">
