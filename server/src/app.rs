@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::HeaderValue;
 use axum::middleware;
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -23,15 +23,16 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::error::ApiError;
+use crate::error::{ApiError, Failure};
 use crate::limits::Limits;
 use crate::mail::Mailer;
+use crate::services::webhooks::TellAdmins;
 use crate::spa::{self, Spa};
 use crate::state::{AppState, Inner};
-use crate::store::Store;
+use crate::store::{Store, sessions};
 use crate::tokens::{KeySet, TokenSigner};
 use crate::usage::{self, Usage};
-use crate::webhooks::deliver::{self, Deliverer};
+use crate::webhooks::deliver::{self, Deliverer, Worker};
 use crate::webhooks::vault::Vault;
 use crate::{crypto, openapi, routes, security, telemetry};
 
@@ -68,8 +69,8 @@ pub async fn build_with_mailer(
         clock,
         signer,
         usage: Usage::default(),
-        vault,
-        deliverer,
+        vault: Arc::new(vault),
+        deliverer: Arc::new(deliverer),
         dummy_password_hash: crypto::hash_secret(crypto::random_token()).await?,
         config,
     });
@@ -164,7 +165,7 @@ fn router(state: AppState, spa: Spa) -> Router {
 
 async fn method_not_allowed() -> ApiError {
     ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
+        Failure::MethodNotAllowed,
         ErrorCode::MethodNotAllowed,
         "This method is not allowed on this endpoint.",
     )
@@ -195,7 +196,13 @@ pub async fn serve(
     if let Some(addr) = state.config.metrics_addr {
         telemetry::serve(addr, state.clone()).await?;
     }
-    let worker = tokio::spawn(deliver::run(state.clone()));
+    let worker = tokio::spawn(deliver::run(Worker {
+        store: state.store.clone(),
+        vault: state.vault.clone(),
+        clock: state.clock.clone(),
+        deliverer: state.deliverer.clone(),
+        on_disabled: Arc::new(TellAdmins(state.clone())),
+    }));
     let stopping = state.clone();
     axum::serve(
         listener,
@@ -241,7 +248,7 @@ async fn housekeeping(state: AppState) {
     loop {
         every.tick().await;
         state.limits.prune();
-        if let Err(e) = state.store.sessions().delete_expired(state.now()).await {
+        if let Err(e) = sessions::delete_expired(&state.store, state.now()).await {
             tracing::warn!(error = %e, "could not delete expired sessions");
         }
         if let Err(e) = crate::services::retention::purge(&state).await {

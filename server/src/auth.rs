@@ -12,10 +12,10 @@ use portal_contract::{Permission, SESSION_COOKIE};
 
 use crate::crypto;
 use crate::error::{ApiError, ApiResult};
-use crate::services::accounts::session_out;
+use crate::services::wire::session_out;
 use crate::state::AppState;
 use crate::store::organisations::Organisation;
-use crate::store::sessions::Session;
+use crate::store::sessions::{self, Session};
 use crate::store::users::User;
 
 /// Renewing a session writes to the database; do it at most this often.
@@ -59,21 +59,19 @@ impl FromRequestParts<AppState> for CurrentUser {
             .map(|c| c.value().to_owned())
             .ok_or_else(ApiError::unauthenticated)?;
         let hash = crypto::token_hash(&token);
-        let sessions = state.store.sessions();
-        let (session, user, org) = sessions
-            .lookup(&hash)
+        let (session, user, org) = sessions::lookup(&state.store, &hash)
             .await?
             .ok_or_else(ApiError::unauthenticated)?;
         let now = state.now();
         let suspended = org.status == OrganisationStatus::Suspended;
         if session.expires_at <= now || !user.is_active() || suspended {
-            sessions.delete(&hash).await?;
+            sessions::delete(&state.store, &hash).await?;
             return Err(ApiError::unauthenticated());
         }
         let mut expires_at = session.expires_at;
         if now - session.last_seen_at >= TOUCH_EVERY_SECS {
             expires_at = slide(state, session.created_at, now);
-            sessions.touch(&hash, now, expires_at).await?;
+            sessions::touch(&state.store, &hash, now, expires_at).await?;
         }
         Ok(Self {
             user,
@@ -135,17 +133,17 @@ pub async fn start_session(state: &AppState, user_id: &UserId) -> ApiResult<(Sig
     let token = crypto::random_token();
     let now = state.now();
     let expires_at = slide(state, now, now);
-    state
-        .store
-        .sessions()
-        .insert(&Session {
+    sessions::insert(
+        &state.store,
+        &Session {
             id_hash: crypto::token_hash(&token),
             user_id: user_id.clone(),
             created_at: now,
             last_seen_at: now,
             expires_at,
-        })
-        .await?;
+        },
+    )
+    .await?;
     let max_age = state.config.session_max_hours * 3600;
     let cookies = [
         cookie(state, &token, max_age),

@@ -1,17 +1,87 @@
-//! The one error type of the API. Every failure, including axum's own body
-//! rejections, renders as the contract's `ErrorBody`; internal errors are
-//! logged with the request's span (which carries its id) and never shown.
+//! The errors of the API, and the one place they become HTTP answers. The
+//! use cases say what went wrong in their own words (`Failure`, an error
+//! code, a sentence); this module alone picks the status. Every failure,
+//! including axum's own body rejections, renders as the contract's
+//! `ErrorBody` on the portal API, and as an RFC 6749 body on the partner
+//! API (`OAuthFailure`); internal errors are logged with the request's span
+//! (which carries its id) and never shown.
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use portal_contract::partner::OAuthError;
+use portal_contract::webhooks::PAYLOAD_MAX;
 use portal_contract::{ErrorBody, ErrorCode, FieldErrors};
 
 use crate::store::{Constraint, StoreError};
+use crate::tokens::AUDIENCE;
+
+/// What kind of failure, as a use case sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// The request can't be read as asked.
+    BadRequest,
+    /// Nobody is signed in (or the credentials are wrong).
+    Unauthenticated,
+    /// Signed in, and not allowed to.
+    Forbidden,
+    /// Nothing with that id here.
+    NotFound,
+    /// The address exists, not for this method.
+    MethodNotAllowed,
+    /// What it would change is not in a state that allows it.
+    Conflict,
+    /// It worked once and doesn't any more (a used or expired link).
+    Gone,
+    /// Larger than allowed.
+    TooLarge,
+    /// Not sent as JSON.
+    UnsupportedMediaType,
+    /// The values break a rule.
+    Invalid,
+    /// Too many attempts; later.
+    RateLimited,
+    /// Too busy now; later.
+    Unavailable,
+    /// Ours.
+    Internal,
+}
+
+impl Failure {
+    /// The HTTP status of the failure.
+    fn status(self) -> StatusCode {
+        match self {
+            Self::BadRequest => StatusCode::BAD_REQUEST,
+            Self::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict => StatusCode::CONFLICT,
+            Self::Gone => StatusCode::GONE,
+            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The failure an axum rejection's status means.
+    pub fn of_status(status: StatusCode) -> Self {
+        match status {
+            StatusCode::PAYLOAD_TOO_LARGE => Self::TooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType,
+            StatusCode::UNPROCESSABLE_ENTITY => Self::Invalid,
+            s if s.is_server_error() => Self::Internal,
+            _ => Self::BadRequest,
+        }
+    }
+}
 
 #[derive(Debug)]
 pub struct ApiError {
-    status: StatusCode,
+    failure: Failure,
     body: ErrorBody,
     retry_after: Option<u64>,
     source: Option<anyhow::Error>,
@@ -20,9 +90,9 @@ pub struct ApiError {
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
+    pub fn new(failure: Failure, code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
-            status,
+            failure,
             body: ErrorBody::new(code, message),
             retry_after: None,
             source: None,
@@ -31,7 +101,7 @@ impl ApiError {
 
     pub fn validation(errors: FieldErrors) -> Self {
         let mut e = Self::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
+            Failure::Invalid,
             ErrorCode::ValidationFailed,
             "Some fields need your attention.",
         );
@@ -47,25 +117,25 @@ impl ApiError {
     }
 
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, message)
+        Self::new(Failure::NotFound, ErrorCode::NotFound, message)
     }
 
     pub fn unauthenticated() -> Self {
         Self::new(
-            StatusCode::UNAUTHORIZED,
+            Failure::Unauthenticated,
             ErrorCode::Unauthenticated,
             "Your session has ended. Sign in again.",
         )
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, message)
+        Self::new(Failure::Forbidden, ErrorCode::Forbidden, message)
     }
 
     pub fn rate_limited(retry_after_secs: u64) -> Self {
         let secs = retry_after_secs.max(1);
         let mut e = Self::new(
-            StatusCode::TOO_MANY_REQUESTS,
+            Failure::RateLimited,
             ErrorCode::RateLimited,
             format!("Too many attempts. Try again in {}.", human_duration(secs)),
         );
@@ -75,7 +145,7 @@ impl ApiError {
 
     pub fn internal(source: impl Into<anyhow::Error>) -> Self {
         let mut e = Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
+            Failure::Internal,
             ErrorCode::Internal,
             "Something went wrong on our side. Try again; if it keeps happening, contact support.",
         );
@@ -83,21 +153,16 @@ impl ApiError {
         e
     }
 
-    /// The same error (fields, `Retry-After`) under another status, code and message.
-    pub fn with_status(
-        mut self,
-        status: StatusCode,
-        code: ErrorCode,
-        message: impl Into<String>,
-    ) -> Self {
-        self.status = status;
+    /// The same error (fields, `Retry-After`) as another failure, code and message.
+    pub fn with(mut self, failure: Failure, code: ErrorCode, message: impl Into<String>) -> Self {
+        self.failure = failure;
         self.body.code = code;
         self.body.message = message.into();
         self
     }
 
-    pub fn status(&self) -> StatusCode {
-        self.status
+    pub fn failure(&self) -> Failure {
+        self.failure
     }
 }
 
@@ -143,12 +208,12 @@ impl From<StoreError> for ApiError {
                 "Your organisation already has a project with this name.",
             ),
             StoreError::Conflict(Constraint::UserEmail) => Self::new(
-                StatusCode::CONFLICT,
+                Failure::Conflict,
                 ErrorCode::Conflict,
                 "This address already has an account. Sign in instead.",
             ),
             StoreError::Conflict(Constraint::Other) => Self::new(
-                StatusCode::CONFLICT,
+                Failure::Conflict,
                 ErrorCode::Conflict,
                 "Something changed meanwhile. Reload the page and try again.",
             ),
@@ -168,27 +233,27 @@ impl From<JsonRejection> for ApiError {
         use JsonRejection::*;
         match rejection {
             JsonSyntaxError(_) => Self::new(
-                StatusCode::BAD_REQUEST,
+                Failure::BadRequest,
                 ErrorCode::MalformedJson,
                 "The request body is not valid JSON.",
             ),
             JsonDataError(e) => Self::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
+                Failure::Invalid,
                 ErrorCode::InvalidBody,
                 describe_data_error(&e.body_text()),
             ),
             MissingJsonContentType(_) => Self::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                Failure::UnsupportedMediaType,
                 ErrorCode::UnsupportedMediaType,
                 "Send the request body as application/json.",
             ),
             other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => Self::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
+                Failure::TooLarge,
                 ErrorCode::PayloadTooLarge,
                 "The request body is too large.",
             ),
             other => Self::new(
-                other.status(),
+                Failure::of_status(other.status()),
                 ErrorCode::InvalidBody,
                 "The request body could not be read.",
             ),
@@ -199,7 +264,7 @@ impl From<JsonRejection> for ApiError {
 impl From<QueryRejection> for ApiError {
     fn from(rejection: QueryRejection) -> Self {
         Self::new(
-            StatusCode::BAD_REQUEST,
+            Failure::BadRequest,
             ErrorCode::InvalidBody,
             format!("The query string is not valid: {}", rejection.body_text()),
         )
@@ -211,12 +276,115 @@ impl IntoResponse for ApiError {
         if let Some(source) = &self.source {
             tracing::error!(error = ?source, "internal error");
         }
-        let mut response = (self.status, axum::Json(self.body)).into_response();
+        let mut response = (self.failure.status(), axum::Json(self.body)).into_response();
         if let Some(secs) = self.retry_after {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
+        response
+    }
+}
+
+/// An RFC 6749 / RFC 6750 error answer.
+#[derive(Debug)]
+pub struct OAuthFailure {
+    pub failure: Failure,
+    pub body: OAuthError,
+    pub challenge: Option<String>,
+    pub retry_after: Option<u64>,
+}
+
+impl OAuthFailure {
+    pub fn new(failure: Failure, error: &str, description: impl Into<String>) -> Self {
+        Self {
+            failure,
+            body: OAuthError {
+                error: error.into(),
+                error_description: description.into(),
+            },
+            challenge: None,
+            retry_after: None,
+        }
+    }
+
+    pub fn invalid_request(description: impl Into<String>) -> Self {
+        Self::new(Failure::BadRequest, "invalid_request", description)
+    }
+
+    /// One answer for an unknown client id, a wrong secret, and a revoked or
+    /// expired credential, so none can be told from another.
+    pub fn invalid_client() -> Self {
+        let mut e = Self::new(
+            Failure::Unauthenticated,
+            "invalid_client",
+            "The client id or secret is wrong, or the credential was revoked or has expired.",
+        );
+        e.challenge = Some(format!("Basic realm=\"{AUDIENCE}\""));
+        e
+    }
+
+    pub fn invalid_token(description: &str) -> Self {
+        let mut e = Self::new(Failure::Unauthenticated, "invalid_token", description);
+        e.challenge = Some(format!(
+            "Bearer realm=\"{AUDIENCE}\", error=\"invalid_token\", error_description=\"{description}\""
+        ));
+        e
+    }
+
+    /// 429 for too many `what` ("token requests", "events").
+    pub fn rate_limited(what: &str, secs: u64) -> Self {
+        let mut e = Self::new(
+            Failure::RateLimited,
+            "rate_limited",
+            format!(
+                "Too many {what}. Try again in {secs} second{}.",
+                if secs == 1 { "" } else { "s" }
+            ),
+        );
+        e.retry_after = Some(secs);
+        e
+    }
+
+    /// 413: an event's data over `PAYLOAD_MAX`, or a body over the API's limit.
+    pub fn payload_too_large() -> Self {
+        Self::new(
+            Failure::TooLarge,
+            "payload_too_large",
+            format!(
+                "The event is too large: its data may be at most {} KB of JSON.",
+                PAYLOAD_MAX / 1024
+            ),
+        )
+    }
+
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %e, "internal error on the partner API");
+        Self::new(
+            Failure::Internal,
+            "server_error",
+            "Something went wrong on our side. Try again.",
+        )
+    }
+}
+
+impl From<StoreError> for OAuthFailure {
+    fn from(e: StoreError) -> Self {
+        Self::internal(e)
+    }
+}
+
+impl IntoResponse for OAuthFailure {
+    fn into_response(self) -> Response {
+        let mut response = (self.failure.status(), axum::Json(self.body)).into_response();
+        let headers = response.headers_mut();
+        if let Some(challenge) = self.challenge.and_then(|c| HeaderValue::try_from(c).ok()) {
+            headers.insert(header::WWW_AUTHENTICATE, challenge);
+        }
+        if let Some(secs) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
         response
     }
 }

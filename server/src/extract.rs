@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use portal_contract::ErrorCode;
 use serde::de::DeserializeOwned;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Failure};
 
 /// `axum::Json` with [`ApiError`] as its rejection, for bodies that are
 /// JSON objects: every request body of the API is one, and serde would
@@ -23,7 +23,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
         if !is_json(request.headers()) {
             return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                Failure::UnsupportedMediaType,
                 ErrorCode::UnsupportedMediaType,
                 "Send the request body as application/json.",
             ));
@@ -33,13 +33,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
             .map_err(|rejection| {
                 if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                     ApiError::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
+                        Failure::TooLarge,
                         ErrorCode::PayloadTooLarge,
                         "The request body is too large.",
                     )
                 } else {
                     ApiError::new(
-                        rejection.status(),
+                        Failure::of_status(rejection.status()),
                         ErrorCode::InvalidBody,
                         "The request body could not be read.",
                     )
@@ -50,7 +50,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
             && serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_ok()
         {
             return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
+                Failure::Invalid,
                 ErrorCode::InvalidBody,
                 "The request body must be a JSON object.",
             ));

@@ -9,7 +9,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::clock::Clock;
 use crate::store::Store;
-use crate::store::outbox::NewMail;
+use crate::store::outbox::{self, NewMail};
 
 /// A plain-text mail.
 #[derive(Clone)]
@@ -87,14 +87,14 @@ impl Mailer {
                     "mail not sent (no SMTP server); it reads:\n{}",
                     mail.body
                 );
-                store.outbox().insert(&not_sent).await?;
+                outbox::insert(store, &not_sent).await?;
             }
             Self::Log { print: false } => {
                 tracing::warn!(to = %mail.to, subject = %mail.subject, "mail not sent: no SMTP server");
-                store.outbox().insert(&not_sent).await?;
+                outbox::insert(store, &not_sent).await?;
             }
             Self::Memory(kept) => {
-                store.outbox().insert(&not_sent).await?;
+                outbox::insert(store, &not_sent).await?;
                 kept.lock().unwrap_or_else(|e| e.into_inner()).push(mail);
             }
             Self::Smtp { transport, from } => {
@@ -113,9 +113,9 @@ impl Mailer {
                     tracing::info!(to = %mail.to, subject = %mail.subject, "mail sent");
                 }
                 let status = if error.is_some() { "failed" } else { "sent" };
-                store
-                    .outbox()
-                    .insert(&NewMail {
+                outbox::insert(
+                    store,
+                    &NewMail {
                         to_address: &mail.to,
                         subject: &mail.subject,
                         body: None,
@@ -123,8 +123,9 @@ impl Mailer {
                         status,
                         error,
                         created_at: now,
-                    })
-                    .await?;
+                    },
+                )
+                .await?;
             }
         }
         Ok(())

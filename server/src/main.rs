@@ -10,7 +10,7 @@ use portal_contract::accounts::OrganisationStatus;
 use portal_contract::ids::OrganisationId;
 use portal_server::clock::SystemClock;
 use portal_server::config::Config;
-use portal_server::store::Store;
+use portal_server::store::{Store, organisations};
 use portal_server::tokens::{self, KeySet};
 use portal_server::webhooks::vault;
 use portal_server::{app, keyfile};
@@ -204,10 +204,9 @@ fn keys(config: &Config, command: KeysCommand) -> anyhow::Result<()> {
 
 async fn org(config: Config, command: OrgCommand) -> anyhow::Result<()> {
     let store = Store::connect(&config.database_url, &config.database_options()).await?;
-    let organisations = store.organisations();
     let (id, status) = match command {
         OrgCommand::List => {
-            let orgs = organisations.list().await?;
+            let orgs = organisations::list(&store).await?;
             println!("{:<26} {:<10} NAME", "ID", "STATUS");
             for o in orgs {
                 println!("{:<26} {:<10} {}", o.id, o.status.as_str(), o.name);
@@ -217,10 +216,7 @@ async fn org(config: Config, command: OrgCommand) -> anyhow::Result<()> {
         OrgCommand::Approve { id } => (id, OrganisationStatus::Approved),
         OrgCommand::Suspend { id } => (id, OrganisationStatus::Suspended),
     };
-    if organisations
-        .set_status(&OrganisationId(id.clone()), status)
-        .await?
-    {
+    if organisations::set_status(&store, &OrganisationId(id.clone()), status).await? {
         println!("{id} is now {}", status.as_str());
         Ok(())
     } else {

@@ -110,6 +110,7 @@ fn sealed_secrets_and_mail_bodies_do_not_show() {
         previous_secret_until: None,
         failing_since: None,
         created_at: 0,
+        revision: 0,
     });
     assert_redacted(&Mail {
         to: "ada@acme.test".into(),

@@ -1,12 +1,12 @@
 //! Response security headers and the CSRF guard for state-changing requests.
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use portal_contract::{ErrorCode, REQUEST_HEADER, REQUEST_HEADER_VALUE};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Failure};
 use crate::state::AppState;
 
 /// The app's Content-Security-Policy. `inline_script_hashes` are the
@@ -78,7 +78,7 @@ pub async fn csrf(State(state): State<AppState>, request: Request, next: Next) -
         next.run(request).await
     } else {
         ApiError::new(
-            StatusCode::FORBIDDEN,
+            Failure::Forbidden,
             ErrorCode::CsrfCheckFailed,
             format!(
                 "This request did not come from the portal. Open the portal at {public} and try again."

@@ -6,9 +6,13 @@
 
 pub mod accounts;
 pub mod credentials;
+pub mod events;
+pub mod finders;
+pub mod invitations;
+pub mod members;
 pub mod partner;
 pub mod projects;
 pub mod retention;
 pub mod settings;
-pub mod team;
 pub mod webhooks;
+pub mod wire;

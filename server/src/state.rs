@@ -27,9 +27,9 @@ pub struct Inner {
     /// Credential use noted by requests, written in the background.
     pub usage: Usage,
     /// Seals and opens webhook signing secrets.
-    pub vault: Vault,
+    pub vault: Arc<Vault>,
     /// Sends webhook deliveries.
-    pub deliverer: Deliverer,
+    pub deliverer: Arc<Deliverer>,
     /// A hash verified when an email is unknown, so that sign-in takes as long
     /// for a wrong address as for a wrong password.
     pub dummy_password_hash: String,

@@ -1,13 +1,12 @@
 //! Step-up: sensitive actions need the acting user's security PIN. Wrong PINs
 //! are counted; too many lock the PIN for a while.
 
-use axum::http::StatusCode;
 use portal_contract::ErrorCode;
 
 use crate::crypto;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Failure};
 use crate::state::AppState;
-use crate::store::users::User;
+use crate::store::users::{self, User};
 
 /// Wrong PINs in a row before the PIN locks.
 pub const MAX_ATTEMPTS: i64 = 5;
@@ -18,26 +17,21 @@ pub const LOCK_SECS: i64 = 15 * 60;
 /// field) or 429 `pin_locked` with `Retry-After`.
 pub async fn verify_pin(state: &AppState, user: &User, pin: &str) -> ApiResult<()> {
     let now = state.now();
-    let users = state.store.users();
-    let Some(attempt) = users.take_pin_attempt(&user.id, now).await? else {
-        let until = users.pin_locked_until(&user.id).await?;
+    let Some(attempt) = users::take_pin_attempt(&state.store, &user.id, now).await? else {
+        let until = users::pin_locked_until(&state.store, &user.id).await?;
         return Err(locked(until.unwrap_or(now) - now));
     };
     if attempt > MAX_ATTEMPTS {
         // Other attempts running at the same time used up the allowance.
-        users
-            .set_pin_state(&user.id, 0, Some(now + LOCK_SECS))
-            .await?;
+        users::set_pin_state(&state.store, &user.id, 0, Some(now + LOCK_SECS)).await?;
         return Err(locked(LOCK_SECS));
     }
     if crypto::verify_secret(pin.to_owned(), user.pin_hash.clone()).await? {
-        users.set_pin_state(&user.id, 0, None).await?;
+        users::set_pin_state(&state.store, &user.id, 0, None).await?;
         return Ok(());
     }
     if attempt == MAX_ATTEMPTS {
-        users
-            .set_pin_state(&user.id, 0, Some(now + LOCK_SECS))
-            .await?;
+        users::set_pin_state(&state.store, &user.id, 0, Some(now + LOCK_SECS)).await?;
         tracing::warn!(user = %user.id, "security PIN locked after repeated wrong PINs");
         return Err(locked(LOCK_SECS));
     }
@@ -46,8 +40,8 @@ pub async fn verify_pin(state: &AppState, user: &User, pin: &str) -> ApiResult<(
         "That PIN is wrong. {left} more wrong {} will lock it for 15 minutes.",
         if left == 1 { "try" } else { "tries" }
     );
-    Err(ApiError::field("pin", message.clone()).with_status(
-        StatusCode::FORBIDDEN,
+    Err(ApiError::field("pin", message.clone()).with(
+        Failure::Forbidden,
         ErrorCode::InvalidPin,
         message,
     ))
@@ -55,8 +49,8 @@ pub async fn verify_pin(state: &AppState, user: &User, pin: &str) -> ApiResult<(
 
 fn locked(secs: i64) -> ApiError {
     let minutes = (secs.max(1) as u64).div_ceil(60);
-    ApiError::rate_limited(secs.max(1) as u64).with_status(
-        StatusCode::TOO_MANY_REQUESTS,
+    ApiError::rate_limited(secs.max(1) as u64).with(
+        Failure::RateLimited,
         ErrorCode::PinLocked,
         format!(
             "Your PIN is locked after too many wrong tries. Try again in {minutes} minute{}.",

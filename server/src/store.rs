@@ -1,15 +1,18 @@
-//! The storage interface: one trait per aggregate, typed ids in and out,
-//! with two implementations, each with its own migrations: `sqlite/` (one
-//! machine, the embedded default) and `postgres/` (several instances). The
-//! only place with SQL: a table's queries are in `sqlite/<aggregate>.rs`
-//! and `postgres/<aggregate>.rs`, next to the trait they implement.
+//! The storage: what the portal keeps, and the only place with SQL.
 //!
-//! Writes that cause an event take it along (`events::NewEvent`) and write
-//! it, with its deliveries, in their own transaction: an event exists
-//! exactly when the change that caused it does.
+//! Each aggregate's module (`users`, `projects`, …) holds its rows and its
+//! statements, written once for both backends (`db`: PostgreSQL's `$1`
+//! placeholders, which SQLite reads too; values bound as each backend stores
+//! them). A statement runs on the pool (`&Store`) or in a unit of work
+//! (`Tx`) that a use case in `services/` or `webhooks/` opens, passes to the
+//! functions it calls, and commits: the rules live there, once; the store
+//! only reads and writes. `sqlite/` and `postgres/` each open their
+//! database, apply their migrations, name their constraints, and run the
+//! delivery queue, where each backend is tuned on its own.
 
 pub mod copy;
 pub mod credentials;
+mod db;
 pub mod delivery_log;
 pub mod events;
 pub mod invitations;
@@ -26,10 +29,10 @@ mod postgres;
 mod sqlite;
 mod time;
 
-use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use self::db::{Arg, Bind, Conn, Db, Dialect, Exec, Row, Scalar, Sql, Tx, sql};
 pub use self::time::{MaybeTimestamp, Timestamp};
 
 /// What a unique index refused, whatever the backend calls it.
@@ -112,114 +115,12 @@ impl Default for DatabaseOptions {
     }
 }
 
-/// Which backend a store runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Sqlite,
-    Postgres,
-}
-
-/// Everything the storage does, one aggregate at a time.
-pub trait Backend: Send + Sync + 'static {
-    fn kind(&self) -> Kind;
-    fn organisations(&self) -> &dyn organisations::Organisations;
-    fn users(&self) -> &dyn users::Users;
-    fn confirmations(&self) -> &dyn users::Confirmations;
-    fn sessions(&self) -> &dyn sessions::Sessions;
-    fn invitations(&self) -> &dyn invitations::Invitations;
-    fn projects(&self) -> &dyn projects::Projects;
-    fn credentials(&self) -> &dyn credentials::Credentials;
-    fn webhooks(&self) -> &dyn webhooks::Webhooks;
-    fn events(&self) -> &dyn events::Events;
-    fn queue(&self) -> &dyn queue::Queue;
-    fn delivery_log(&self) -> &dyn delivery_log::DeliveryLog;
-    fn outbox(&self) -> &dyn outbox::Outbox;
-    fn retention(&self) -> &dyn retention::Retention;
-    fn health(&self) -> &dyn Health;
-}
-
-/// `Backend` for a store type that implements every aggregate's trait.
-macro_rules! backend {
-    ($store:ty, $kind:expr) => {
-        impl $crate::store::Backend for $store {
-            fn kind(&self) -> $crate::store::Kind {
-                $kind
-            }
-            fn organisations(&self) -> &dyn $crate::store::organisations::Organisations {
-                self
-            }
-            fn users(&self) -> &dyn $crate::store::users::Users {
-                self
-            }
-            fn confirmations(&self) -> &dyn $crate::store::users::Confirmations {
-                self
-            }
-            fn sessions(&self) -> &dyn $crate::store::sessions::Sessions {
-                self
-            }
-            fn invitations(&self) -> &dyn $crate::store::invitations::Invitations {
-                self
-            }
-            fn projects(&self) -> &dyn $crate::store::projects::Projects {
-                self
-            }
-            fn credentials(&self) -> &dyn $crate::store::credentials::Credentials {
-                self
-            }
-            fn webhooks(&self) -> &dyn $crate::store::webhooks::Webhooks {
-                self
-            }
-            fn events(&self) -> &dyn $crate::store::events::Events {
-                self
-            }
-            fn queue(&self) -> &dyn $crate::store::queue::Queue {
-                self
-            }
-            fn delivery_log(&self) -> &dyn $crate::store::delivery_log::DeliveryLog {
-                self
-            }
-            fn outbox(&self) -> &dyn $crate::store::outbox::Outbox {
-                self
-            }
-            fn retention(&self) -> &dyn $crate::store::retention::Retention {
-                self
-            }
-            fn health(&self) -> &dyn $crate::store::Health {
-                self
-            }
-        }
-    };
-}
-use backend;
-
-/// Is the database there?
-#[async_trait::async_trait]
-pub trait Health: Send + Sync {
-    /// One round trip.
-    async fn ping(&self) -> StoreResult<()>;
-
-    /// The connection pool now, for the metrics.
-    fn pool(&self) -> PoolUsage;
-}
-
-/// Connections a pool holds.
-#[derive(Debug, Clone, Copy)]
-pub struct PoolUsage {
-    pub size: u32,
-    pub idle: usize,
-    pub max: u32,
-}
-
-/// The store every part of the server shares.
+/// The store every part of the server shares: the database, and the
+/// delivery queue in it.
 #[derive(Clone)]
-pub struct Store(Arc<dyn Backend>);
-
-impl Deref for Store {
-    type Target = dyn Backend;
-
-    fn deref(&self) -> &(dyn Backend + 'static) {
-        self.0.as_ref()
-    }
+pub struct Store {
+    db: Db,
+    queue: Arc<dyn queue::Queue>,
 }
 
 impl Store {
@@ -228,18 +129,77 @@ impl Store {
     /// date. Fails with a sentence that says what to do when the database
     /// can't be reached or its schema is newer than this binary.
     pub async fn connect(url: &str, options: &DatabaseOptions) -> anyhow::Result<Self> {
-        let backend: Arc<dyn Backend> = match url.split_once(':').map(|(scheme, _)| scheme) {
-            Some("sqlite") => Arc::new(sqlite::SqliteStore::connect(url, options).await?),
+        Ok(match url.split_once(':').map(|(scheme, _)| scheme) {
+            Some("sqlite") => {
+                let store = sqlite::SqliteStore::connect(url, options).await?;
+                Self {
+                    db: Db::Sqlite(store.pool.clone()),
+                    queue: Arc::new(store),
+                }
+            }
             Some("postgres" | "postgresql") => {
-                Arc::new(postgres::PgStore::connect(url, options).await?)
+                let store = postgres::PgStore::connect(url, options).await?;
+                Self {
+                    db: Db::Postgres(store.pool.clone()),
+                    queue: Arc::new(store),
+                }
             }
             _ => anyhow::bail!(
                 "PORTAL_DATABASE_URL must start with sqlite:// or postgres://, not {:?}",
                 url.split(':').next().unwrap_or_default()
             ),
-        };
-        Ok(Self(backend))
+        })
     }
+
+    pub fn dialect(&self) -> Dialect {
+        self.db.dialect()
+    }
+
+    /// Begins a unit of work (see `Tx`).
+    pub async fn begin(&self) -> StoreResult<Tx> {
+        self.db.begin().await
+    }
+
+    /// The delivery queue the worker takes its work from.
+    pub fn queue(&self) -> &dyn queue::Queue {
+        self.queue.as_ref()
+    }
+
+    /// One round trip: is the database there?
+    pub async fn ping(&self) -> StoreResult<()> {
+        sql("SELECT 1").execute(self).await?;
+        Ok(())
+    }
+
+    /// The connection pool now, for the metrics.
+    pub fn pool(&self) -> PoolUsage {
+        match &self.db {
+            Db::Sqlite(pool) => PoolUsage {
+                size: pool.size(),
+                idle: pool.num_idle(),
+                max: pool.options().get_max_connections(),
+            },
+            Db::Postgres(pool) => PoolUsage {
+                size: pool.size(),
+                idle: pool.num_idle(),
+                max: pool.options().get_max_connections(),
+            },
+        }
+    }
+}
+
+impl<'c> Exec<'c> for &'c Store {
+    fn conn(self) -> Conn<'c> {
+        (&self.db).conn()
+    }
+}
+
+/// Connections a pool holds.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolUsage {
+    pub size: u32,
+    pub idle: usize,
+    pub max: u32,
 }
 
 /// The newest migration a migrator knows.

@@ -137,7 +137,7 @@ async fn sample(state: AppState) {
     let mut every = tokio::time::interval(Duration::from_secs(5));
     loop {
         every.tick().await;
-        let pool = state.store.health().pool();
+        let pool = state.store.pool();
         metrics::gauge!("portal_database_connections", "state" => "idle").set(pool.idle as f64);
         metrics::gauge!("portal_database_connections", "state" => "in_use")
             .set((pool.size as usize).saturating_sub(pool.idle) as f64);

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use portal_contract::ids::CredentialId;
 
-use crate::store::credentials::Use;
+use crate::store::credentials::{self, Use};
 use crate::store::{Store, StoreResult};
 
 /// How often notes are written.
@@ -58,6 +58,11 @@ impl Usage {
                 call_at,
             })
             .collect();
-        store.credentials().record_use(&uses).await
+        // In one unit of work: one commit for the batch.
+        let mut tx = store.begin().await?;
+        for u in &uses {
+            credentials::record_use(&mut tx, u).await?;
+        }
+        tx.commit().await
     }
 }

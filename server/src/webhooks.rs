@@ -5,6 +5,7 @@
 pub mod deliver;
 pub mod events;
 pub mod fairness;
+pub mod health;
 pub mod signing;
 pub mod ssrf;
 pub mod vault;

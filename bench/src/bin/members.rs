@@ -130,7 +130,7 @@ async fn signed_in_client(
         .send()
         .await?
         .error_for_status()?;
-    let mail = state.store.outbox().to_address(email).await?;
+    let mail = portal_server::store::outbox::to_address(&state.store, email).await?;
     let body = mail[0].body.clone().unwrap_or_default();
     let token = body
         .split("token=")
@@ -152,10 +152,7 @@ async fn signed_in_client(
 /// (through sqlx's `Any` driver, so either backend): a third each admin,
 /// developer, viewer; every seventh deactivated; half have signed in.
 async fn seed(state: &portal_server::state::AppState, n: usize) -> anyhow::Result<()> {
-    let org = state
-        .store
-        .organisations()
-        .list()
+    let org = portal_server::store::organisations::list(&state.store)
         .await?
         .into_iter()
         .next()

@@ -32,7 +32,7 @@ fn health_out() -> HealthOut {
 #[utoipa::path(get, path = "/api/health", tag = "meta",
     responses((status = 200, body = HealthOut), (status = 500, body = portal_contract::ErrorBody)))]
 async fn health(State(state): State<AppState>) -> ApiResult<Json<HealthOut>> {
-    state.store.health().ping().await?;
+    state.store.ping().await?;
     Ok(Json(health_out()))
 }
 
@@ -51,11 +51,8 @@ async fn live() -> Json<HealthOut> {
 #[utoipa::path(get, path = "/api/health/ready", tag = "meta",
     responses((status = 200, body = ReadyOut), (status = 503, body = ReadyOut)))]
 async fn ready(State(state): State<AppState>) -> (StatusCode, Json<ReadyOut>) {
-    let database = tokio::time::timeout(
-        std::time::Duration::from_secs(2),
-        state.store.health().ping(),
-    )
-    .await;
+    let database =
+        tokio::time::timeout(std::time::Duration::from_secs(2), state.store.ping()).await;
     let database_ok = matches!(database, Ok(Ok(())));
     let rate_limits = match state.limits.status().await {
         LimitsStatus::PerInstance => "per_instance",

@@ -16,7 +16,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::client_address::ClientAddress;
-use crate::services::partner::{self, OAuthFailure, Partner};
+use crate::error::{Failure, OAuthFailure};
+use crate::services::partner::{self, Partner};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -105,7 +106,7 @@ async fn issue_token(
 ) -> Result<Response, OAuthFailure> {
     let body = body.map_err(|e| {
         OAuthFailure::new(
-            e.status(),
+            Failure::of_status(e.status()),
             "invalid_request",
             "The request body could not be read; it may be too large.",
         )
@@ -120,7 +121,7 @@ async fn issue_token(
         Some(CLIENT_CREDENTIALS) => {}
         Some(_) => {
             return Err(OAuthFailure::new(
-                StatusCode::BAD_REQUEST,
+                Failure::BadRequest,
                 "unsupported_grant_type",
                 "Only the client_credentials grant is supported.",
             ));

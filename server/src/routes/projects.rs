@@ -13,8 +13,10 @@ use utoipa_axum::routes;
 use crate::auth::CurrentUser;
 use crate::error::ApiResult;
 use crate::extract::Json;
+use crate::services::finders::find;
 use crate::services::projects;
 use crate::state::AppState;
+use crate::store::projects::Project;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -58,7 +60,7 @@ async fn get_project(
     Path(id): Path<ProjectId>,
 ) -> ApiResult<Json<ProjectOut>> {
     current.require(Permission::View)?;
-    let project = projects::find(&state, &current, &id).await?;
+    let project: Project = find(&state, &current, &id).await?;
     Ok(Json(projects::project_out(&project)))
 }
 

@@ -18,7 +18,7 @@ use utoipa_axum::routes;
 use crate::auth::CurrentUser;
 use crate::error::ApiResult;
 use crate::extract::{Json, Query};
-use crate::services::team;
+use crate::services::{invitations, members};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -42,7 +42,7 @@ async fn list_members(
     Query(query): Query<MemberListQuery>,
 ) -> ApiResult<Json<MemberPage>> {
     current.require(Permission::View)?;
-    Ok(Json(team::list_members(&state, &current, query).await?))
+    Ok(Json(members::list_members(&state, &current, query).await?))
 }
 
 /// Change a member's role, or deactivate / reactivate them. Needs the PIN.
@@ -60,7 +60,7 @@ async fn update_member(
 ) -> ApiResult<Json<MemberOut>> {
     current.require(Permission::ManageTeam)?;
     Ok(Json(
-        team::update_member(&state, &current, &id, input).await?,
+        members::update_member(&state, &current, &id, input).await?,
     ))
 }
 
@@ -72,7 +72,7 @@ async fn list_invitations(
     current: CurrentUser,
 ) -> ApiResult<Json<InvitationList>> {
     current.require(Permission::View)?;
-    Ok(Json(team::list_invitations(&state, &current).await?))
+    Ok(Json(invitations::list_invitations(&state, &current).await?))
 }
 
 /// Invite someone by email with a role; mails them the accept link.
@@ -88,7 +88,7 @@ async fn create_invitation(
     Json(input): Json<InvitationIn>,
 ) -> ApiResult<(StatusCode, Json<InvitationOut>)> {
     current.require(Permission::ManageTeam)?;
-    let invitation = team::invite(&state, &current, input).await?;
+    let invitation = invitations::invite(&state, &current, input).await?;
     Ok((StatusCode::CREATED, Json(invitation)))
 }
 
@@ -104,7 +104,9 @@ async fn resend_invitation(
     Path(id): Path<InvitationId>,
 ) -> ApiResult<Json<InvitationOut>> {
     current.require(Permission::ManageTeam)?;
-    Ok(Json(team::resend_invitation(&state, &current, &id).await?))
+    Ok(Json(
+        invitations::resend_invitation(&state, &current, &id).await?,
+    ))
 }
 
 /// Revoke an invitation: its link stops working.
@@ -119,7 +121,9 @@ async fn revoke_invitation(
     Path(id): Path<InvitationId>,
 ) -> ApiResult<Json<InvitationOut>> {
     current.require(Permission::ManageTeam)?;
-    Ok(Json(team::revoke_invitation(&state, &current, &id).await?))
+    Ok(Json(
+        invitations::revoke_invitation(&state, &current, &id).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -138,7 +142,9 @@ async fn lookup_invitation(
     State(state): State<AppState>,
     Query(query): Query<LookupQuery>,
 ) -> ApiResult<Json<InvitationLookupOut>> {
-    Ok(Json(team::lookup_invitation(&state, &query.token).await?))
+    Ok(Json(
+        invitations::lookup_invitation(&state, &query.token).await?,
+    ))
 }
 
 /// Accept an invitation: creates the account and signs in.
@@ -151,7 +157,7 @@ async fn accept_invitation(
     State(state): State<AppState>,
     Json(input): Json<InvitationAcceptIn>,
 ) -> ApiResult<impl IntoResponse> {
-    let (cookies, session) = team::accept_invitation(&state, input).await?;
+    let (cookies, session) = invitations::accept_invitation(&state, input).await?;
     Ok((
         AppendHeaders(cookies.map(|c| (header::SET_COOKIE, c))),
         Json(session),

@@ -1,62 +1,35 @@
 //! Sign-up, email confirmation, sign-in and sign-out.
 
-use axum::http::StatusCode;
 use portal_contract::accounts::{
-    OrganisationOut, OrganisationStatus, SessionIn, SessionOut, SignUpIn, SignUpResendIn, UserOut,
+    OrganisationStatus, SessionIn, SessionOut, SignUpIn, SignUpResendIn,
 };
 use portal_contract::ids::{OrganisationId, UserId};
 use portal_contract::team::MemberStatus;
 use portal_contract::validation::normalize_email;
 use portal_contract::{ErrorCode, Role};
 
+use super::wire::session_out;
 use crate::auth;
 use crate::client_address::ClientAddress;
 use crate::crypto;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Failure};
 use crate::limits::Limit;
 use crate::mail::Mail;
 use crate::state::AppState;
-use crate::store::organisations::Organisation;
-use crate::store::users::{Confirmation, User};
-use crate::store::{Constraint, StoreError};
+use crate::store::organisations::{self, Organisation};
+use crate::store::users::{self, Confirmation, User};
+use crate::store::{Constraint, StoreError, StoreResult, Tx, sessions};
 
 /// How long a confirmation link works.
 const CONFIRMATION_TTL_SECS: i64 = 24 * 3600;
-
-pub fn user_out(user: &User) -> UserOut {
-    UserOut {
-        id: user.id.clone(),
-        email: user.email.clone(),
-        full_name: user.full_name.clone(),
-        role: user.role,
-        created_at: user.created_at,
-    }
-}
-
-pub fn organisation_out(org: &Organisation) -> OrganisationOut {
-    OrganisationOut {
-        id: org.id.clone(),
-        name: org.name.clone(),
-        status: org.status,
-        created_at: org.created_at,
-    }
-}
-
-pub fn session_out(user: &User, org: &Organisation, expires_at: i64) -> SessionOut {
-    SessionOut {
-        user: user_out(user),
-        organisation: organisation_out(org),
-        expires_at,
-    }
-}
 
 /// 403 for members of a suspended organisation.
 pub fn suspended() -> ApiError {
     ApiError::forbidden("Your organisation is suspended. Contact the platform's support.")
 }
 
-fn invalid_token(status: StatusCode, message: &str) -> ApiError {
-    ApiError::new(status, ErrorCode::InvalidToken, message)
+fn invalid_token(failure: Failure, message: &str) -> ApiError {
+    ApiError::new(failure, ErrorCode::InvalidToken, message)
 }
 
 fn new_confirmation(token: &str, user_id: &UserId, now: i64) -> Confirmation {
@@ -84,7 +57,7 @@ pub async fn sign_up(state: &AppState, from: ClientAddress, input: SignUpIn) -> 
     let password_hash = crypto::hash_secret(input.password.clone()).await?;
     let pin_hash = crypto::hash_secret(input.pin.clone()).await?;
 
-    let existing = state.store.users().by_email(&email).await?;
+    let existing = users::by_email(&state.store, &email).await?;
     if let Some(existing) = existing.filter(|u| u.email_confirmed_at.is_some()) {
         let mail = Mail {
             to: existing.email.clone(),
@@ -128,12 +101,15 @@ pub async fn sign_up(state: &AppState, from: ClientAddress, input: SignUpIn) -> 
     };
     let token = crypto::random_token();
     let confirmation = new_confirmation(&token, &user.id, now);
-    match state
-        .store
-        .users()
-        .sign_up(&org, &user, &confirmation)
-        .await
-    {
+    let signed_up = async {
+        let mut tx = state.store.begin().await?;
+        replace_unconfirmed(&mut tx, &user.email).await?;
+        organisations::insert(&mut tx, &org).await?;
+        users::insert(&mut tx, &user).await?;
+        users::insert_confirmation(&mut tx, &confirmation).await?;
+        tx.commit().await
+    };
+    match signed_up.await {
         Ok(()) => {}
         // A concurrent sign-up took the address: answer as for any taken one.
         Err(StoreError::Conflict(Constraint::UserEmail)) => return Ok(()),
@@ -141,6 +117,19 @@ pub async fn sign_up(state: &AppState, from: ClientAddress, input: SignUpIn) -> 
     }
     tracing::info!(organisation = %org.id, user = %user.id, "organisation signed up");
     send_confirmation(state, &user, &org.name, &token).await
+}
+
+/// An account whose address was never confirmed holds it only until
+/// someone signs up, or accepts an invitation, with it: it goes, and its
+/// organisation too when it was the only member.
+pub(crate) async fn replace_unconfirmed(tx: &mut Tx, email: &str) -> StoreResult<()> {
+    if let Some(old) = users::by_email(&mut *tx, email).await?
+        && old.email_confirmed_at.is_none()
+    {
+        users::delete(&mut *tx, &old.id).await?;
+        organisations::delete_if_empty(&mut *tx, &old.organisation_id).await?;
+    }
+    Ok(())
 }
 
 async fn send_confirmation(
@@ -175,16 +164,15 @@ pub async fn confirm(
 ) -> ApiResult<(auth::SignInCookies, SessionOut)> {
     let hash = crypto::token_hash(token.trim());
     let now = state.now();
-    let confirmations = state.store.confirmations();
-    let confirmation = confirmations.get(&hash).await?.ok_or_else(|| {
+    let confirmation = users::confirmation(&state.store, &hash).await?.ok_or_else(|| {
         invalid_token(
-            StatusCode::NOT_FOUND,
+            Failure::NotFound,
             "This confirmation link is not valid. Check that you opened the whole link from the mail.",
         )
     })?;
     let used = || {
         invalid_token(
-            StatusCode::GONE,
+            Failure::Gone,
             "This confirmation link has already been used. Sign in instead.",
         )
     };
@@ -193,16 +181,17 @@ pub async fn confirm(
     }
     if confirmation.expires_at <= now {
         return Err(invalid_token(
-            StatusCode::GONE,
+            Failure::Gone,
             "This confirmation link has expired. Sign in and we'll send you a new one.",
         ));
     }
-    if !confirmations
-        .confirm(&hash, &confirmation.user_id, now)
-        .await?
-    {
+    // Used once: the link, the address confirmed and the sign-in together.
+    let mut tx = state.store.begin().await?;
+    if !users::use_confirmation(&mut tx, &hash, now).await? {
         return Err(used());
     }
+    users::confirm_email(&mut tx, &confirmation.user_id, now).await?;
+    tx.commit().await?;
     signed_in(state, &confirmation.user_id).await
 }
 
@@ -211,16 +200,10 @@ async fn signed_in(
     state: &AppState,
     user_id: &UserId,
 ) -> ApiResult<(auth::SignInCookies, SessionOut)> {
-    let user = state
-        .store
-        .users()
-        .get(user_id)
+    let user = users::get(&state.store, user_id)
         .await?
         .ok_or_else(ApiError::unauthenticated)?;
-    let org = state
-        .store
-        .organisations()
-        .get(&user.organisation_id)
+    let org = organisations::get(&state.store, &user.organisation_id)
         .await?
         .ok_or_else(ApiError::unauthenticated)?;
     if org.status == OrganisationStatus::Suspended {
@@ -239,25 +222,22 @@ pub async fn resend(state: &AppState, from: ClientAddress, input: SignUpResendIn
         .await?;
     input.validate().map_err(ApiError::validation)?;
     let email = normalize_email(&input.email);
-    let Some(user) = state.store.users().by_email(&email).await? else {
+    let Some(user) = users::by_email(&state.store, &email).await? else {
         return Ok(());
     };
     if user.email_confirmed_at.is_some() {
         return Ok(());
     }
-    let org = state
-        .store
-        .organisations()
-        .get(&user.organisation_id)
+    let org = organisations::get(&state.store, &user.organisation_id)
         .await?
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("user without organisation")))?;
     let now = state.now();
     let token = crypto::random_token();
-    state
-        .store
-        .confirmations()
-        .replace(&new_confirmation(&token, &user.id, now), now)
-        .await?;
+    // A new link: the old ones stop working.
+    let mut tx = state.store.begin().await?;
+    users::end_confirmations(&mut tx, &user.id, now).await?;
+    users::insert_confirmation(&mut tx, &new_confirmation(&token, &user.id, now)).await?;
+    tx.commit().await?;
     send_confirmation(state, &user, &org.name, &token).await
 }
 
@@ -277,7 +257,7 @@ pub async fn sign_in(
         .check(&[(Limit::SignInByAddress, &from)])
         .await?;
 
-    let user = state.store.users().by_email(&email).await?;
+    let user = users::by_email(&state.store, &email).await?;
     // The account's own limit, unless this browser signed in as it before:
     // then the browser's (a stranger's attempts can't lock its owner out).
     let known = user
@@ -298,7 +278,7 @@ pub async fn sign_in(
         Some(user) if matches => user,
         _ => {
             return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
+                Failure::Unauthenticated,
                 ErrorCode::InvalidCredentials,
                 "That email and password don't match an account.",
             ));
@@ -306,31 +286,23 @@ pub async fn sign_in(
     };
     if user.email_confirmed_at.is_none() {
         return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
+            Failure::Forbidden,
             ErrorCode::EmailUnconfirmed,
             "Confirm your email address first: open the link we mailed you.",
         ));
     }
     if !user.is_active() {
         return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
+            Failure::Forbidden,
             ErrorCode::AccountDeactivated,
             "Your account has been deactivated. Ask an admin of your organisation.",
         ));
     }
-    let org = state
-        .store
-        .organisations()
-        .get(&user.organisation_id)
-        .await?;
+    let org = organisations::get(&state.store, &user.organisation_id).await?;
     if org.is_none_or(|o| o.status == OrganisationStatus::Suspended) {
         return Err(suspended());
     }
-    state
-        .store
-        .users()
-        .record_sign_in(&user.id, state.now())
-        .await?;
+    users::record_sign_in(&state.store, &user.id, state.now()).await?;
     let signed_in = signed_in(state, &user.id).await?;
     tracing::info!(user = %user.id, "signed in");
     Ok(signed_in)
@@ -338,10 +310,6 @@ pub async fn sign_in(
 
 /// Ends the session whose cookie is `cookie`, on the server.
 pub async fn sign_out(state: &AppState, cookie: &str) -> ApiResult<()> {
-    state
-        .store
-        .sessions()
-        .delete(&crypto::token_hash(cookie))
-        .await?;
+    sessions::delete(&state.store, &crypto::token_hash(cookie)).await?;
     Ok(())
 }

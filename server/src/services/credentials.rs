@@ -2,7 +2,6 @@
 //! quick-start checklist reads. A secret is in exactly one answer (create or
 //! roll) and never in a log line.
 
-use axum::http::StatusCode;
 use portal_contract::ErrorCode;
 use portal_contract::accounts::OrganisationStatus;
 use portal_contract::credentials::{
@@ -10,17 +9,19 @@ use portal_contract::credentials::{
     CredentialSecretOut, CredentialStatus, OverviewOut, Scope, SecretHint,
 };
 use portal_contract::ids::{CredentialId, ProjectId};
-use portal_contract::webhooks::PortalEvent;
 
-use super::projects;
+use super::events::{credential_created, credential_revoked, credential_rolled};
+use super::finders::find;
 use crate::auth::CurrentUser;
 use crate::crypto;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Failure};
 use crate::state::AppState;
 use crate::step_up::verify_pin;
-use crate::store::credentials::{Credential, Secret};
-use crate::store::events::{Audience, NewEvent};
-use crate::webhooks::events::portal_event;
+use crate::store::credentials::{self, Credential, Secret};
+use crate::store::events::Audience;
+use crate::store::projects::Project;
+use crate::store::webhooks;
+use crate::webhooks::events::publish;
 
 /// The API's view; `secrets` are this credential's working ones (others
 /// are skipped).
@@ -51,27 +52,13 @@ pub fn credential_out(c: &Credential, secrets: &[Secret], now: i64) -> Credentia
     }
 }
 
-/// One of the caller's organisation's credentials, or 404.
-pub async fn find(
-    state: &AppState,
-    current: &CurrentUser,
-    id: &CredentialId,
-) -> ApiResult<Credential> {
-    state
-        .store
-        .credentials()
-        .get(&current.org.id, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("There is no such credential in your organisation."))
-}
-
 /// Credentials come only to approved organisations.
 pub(super) fn require_approved(current: &CurrentUser) -> ApiResult<()> {
     if current.org.status == OrganisationStatus::Approved {
         Ok(())
     } else {
         Err(ApiError::new(
-            StatusCode::FORBIDDEN,
+            Failure::Forbidden,
             ErrorCode::OrgNotApproved,
             "Your organisation is waiting for approval. You can create credentials and webhook \
              endpoints once it is approved.",
@@ -90,7 +77,7 @@ pub(super) fn within_quota(
         return Ok(());
     }
     Err(ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
+        Failure::Invalid,
         ErrorCode::QuotaExceeded,
         format!("A project can have {quota} {things}, and this one has them all. {free_one}"),
     ))
@@ -98,7 +85,7 @@ pub(super) fn within_quota(
 
 /// A roll or revoke needs a credential that still works.
 fn require_working(credential: &Credential, now: i64) -> ApiResult<()> {
-    let conflict = |m: &str| ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, m);
+    let conflict = |m: &str| ApiError::new(Failure::Conflict, ErrorCode::Conflict, m);
     if credential.revoked_at.is_some() {
         Err(conflict("This credential is revoked already."))
     } else if credential.expires_at.is_some_and(|e| e <= now) {
@@ -110,50 +97,17 @@ fn require_working(credential: &Credential, now: i64) -> ApiResult<()> {
     }
 }
 
-/// What credential events say: the credential's public facts and who acted.
-fn event_data(credential: &Credential, current: &CurrentUser) -> serde_json::Value {
-    serde_json::json!({
-        "credential": {
-            "id": credential.id,
-            "project_id": credential.project_id,
-            "description": credential.description,
-            "scopes": credential.scopes(),
-            "expires_at": credential.expires_at,
-        },
-        "actor": { "id": current.user.id, "email": current.user.email },
-    })
-}
-
-/// `credential.revoked` for `credential`, revoked now by `current`.
-pub fn revoked_event(
-    current: &CurrentUser,
-    credential: &Credential,
-    audience: Audience,
-    now: i64,
-) -> NewEvent {
-    portal_event(
-        &current.org.id,
-        audience,
-        PortalEvent::CredentialRevoked,
-        &event_data(credential, current),
-        now,
-    )
-}
-
 pub async fn list(
     state: &AppState,
     current: &CurrentUser,
     project: &ProjectId,
 ) -> ApiResult<CredentialList> {
-    let project = projects::find(state, current, project).await?;
+    let project: Project = find(state, current, project).await?;
     let now = state.now();
-    let (credentials, secrets) = state
-        .store
-        .credentials()
-        .list_for_project(&project.id, now)
-        .await?;
+    let listed = credentials::list_for_project(&state.store, &project.id).await?;
+    let secrets = credentials::secrets_for_project(&state.store, &project.id, now).await?;
     Ok(CredentialList {
-        items: credentials
+        items: listed
             .iter()
             .map(|c| credential_out(c, &secrets, now))
             .collect(),
@@ -167,14 +121,10 @@ pub async fn create(
     project: &ProjectId,
     input: CredentialIn,
 ) -> ApiResult<CredentialSecretOut> {
-    let project = projects::find(state, current, project).await?;
+    let project: Project = find(state, current, project).await?;
     input.validate().map_err(ApiError::validation)?;
     require_approved(current)?;
-    let (listed, _) = state
-        .store
-        .credentials()
-        .list_for_project(&project.id, state.now())
-        .await?;
+    let listed = credentials::list_for_project(&state.store, &project.id).await?;
     let working = listed.iter().filter(|c| c.revoked_at.is_none()).count();
     within_quota(
         working,
@@ -204,20 +154,24 @@ pub async fn create(
     };
     let secret = crypto::new_client_secret(project.environment);
     let hint = crypto::secret_hint(&secret);
-    let event = portal_event(
-        &current.org.id,
-        Audience::Project(project.id.clone()),
-        PortalEvent::CredentialCreated,
-        &event_data(&credential, current),
+    let event = credential_created(current, &credential, now);
+    let mut tx = state.store.begin().await?;
+    credentials::insert(&mut tx, &credential).await?;
+    credentials::add_secret(
+        &mut tx,
+        &credential.id,
+        &crypto::token_hash(&secret),
+        &hint,
         now,
-    );
-    let credentials = state.store.credentials();
-    credentials
-        .create(&credential, &crypto::token_hash(&secret), &hint, &event)
-        .await?;
-    state.deliverer.wake();
+    )
+    .await?;
+    let deliveries = publish(&mut tx, &event).await?;
+    tx.commit().await?;
+    if deliveries > 0 {
+        state.deliverer.wake();
+    }
     tracing::info!(credential = %credential.id, project = %project.id, user = %current.user.id, "credential created");
-    let secrets = credentials.secrets(&credential.id, now).await?;
+    let secrets = credentials::secrets(&state.store, &credential.id, now).await?;
     Ok(CredentialSecretOut {
         client_id: credential.id.clone(),
         credential: credential_out(&credential, &secrets, now),
@@ -232,40 +186,37 @@ pub async fn roll(
     id: &CredentialId,
     input: CredentialRollIn,
 ) -> ApiResult<CredentialSecretOut> {
-    let credential = find(state, current, id).await?;
+    let credential: Credential = find(state, current, id).await?;
     input.validate().map_err(ApiError::validation)?;
     let now = state.now();
     require_working(&credential, now)?;
     require_approved(current)?;
     verify_pin(state, &current.user, &input.pin).await?;
 
-    let project = projects::find(state, current, &credential.project_id).await?;
+    let project: Project = find(state, current, &credential.project_id).await?;
     let secret = crypto::new_client_secret(project.environment);
     let hint = crypto::secret_hint(&secret);
     let old_until = now + input.overlap.seconds();
-    let mut data = event_data(&credential, current);
-    data["previous_secret_expires_at"] = old_until.into();
-    let event = portal_event(
-        &current.org.id,
-        Audience::Project(credential.project_id.clone()),
-        PortalEvent::CredentialRolled,
-        &data,
+    let event = credential_rolled(current, &credential, old_until, now);
+    // The working secrets end with the overlap (at once: deleted), and the
+    // new one is added.
+    let mut tx = state.store.begin().await?;
+    credentials::end_secrets(&mut tx, &credential.id, old_until, now).await?;
+    credentials::add_secret(
+        &mut tx,
+        &credential.id,
+        &crypto::token_hash(&secret),
+        &hint,
         now,
-    );
-    let credentials = state.store.credentials();
-    credentials
-        .roll(
-            &credential.id,
-            &crypto::token_hash(&secret),
-            &hint,
-            now,
-            old_until,
-            &event,
-        )
-        .await?;
-    state.deliverer.wake();
+    )
+    .await?;
+    let deliveries = publish(&mut tx, &event).await?;
+    tx.commit().await?;
+    if deliveries > 0 {
+        state.deliverer.wake();
+    }
     tracing::info!(credential = %credential.id, user = %current.user.id, overlap = input.overlap.as_str(), "credential rolled");
-    let secrets = credentials.secrets(&credential.id, now).await?;
+    let secrets = credentials::secrets(&state.store, &credential.id, now).await?;
     Ok(CredentialSecretOut {
         client_id: credential.id.clone(),
         credential: credential_out(&credential, &secrets, now),
@@ -280,47 +231,41 @@ pub async fn revoke(
     id: &CredentialId,
     input: CredentialRevokeIn,
 ) -> ApiResult<CredentialOut> {
-    let credential = find(state, current, id).await?;
+    let credential: Credential = find(state, current, id).await?;
     input.validate().map_err(ApiError::validation)?;
     if credential.revoked_at.is_some() {
         return Err(ApiError::new(
-            StatusCode::CONFLICT,
+            Failure::Conflict,
             ErrorCode::Conflict,
             "This credential is revoked already.",
         ));
     }
     verify_pin(state, &current.user, &input.pin).await?;
     let now = state.now();
-    let event = revoked_event(
-        current,
-        &credential,
-        Audience::Project(credential.project_id.clone()),
-        now,
-    );
-    state
-        .store
-        .credentials()
-        .revoke(&credential.id, now, &event)
-        .await?;
-    state.deliverer.wake();
+    let audience = Audience::Project(credential.project_id.clone());
+    let event = credential_revoked(current, &credential, audience, now);
+    let mut tx = state.store.begin().await?;
+    credentials::revoke(&mut tx, &credential.id, now).await?;
+    let deliveries = publish(&mut tx, &event).await?;
+    tx.commit().await?;
+    if deliveries > 0 {
+        state.deliverer.wake();
+    }
     tracing::info!(credential = %credential.id, user = %current.user.id, "credential revoked");
-    let revoked = find(state, current, id).await?;
+    let revoked: Credential = find(state, current, id).await?;
     Ok(credential_out(&revoked, &[], now))
 }
 
 /// What the overview's quick-start checklist ticks from.
 pub async fn overview(state: &AppState, current: &CurrentUser) -> ApiResult<OverviewOut> {
-    let (counts, example) = state
-        .store
-        .credentials()
-        .overview(&current.org.id, state.now())
-        .await?;
+    let (counts, example) =
+        credentials::overview(&state.store, &current.org.id, state.now()).await?;
     Ok(OverviewOut {
         projects: counts.projects as u32,
         credentials: counts.credentials as u32,
         first_token_at: counts.first_token_at,
         first_call_at: counts.first_call_at,
         example,
-        failing_endpoints: state.store.webhooks().failing(&current.org.id).await?,
+        failing_endpoints: webhooks::failing(&state.store, &current.org.id).await?,
     })
 }

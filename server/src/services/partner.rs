@@ -4,131 +4,25 @@
 //! §5.2 / RFC 6750 bodies (`{error, error_description}`), which OAuth2
 //! client libraries understand.
 
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use portal_contract::accounts::OrganisationStatus;
 use portal_contract::credentials::Scope;
 use portal_contract::ids::CredentialId;
 use portal_contract::partner::{
-    OAuthError, TOKEN_TTL_SECS, TokenOut, WhoamiCredential, WhoamiOrganisation, WhoamiOut,
-    WhoamiProject,
+    TOKEN_TTL_SECS, TokenOut, WhoamiCredential, WhoamiOrganisation, WhoamiOut, WhoamiProject,
 };
 use portal_contract::webhooks::{EventIn, EventOut, PAYLOAD_MAX, PortalEvent, event_type};
 
 use crate::client_address::ClientAddress;
 use crate::crypto;
+use crate::error::{Failure, OAuthFailure};
 use crate::limits::Limit;
 use crate::state::AppState;
-use crate::store::StoreError;
-use crate::store::credentials::Caller;
+use crate::store::credentials::{self, Caller};
 use crate::store::events::Audience;
 use crate::tokens::{AUDIENCE, Claims};
-use crate::webhooks::events::new_event;
-
-/// An RFC 6749 / RFC 6750 error answer.
-#[derive(Debug)]
-pub struct OAuthFailure {
-    pub status: StatusCode,
-    pub body: OAuthError,
-    pub challenge: Option<String>,
-    pub retry_after: Option<u64>,
-}
-
-impl OAuthFailure {
-    pub fn new(status: StatusCode, error: &str, description: impl Into<String>) -> Self {
-        Self {
-            status,
-            body: OAuthError {
-                error: error.into(),
-                error_description: description.into(),
-            },
-            challenge: None,
-            retry_after: None,
-        }
-    }
-
-    pub fn invalid_request(description: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_request", description)
-    }
-
-    /// One answer for an unknown client id, a wrong secret, and a revoked or
-    /// expired credential, so none can be told from another.
-    pub fn invalid_client() -> Self {
-        let mut e = Self::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            "The client id or secret is wrong, or the credential was revoked or has expired.",
-        );
-        e.challenge = Some(format!("Basic realm=\"{AUDIENCE}\""));
-        e
-    }
-
-    pub fn invalid_token(description: &str) -> Self {
-        let mut e = Self::new(StatusCode::UNAUTHORIZED, "invalid_token", description);
-        e.challenge = Some(format!(
-            "Bearer realm=\"{AUDIENCE}\", error=\"invalid_token\", error_description=\"{description}\""
-        ));
-        e
-    }
-
-    /// 429 for too many `what` ("token requests", "events").
-    pub fn rate_limited(what: &str, secs: u64) -> Self {
-        let mut e = Self::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            format!(
-                "Too many {what}. Try again in {secs} second{}.",
-                if secs == 1 { "" } else { "s" }
-            ),
-        );
-        e.retry_after = Some(secs);
-        e
-    }
-
-    /// 413: an event's data over `PAYLOAD_MAX`, or a body over the API's limit.
-    pub fn payload_too_large() -> Self {
-        Self::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            format!(
-                "The event is too large: its data may be at most {} KB of JSON.",
-                PAYLOAD_MAX / 1024
-            ),
-        )
-    }
-
-    pub fn internal(e: impl std::fmt::Display) -> Self {
-        tracing::error!(error = %e, "internal error on the partner API");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "server_error",
-            "Something went wrong on our side. Try again.",
-        )
-    }
-}
-
-impl From<StoreError> for OAuthFailure {
-    fn from(e: StoreError) -> Self {
-        Self::internal(e)
-    }
-}
-
-impl IntoResponse for OAuthFailure {
-    fn into_response(self) -> Response {
-        let mut response = (self.status, axum::Json(self.body)).into_response();
-        let headers = response.headers_mut();
-        if let Some(challenge) = self.challenge.and_then(|c| HeaderValue::try_from(c).ok()) {
-            headers.insert(header::WWW_AUTHENTICATE, challenge);
-        }
-        if let Some(secs) = self.retry_after {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
-        }
-        headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-        response
-    }
-}
+use crate::webhooks::events::{self, new_event};
 
 /// How much of a secret's hash a token carries to name its secret: enough
 /// that no two secrets of a credential share it.
@@ -161,11 +55,7 @@ pub async fn issue_token(
 
     // The same work whether the client id exists or not: hash, one indexed read.
     let secret_hash = crypto::token_hash(secret);
-    let grant = state
-        .store
-        .credentials()
-        .grant_for_secret(&secret_hash)
-        .await?;
+    let grant = credentials::grant_for_secret(&state.store, &secret_hash).await?;
     let now = state.now();
     let grant = grant
         .filter(|g| crypto::same(g.credential_id.0.as_bytes(), client_id.as_bytes()))
@@ -200,7 +90,7 @@ pub async fn issue_token(
         Some(asked) => {
             let asked = Scope::parse_list(asked).ok_or_else(|| {
                 OAuthFailure::new(
-                    StatusCode::BAD_REQUEST,
+                    Failure::BadRequest,
                     "invalid_scope",
                     "Unknown scope: use read, write, or both.",
                 )
@@ -211,7 +101,7 @@ pub async fn issue_token(
                 asked
             } else {
                 return Err(OAuthFailure::new(
-                    StatusCode::BAD_REQUEST,
+                    Failure::BadRequest,
                     "invalid_scope",
                     format!(
                         "This credential may only ask for: {}.",
@@ -268,11 +158,13 @@ pub async fn partner(state: &AppState, token: &str) -> Result<Partner, OAuthFail
         .map_err(|r| OAuthFailure::invalid_token(r.description()))?;
     // A token from before tokens named their secret names none: any works.
     let secret = URL_SAFE_NO_PAD.decode(&claims.sid).unwrap_or_default();
-    let caller = state
-        .store
-        .credentials()
-        .caller(&CredentialId(claims.sub.clone()), &secret, now)
-        .await?;
+    let caller = credentials::caller(
+        &state.store,
+        &CredentialId(claims.sub.clone()),
+        &secret,
+        now,
+    )
+    .await?;
     let caller = match caller {
         None => {
             return Err(OAuthFailure::invalid_token(
@@ -332,7 +224,7 @@ pub fn whoami(partner: Partner) -> WhoamiOut {
 pub async fn may_publish(state: &AppState, partner: &Partner) -> Result<(), OAuthFailure> {
     if !partner.scopes().contains(&Scope::Write) {
         let mut e = OAuthFailure::new(
-            StatusCode::FORBIDDEN,
+            Failure::Forbidden,
             "insufficient_scope",
             "Publishing events needs a token with the write scope.",
         );
@@ -384,8 +276,12 @@ pub async fn publish(
         &input.data,
         now,
     );
-    let deliveries = state.store.events().publish(&event).await?;
-    state.deliverer.wake();
+    let mut tx = state.store.begin().await?;
+    let deliveries = events::publish(&mut tx, &event).await?;
+    tx.commit().await?;
+    if deliveries > 0 {
+        state.deliverer.wake();
+    }
     let message = (deliveries == 0).then(|| {
         format!(
             "No enabled endpoint of this project wants {}, so the event was not kept.",

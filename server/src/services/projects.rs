@@ -4,18 +4,18 @@ use portal_contract::ids::ProjectId;
 use portal_contract::projects::{
     ProjectDeleteIn, ProjectIn, ProjectList, ProjectOut, ProjectPatch,
 };
-use portal_contract::webhooks::PortalEvent;
 
-use super::credentials;
+use super::events::{credential_revoked, project_updated};
+use super::finders::find;
 use crate::auth::CurrentUser;
 use crate::crypto;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::step_up::verify_pin;
-use crate::store::credentials::Credential;
+use crate::store::credentials;
 use crate::store::events::Audience;
-use crate::store::projects::Project;
-use crate::webhooks::events::portal_event;
+use crate::store::projects::{self, Project};
+use crate::webhooks::events::publish;
 
 pub fn project_out(p: &Project) -> ProjectOut {
     ProjectOut {
@@ -29,18 +29,8 @@ pub fn project_out(p: &Project) -> ProjectOut {
     }
 }
 
-/// One of the caller's organisation's projects, or 404.
-pub async fn find(state: &AppState, current: &CurrentUser, id: &ProjectId) -> ApiResult<Project> {
-    state
-        .store
-        .projects()
-        .get(&current.org.id, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("There is no such project in your organisation."))
-}
-
 pub async fn list(state: &AppState, current: &CurrentUser) -> ApiResult<ProjectList> {
-    let projects = state.store.projects().list(&current.org.id).await?;
+    let projects = projects::list(&state.store, &current.org.id).await?;
     Ok(ProjectList {
         items: projects.iter().map(project_out).collect(),
     })
@@ -63,7 +53,7 @@ pub async fn create(
         credential_count: 0,
         webhook_count: 0,
     };
-    state.store.projects().insert(&project).await?;
+    projects::insert(&state.store, &project).await?;
     tracing::info!(project = %project.id, user = %current.user.id, "project created");
     Ok(project_out(&project))
 }
@@ -75,7 +65,7 @@ pub async fn update(
     id: &ProjectId,
     input: ProjectPatch,
 ) -> ApiResult<ProjectOut> {
-    let mut project = find(state, current, id).await?;
+    let mut project: Project = find(state, current, id).await?;
     input.validate().map_err(ApiError::validation)?;
     if let Some(name) = input.name {
         project.name = name.trim().to_owned();
@@ -83,26 +73,14 @@ pub async fn update(
     if let Some(description) = input.description {
         project.description = description.trim().to_owned();
     }
-    let data = serde_json::json!({
-        "project": {
-            "id": project.id, "name": project.name, "description": project.description,
-            "environment": project.environment.as_str(),
-        },
-        "actor": { "id": current.user.id, "email": current.user.email },
-    });
-    let event = portal_event(
-        &current.org.id,
-        Audience::Project(project.id.clone()),
-        PortalEvent::ProjectUpdated,
-        &data,
-        state.now(),
-    );
-    state
-        .store
-        .projects()
-        .update(&project.id, &project.name, &project.description, &event)
-        .await?;
-    state.deliverer.wake();
+    let event = project_updated(current, &project, state.now());
+    let mut tx = state.store.begin().await?;
+    projects::update(&mut tx, &project.id, &project.name, &project.description).await?;
+    let deliveries = publish(&mut tx, &event).await?;
+    tx.commit().await?;
+    if deliveries > 0 {
+        state.deliverer.wake();
+    }
     Ok(project_out(&project))
 }
 
@@ -116,17 +94,27 @@ pub async fn delete(
     id: &ProjectId,
     input: ProjectDeleteIn,
 ) -> ApiResult<()> {
-    let project = find(state, current, id).await?;
+    let project: Project = find(state, current, id).await?;
     input.validate().map_err(ApiError::validation)?;
     verify_pin(state, &current.user, &input.pin).await?;
     let now = state.now();
-    let revoked = |credential: &Credential| {
-        credentials::revoked_event(current, credential, Audience::Organisation, now)
-    };
-    let count = state.store.projects().delete(&project.id, &revoked).await?;
-    if count > 0 {
+    let mut tx = state.store.begin().await?;
+    // Under the project's lock, so a credential created meanwhile can't go
+    // unannounced; written before the delete, for the organisation's
+    // endpoints (the project's own go with it).
+    projects::lock(&mut tx, &project.id).await?;
+    let working = credentials::working_in_project(&mut tx, &project.id).await?;
+    let mut deliveries = 0;
+    for credential in &working {
+        let event = credential_revoked(current, credential, Audience::Organisation, now);
+        deliveries += publish(&mut tx, &event).await?;
+    }
+    projects::delete(&mut tx, &project.id).await?;
+    tx.commit().await?;
+    if deliveries > 0 {
         state.deliverer.wake();
     }
+    let count = working.len();
     tracing::info!(project = %project.id, user = %current.user.id, credentials_revoked = count, "project deleted");
     Ok(())
 }

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use crate::state::AppState;
-use crate::store::StoreResult;
+use crate::store::{StoreResult, retention};
 
 /// Rows per statement.
 const BATCH: u32 = 500;
@@ -26,11 +26,11 @@ pub async fn purge(state: &AppState) -> StoreResult<Purged> {
     let day = 86_400;
     let kept = now - state.config.retention_days.max(1) * day;
     let outbox_kept = now - state.config.outbox_retention_days.max(1) * day;
-    let store = state.store.retention();
+    let store = &state.store;
     let purged = Purged {
-        events: batches(|| store.purge_events(kept, BATCH)).await?,
-        outbox: batches(|| store.purge_outbox(outbox_kept, BATCH)).await?,
-        invitations: batches(|| store.purge_invitations(kept, now, BATCH)).await?,
+        events: batches(|| retention::purge_events(store, kept, BATCH)).await?,
+        outbox: batches(|| retention::purge_outbox(store, outbox_kept, BATCH)).await?,
+        invitations: batches(|| retention::purge_invitations(store, kept, now, BATCH)).await?,
     };
     if purged != Purged::default() {
         tracing::info!(

@@ -5,12 +5,13 @@ use portal_contract::accounts::{
     OrganisationOut, OrganisationPatch, PasswordChangeIn, PinChangeIn, ProfilePatch, UserOut,
 };
 
-use super::accounts::{organisation_out, user_out};
+use super::wire::{organisation_out, user_out};
 use crate::auth::CurrentUser;
 use crate::crypto;
 use crate::error::{ApiError, ApiResult};
 use crate::limits::Limit;
 use crate::state::AppState;
+use crate::store::{organisations, sessions, users};
 
 pub async fn update_profile(
     state: &AppState,
@@ -19,11 +20,7 @@ pub async fn update_profile(
 ) -> ApiResult<UserOut> {
     input.validate().map_err(ApiError::validation)?;
     let name = input.full_name.trim();
-    state
-        .store
-        .users()
-        .set_full_name(&current.user.id, name)
-        .await?;
+    users::set_full_name(&state.store, &current.user.id, name).await?;
     let mut user = current.user;
     user.full_name = name.to_owned();
     Ok(user_out(&user))
@@ -58,11 +55,15 @@ pub async fn change_password(
     input.validate().map_err(ApiError::validation)?;
     check_password(state, current, &input.current_password, "current_password").await?;
     let hash = crypto::hash_secret(input.new_password).await?;
-    state
-        .store
-        .users()
-        .set_password_hash(&current.user.id, &hash, &current.session_hash)
-        .await?;
+    let mut tx = state.store.begin().await?;
+    users::set_password_hash(&mut tx, &current.user.id, &hash).await?;
+    sessions::delete_for_user(
+        &mut tx,
+        &current.user.id,
+        Some(current.session_hash.as_slice()),
+    )
+    .await?;
+    tx.commit().await?;
     tracing::info!(user = %current.user.id, "password changed; other sessions ended");
     Ok(())
 }
@@ -76,11 +77,7 @@ pub async fn change_pin(
     input.validate().map_err(ApiError::validation)?;
     check_password(state, current, &input.password, "password").await?;
     let hash = crypto::hash_secret(input.new_pin).await?;
-    state
-        .store
-        .users()
-        .set_pin_hash(&current.user.id, &hash)
-        .await?;
+    users::set_pin_hash(&state.store, &current.user.id, &hash).await?;
     tracing::info!(user = %current.user.id, "security PIN changed");
     Ok(())
 }
@@ -94,11 +91,7 @@ pub async fn update_organisation(
     current.require(Permission::ManageOrganisation)?;
     input.validate().map_err(ApiError::validation)?;
     let name = input.name.trim();
-    state
-        .store
-        .organisations()
-        .rename(&current.org.id, name)
-        .await?;
+    organisations::rename(&state.store, &current.org.id, name).await?;
     let mut org = current.org;
     org.name = name.to_owned();
     Ok(organisation_out(&org))

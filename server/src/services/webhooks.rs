@@ -1,7 +1,6 @@
 //! Webhook endpoints, their signing secrets, test events, and the delivery
 //! log with redelivery.
 
-use axum::http::StatusCode;
 use portal_contract::ErrorCode;
 use portal_contract::ids::{DeliveryId, ProjectId, WebhookId};
 use portal_contract::projects::Environment;
@@ -13,19 +12,24 @@ use portal_contract::webhooks::{
 };
 use reqwest::Url;
 
-use super::{credentials, projects};
+use super::credentials;
+use super::events::sample;
+use super::finders::find;
 use crate::auth::CurrentUser;
 use crate::crypto;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Failure};
 use crate::limits::Limit;
+use crate::mail::Mail;
 use crate::state::AppState;
 use crate::step_up::verify_pin;
-use crate::store::delivery_log::Delivery;
+use crate::store::delivery_log::{self, Delivery, DeliveryDetail as Detail};
 use crate::store::events::Audience;
 use crate::store::projects::Project;
-use crate::store::webhooks::Webhook;
-use crate::webhooks::events::{new_event, sample};
-use crate::webhooks::{signing, ssrf};
+use crate::store::users;
+use crate::store::webhooks::{self, Webhook};
+use crate::webhooks::deliver::OnDisabled;
+use crate::webhooks::events::{new_event, publish};
+use crate::webhooks::{health, signing, ssrf};
 
 pub fn webhook_out(w: &Webhook, stats: WebhookStats, now: i64) -> WebhookOut {
     WebhookOut {
@@ -58,25 +62,10 @@ pub fn delivery_out(d: &Delivery) -> DeliveryOut {
     }
 }
 
-/// One of the caller's organisation's endpoints, or 404.
-pub async fn find(state: &AppState, current: &CurrentUser, id: &WebhookId) -> ApiResult<Webhook> {
-    state
-        .store
-        .webhooks()
-        .get(&current.org.id, id)
-        .await?
-        .ok_or_else(|| {
-            ApiError::not_found("There is no such webhook endpoint in your organisation.")
-        })
-}
-
 /// An endpoint with its deliveries of the past 24 hours.
 async fn with_stats(state: &AppState, webhook: &Webhook) -> ApiResult<WebhookOut> {
     let now = state.now();
-    let stats = state
-        .store
-        .webhooks()
-        .stats(&webhook.project_id, now - 86_400)
+    let stats = webhooks::stats(&state.store, &webhook.project_id, now - 86_400)
         .await?
         .into_iter()
         .find(|(id, _)| *id == webhook.id)
@@ -136,16 +125,12 @@ pub async fn list(
     current: &CurrentUser,
     project: &ProjectId,
 ) -> ApiResult<WebhookList> {
-    let project = projects::find(state, current, project).await?;
+    let project: Project = find(state, current, project).await?;
     let now = state.now();
-    let webhooks = state.store.webhooks().list_for_project(&project.id).await?;
-    let mut stats = state
-        .store
-        .webhooks()
-        .stats(&project.id, now - 86_400)
-        .await?;
+    let endpoints = webhooks::list_for_project(&state.store, &project.id).await?;
+    let mut stats = webhooks::stats(&state.store, &project.id, now - 86_400).await?;
     Ok(WebhookList {
-        items: webhooks
+        items: endpoints
             .iter()
             .map(|w| {
                 let s = stats
@@ -166,15 +151,12 @@ pub async fn create(
     project: &ProjectId,
     input: WebhookIn,
 ) -> ApiResult<WebhookSecretOut> {
-    let project = projects::find(state, current, project).await?;
+    let project: Project = find(state, current, project).await?;
     input.validate().map_err(ApiError::validation)?;
     // Deliveries are POSTs to any address: not before someone approved
     // the organisation.
     credentials::require_approved(current)?;
-    let endpoints = state
-        .store
-        .webhooks()
-        .list_for_project(&project.id)
+    let endpoints = webhooks::list_for_project(&state.store, &project.id)
         .await?
         .len();
     credentials::within_quota(
@@ -200,8 +182,9 @@ pub async fn create(
         previous_secret_until: None,
         failing_since: None,
         created_at: state.now(),
+        revision: 0,
     };
-    state.store.webhooks().insert(&webhook).await?;
+    webhooks::insert(&state.store, &webhook).await?;
     tracing::info!(webhook = %webhook.id, project = %project.id, user = %current.user.id, "webhook endpoint added");
     Ok(WebhookSecretOut {
         webhook: webhook_out(&webhook, WebhookStats::default(), state.now()),
@@ -210,7 +193,7 @@ pub async fn create(
 }
 
 pub async fn get(state: &AppState, current: &CurrentUser, id: &WebhookId) -> ApiResult<WebhookOut> {
-    let webhook = find(state, current, id).await?;
+    let webhook: Webhook = find(state, current, id).await?;
     with_stats(state, &webhook).await
 }
 
@@ -221,10 +204,10 @@ pub async fn update(
     id: &WebhookId,
     input: WebhookPatch,
 ) -> ApiResult<WebhookOut> {
-    let mut webhook = find(state, current, id).await?;
+    let mut webhook: Webhook = find(state, current, id).await?;
     input.validate().map_err(ApiError::validation)?;
     if let Some(url) = &input.url {
-        let project = projects::find(state, current, &webhook.project_id).await?;
+        let project: Project = find(state, current, &webhook.project_id).await?;
         webhook.url = check_target(state, &project, url).await?;
     }
     if let Some(d) = &input.description {
@@ -233,7 +216,7 @@ pub async fn update(
     if let Some(t) = &input.event_types {
         webhook.event_types = joined(t);
     }
-    let mut disable = None;
+    let mut disabling = false;
     match input.enabled {
         Some(true) if !webhook.enabled => {
             webhook.enabled = true;
@@ -243,22 +226,23 @@ pub async fn update(
         Some(false) if webhook.enabled => {
             webhook.enabled = false;
             webhook.disabled_reason = Some(DisabledReason::ByUser);
-            disable = Some(DisabledReason::ByUser);
+            disabling = true;
         }
         _ => {}
     }
-    state
-        .store
-        .webhooks()
-        .update(&webhook, disable)
-        .await?;
+    let mut tx = state.store.begin().await?;
+    webhooks::update(&mut tx, &webhook).await?;
+    if disabling {
+        health::disabled(&mut tx, &webhook.id).await?;
+    }
+    tx.commit().await?;
     with_stats(state, &webhook).await
 }
 
 /// With its delivery log.
 pub async fn delete(state: &AppState, current: &CurrentUser, id: &WebhookId) -> ApiResult<()> {
-    let webhook = find(state, current, id).await?;
-    state.store.webhooks().delete(&webhook.id).await?;
+    let webhook: Webhook = find(state, current, id).await?;
+    webhooks::delete(&state.store, &webhook.id).await?;
     tracing::info!(webhook = %webhook.id, user = %current.user.id, "webhook endpoint deleted");
     Ok(())
 }
@@ -270,7 +254,7 @@ pub async fn reveal_secret(
     id: &WebhookId,
     input: SecretRevealIn,
 ) -> ApiResult<WebhookSecretOut> {
-    let webhook = find(state, current, id).await?;
+    let webhook: Webhook = find(state, current, id).await?;
     input.validate().map_err(ApiError::validation)?;
     verify_pin(state, &current.user, &input.pin).await?;
     let secret = state.vault.open(&webhook.id.0, &webhook.secret)?;
@@ -288,7 +272,7 @@ pub async fn rotate_secret(
     id: &WebhookId,
     input: SecretRotateIn,
 ) -> ApiResult<WebhookSecretOut> {
-    let mut webhook = find(state, current, id).await?;
+    let mut webhook: Webhook = find(state, current, id).await?;
     input.validate().map_err(ApiError::validation)?;
     verify_pin(state, &current.user, &input.pin).await?;
     let now = state.now();
@@ -300,11 +284,14 @@ pub async fn rotate_secret(
     } else {
         (None, None)
     };
-    state
-        .store
-        .webhooks()
-        .rotate_secret(&webhook.id, &sealed, previous.as_deref(), until)
-        .await?;
+    webhooks::rotate_secret(
+        &state.store,
+        &webhook.id,
+        &sealed,
+        previous.as_deref(),
+        until,
+    )
+    .await?;
     tracing::info!(webhook = %webhook.id, user = %current.user.id, overlap = input.overlap.as_str(), "webhook secret rotated");
     webhook.secret = sealed;
     webhook.previous_secret = previous;
@@ -332,12 +319,12 @@ pub async fn send_test(
     id: &WebhookId,
     input: WebhookTestIn,
 ) -> ApiResult<DeliveryOut> {
-    let webhook = find(state, current, id).await?;
+    let webhook: Webhook = find(state, current, id).await?;
     event_type(&input.event_type).map_err(|m| ApiError::field("event_type", m))?;
     limit_sends(state, current).await?;
     if !webhook.enabled {
         return Err(ApiError::new(
-            StatusCode::CONFLICT,
+            Failure::Conflict,
             ErrorCode::Conflict,
             "This endpoint is disabled. Enable it to send a test event.",
         ));
@@ -349,10 +336,13 @@ pub async fn send_test(
             webhook: webhook.id.clone(),
         },
         &input.event_type,
-        &sample(&input.event_type, &webhook.project_id.0),
+        &sample(&input.event_type, &webhook.project_id),
         state.now(),
     );
-    let delivery = state.store.events().publish_test(&event).await?;
+    let mut tx = state.store.begin().await?;
+    publish(&mut tx, &event).await?;
+    let delivery = delivery_log::for_event(&mut tx, &event.id, &webhook.id).await?;
+    tx.commit().await?;
     state.deliverer.wake();
     Ok(delivery_out(&delivery))
 }
@@ -363,11 +353,10 @@ pub async fn deliveries(
     id: &WebhookId,
     query: DeliveryQuery,
 ) -> ApiResult<DeliveryPage> {
-    let webhook = find(state, current, id).await?;
+    let webhook: Webhook = find(state, current, id).await?;
     query.validate().map_err(ApiError::validation)?;
-    let log = state.store.delivery_log();
-    let (rows, total) = log.page(&webhook.id, &query).await?;
-    let event_types = log.event_types(&webhook.id).await?;
+    let (rows, total) = delivery_log::page(&state.store, &webhook.id, &query).await?;
+    let event_types = delivery_log::event_types(&state.store, &webhook.id).await?;
     Ok(DeliveryPage {
         items: rows.iter().map(delivery_out).collect(),
         total: total as u32,
@@ -383,12 +372,8 @@ pub async fn delivery(
     current: &CurrentUser,
     id: &DeliveryId,
 ) -> ApiResult<DeliveryDetail> {
-    let log = state.store.delivery_log();
-    let detail = log
-        .get(&current.org.id, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("There is no such delivery in your organisation."))?;
-    let attempts = log.attempts(&detail.delivery.id).await?;
+    let detail: Detail = find(state, current, id).await?;
+    let attempts = delivery_log::attempts(&state.store, &detail.delivery.id).await?;
     Ok(DeliveryDetail {
         webhook_id: detail.delivery.webhook_id.clone(),
         delivery: delivery_out(&detail.delivery),
@@ -404,21 +389,62 @@ pub async fn redeliver(
     current: &CurrentUser,
     id: &DeliveryId,
 ) -> ApiResult<DeliveryOut> {
-    let log = state.store.delivery_log();
-    let not_found = || ApiError::not_found("There is no such delivery in your organisation.");
-    let detail = log.get(&current.org.id, id).await?.ok_or_else(not_found)?;
-    let webhook = find(state, current, &detail.delivery.webhook_id).await?;
-    let conflict = |m: &str| ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, m);
+    let detail: Detail = find(state, current, id).await?;
+    let webhook: Webhook = find(state, current, &detail.delivery.webhook_id).await?;
+    let conflict = |m: &str| ApiError::new(Failure::Conflict, ErrorCode::Conflict, m);
     limit_sends(state, current).await?;
     if !webhook.enabled {
         return Err(conflict(
             "This endpoint is disabled. Enable it, then redeliver.",
         ));
     }
-    if !log.redeliver(id, state.now()).await? {
+    let mut tx = state.store.begin().await?;
+    if !delivery_log::make_due(&mut tx, id, state.now()).await? {
         return Err(conflict("This delivery is being sent right now."));
     }
+    crate::store::queue::announce(&mut tx).await?;
+    tx.commit().await?;
     state.deliverer.wake();
-    let detail = log.get(&current.org.id, id).await?.ok_or_else(not_found)?;
+    let detail: Detail = find(state, current, id).await?;
     Ok(delivery_out(&detail.delivery))
+}
+
+/// Mails an organisation's admins that the delivery worker disabled one of
+/// its endpoints, whose deliveries kept failing.
+pub struct TellAdmins(pub AppState);
+
+#[async_trait::async_trait]
+impl OnDisabled for TellAdmins {
+    async fn endpoint_disabled(&self, webhook: &Webhook) {
+        let state = &self.0;
+        let Ok(admins) = users::admin_emails(&state.store, &webhook.organisation_id).await else {
+            return;
+        };
+        let link = format!(
+            "{}/projects/{}/webhooks/{}",
+            state.config.public_url.trim_end_matches('/'),
+            webhook.project_id,
+            webhook.id
+        );
+        for to in admins {
+            let mail = Mail {
+                to,
+                subject: "A webhook endpoint was disabled".into(),
+                body: format!(
+                    "Deliveries to {} kept failing until they ran out of retries, so the endpoint \
+                     is disabled and gets no new events.\n\n\
+                     See the delivery log, fix the receiver, then enable the endpoint again and \
+                     redeliver what it missed:\n{link}\n",
+                    webhook.url
+                ),
+            };
+            if let Err(e) = state
+                .mailer
+                .send(&state.store, state.clock.as_ref(), mail)
+                .await
+            {
+                tracing::warn!(error = %e, "could not mail about a disabled endpoint");
+            }
+        }
+    }
 }

@@ -3,222 +3,147 @@
 //! The target gets the current schema first and must be empty; the rows go
 //! in one transaction, so a failed copy leaves it empty.
 //!
-//! Written per column, not per table type: each table is a list of columns
-//! with their kind, read from SQLite's integers and blobs and bound as
-//! PostgreSQL's own types (timestamptz, boolean, bytea).
+//! No list of tables to keep up: the tables, their columns and their order
+//! (parents before children) are read from the target's schema, which its
+//! migrations made, and each column is bound as PostgreSQL stores it
+//! (timestamptz, boolean, bytea) from what SQLite holds. A table or column
+//! the source lacks fails the copy before anything is written; `schema`
+//! lets a test hold the two backends' migrations to the same tables.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use futures_util::TryStreamExt;
 use sqlx::postgres::PgArguments;
 use sqlx::sqlite::SqliteRow;
-use sqlx::{Arguments, Postgres, Row};
+use sqlx::{Arguments, PgConnection, Postgres, Row, SqliteConnection};
 
 use super::postgres::PgStore;
 use super::sqlite::SqliteStore;
 use super::{DatabaseOptions, MaybeTimestamp, Timestamp};
 
-/// How a column is stored.
-#[derive(Clone, Copy)]
-enum Kind {
-    Text,
-    OptText,
-    Int,
-    OptInt,
-    Time,
-    OptTime,
-    Bool,
-    Bytes,
-    OptBytes,
-    /// Written as no holder, whatever the source says.
-    Unheld,
-    /// Written as held until no time.
-    UnheldUntil,
-}
-
-use Kind::*;
-
-/// Every table, parents before children, with its columns.
-const TABLES: &[(&str, &[(&str, Kind)])] = &[
-    (
-        "organisations",
-        &[
-            ("id", Text),
-            ("name", Text),
-            ("status", Text),
-            ("created_at", Time),
-        ],
-    ),
-    (
-        "users",
-        &[
-            ("id", Text),
-            ("organisation_id", Text),
-            ("email", Text),
-            ("full_name", Text),
-            ("password_hash", Text),
-            ("pin_hash", Text),
-            ("role", Text),
-            ("status", Text),
-            ("email_confirmed_at", OptTime),
-            ("pin_failed_attempts", Int),
-            ("pin_locked_until", OptTime),
-            ("last_sign_in_at", OptTime),
-            ("created_at", Time),
-        ],
-    ),
-    (
-        "sessions",
-        &[
-            ("id_hash", Bytes),
-            ("user_id", Text),
-            ("created_at", Time),
-            ("last_seen_at", Time),
-            ("expires_at", Time),
-        ],
-    ),
-    (
-        "email_confirmations",
-        &[
-            ("token_hash", Bytes),
-            ("user_id", Text),
-            ("created_at", Time),
-            ("expires_at", Time),
-            ("used_at", OptTime),
-        ],
-    ),
-    (
-        "outbox",
-        &[
-            ("id", Int),
-            ("to_address", Text),
-            ("subject", Text),
-            ("body", OptText),
-            ("transport", Text),
-            ("status", Text),
-            ("error", OptText),
-            ("created_at", Time),
-        ],
-    ),
-    (
-        "invitations",
-        &[
-            ("id", Text),
-            ("organisation_id", Text),
-            ("email", Text),
-            ("role", Text),
-            ("token_hash", Bytes),
-            ("invited_by", Text),
-            ("created_at", Time),
-            ("expires_at", Time),
-            ("accepted_at", OptTime),
-            ("accepted_user_id", OptText),
-            ("revoked_at", OptTime),
-        ],
-    ),
-    (
-        "projects",
-        &[
-            ("id", Text),
-            ("organisation_id", Text),
-            ("name", Text),
-            ("description", Text),
-            ("environment", Text),
-            ("created_at", Time),
-        ],
-    ),
-    (
-        "credentials",
-        &[
-            ("id", Text),
-            ("organisation_id", Text),
-            ("project_id", Text),
-            ("description", Text),
-            ("scopes", Text),
-            ("created_by", OptText),
-            ("created_at", Time),
-            ("expires_at", OptTime),
-            ("revoked_at", OptTime),
-            ("last_token_at", OptTime),
-            ("last_call_at", OptTime),
-        ],
-    ),
-    (
-        "credential_secrets",
-        &[
-            ("hash", Bytes),
-            ("credential_id", Text),
-            ("hint", Text),
-            ("created_at", Time),
-            ("expires_at", OptTime),
-        ],
-    ),
-    (
-        "webhooks",
-        &[
-            ("id", Text),
-            ("organisation_id", Text),
-            ("project_id", Text),
-            ("url", Text),
-            ("description", Text),
-            ("event_types", Text),
-            ("enabled", Bool),
-            ("disabled_reason", OptText),
-            ("secret", Bytes),
-            ("previous_secret", OptBytes),
-            ("previous_secret_until", OptTime),
-            ("failing_since", OptTime),
-            ("created_at", Time),
-        ],
-    ),
-    (
-        "events",
-        &[
-            ("id", Text),
-            ("organisation_id", Text),
-            ("project_id", OptText),
-            ("type", Text),
-            ("body", Text),
-            ("created_at", Time),
-        ],
-    ),
-    (
-        "deliveries",
-        &[
-            ("id", Text),
-            ("event_id", Text),
-            ("webhook_id", Text),
-            ("event_type", Text),
-            ("status", Text),
-            ("attempts", Int),
-            ("next_attempt_at", OptTime),
-            // A delivery held by the stopped portal is due again: not held.
-            ("lease_owner", Unheld),
-            ("leased_until", UnheldUntil),
-            ("last_http_status", OptInt),
-            ("last_latency_ms", OptInt),
-            ("created_at", Time),
-        ],
-    ),
-    (
-        "delivery_attempts",
-        &[
-            ("delivery_id", Text),
-            ("attempt", Int),
-            ("started_at", Time),
-            ("request_headers", Text),
-            ("response_status", OptInt),
-            ("response_excerpt", Text),
-            ("latency_ms", Int),
-            ("error", OptText),
-        ],
-    ),
+/// Columns whose values are not copied, and why.
+const NOT_COPIED: &[(&str, &str)] = &[
+    // A delivery held by the stopped portal is due again: nobody holds it.
+    ("deliveries", "lease_owner"),
+    ("deliveries", "leased_until"),
+    // Mail bodies hold single-use links; old portals kept some.
+    ("outbox", "body"),
 ];
 
-/// Rows per INSERT: 13 columns at most, well under PostgreSQL's 65 535
-/// parameters a statement.
+/// How a column is stored in PostgreSQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Text,
+    Int,
+    Time,
+    Bool,
+    Bytes,
+}
+
+#[derive(Debug, Clone)]
+struct Column {
+    name: String,
+    kind: Kind,
+    nullable: bool,
+    copied: bool,
+}
+
+/// Each table of a database and its columns, sorted by name.
+pub type Schema = BTreeMap<String, BTreeSet<String>>;
+
+/// Rows per INSERT, well under PostgreSQL's 65 535 parameters a statement.
 const BATCH: usize = 1000;
 
 /// What was copied: rows per table, in copy order.
-pub struct Copied(pub Vec<(&'static str, i64)>);
+pub struct Copied(pub Vec<(String, i64)>);
+
+/// The tables of the SQLite database `url` and their columns.
+pub async fn sqlite_schema(url: &str) -> anyhow::Result<Schema> {
+    let store = SqliteStore::connect(url, &DatabaseOptions::default()).await?;
+    let mut conn = store.pool.acquire().await?;
+    sqlite_columns(&mut conn).await
+}
+
+/// The tables of the PostgreSQL database `url` and their columns.
+pub async fn postgres_schema(url: &str) -> anyhow::Result<Schema> {
+    let store = PgStore::connect(url, &DatabaseOptions::default()).await?;
+    let mut conn = store.pool.acquire().await?;
+    let tables = postgres_tables(&mut conn).await?;
+    Ok(tables
+        .into_iter()
+        .map(|(table, columns)| (table, columns.into_iter().map(|c| c.name).collect()))
+        .collect())
+}
+
+async fn sqlite_columns(conn: &mut SqliteConnection) -> anyhow::Result<Schema> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT m.name, c.name FROM sqlite_master m, pragma_table_info(m.name) c \
+         WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '_sqlx_migrations'",
+    )
+    .fetch_all(conn)
+    .await?;
+    let mut schema = Schema::new();
+    for (table, column) in rows {
+        schema.entry(table).or_default().insert(column);
+    }
+    Ok(schema)
+}
+
+/// The target's tables, parents before children, with their columns.
+async fn postgres_tables(conn: &mut PgConnection) -> anyhow::Result<Vec<(String, Vec<Column>)>> {
+    let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT table_name::text, column_name::text, data_type::text, is_nullable::text \
+         FROM information_schema.columns \
+         WHERE table_schema = current_schema() AND table_name <> '_sqlx_migrations' \
+         ORDER BY table_name, ordinal_position",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut tables: BTreeMap<String, Vec<Column>> = BTreeMap::new();
+    for (table, name, data_type, nullable) in rows {
+        let kind = match data_type.as_str() {
+            "text" => Kind::Text,
+            "bigint" | "integer" | "smallint" => Kind::Int,
+            "timestamp with time zone" => Kind::Time,
+            "boolean" => Kind::Bool,
+            "bytea" => Kind::Bytes,
+            other => anyhow::bail!("{table}.{name} is of a type db copy doesn't know: {other}"),
+        };
+        let copied = !NOT_COPIED.contains(&(table.as_str(), name.as_str()));
+        tables.entry(table).or_default().push(Column {
+            name,
+            kind,
+            nullable: nullable == "YES",
+            copied,
+        });
+    }
+    // Which tables each table refers to.
+    let references: Vec<(String, String)> = sqlx::query_as(
+        "SELECT DISTINCT conrelid::regclass::text, confrelid::regclass::text FROM pg_constraint \
+         WHERE contype = 'f' AND connamespace = current_schema()::regnamespace",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut ordered = Vec::with_capacity(tables.len());
+    while !tables.is_empty() {
+        // The tables whose parents are all placed (a table may refer to itself).
+        let ready: Vec<String> = tables
+            .keys()
+            .filter(|t| {
+                !references.iter().any(|(child, parent)| {
+                    child == *t && parent != *t && tables.contains_key(parent)
+                })
+            })
+            .cloned()
+            .collect();
+        anyhow::ensure!(!ready.is_empty(), "the tables' foreign keys form a cycle");
+        for table in ready {
+            let columns = tables.remove(&table).expect("listed");
+            ordered.push((table, columns));
+        }
+    }
+    Ok(ordered)
+}
 
 /// Copies `from` (a SQLite URL, whose file must exist) into `to` (a
 /// PostgreSQL URL of an empty database).
@@ -247,7 +172,27 @@ pub async fn copy(from: &str, to: &str) -> anyhow::Result<Copied> {
     let target = PgStore::connect(to, &options).await?;
 
     let mut tx = target.pool.begin().await?;
-    for (table, _) in TABLES {
+    let tables = postgres_tables(&mut tx).await?;
+    // One read transaction: a consistent snapshot of the source.
+    let mut read = source.pool.begin().await?;
+    let source_schema = sqlite_columns(&mut read).await?;
+    for (table, columns) in &tables {
+        let Some(source_columns) = source_schema.get(table) else {
+            anyhow::bail!("the SQLite database has no table {table}: is it this portal's?");
+        };
+        if let Some(c) = columns.iter().find(|c| !source_columns.contains(&c.name)) {
+            anyhow::bail!("the SQLite database has no column {table}.{}", c.name);
+        }
+    }
+    // Locked first, so nothing can write between the check and the copy.
+    let names: Vec<&str> = tables.iter().map(|(t, _)| t.as_str()).collect();
+    sqlx::query(&format!(
+        "LOCK TABLE {} IN EXCLUSIVE MODE",
+        names.join(", ")
+    ))
+    .execute(&mut *tx)
+    .await?;
+    for (table, _) in &tables {
         let rows: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
             .fetch_one(&mut *tx)
             .await?;
@@ -257,11 +202,9 @@ pub async fn copy(from: &str, to: &str) -> anyhow::Result<Copied> {
              empty database"
         );
     }
-    // One read transaction: a consistent snapshot of the source.
-    let mut read = source.pool.begin().await?;
     let mut copied = Vec::new();
-    for (table, columns) in TABLES {
-        let names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
+    for (table, columns) in &tables {
+        let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
         let select = format!("SELECT {} FROM {table}", names.join(", "));
         let mut rows = sqlx::query(&select).fetch(&mut *read);
         let mut batch: Vec<SqliteRow> = Vec::with_capacity(BATCH);
@@ -285,15 +228,23 @@ pub async fn copy(from: &str, to: &str) -> anyhow::Result<Copied> {
             source_rows == written && target_rows == written,
             "{table}: {source_rows} rows in SQLite, {written} read, {target_rows} in PostgreSQL"
         );
-        copied.push((*table, written));
+        copied.push((table.clone(), written));
     }
-    // New mails continue the outbox's numbering.
-    sqlx::query(
-        "SELECT setval(pg_get_serial_sequence('outbox', 'id'), COALESCE(MAX(id), 1), \
-         MAX(id) IS NOT NULL) FROM outbox",
+    // Identity columns (the outbox's ids) continue their numbering.
+    let identities: Vec<(String, String)> = sqlx::query_as(
+        "SELECT table_name::text, column_name::text FROM information_schema.columns \
+         WHERE table_schema = current_schema() AND is_identity = 'YES'",
     )
-    .execute(&mut *tx)
+    .fetch_all(&mut *tx)
     .await?;
+    for (table, column) in identities {
+        sqlx::query(&format!(
+            "SELECT setval(pg_get_serial_sequence('{table}', '{column}'), \
+             COALESCE(MAX({column}), 1), MAX({column}) IS NOT NULL) FROM {table}"
+        ))
+        .execute(&mut *tx)
+        .await?;
+    }
     tx.commit().await?;
     read.rollback().await?;
     Ok(Copied(copied))
@@ -301,25 +252,25 @@ pub async fn copy(from: &str, to: &str) -> anyhow::Result<Copied> {
 
 /// Inserts `rows` into `table`; returns how many.
 async fn insert(
-    tx: &mut sqlx::PgConnection,
+    tx: &mut PgConnection,
     table: &str,
-    columns: &[(&str, Kind)],
+    columns: &[Column],
     rows: &[SqliteRow],
 ) -> anyhow::Result<i64> {
     if rows.is_empty() {
         return Ok(0);
     }
-    let names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
+    let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
     let mut sql = format!("INSERT INTO {table} ({}) VALUES ", names.join(", "));
     let mut args = PgArguments::default();
     let mut n = 0;
     for (r, row) in rows.iter().enumerate() {
         sql.push_str(if r == 0 { "(" } else { ", (" });
-        for (c, (name, kind)) in columns.iter().enumerate() {
+        for (c, column) in columns.iter().enumerate() {
             n += 1;
             sql.push_str(&format!("{}${n}", if c == 0 { "" } else { ", " }));
-            bind(&mut args, row, name, *kind)
-                .map_err(|e| anyhow::anyhow!("{table}.{name}: {e}"))?;
+            bind(&mut args, row, column)
+                .map_err(|e| anyhow::anyhow!("{table}.{}: {e}", column.name))?;
         }
         sql.push(')');
     }
@@ -329,24 +280,31 @@ async fn insert(
     Ok(done.rows_affected() as i64)
 }
 
-/// Reads one column of a SQLite row and binds it as PostgreSQL stores it.
+/// Reads one column of a SQLite row and binds it as PostgreSQL stores it
+/// (NULL for a column not copied).
 fn bind(
     args: &mut PgArguments,
     row: &SqliteRow,
-    name: &str,
-    kind: Kind,
+    column: &Column,
 ) -> Result<(), sqlx::error::BoxDynError> {
-    match kind {
-        Text => args.add(row.try_get::<String, _>(name)?),
-        OptText => args.add(row.try_get::<Option<String>, _>(name)?),
-        Int => args.add(row.try_get::<i64, _>(name)?),
-        OptInt => args.add(row.try_get::<Option<i64>, _>(name)?),
-        Time => args.add(row.try_get::<Timestamp, _>(name)?),
-        OptTime => args.add(row.try_get::<MaybeTimestamp, _>(name)?),
-        Bool => args.add(row.try_get::<bool, _>(name)?),
-        Bytes => args.add(row.try_get::<Vec<u8>, _>(name)?),
-        OptBytes => args.add(row.try_get::<Option<Vec<u8>>, _>(name)?),
-        Unheld => args.add(None::<String>),
-        UnheldUntil => args.add(MaybeTimestamp(None)),
+    if !column.copied && !column.nullable {
+        return Err("a column not copied must be nullable".into());
+    }
+    fn read<'r, T>(row: &'r SqliteRow, column: &Column) -> Result<Option<T>, sqlx::Error>
+    where
+        T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+    {
+        if column.copied {
+            row.try_get::<Option<T>, _>(column.name.as_str())
+        } else {
+            Ok(None)
+        }
+    }
+    match column.kind {
+        Kind::Text => args.add(read::<String>(row, column)?),
+        Kind::Int => args.add(read::<i64>(row, column)?),
+        Kind::Time => args.add(MaybeTimestamp(read::<Timestamp>(row, column)?.map(|t| t.0))),
+        Kind::Bool => args.add(read::<bool>(row, column)?),
+        Kind::Bytes => args.add(read::<Vec<u8>>(row, column)?),
     }
 }

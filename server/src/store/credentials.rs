@@ -1,14 +1,12 @@
 //! API credentials and their secrets (SHA-256 only); what the token
 //! endpoint and partner calls read; last use.
 
-use async_trait::async_trait;
 use portal_contract::accounts::OrganisationStatus;
 use portal_contract::credentials::{OverviewExample, Scope};
 use portal_contract::ids::{CredentialId, OrganisationId, ProjectId, UserId};
 use portal_contract::projects::Environment;
 
-use super::events::NewEvent;
-use super::{MaybeTimestamp, StoreResult, Timestamp};
+use super::{Exec, MaybeTimestamp, StoreResult, Timestamp, sql};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Credential {
@@ -107,76 +105,263 @@ pub struct Use {
     pub call_at: Option<i64>,
 }
 
-#[async_trait]
-pub trait Credentials: Send + Sync {
-    /// A new credential with its first secret, and `credential.created`.
-    async fn create(
-        &self,
-        credential: &Credential,
-        secret_hash: &[u8],
-        hint: &str,
-        event: &NewEvent,
-    ) -> StoreResult<()>;
+/// A credential with its creator's name.
+const SELECT: &str = "SELECT c.*, u.full_name AS created_by_name FROM credentials c \
+     LEFT JOIN users u ON u.id = c.created_by";
 
-    /// A project's credentials, newest first, and their working secrets
-    /// (the one that doesn't expire first, then newest first).
-    async fn list_for_project(
-        &self,
-        project: &ProjectId,
-        now: i64,
-    ) -> StoreResult<(Vec<Credential>, Vec<Secret>)>;
+/// The columns of `Secret`, in the order lists show them: the one that
+/// doesn't expire first, then newest first.
+const SECRETS: &str = "SELECT s.credential_id, s.hint, s.created_at, s.expires_at \
+     FROM credential_secrets s";
+const SECRETS_ORDER: &str = "ORDER BY (s.expires_at IS NULL) DESC, s.created_at DESC";
 
-    /// One of `org`'s credentials; another organisation's id reads as absent.
-    async fn get(&self, org: &OrganisationId, id: &CredentialId)
-    -> StoreResult<Option<Credential>>;
+/// A new credential (its first secret is `add_secret`'s).
+pub async fn insert(db: impl Exec<'_>, c: &Credential) -> StoreResult<()> {
+    sql(
+        "INSERT INTO credentials (id, organisation_id, project_id, description, scopes, \
+         created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&c.id)
+    .bind(&c.organisation_id)
+    .bind(&c.project_id)
+    .bind(&c.description)
+    .bind(&c.scopes)
+    .bind(c.created_by.as_ref())
+    .bind(Timestamp(c.created_at))
+    .bind(MaybeTimestamp(c.expires_at))
+    .execute(db)
+    .await?;
+    Ok(())
+}
 
-    /// A credential's working secrets, in the order of `list_for_project`.
-    async fn secrets(&self, id: &CredentialId, now: i64) -> StoreResult<Vec<Secret>>;
+/// A secret of a credential, by its hash.
+pub async fn add_secret(
+    db: impl Exec<'_>,
+    credential: &CredentialId,
+    hash: &[u8],
+    hint: &str,
+    now: i64,
+) -> StoreResult<()> {
+    sql(
+        "INSERT INTO credential_secrets (hash, credential_id, hint, created_at) \
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(hash)
+    .bind(credential)
+    .bind(hint)
+    .bind(Timestamp(now))
+    .execute(db)
+    .await?;
+    Ok(())
+}
 
-    /// Adds a new secret; the working ones end at `old_until` at the latest
-    /// (`now`: at once, and they are deleted); and `credential.rolled`.
-    async fn roll(
-        &self,
-        id: &CredentialId,
-        secret_hash: &[u8],
-        hint: &str,
-        now: i64,
-        old_until: i64,
-        event: &NewEvent,
-    ) -> StoreResult<()>;
+/// A project's credentials, newest first.
+pub async fn list_for_project(
+    db: impl Exec<'_>,
+    project: &ProjectId,
+) -> StoreResult<Vec<Credential>> {
+    sql(&format!(
+        "{SELECT} WHERE c.project_id = $1 ORDER BY c.created_at DESC, c.id"
+    ))
+    .bind(project)
+    .fetch_all(db)
+    .await
+}
 
-    /// Revokes the credential, forgets its secrets, and `credential.revoked`.
-    async fn revoke(&self, id: &CredentialId, now: i64, event: &NewEvent) -> StoreResult<()>;
+/// The working secrets of a project's credentials, at `now`.
+pub async fn secrets_for_project(
+    db: impl Exec<'_>,
+    project: &ProjectId,
+    now: i64,
+) -> StoreResult<Vec<Secret>> {
+    sql(&format!(
+        "{SECRETS} JOIN credentials c ON c.id = s.credential_id \
+         WHERE c.project_id = $1 AND (s.expires_at IS NULL OR s.expires_at > $2) {SECRETS_ORDER}"
+    ))
+    .bind(project)
+    .bind(Timestamp(now))
+    .fetch_all(db)
+    .await
+}
 
-    /// The credential a secret (by its hash) belongs to. One indexed read,
-    /// the same whether the client id exists or not.
-    async fn grant_for_secret(&self, secret_hash: &[u8]) -> StoreResult<Option<Grant>>;
+/// A project's credentials that are not revoked.
+pub async fn working_in_project(
+    db: impl Exec<'_>,
+    project: &ProjectId,
+) -> StoreResult<Vec<Credential>> {
+    sql(&format!(
+        "{SELECT} WHERE c.project_id = $1 AND c.revoked_at IS NULL"
+    ))
+    .bind(project)
+    .fetch_all(db)
+    .await
+}
 
-    /// The credential a token names, and whether the secret it was issued
-    /// for (`secret`, the start of that secret's hash) still works at `now`:
-    /// a secret rolled "now" ends its tokens too.
-    async fn caller(
-        &self,
-        id: &CredentialId,
-        secret: &[u8],
-        now: i64,
-    ) -> StoreResult<Option<Caller>>;
+/// One of `org`'s credentials; another organisation's id reads as absent.
+pub async fn get(
+    db: impl Exec<'_>,
+    org: &OrganisationId,
+    id: &CredentialId,
+) -> StoreResult<Option<Credential>> {
+    sql(&format!(
+        "{SELECT} WHERE c.organisation_id = $1 AND c.id = $2"
+    ))
+    .bind(org)
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
 
-    /// Records last uses, in one transaction; never moves a time backwards.
-    async fn record_use(&self, uses: &[Use]) -> StoreResult<()>;
+/// A credential's working secrets at `now`, in the order of lists.
+pub async fn secrets(db: impl Exec<'_>, id: &CredentialId, now: i64) -> StoreResult<Vec<Secret>> {
+    sql(&format!(
+        "{SECRETS} WHERE s.credential_id = $1 AND (s.expires_at IS NULL OR s.expires_at > $2) \
+         {SECRETS_ORDER}"
+    ))
+    .bind(id)
+    .bind(Timestamp(now))
+    .fetch_all(db)
+    .await
+}
 
-    /// The quick-start checklist's counts, and the newest working credential
-    /// to fill its examples with.
-    async fn overview(
-        &self,
-        org: &OrganisationId,
-        now: i64,
-    ) -> StoreResult<(Overview, Option<OverviewExample>)>;
+/// The working secrets end at `until` at the latest; those that have ended
+/// by `now` are deleted.
+pub async fn end_secrets(
+    db: impl Exec<'_>,
+    id: &CredentialId,
+    until: i64,
+    now: i64,
+) -> StoreResult<()> {
+    let mut c = db.conn();
+    sql("UPDATE credential_secrets SET expires_at = $1 \
+         WHERE credential_id = $2 AND (expires_at IS NULL OR expires_at > $1)")
+    .bind(Timestamp(until))
+    .bind(id)
+    .execute(&mut c)
+    .await?;
+    sql("DELETE FROM credential_secrets WHERE credential_id = $1 AND expires_at <= $2")
+        .bind(id)
+        .bind(Timestamp(now))
+        .execute(&mut c)
+        .await?;
+    Ok(())
+}
+
+/// Revokes the credential at `now` and forgets its secrets.
+pub async fn revoke(db: impl Exec<'_>, id: &CredentialId, now: i64) -> StoreResult<()> {
+    let mut c = db.conn();
+    sql("UPDATE credentials SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+        .bind(Timestamp(now))
+        .bind(id)
+        .execute(&mut c)
+        .await?;
+    sql("DELETE FROM credential_secrets WHERE credential_id = $1")
+        .bind(id)
+        .execute(&mut c)
+        .await?;
+    Ok(())
+}
+
+/// The credential a secret (by its hash) belongs to. One indexed read,
+/// the same whether the client id exists or not.
+pub async fn grant_for_secret(db: impl Exec<'_>, secret_hash: &[u8]) -> StoreResult<Option<Grant>> {
+    sql(
+        "SELECT c.id AS credential_id, c.organisation_id, c.project_id, c.scopes, \
+         c.expires_at, c.revoked_at, s.expires_at AS secret_expires_at, \
+         o.status AS organisation_status \
+         FROM credential_secrets s JOIN credentials c ON c.id = s.credential_id \
+         JOIN organisations o ON o.id = c.organisation_id WHERE s.hash = $1",
+    )
+    .bind(secret_hash)
+    .fetch_optional(db)
+    .await
+}
+
+/// The credential a token names, and whether the secret it was issued for
+/// (`secret`, the start of that secret's hash) still works at `now`: a
+/// secret rolled "now" ends its tokens too.
+pub async fn caller(
+    db: impl Exec<'_>,
+    id: &CredentialId,
+    secret: &[u8],
+    now: i64,
+) -> StoreResult<Option<Caller>> {
+    sql(
+        "SELECT c.id AS credential_id, c.description, c.expires_at, c.revoked_at, \
+         o.id AS organisation_id, o.name AS organisation_name, \
+         o.status AS organisation_status, \
+         p.id AS project_id, p.name AS project_name, p.environment, \
+         EXISTS (SELECT 1 FROM credential_secrets s WHERE s.credential_id = c.id \
+                 AND substr(s.hash, 1, length($2)) = $2 \
+                 AND (s.expires_at IS NULL OR s.expires_at > $3)) AS secret_live \
+         FROM credentials c JOIN projects p ON p.id = c.project_id \
+         JOIN organisations o ON o.id = c.organisation_id WHERE c.id = $1",
+    )
+    .bind(id)
+    .bind(secret)
+    .bind(Timestamp(now))
+    .fetch_optional(db)
+    .await
+}
+
+/// Records a last use; a time never moves backwards and an unset one stays.
+pub async fn record_use(db: impl Exec<'_>, u: &Use) -> StoreResult<()> {
+    sql("UPDATE credentials SET \
+         last_token_at = CASE WHEN $1 IS NOT NULL \
+           AND (last_token_at IS NULL OR last_token_at < $1) THEN $1 ELSE last_token_at END, \
+         last_call_at = CASE WHEN $2 IS NOT NULL \
+           AND (last_call_at IS NULL OR last_call_at < $2) THEN $2 ELSE last_call_at END \
+         WHERE id = $3")
+    .bind(MaybeTimestamp(u.token_at))
+    .bind(MaybeTimestamp(u.call_at))
+    .bind(&u.credential_id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The quick-start checklist's counts, and the newest working credential
+/// to fill its examples with.
+pub async fn overview(
+    db: impl Exec<'_>,
+    org: &OrganisationId,
+    now: i64,
+) -> StoreResult<(Overview, Option<OverviewExample>)> {
+    let mut c = db.conn();
+    let overview: Overview = sql(
+        "SELECT (SELECT COUNT(*) FROM projects WHERE organisation_id = $1) AS projects, \
+         (SELECT COUNT(*) FROM credentials WHERE organisation_id = $1 \
+            AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)) \
+            AS credentials, \
+         (SELECT MIN(last_token_at) FROM credentials WHERE organisation_id = $1) \
+            AS first_token_at, \
+         (SELECT MIN(last_call_at) FROM credentials WHERE organisation_id = $1) \
+            AS first_call_at",
+    )
+    .bind(org)
+    .bind(Timestamp(now))
+    .fetch_one(&mut c)
+    .await?;
+    let example: Option<ExampleRow> = sql(
+        "SELECT p.id AS project_id, p.name AS project_name, c.id AS client_id, \
+         s.hint AS secret_hint FROM credentials c \
+         JOIN projects p ON p.id = c.project_id \
+         JOIN credential_secrets s ON s.credential_id = c.id \
+         WHERE c.organisation_id = $1 AND c.revoked_at IS NULL \
+           AND (c.expires_at IS NULL OR c.expires_at > $2) \
+           AND (s.expires_at IS NULL OR s.expires_at > $2) \
+         ORDER BY c.created_at DESC, (s.expires_at IS NULL) DESC, s.created_at DESC LIMIT 1",
+    )
+    .bind(org)
+    .bind(Timestamp(now))
+    .fetch_optional(&mut c)
+    .await?;
+    Ok((overview, example.map(Into::into)))
 }
 
 /// The overview's example as both backends select it.
 #[derive(sqlx::FromRow)]
-pub(super) struct ExampleRow {
+struct ExampleRow {
     project_id: ProjectId,
     project_name: String,
     client_id: CredentialId,

@@ -1,11 +1,10 @@
 //! The delivery log: deliveries, their attempts, redelivery.
 
-use async_trait::async_trait;
 use portal_contract::ids::{DeliveryId, EventId, OrganisationId, WebhookId};
 use portal_contract::webhooks::{AttemptOut, DeliveryQuery, DeliveryStatus};
-use sqlx::{Database, Encode, QueryBuilder, Type};
 
-use super::{MaybeTimestamp, StoreResult, Timestamp};
+use super::queue::unheld;
+use super::{Exec, MaybeTimestamp, Sql, StoreResult, Timestamp, sql};
 
 /// One event's delivery to one endpoint.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -33,36 +32,137 @@ pub struct DeliveryDetail {
     pub url: String,
 }
 
-#[async_trait]
-pub trait DeliveryLog: Send + Sync {
-    /// A page of an endpoint's deliveries, newest first, and how many match.
-    async fn page(
-        &self,
-        webhook: &WebhookId,
-        query: &DeliveryQuery,
-    ) -> StoreResult<(Vec<Delivery>, i64)>;
+/// A page of an endpoint's deliveries, newest first, and how many match.
+pub async fn page(
+    db: impl Exec<'_>,
+    webhook: &WebhookId,
+    q: &DeliveryQuery,
+) -> StoreResult<(Vec<Delivery>, i64)> {
+    let mut c = db.conn();
+    let total: i64 = filtered("SELECT COUNT(*)", webhook, q)
+        .scalar(&mut c)
+        .await?;
+    let mut page = filtered("SELECT *", webhook, q);
+    page.push(" ORDER BY created_at DESC, id DESC LIMIT ")
+        .push_bind(i64::from(DeliveryQuery::PAGE_SIZE))
+        .push(" OFFSET ")
+        .push_bind(i64::from(q.page() - 1) * i64::from(DeliveryQuery::PAGE_SIZE));
+    let rows = page.fetch_all(&mut c).await?;
+    Ok((rows, total))
+}
 
-    /// The event types the endpoint has deliveries of, in order.
-    async fn event_types(&self, webhook: &WebhookId) -> StoreResult<Vec<String>>;
+/// The event types the endpoint has deliveries of, in order: a loose index
+/// scan of `deliveries_by_webhook_type`, one index seek per type, however
+/// long the log.
+pub async fn event_types(db: impl Exec<'_>, webhook: &WebhookId) -> StoreResult<Vec<String>> {
+    sql("WITH RECURSIVE types (event_type) AS ( \
+           SELECT MIN(event_type) FROM deliveries WHERE webhook_id = $1 \
+           UNION ALL \
+           SELECT (SELECT MIN(event_type) FROM deliveries \
+                   WHERE webhook_id = $1 AND event_type > types.event_type) \
+           FROM types WHERE types.event_type IS NOT NULL) \
+         SELECT event_type FROM types WHERE event_type IS NOT NULL")
+    .bind(webhook)
+    .scalars(db)
+    .await
+}
 
-    /// One of `org`'s deliveries, with its event's body and its endpoint's URL.
-    async fn get(
-        &self,
-        org: &OrganisationId,
-        id: &DeliveryId,
-    ) -> StoreResult<Option<DeliveryDetail>>;
+/// A delivery with its event's body and its endpoint's URL, as `get` reads it.
+#[derive(sqlx::FromRow)]
+struct Detail {
+    #[sqlx(flatten)]
+    delivery: Delivery,
+    body: String,
+    url: String,
+}
 
-    /// A delivery's attempts, first to last.
-    async fn attempts(&self, id: &DeliveryId) -> StoreResult<Vec<AttemptOut>>;
+/// One of `org`'s deliveries, with its event's body and its endpoint's URL.
+pub async fn get(
+    db: impl Exec<'_>,
+    org: &OrganisationId,
+    id: &DeliveryId,
+) -> StoreResult<Option<DeliveryDetail>> {
+    let row: Option<Detail> = sql("SELECT d.*, e.body, w.url FROM deliveries d \
+         JOIN webhooks w ON w.id = d.webhook_id JOIN events e ON e.id = d.event_id \
+         WHERE d.id = $1 AND w.organisation_id = $2")
+    .bind(id)
+    .bind(org)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| DeliveryDetail {
+        delivery: r.delivery,
+        body: r.body,
+        url: r.url,
+    }))
+}
 
-    /// Makes a delivery due now, whatever became of it; false while a worker
-    /// holds it.
-    async fn redeliver(&self, id: &DeliveryId, now: i64) -> StoreResult<bool>;
+/// A delivery of an event to an endpoint.
+pub async fn for_event(
+    db: impl Exec<'_>,
+    event: &EventId,
+    webhook: &WebhookId,
+) -> StoreResult<Delivery> {
+    sql("SELECT * FROM deliveries WHERE event_id = $1 AND webhook_id = $2")
+        .bind(event)
+        .bind(webhook)
+        .fetch_one(db)
+        .await
+}
+
+/// A delivery's attempts, first to last.
+pub async fn attempts(db: impl Exec<'_>, id: &DeliveryId) -> StoreResult<Vec<AttemptOut>> {
+    let rows: Vec<AttemptRow> = sql(
+        "SELECT attempt, started_at, request_headers, response_status, response_excerpt, \
+         latency_ms, error FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempt",
+    )
+    .bind(id)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(AttemptRow::into_out).collect())
+}
+
+/// Makes a delivery due at `now`, whatever became of it; false while a
+/// worker holds it.
+pub async fn make_due(db: impl Exec<'_>, id: &DeliveryId, now: i64) -> StoreResult<bool> {
+    let mut c = db.conn();
+    let text = format!(
+        "UPDATE deliveries SET status = 'pending', next_attempt_at = $1 WHERE id = $2 AND {}",
+        unheld(c.dialect())
+    );
+    let due = sql(&text)
+        .bind(Timestamp(now))
+        .bind(id)
+        .execute(&mut c)
+        .await?;
+    Ok(due == 1)
+}
+
+/// Ends the endpoint's waiting deliveries (those a worker sends now are
+/// recorded by their worker).
+pub async fn end_waiting(db: impl Exec<'_>, webhook: &WebhookId) -> StoreResult<()> {
+    let mut c = db.conn();
+    let text = format!(
+        "UPDATE deliveries SET status = 'failed', next_attempt_at = NULL \
+         WHERE webhook_id = $1 AND status = 'pending' AND {}",
+        unheld(c.dialect())
+    );
+    sql(&text).bind(webhook).execute(&mut c).await?;
+    Ok(())
+}
+
+/// When a delivery was first attempted, if it was.
+pub async fn first_attempted(db: impl Exec<'_>, id: &DeliveryId) -> StoreResult<Option<i64>> {
+    let first: Option<MaybeTimestamp> =
+        sql("SELECT MIN(started_at) FROM delivery_attempts WHERE delivery_id = $1")
+            .bind(id)
+            .scalar_optional(db)
+            .await?;
+    Ok(first.and_then(|t| t.0))
 }
 
 /// A row of `delivery_attempts`, as both backends select it.
 #[derive(sqlx::FromRow)]
-pub(super) struct AttemptRow {
+struct AttemptRow {
     attempt: i64,
     #[sqlx(try_from = "Timestamp")]
     started_at: i64,
@@ -74,7 +174,7 @@ pub(super) struct AttemptRow {
 }
 
 impl AttemptRow {
-    pub(super) fn into_out(self) -> AttemptOut {
+    fn into_out(self) -> AttemptOut {
         AttemptOut {
             attempt: self.attempt as u32,
             started_at: self.started_at,
@@ -87,19 +187,9 @@ impl AttemptRow {
     }
 }
 
-/// `SELECT …` (`select`) of an endpoint's deliveries with the log's
-/// filters, for both backends.
-pub(super) fn filtered<'a, DB: Database>(
-    select: &str,
-    webhook: &'a WebhookId,
-    q: &'a DeliveryQuery,
-) -> QueryBuilder<'a, DB>
-where
-    &'a WebhookId: Encode<'a, DB> + Type<DB>,
-    DeliveryStatus: Encode<'a, DB> + Type<DB>,
-    &'a str: Encode<'a, DB> + Type<DB>,
-{
-    let mut b = QueryBuilder::new(select);
+/// `SELECT …` (`select`) of an endpoint's deliveries with the log's filters.
+fn filtered<'a>(select: &str, webhook: &'a WebhookId, q: &'a DeliveryQuery) -> Sql<'a> {
+    let mut b = Sql::builder(select);
     b.push(" FROM deliveries WHERE webhook_id = ")
         .push_bind(webhook);
     if let Some(status) = q.status {

@@ -1,13 +1,10 @@
 //! Invitations to join an organisation, their tokens stored as hashes.
 
-use async_trait::async_trait;
 use portal_contract::Role;
 use portal_contract::ids::{InvitationId, OrganisationId, UserId};
 use portal_contract::team::InvitationStatus;
 
-use super::events::NewEvent;
-use super::users::User;
-use super::{MaybeTimestamp, StoreResult, Timestamp};
+use super::{Exec, MaybeTimestamp, StoreResult, Timestamp, sql};
 
 #[derive(Clone, sqlx::FromRow)]
 pub struct Invitation {
@@ -52,47 +49,138 @@ pub struct InvitationRow {
     pub invited_by_name: String,
 }
 
-#[async_trait]
-pub trait Invitations: Send + Sync {
-    async fn insert(&self, invitation: &Invitation) -> StoreResult<()>;
+/// An invitation row with its inviter's name.
+const SELECT: &str = "SELECT i.*, u.full_name AS invited_by_name FROM invitations i \
+     JOIN users u ON u.id = i.invited_by";
 
-    /// The organisation's invitations, newest first.
-    async fn list(&self, org: &OrganisationId) -> StoreResult<Vec<InvitationRow>>;
+pub async fn insert(db: impl Exec<'_>, i: &Invitation) -> StoreResult<()> {
+    sql(
+        "INSERT INTO invitations (id, organisation_id, email, role, token_hash, invited_by, \
+         created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&i.id)
+    .bind(&i.organisation_id)
+    .bind(&i.email)
+    .bind(i.role)
+    .bind(&i.token_hash)
+    .bind(&i.invited_by)
+    .bind(Timestamp(i.created_at))
+    .bind(Timestamp(i.expires_at))
+    .execute(db)
+    .await?;
+    Ok(())
+}
 
-    /// One invitation of `org`; another organisation's id reads as absent.
-    async fn get(
-        &self,
-        org: &OrganisationId,
-        id: &InvitationId,
-    ) -> StoreResult<Option<InvitationRow>>;
+/// The organisation's invitations, newest first.
+pub async fn list(db: impl Exec<'_>, org: &OrganisationId) -> StoreResult<Vec<InvitationRow>> {
+    sql(&format!(
+        "{SELECT} WHERE i.organisation_id = $1 ORDER BY i.created_at DESC, i.id DESC"
+    ))
+    .bind(org)
+    .fetch_all(db)
+    .await
+}
 
-    async fn by_token(&self, token_hash: &[u8]) -> StoreResult<Option<InvitationRow>>;
+/// One invitation of `org`; another organisation's id reads as absent.
+pub async fn get(
+    db: impl Exec<'_>,
+    org: &OrganisationId,
+    id: &InvitationId,
+) -> StoreResult<Option<InvitationRow>> {
+    sql(&format!(
+        "{SELECT} WHERE i.organisation_id = $1 AND i.id = $2"
+    ))
+    .bind(org)
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
 
-    /// Whether `email` has an invitation to `org` that still works.
-    async fn live_exists(&self, org: &OrganisationId, email: &str, now: i64) -> StoreResult<bool>;
+pub async fn by_token(db: impl Exec<'_>, token_hash: &[u8]) -> StoreResult<Option<InvitationRow>> {
+    sql(&format!("{SELECT} WHERE i.token_hash = $1"))
+        .bind(token_hash)
+        .fetch_optional(db)
+        .await
+}
 
-    /// A new link: the old token stops working, the expiry starts again,
-    /// and the resender becomes the inviter.
-    async fn renew(
-        &self,
-        id: &InvitationId,
-        token_hash: &[u8],
-        invited_by: &UserId,
-        expires_at: i64,
-    ) -> StoreResult<()>;
+/// Whether `email` (whatever its case) has an invitation to `org` that
+/// still works.
+pub async fn live_exists(
+    db: impl Exec<'_>,
+    org: &OrganisationId,
+    email: &str,
+    now: i64,
+) -> StoreResult<bool> {
+    let n: i64 = sql(
+        "SELECT COUNT(*) FROM invitations WHERE organisation_id = $1 \
+         AND lower(email) = lower($2) AND accepted_at IS NULL AND revoked_at IS NULL \
+         AND expires_at > $3",
+    )
+    .bind(org)
+    .bind(email)
+    .bind(Timestamp(now))
+    .scalar(db)
+    .await?;
+    Ok(n > 0)
+}
 
-    async fn revoke(&self, id: &InvitationId, now: i64) -> StoreResult<()>;
+/// A new link: the old token stops working, the expiry starts again, and
+/// the resender becomes the inviter.
+pub async fn renew(
+    db: impl Exec<'_>,
+    id: &InvitationId,
+    token_hash: &[u8],
+    invited_by: &UserId,
+    expires_at: i64,
+) -> StoreResult<()> {
+    sql("UPDATE invitations SET token_hash = $1, invited_by = $2, expires_at = $3 WHERE id = $4")
+        .bind(token_hash)
+        .bind(invited_by)
+        .bind(Timestamp(expires_at))
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
 
-    /// Creates `user` (replacing an unconfirmed account at the address),
-    /// marks the invitation accepted and writes `member.joined`, in one
-    /// transaction. False (nothing changed) when the invitation was accepted,
-    /// revoked or expired meanwhile; `Conflict(UserEmail)` when the address
-    /// got an account.
-    async fn accept(
-        &self,
-        id: &InvitationId,
-        user: &User,
-        now: i64,
-        event: &NewEvent,
-    ) -> StoreResult<bool>;
+pub async fn revoke(db: impl Exec<'_>, id: &InvitationId, now: i64) -> StoreResult<()> {
+    sql("UPDATE invitations SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+        .bind(Timestamp(now))
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Revokes, at `now`, the invitations `user` sent that are still open.
+pub async fn revoke_sent_by(db: impl Exec<'_>, user: &UserId, now: i64) -> StoreResult<()> {
+    sql(
+        "UPDATE invitations SET revoked_at = $1 WHERE invited_by = $2 \
+         AND accepted_at IS NULL AND revoked_at IS NULL",
+    )
+    .bind(Timestamp(now))
+    .bind(user)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Marks the invitation accepted by `user` at `now`; false (nothing
+/// changed) when it was accepted, revoked or expired meanwhile.
+pub async fn accept(
+    db: impl Exec<'_>,
+    id: &InvitationId,
+    user: &UserId,
+    now: i64,
+) -> StoreResult<bool> {
+    let accepted = sql(
+        "UPDATE invitations SET accepted_at = $1, accepted_user_id = $2 \
+         WHERE id = $3 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
+    )
+    .bind(Timestamp(now))
+    .bind(user)
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(accepted == 1)
 }

@@ -1,9 +1,7 @@
 //! The outbox: a record of every mail. Without SMTP the body is kept so a
 //! developer can read it (it holds one-time links); with SMTP only the envelope.
 
-use async_trait::async_trait;
-
-use super::{StoreResult, Timestamp};
+use super::{Exec, StoreResult, Timestamp, sql};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OutboxMail {
@@ -32,10 +30,27 @@ pub struct NewMail<'a> {
     pub created_at: i64,
 }
 
-#[async_trait]
-pub trait Outbox: Send + Sync {
-    async fn insert(&self, mail: &NewMail<'_>) -> StoreResult<()>;
+pub async fn insert(db: impl Exec<'_>, m: &NewMail<'_>) -> StoreResult<()> {
+    sql(
+        "INSERT INTO outbox (to_address, subject, body, transport, status, error, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(m.to_address)
+    .bind(m.subject)
+    .bind(m.body)
+    .bind(m.transport)
+    .bind(m.status)
+    .bind(m.error)
+    .bind(Timestamp(m.created_at))
+    .execute(db)
+    .await?;
+    Ok(())
+}
 
-    /// Mails to `to`, newest first; for operators and tests.
-    async fn to_address(&self, to: &str) -> StoreResult<Vec<OutboxMail>>;
+/// Mails to `to`, newest first; for operators and tests.
+pub async fn to_address(db: impl Exec<'_>, to: &str) -> StoreResult<Vec<OutboxMail>> {
+    sql("SELECT * FROM outbox WHERE to_address = $1 ORDER BY id DESC")
+        .bind(to)
+        .fetch_all(db)
+        .await
 }

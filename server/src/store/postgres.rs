@@ -4,27 +4,15 @@
 //! queue is claimed with `FOR UPDATE SKIP LOCKED`, so any number of workers
 //! take different rows.
 
-mod credentials;
-mod delivery_log;
-mod events;
-mod invitations;
-mod organisations;
-mod outbox;
-mod projects;
 mod queue;
-mod retention;
-mod sessions;
-mod users;
-mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;
 
-use async_trait::async_trait;
+use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgConnection, PgPool};
 
-use super::{Constraint, DatabaseOptions, Health, StoreError, StoreResult};
+use super::{Constraint, DatabaseOptions};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./src/store/postgres/migrations");
 
@@ -55,55 +43,10 @@ impl PgStore {
 }
 
 /// PostgreSQL names a unique violation by its index.
-fn constraint(name: &str) -> Constraint {
+pub(super) fn constraint(name: &str) -> Constraint {
     match name {
         "users_email" => Constraint::UserEmail,
         "projects_name_per_organisation" => Constraint::ProjectName,
         _ => Constraint::Other,
     }
-}
-
-fn conflict(e: sqlx::Error) -> StoreError {
-    super::conflict(e, constraint)
-}
-
-super::backend!(PgStore, super::Kind::Postgres);
-
-#[async_trait]
-impl Health for PgStore {
-    async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
-    }
-
-    fn pool(&self) -> super::PoolUsage {
-        super::PoolUsage {
-            size: self.pool.size(),
-            idle: self.pool.num_idle(),
-            max: self.pool.options().get_max_connections(),
-        }
-    }
-}
-
-/// Removes an account whose address was never confirmed, with its
-/// organisation when it was the only member (sign-up and accepting an
-/// invitation replace it).
-async fn delete_unconfirmed(conn: &mut PgConnection, email: &str) -> sqlx::Result<()> {
-    let org: Option<String> = sqlx::query_scalar(
-        "DELETE FROM users WHERE lower(email) = lower($1) AND email_confirmed_at IS NULL \
-         RETURNING organisation_id",
-    )
-    .bind(email)
-    .fetch_optional(&mut *conn)
-    .await?;
-    if let Some(org) = org {
-        sqlx::query(
-            "DELETE FROM organisations WHERE id = $1 \
-             AND NOT EXISTS (SELECT 1 FROM users WHERE organisation_id = organisations.id)",
-        )
-        .bind(org)
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
 }

@@ -1,12 +1,9 @@
 //! Projects: an organisation's containers for credentials and webhooks.
 
-use async_trait::async_trait;
 use portal_contract::ids::{OrganisationId, ProjectId};
 use portal_contract::projects::Environment;
 
-use super::credentials::Credential;
-use super::events::NewEvent;
-use super::{StoreResult, Timestamp};
+use super::{Exec, StoreResult, Timestamp, sql};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Project {
@@ -24,36 +21,88 @@ pub struct Project {
     pub webhook_count: i64,
 }
 
-#[async_trait]
-pub trait Projects: Send + Sync {
-    /// `Conflict(ProjectName)` when the organisation has a project of that
-    /// name, in any case.
-    async fn insert(&self, project: &Project) -> StoreResult<()>;
+/// A project with its counts.
+const SELECT: &str = "SELECT p.*, (SELECT COUNT(*) FROM credentials c \
+     WHERE c.project_id = p.id AND c.revoked_at IS NULL) AS credential_count, \
+     (SELECT COUNT(*) FROM webhooks w WHERE w.project_id = p.id) AS webhook_count FROM projects p";
 
-    /// The organisation's projects by name.
-    async fn list(&self, org: &OrganisationId) -> StoreResult<Vec<Project>>;
+/// `Conflict(ProjectName)` when the organisation has a project of that
+/// name, in any case.
+pub async fn insert(db: impl Exec<'_>, p: &Project) -> StoreResult<()> {
+    sql(
+        "INSERT INTO projects (id, organisation_id, name, description, environment, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&p.id)
+    .bind(&p.organisation_id)
+    .bind(&p.name)
+    .bind(&p.description)
+    .bind(p.environment)
+    .bind(Timestamp(p.created_at))
+    .execute(db)
+    .await?;
+    Ok(())
+}
 
-    /// One of `org`'s projects; another organisation's id reads as absent.
-    async fn get(&self, org: &OrganisationId, id: &ProjectId) -> StoreResult<Option<Project>>;
+/// The organisation's projects by name.
+pub async fn list(db: impl Exec<'_>, org: &OrganisationId) -> StoreResult<Vec<Project>> {
+    sql(&format!(
+        "{SELECT} WHERE p.organisation_id = $1 ORDER BY lower(p.name), p.id"
+    ))
+    .bind(org)
+    .fetch_all(db)
+    .await
+}
 
-    /// Renames or describes, and writes `project.updated`;
-    /// `Conflict(ProjectName)` when the new name is taken.
-    async fn update(
-        &self,
-        id: &ProjectId,
-        name: &str,
-        description: &str,
-        event: &NewEvent,
-    ) -> StoreResult<()>;
+/// One of `org`'s projects; another organisation's id reads as absent.
+pub async fn get(
+    db: impl Exec<'_>,
+    org: &OrganisationId,
+    id: &ProjectId,
+) -> StoreResult<Option<Project>> {
+    sql(&format!(
+        "{SELECT} WHERE p.organisation_id = $1 AND p.id = $2"
+    ))
+    .bind(org)
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
 
-    /// Deletes the project with its credentials, endpoints, events and
-    /// deliveries, and writes in the same transaction the event `revoked`
-    /// makes for each of its working credentials: they are read under the
-    /// project's lock, so a credential created meanwhile can't go unannounced.
-    /// Returns how many credentials it revoked.
-    async fn delete(
-        &self,
-        id: &ProjectId,
-        revoked: &(dyn for<'c> Fn(&'c Credential) -> NewEvent + Send + Sync),
-    ) -> StoreResult<usize>;
+/// Locks the project's row until the unit of work ends. Creating a
+/// credential takes a key-share lock on it (its foreign key): this waits for
+/// those in flight, and holds off new ones.
+pub async fn lock(db: impl Exec<'_>, id: &ProjectId) -> StoreResult<()> {
+    sql("SELECT id FROM projects WHERE id = $1")
+        .bind(id)
+        .locking()
+        .scalar_optional::<String>(db)
+        .await?;
+    Ok(())
+}
+
+/// Renames or describes; `Conflict(ProjectName)` when the new name is taken.
+pub async fn update(
+    db: impl Exec<'_>,
+    id: &ProjectId,
+    name: &str,
+    description: &str,
+) -> StoreResult<()> {
+    sql("UPDATE projects SET name = $1, description = $2 WHERE id = $3")
+        .bind(name)
+        .bind(description)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Deletes the project with its credentials, endpoints, events and
+/// deliveries (`ON DELETE CASCADE`).
+pub async fn delete(db: impl Exec<'_>, id: &ProjectId) -> StoreResult<()> {
+    sql("DELETE FROM projects WHERE id = $1")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
 }

@@ -1,5 +1,8 @@
 //! The delivery queue the worker (`webhooks::deliver`) takes its work from:
-//! claim due deliveries, record what their attempts did.
+//! claim due deliveries, record what their attempts did. Each backend runs
+//! it its own way (`sqlite/queue.rs`, `postgres/queue.rs`), tuned for its
+//! database; what an attempt means for its endpoint is the worker's rule
+//! (`webhooks::health`), applied in the transaction that records it.
 
 use std::sync::Arc;
 
@@ -8,8 +11,8 @@ use portal_contract::ids::{DeliveryId, EventId, WebhookId};
 use portal_contract::webhooks::DeliveryStatus;
 use tokio::sync::Notify;
 
-use super::StoreResult;
 use super::webhooks::Webhook;
+use super::{Conn, Dialect, Exec, StoreResult, sql};
 
 /// A delivery claimed for an attempt: what to send, where.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -19,8 +22,9 @@ pub struct Due {
     pub webhook_id: WebhookId,
     pub attempts: i64,
     pub body: String,
-    /// The endpoint's `Webhook::fingerprint` as it is now (`None`: it is gone).
-    pub endpoint: Option<String>,
+    /// The endpoint's revision as it is now (`None`: it is gone): a copy
+    /// the worker kept is current while its `Webhook::revision` is this.
+    pub endpoint: Option<i64>,
 }
 
 /// What one attempt did.
@@ -50,6 +54,29 @@ pub enum Effect {
     /// Failed for the last time: the endpoint is disabled as failing if
     /// nothing got through since this delivery was first attempted.
     Exhausted,
+}
+
+/// A batch of attempts to record, as the endpoint health rule sorted them:
+/// endpoints that only succeeded get `failing_since` cleared with the
+/// batch; the others have their attempts' effects applied one by one.
+#[derive(Debug)]
+pub struct Batch<'a> {
+    pub attempts: &'a [Recorded],
+    pub cleared: Vec<&'a WebhookId>,
+    pub troubled: Vec<&'a Recorded>,
+}
+
+/// The effects of attempts on their endpoints (`webhooks::health`), applied
+/// in the transaction that records them.
+#[async_trait]
+pub trait EndpointHealth: Send + Sync {
+    /// Applies `troubled`'s effects, in order; returns the endpoints it
+    /// disabled for failing (their admins are told).
+    async fn apply(
+        &self,
+        conn: &mut Conn<'_>,
+        troubled: &[&Recorded],
+    ) -> StoreResult<Vec<WebhookId>>;
 }
 
 /// An attempt, where its delivery stands after it, and its effect.
@@ -120,15 +147,16 @@ pub trait Queue: Send + Sync {
     /// Ends a held delivery without an attempt (its endpoint is gone or disabled).
     async fn abandon(&self, owner: &str, id: &DeliveryId) -> StoreResult<()>;
 
-    /// Records attempts, in order, releasing their deliveries (those the
-    /// owner still holds: another worker that took over a run-out lease
-    /// records its own), and applies their effects to the endpoints, in one
-    /// transaction. Returns the endpoints it disabled for failing (their
-    /// admins are told).
+    /// Records a batch's attempts, in order, releasing their deliveries
+    /// (those the owner still holds: another worker that took over a run-out
+    /// lease records its own), and applies their effects to the endpoints
+    /// (`health`), in one transaction. Returns the endpoints it disabled for
+    /// failing.
     async fn record(
         &self,
         owner: &str,
-        attempts: &[Recorded],
+        batch: &Batch<'_>,
+        health: &dyn EndpointHealth,
     ) -> StoreResult<Vec<WebhookId>>;
 
     /// Wakes `wake` whenever any process of this portal writes deliveries
@@ -162,4 +190,31 @@ pub(super) fn attempts_json(attempts: &[Recorded]) -> String {
         })
         .collect();
     serde_json::Value::Array(rows).to_string()
+}
+
+/// The channel whose `NOTIFY` wakes every instance's worker on PostgreSQL:
+/// deliveries were written, or made due.
+pub const CHANNEL: &str = "portal_deliveries";
+
+/// Wakes every instance's worker when the unit of work commits: deliveries
+/// were written or made due. On PostgreSQL a `NOTIFY`; on SQLite nothing
+/// (one process writes and delivers: the use case wakes its own worker).
+pub async fn announce(db: impl Exec<'_>) -> StoreResult<()> {
+    let mut c = db.conn();
+    if c.dialect() == Dialect::Postgres {
+        sql("SELECT pg_notify($1, '')")
+            .bind(CHANNEL)
+            .execute(&mut c)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The condition "no worker holds this delivery now", on the database's
+/// clock, where leases are counted (`Lease`).
+pub(super) fn unheld(dialect: Dialect) -> &'static str {
+    dialect.pick(
+        "(leased_until IS NULL OR leased_until <= CAST(unixepoch('subsec') * 1000 AS INTEGER))",
+        "(leased_until IS NULL OR leased_until <= now())",
+    )
 }

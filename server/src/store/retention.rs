@@ -1,21 +1,49 @@
 //! Deleting what the portal no longer needs, a batch at a time (each batch
 //! one short statement, so no write waits long behind it).
 
-use async_trait::async_trait;
+use super::{Exec, StoreResult, Timestamp, sql};
 
-use super::StoreResult;
+/// Deletes up to `batch` events created before `before` whose deliveries
+/// have all ended (succeeded or failed), with their deliveries and attempts
+/// (`ON DELETE CASCADE`); returns how many events.
+pub async fn purge_events(db: impl Exec<'_>, before: i64, batch: u32) -> StoreResult<u64> {
+    sql(
+        "DELETE FROM events WHERE id IN (SELECT e.id FROM events e WHERE e.created_at < $1 \
+           AND NOT EXISTS (SELECT 1 FROM deliveries d \
+                           WHERE d.event_id = e.id AND d.status = 'pending') \
+         LIMIT $2)",
+    )
+    .bind(Timestamp(before))
+    .bind(i64::from(batch))
+    .execute(db)
+    .await
+}
 
-#[async_trait]
-pub trait Retention: Send + Sync {
-    /// Deletes up to `batch` events created before `before` whose
-    /// deliveries have all ended (succeeded or failed), with their
-    /// deliveries and attempts; returns how many events.
-    async fn purge_events(&self, before: i64, batch: u32) -> StoreResult<u64>;
+/// Deletes up to `batch` outbox rows written before `before`.
+pub async fn purge_outbox(db: impl Exec<'_>, before: i64, batch: u32) -> StoreResult<u64> {
+    sql("DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE created_at < $1 LIMIT $2)")
+        .bind(Timestamp(before))
+        .bind(i64::from(batch))
+        .execute(db)
+        .await
+}
 
-    /// Deletes up to `batch` outbox rows written before `before`.
-    async fn purge_outbox(&self, before: i64, batch: u32) -> StoreResult<u64>;
-
-    /// Deletes up to `batch` invitations that ended (accepted, revoked or
-    /// expired) and were made before `before`.
-    async fn purge_invitations(&self, before: i64, now: i64, batch: u32) -> StoreResult<u64>;
+/// Deletes up to `batch` invitations that ended (accepted, revoked or
+/// expired) and were made before `before`.
+pub async fn purge_invitations(
+    db: impl Exec<'_>,
+    before: i64,
+    now: i64,
+    batch: u32,
+) -> StoreResult<u64> {
+    sql(
+        "DELETE FROM invitations WHERE id IN (SELECT id FROM invitations \
+         WHERE created_at < $1 AND (accepted_at IS NOT NULL OR revoked_at IS NOT NULL \
+           OR expires_at <= $2) LIMIT $3)",
+    )
+    .bind(Timestamp(before))
+    .bind(Timestamp(now))
+    .bind(i64::from(batch))
+    .execute(db)
+    .await
 }

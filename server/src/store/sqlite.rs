@@ -1,29 +1,17 @@
 //! The SQLite store: one file, WAL, foreign keys on; the embedded default.
-//! SQLite has one writer at a time, so a transaction that writes begins
-//! with `BEGIN IMMEDIATE` (taking the write lock first, rather than failing
-//! to upgrade a read lock half-way).
+//! SQLite has one writer at a time, so a unit of work begins with `BEGIN
+//! IMMEDIATE` (see `store::Tx`), taking the write lock first rather than
+//! failing to upgrade a read lock half-way.
 
-mod credentials;
-mod delivery_log;
-mod events;
-mod invitations;
-mod organisations;
-mod outbox;
-mod projects;
 mod queue;
-mod retention;
-mod sessions;
-mod users;
-mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;
 
-use async_trait::async_trait;
+use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{SqliteConnection, SqlitePool};
 
-use super::{Constraint, DatabaseOptions, Health, StoreError, StoreResult};
+use super::{Constraint, DatabaseOptions};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./src/store/sqlite/migrations");
 
@@ -73,15 +61,10 @@ impl SqliteStore {
             pool,
         })
     }
-
-    /// Begins a transaction that will write: takes the write lock now.
-    async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await
-    }
 }
 
 /// SQLite names a unique violation by its columns.
-fn constraint(message: &str) -> Constraint {
+pub(super) fn constraint(message: &str) -> Constraint {
     if message.contains("users.email") {
         Constraint::UserEmail
     } else if message.contains("projects.organisation_id, projects.name") {
@@ -89,50 +72,6 @@ fn constraint(message: &str) -> Constraint {
     } else {
         Constraint::Other
     }
-}
-
-fn conflict(e: sqlx::Error) -> StoreError {
-    super::conflict(e, constraint)
-}
-
-super::backend!(SqliteStore, super::Kind::Sqlite);
-
-#[async_trait]
-impl Health for SqliteStore {
-    async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
-    }
-
-    fn pool(&self) -> super::PoolUsage {
-        super::PoolUsage {
-            size: self.pool.size(),
-            idle: self.pool.num_idle(),
-            max: self.pool.options().get_max_connections(),
-        }
-    }
-}
-
-/// Removes an account whose address was never confirmed, with its
-/// organisation when it was the only member (sign-up and accepting an
-/// invitation replace it).
-async fn delete_unconfirmed(conn: &mut SqliteConnection, email: &str) -> sqlx::Result<()> {
-    let org: Option<String> = sqlx::query_scalar(
-        "DELETE FROM users WHERE email = ? AND email_confirmed_at IS NULL RETURNING organisation_id",
-    )
-    .bind(email)
-    .fetch_optional(&mut *conn)
-    .await?;
-    if let Some(org) = org {
-        sqlx::query(
-            "DELETE FROM organisations WHERE id = ? \
-             AND NOT EXISTS (SELECT 1 FROM users WHERE organisation_id = organisations.id)",
-        )
-        .bind(org)
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

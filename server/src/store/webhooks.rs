@@ -1,12 +1,11 @@
 //! Webhook endpoints. The signing secret is needed to sign, so it is kept
 //! sealed (XChaCha20-Poly1305, see `webhooks::vault`), never in plain text.
 
-use async_trait::async_trait;
 use portal_contract::credentials::FailingEndpoint;
 use portal_contract::ids::{OrganisationId, ProjectId, WebhookId};
 use portal_contract::webhooks::{DisabledReason, WebhookStats};
 
-use super::{MaybeTimestamp, StoreResult, Timestamp};
+use super::{Arg, Exec, MaybeTimestamp, StoreResult, Timestamp, sql};
 
 #[derive(Clone, sqlx::FromRow)]
 pub struct Webhook {
@@ -30,9 +29,12 @@ pub struct Webhook {
     pub failing_since: Option<i64>,
     #[sqlx(try_from = "Timestamp")]
     pub created_at: i64,
+    /// Counts the changes that matter to the delivery worker (URL, enabled,
+    /// secrets): a copy it kept is current while this is the same.
+    pub revision: i64,
 }
 
-portal_contract::redacted_debug!(Webhook { id, organisation_id, project_id, url, description, event_types, enabled, disabled_reason, previous_secret_until, failing_since, created_at } secret { secret, previous_secret });
+portal_contract::redacted_debug!(Webhook { id, organisation_id, project_id, url, description, event_types, enabled, disabled_reason, previous_secret_until, failing_since, created_at, revision } secret { secret, previous_secret });
 
 impl Webhook {
     pub fn event_types(&self) -> Vec<String> {
@@ -42,70 +44,218 @@ impl Webhook {
             .map(str::to_owned)
             .collect()
     }
-
-    /// The fingerprint the delivery queue gives with each claimed delivery
-    /// (`queue::Due::endpoint`): enabled, sealed secrets, overlap and URL. A
-    /// copy of the endpoint kept by the worker is current while its
-    /// fingerprint is the same. Both backends compute it in SQL, like this.
-    pub fn fingerprint(&self) -> String {
-        fn hex(bytes: &[u8]) -> String {
-            bytes.iter().map(|b| format!("{b:02X}")).collect()
-        }
-        format!(
-            "{} {} {} {} {}",
-            i64::from(self.enabled),
-            hex(&self.secret),
-            self.previous_secret.as_deref().map(hex).unwrap_or_default(),
-            self.previous_secret_until
-                .map(|u| u.to_string())
-                .unwrap_or_default(),
-            self.url
-        )
-    }
 }
 
-#[async_trait]
-pub trait Webhooks: Send + Sync {
-    async fn insert(&self, webhook: &Webhook) -> StoreResult<()>;
+pub async fn insert(db: impl Exec<'_>, w: &Webhook) -> StoreResult<()> {
+    sql(
+        "INSERT INTO webhooks (id, organisation_id, project_id, url, description, event_types, \
+         enabled, secret, created_at) VALUES ($1, $2, $3, $4, $5, $6, true, $7, $8)",
+    )
+    .bind(&w.id)
+    .bind(&w.organisation_id)
+    .bind(&w.project_id)
+    .bind(&w.url)
+    .bind(&w.description)
+    .bind(&w.event_types)
+    .bind(&w.secret)
+    .bind(Timestamp(w.created_at))
+    .execute(db)
+    .await?;
+    Ok(())
+}
 
-    /// One of `org`'s endpoints; another organisation's id reads as absent.
-    async fn get(&self, org: &OrganisationId, id: &WebhookId) -> StoreResult<Option<Webhook>>;
+/// One of `org`'s endpoints; another organisation's id reads as absent.
+pub async fn get(
+    db: impl Exec<'_>,
+    org: &OrganisationId,
+    id: &WebhookId,
+) -> StoreResult<Option<Webhook>> {
+    sql("SELECT * FROM webhooks WHERE organisation_id = $1 AND id = $2")
+        .bind(org)
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
 
-    /// A project's endpoints, oldest first.
-    async fn list_for_project(&self, project: &ProjectId) -> StoreResult<Vec<Webhook>>;
+/// The endpoints with these ids (those that exist).
+pub async fn by_ids(db: impl Exec<'_>, ids: &[&WebhookId]) -> StoreResult<Vec<Webhook>> {
+    let ids: Vec<&str> = ids.iter().map(|id| id.as_str()).collect();
+    let mut c = db.conn();
+    let text = c.dialect().pick(
+        "SELECT * FROM webhooks WHERE id IN (SELECT value FROM json_each($1))",
+        "SELECT * FROM webhooks WHERE id = ANY($1)",
+    );
+    sql(text).bind(Arg::Texts(ids)).fetch_all(&mut c).await
+}
 
-    /// Saves the editable fields and the enabled state. With `disable`, the
-    /// endpoint is disabled for that reason and its waiting deliveries (not
-    /// those being sent now) end, in the same transaction.
-    async fn update(&self, webhook: &Webhook, disable: Option<DisabledReason>)
-    -> StoreResult<()>;
+/// A project's endpoints, oldest first.
+pub async fn list_for_project(db: impl Exec<'_>, project: &ProjectId) -> StoreResult<Vec<Webhook>> {
+    sql("SELECT * FROM webhooks WHERE project_id = $1 ORDER BY created_at, id")
+        .bind(project)
+        .fetch_all(db)
+        .await
+}
 
-    async fn rotate_secret(
-        &self,
-        id: &WebhookId,
-        secret: &[u8],
-        previous: Option<&[u8]>,
-        previous_until: Option<i64>,
-    ) -> StoreResult<()>;
+/// Saves the editable fields, the enabled state and its reason, and the
+/// failure time.
+pub async fn update(db: impl Exec<'_>, w: &Webhook) -> StoreResult<()> {
+    sql(
+        "UPDATE webhooks SET url = $1, description = $2, event_types = $3, enabled = $4, \
+         disabled_reason = $5, failing_since = $6, revision = revision + 1 WHERE id = $7",
+    )
+    .bind(&w.url)
+    .bind(&w.description)
+    .bind(&w.event_types)
+    .bind(w.enabled)
+    .bind(w.disabled_reason)
+    .bind(MaybeTimestamp(w.failing_since))
+    .bind(&w.id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
 
-    /// With its deliveries.
-    async fn delete(&self, id: &WebhookId) -> StoreResult<()>;
+/// Disables an enabled endpoint for `reason`; false when it was not enabled.
+pub async fn disable(
+    db: impl Exec<'_>,
+    id: &WebhookId,
+    reason: DisabledReason,
+) -> StoreResult<bool> {
+    let changed = sql(
+        "UPDATE webhooks SET enabled = false, disabled_reason = $1, revision = revision + 1 \
+         WHERE id = $2 AND enabled",
+    )
+    .bind(reason)
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(changed == 1)
+}
 
-    /// Per endpoint of `project`: attempts that succeeded and failed since
-    /// `since`, the last attempt, and the latest attempted delivery's status.
-    async fn stats(
-        &self,
-        project: &ProjectId,
-        since: i64,
-    ) -> StoreResult<Vec<(WebhookId, WebhookStats)>>;
+/// When the endpoint started failing (`None`: it isn't), for a rule that
+/// reads it before it writes: the row is locked until the unit of work ends.
+pub async fn failing_since(db: impl Exec<'_>, id: &WebhookId) -> StoreResult<Option<i64>> {
+    let since: Option<MaybeTimestamp> = sql("SELECT failing_since FROM webhooks WHERE id = $1")
+        .bind(id)
+        .locking()
+        .scalar_optional(db)
+        .await?;
+    Ok(since.and_then(|s| s.0))
+}
 
-    /// `org`'s endpoints disabled because their deliveries kept failing.
-    async fn failing(&self, org: &OrganisationId) -> StoreResult<Vec<FailingEndpoint>>;
+/// Sets (`Some`) or clears (`None`) when the endpoints started failing;
+/// setting leaves those already failing as they are.
+pub async fn set_failing_since(
+    db: impl Exec<'_>,
+    ids: &[&WebhookId],
+    since: Option<i64>,
+) -> StoreResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<&str> = ids.iter().map(|id| id.as_str()).collect();
+    let mut c = db.conn();
+    let listed = c
+        .dialect()
+        .pick("id IN (SELECT value FROM json_each($2))", "id = ANY($2)");
+    let text = match since {
+        Some(_) => format!(
+            "UPDATE webhooks SET failing_since = $1 WHERE failing_since IS NULL AND {listed}"
+        ),
+        None => format!(
+            "UPDATE webhooks SET failing_since = $1 WHERE failing_since IS NOT NULL AND {listed}"
+        ),
+    };
+    sql(&text)
+        .bind(MaybeTimestamp(since))
+        .bind(Arg::Texts(ids))
+        .execute(&mut c)
+        .await?;
+    Ok(())
+}
+
+pub async fn rotate_secret(
+    db: impl Exec<'_>,
+    id: &WebhookId,
+    secret: &[u8],
+    previous: Option<&[u8]>,
+    previous_until: Option<i64>,
+) -> StoreResult<()> {
+    sql(
+        "UPDATE webhooks SET secret = $1, previous_secret = $2, previous_secret_until = $3, \
+         revision = revision + 1 WHERE id = $4",
+    )
+    .bind(secret)
+    .bind(previous)
+    .bind(MaybeTimestamp(previous_until))
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// With its deliveries.
+pub async fn delete(db: impl Exec<'_>, id: &WebhookId) -> StoreResult<()> {
+    sql("DELETE FROM webhooks WHERE id = $1")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Per endpoint of `project`: attempts that succeeded and failed since
+/// `since`, the last attempt, and the latest attempted delivery's status.
+pub async fn stats(
+    db: impl Exec<'_>,
+    project: &ProjectId,
+    since: i64,
+) -> StoreResult<Vec<(WebhookId, WebhookStats)>> {
+    let rows: Vec<StatsRow> = sql(
+        "SELECT w.id, COALESCE(a.succeeded, 0) AS succeeded, COALESCE(a.failed, 0) AS failed, \
+           a.last, \
+           (SELECT d.status FROM deliveries d WHERE d.webhook_id = w.id AND d.attempts > 0 \
+              ORDER BY d.created_at DESC, d.id DESC LIMIT 1) AS last_status \
+         FROM webhooks w LEFT JOIN ( \
+           SELECT d.webhook_id, \
+             SUM(CASE WHEN a.response_status BETWEEN 200 AND 299 THEN 1 ELSE 0 END) \
+               AS succeeded, \
+             SUM(CASE WHEN a.response_status BETWEEN 200 AND 299 THEN 0 ELSE 1 END) AS failed, \
+             MAX(a.started_at) AS last \
+           FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id \
+           WHERE d.webhook_id IN (SELECT id FROM webhooks WHERE project_id = $1) \
+             AND a.started_at >= $2 \
+           GROUP BY d.webhook_id) a ON a.webhook_id = w.id \
+         WHERE w.project_id = $1",
+    )
+    .bind(project)
+    .bind(Timestamp(since))
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(StatsRow::into_stats).collect())
+}
+
+/// `org`'s endpoints disabled because their deliveries kept failing.
+pub async fn failing(db: impl Exec<'_>, org: &OrganisationId) -> StoreResult<Vec<FailingEndpoint>> {
+    let rows: Vec<(ProjectId, WebhookId, String)> =
+        sql("SELECT project_id, id, url FROM webhooks \
+         WHERE organisation_id = $1 AND NOT enabled AND disabled_reason = 'failing' \
+         ORDER BY created_at")
+        .bind(org)
+        .fetch_all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(project_id, webhook_id, url)| FailingEndpoint {
+            project_id,
+            webhook_id,
+            url,
+        })
+        .collect())
 }
 
 /// A row of `Webhooks::stats`, as both backends select it.
 #[derive(sqlx::FromRow)]
-pub(super) struct StatsRow {
+struct StatsRow {
     id: WebhookId,
     succeeded: i64,
     failed: i64,
@@ -115,7 +265,7 @@ pub(super) struct StatsRow {
 }
 
 impl StatsRow {
-    pub(super) fn into_stats(self) -> (WebhookId, WebhookStats) {
+    fn into_stats(self) -> (WebhookId, WebhookStats) {
         (
             self.id,
             WebhookStats {

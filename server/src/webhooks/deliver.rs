@@ -17,9 +17,10 @@
 //! (`fairness`), so a tenant whose endpoints hang delays no one else.
 //!
 //! The queue itself (`store::queue`) is the backend's: how it claims and
-//! records with few round trips is its business. Endpoints are kept between
-//! claims with their secrets opened, and read again only when a claim shows
-//! that one changed.
+//! records with few round trips is its business; what an attempt means for
+//! its endpoint is `health`'s. Endpoints are kept between claims with their
+//! secrets opened, and read again only when a claim shows that one changed
+//! (its revision moved).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,20 +28,46 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use portal_contract::ids::{DeliveryId, WebhookId};
-use portal_contract::webhooks::{DeliveryStatus, RETRY_SCHEDULE};
+use portal_contract::webhooks::RETRY_SCHEDULE;
 use reqwest::Url;
 use reqwest::redirect::Policy;
 use tokio::sync::{Notify, Semaphore, mpsc, watch};
 
-use crate::mail::Mail;
-use crate::state::AppState;
+use crate::clock::Clock;
+use crate::store::Store;
 use crate::store::queue::{Attempt, Due, Effect, Lease, Recorded};
 use crate::store::webhooks::Webhook;
+pub use crate::webhooks::fairness::CONCURRENCY;
 use crate::webhooks::fairness::{ENDPOINT_IN_FLIGHT, Fairness};
+use crate::webhooks::health::{self, Health};
+use crate::webhooks::vault::Vault;
 use crate::webhooks::{signing, ssrf};
 
-/// Deliveries being sent at once.
-pub const CONCURRENCY: usize = 64;
+/// What the worker works with: the store, the key that opens signing
+/// secrets, the clock, its own state, and who to tell when it disables an
+/// endpoint.
+#[derive(Clone)]
+pub struct Worker {
+    pub store: Store,
+    pub vault: Arc<Vault>,
+    pub clock: Arc<dyn Clock>,
+    pub deliverer: Arc<Deliverer>,
+    pub on_disabled: Arc<dyn OnDisabled>,
+}
+
+impl Worker {
+    fn now(&self) -> i64 {
+        self.clock.now()
+    }
+}
+
+/// Told when the worker disabled an endpoint because its deliveries kept
+/// failing (the use cases mail its admins).
+#[async_trait::async_trait]
+pub trait OnDisabled: Send + Sync {
+    async fn endpoint_disabled(&self, webhook: &Webhook);
+}
+
 /// How long a receiver gets to answer.
 pub const TIMEOUT: Duration = Duration::from_secs(15);
 /// How much of a response body the log keeps.
@@ -159,16 +186,16 @@ impl Deliverer {
 /// the server stops (`Deliverer::stop`). Then it stops claiming, lets the
 /// attempts in flight finish (at most the request timeout) and be recorded,
 /// and hands back anything it still holds.
-pub async fn run(state: AppState) {
-    let deliverer = &state.deliverer;
-    if let Err(e) = state.store.queue().listen(deliverer.wake.clone()).await {
+pub async fn run(worker: Worker) {
+    let deliverer = &worker.deliverer;
+    if let Err(e) = worker.store.queue().listen(deliverer.wake.clone()).await {
         tracing::warn!(error = %e, "could not listen for deliveries written elsewhere; polling");
     }
     tracing::info!(worker = %deliverer.owner, "delivery worker started");
     let sending = Arc::new(Semaphore::new(CONCURRENCY));
     let (finished, results) = mpsc::channel(UNRECORDED);
-    let writer = tokio::spawn(record(state.clone(), results));
-    let renewer = tokio::spawn(renew(state.clone()));
+    let writer = tokio::spawn(record(worker.clone(), results));
+    let renewer = tokio::spawn(renew(worker.clone()));
     let mut stopping = deliverer.stopping.subscribe();
     let mut endpoints: HashMap<WebhookId, Arc<Endpoint>> = HashMap::new();
     let mut last_claim: Option<Instant> = None;
@@ -189,7 +216,7 @@ pub async fn run(state: AppState) {
                     .map(|(id, e)| (id, &e.webhook.organisation_id)),
                 Instant::now(),
             );
-            let claimed = claim(&state, &mut endpoints, free, &skip).await;
+            let claimed = claim(&worker, &mut endpoints, free, &skip).await;
             deliverer.passes.fetch_add(1, Ordering::SeqCst);
             match claimed {
                 Ok(due) => due,
@@ -209,17 +236,17 @@ pub async fn run(state: AppState) {
         }
         for (due, endpoint) in due {
             let permit = sending.clone().acquire_owned().await.expect("never closed");
-            let (state, finished) = (state.clone(), finished.clone());
+            let (worker, finished) = (worker.clone(), finished.clone());
             tokio::spawn(async move {
                 let result = {
-                    let _slot = Slot::taken(&state.deliverer, &endpoint.webhook);
-                    attempt(&state, &due, &endpoint).await
+                    let _slot = Slot::taken(&worker.deliverer, &endpoint.webhook);
+                    attempt(&worker, &due, &endpoint).await
                 };
                 // Recorded soon; the delivery stays held until then.
                 let _ = finished.send(Finished { endpoint, result }).await;
                 drop(permit);
                 // A slot is free: there may be more waiting.
-                state.deliverer.wake();
+                worker.deliverer.wake();
             });
         }
     }
@@ -234,7 +261,7 @@ pub async fn run(state: AppState) {
     drop(finished);
     let _ = tokio::time::timeout(Duration::from_secs(10), writer).await;
     renewer.abort();
-    match state.store.queue().hand_back(&deliverer.owner).await {
+    match worker.store.queue().hand_back(&deliverer.owner).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(deliveries = n, "handed back to the other workers"),
         Err(e) => {
@@ -279,8 +306,8 @@ impl Drop for Slot<'_> {
 /// while their attempts run (or wait to be recorded): a renewal every
 /// quarter of a lease, so three in a row can be late or fail before a lease
 /// runs out, and another lease's length passes before it is taken over.
-async fn renew(state: AppState) {
-    let deliverer = &state.deliverer;
+async fn renew(worker: Worker) {
+    let deliverer = &worker.deliverer;
     let mut every = tokio::time::interval(deliverer.lease / 4);
     // A renewal that came late is followed by the next one a quarter lease
     // later, not by a burst to catch up.
@@ -299,7 +326,7 @@ async fn renew(state: AppState) {
             continue;
         }
         let ids: Vec<&DeliveryId> = held.iter().collect();
-        if let Err(e) = state.store.queue().renew(&deliverer.lease(), &ids).await {
+        if let Err(e) = worker.store.queue().renew(&deliverer.lease(), &ids).await {
             tracing::warn!(error = %e, "could not renew delivery leases");
         }
     }
@@ -308,22 +335,22 @@ async fn renew(state: AppState) {
 /// An endpoint as read, with its secrets opened.
 struct Endpoint {
     webhook: Webhook,
-    /// As `claim_due` gives it: when a claim gives another, this is stale.
-    fingerprint: String,
+    /// As the claim gave it: when a claim gives another, this is stale.
+    revision: i64,
     secret: String,
     /// The previous secret, and until when it signs too.
     previous: Option<(String, i64)>,
 }
 
 impl Endpoint {
-    fn open(state: &AppState, webhook: Webhook) -> anyhow::Result<Self> {
-        let secret = state.vault.open(&webhook.id.0, &webhook.secret)?;
+    fn open(worker: &Worker, webhook: Webhook) -> anyhow::Result<Self> {
+        let secret = worker.vault.open(&webhook.id.0, &webhook.secret)?;
         let previous = match (&webhook.previous_secret, webhook.previous_secret_until) {
-            (Some(sealed), Some(until)) => Some((state.vault.open(&webhook.id.0, sealed)?, until)),
+            (Some(sealed), Some(until)) => Some((worker.vault.open(&webhook.id.0, sealed)?, until)),
             _ => None,
         };
         Ok(Self {
-            fingerprint: webhook.fingerprint(),
+            revision: webhook.revision,
             webhook,
             secret,
             previous,
@@ -340,14 +367,14 @@ impl Endpoint {
 /// an attempt; those of an endpoint or organisation found full are let go,
 /// due at once, and the next claims skip them while it stays full.
 async fn claim(
-    state: &AppState,
+    worker: &Worker,
     endpoints: &mut HashMap<WebhookId, Arc<Endpoint>>,
     limit: i64,
     skip: &[WebhookId],
 ) -> anyhow::Result<Vec<(Due, Arc<Endpoint>)>> {
-    let queue = state.store.queue();
-    let deliverer = &state.deliverer;
-    let now = state.now();
+    let queue = worker.store.queue();
+    let deliverer = &worker.deliverer;
+    let now = worker.now();
     let per_endpoint = ENDPOINT_IN_FLIGHT as i64;
     let due = queue
         .claim(&deliverer.lease(), now, limit, per_endpoint, skip)
@@ -363,7 +390,7 @@ async fn claim(
             d.endpoint.is_some()
                 && endpoints
                     .get(&d.webhook_id)
-                    .is_none_or(|e| Some(&e.fingerprint) != d.endpoint.as_ref())
+                    .is_none_or(|e| Some(e.revision) != d.endpoint)
         })
         .map(|d| &d.webhook_id)
         .collect();
@@ -379,13 +406,13 @@ async fn claim(
         let webhooks = match queue.endpoints(&stale).await {
             Ok(webhooks) => webhooks,
             Err(e) => {
-                release(state, due.iter().map(|d| &d.id)).await;
+                release(worker, due.iter().map(|d| &d.id)).await;
                 return Err(e.into());
             }
         };
         for webhook in webhooks {
             let id = webhook.id.clone();
-            match Endpoint::open(state, webhook) {
+            match Endpoint::open(worker, webhook) {
                 Ok(endpoint) => {
                     endpoints.insert(id, Arc::new(endpoint));
                 }
@@ -424,12 +451,12 @@ async fn claim(
             _ => ended.push(d.id),
         }
     }
-    release(state, held.iter()).await;
-    release_at(state, waiting.iter(), now).await;
+    release(worker, held.iter()).await;
+    release_at(worker, waiting.iter(), now).await;
     for id in ended {
         if let Err(e) = queue.abandon(&deliverer.owner, &id).await {
             tracing::warn!(delivery = %id, error = %e, "could not end a delivery");
-            release(state, std::iter::once(&id)).await;
+            release(worker, std::iter::once(&id)).await;
         }
         deliverer.let_go(std::iter::once(&id));
     }
@@ -439,18 +466,18 @@ async fn claim(
 /// Lets go of held deliveries that could not be attempted or recorded: due
 /// again after the first wait of the schedule rather than held until the
 /// next start.
-async fn release<'a>(state: &AppState, ids: impl Iterator<Item = &'a DeliveryId>) {
-    release_at(state, ids, state.now() + RETRY_SCHEDULE[0]).await;
+async fn release<'a>(worker: &Worker, ids: impl Iterator<Item = &'a DeliveryId>) {
+    release_at(worker, ids, worker.now() + RETRY_SCHEDULE[0]).await;
 }
 
 /// Lets go of held deliveries without an attempt, due again at `at`.
-async fn release_at<'a>(state: &AppState, ids: impl Iterator<Item = &'a DeliveryId>, at: i64) {
+async fn release_at<'a>(worker: &Worker, ids: impl Iterator<Item = &'a DeliveryId>, at: i64) {
     let ids: Vec<&DeliveryId> = ids.collect();
     if ids.is_empty() {
         return;
     }
-    let deliverer = &state.deliverer;
-    match state
+    let deliverer = &worker.deliverer;
+    match worker
         .store
         .queue()
         .release(&deliverer.owner, &ids, at)
@@ -479,8 +506,8 @@ struct Outcome {
     error: Option<String>,
 }
 
-async fn attempt(state: &AppState, due: &Due, endpoint: &Endpoint) -> Attempted {
-    let now = state.now();
+async fn attempt(worker: &Worker, due: &Due, endpoint: &Endpoint) -> Attempted {
+    let now = worker.now();
     let mut signatures = vec![signing::sign(
         &endpoint.secret,
         &due.event_id.0,
@@ -500,17 +527,15 @@ async fn attempt(state: &AppState, due: &Due, endpoint: &Endpoint) -> Attempted 
     ];
 
     let started = Instant::now();
-    let outcome = send(state, &endpoint.webhook.url, &headers, &due.body).await;
+    let outcome = send(
+        &worker.deliverer,
+        &endpoint.webhook.url,
+        &headers,
+        &due.body,
+    )
+    .await;
     let latency_ms = started.elapsed().as_millis() as i64;
-    let succeeded = outcome.status.is_some_and(|s| (200..300).contains(&s));
-    let gone = outcome.status == Some(410);
-    let retry_in = RETRY_SCHEDULE.get(due.attempts as usize).copied();
-    let (status, next_attempt_at, effect) = match (succeeded, gone, retry_in) {
-        (true, _, _) => (DeliveryStatus::Succeeded, None, Effect::Succeeded),
-        (false, true, _) => (DeliveryStatus::Failed, None, Effect::Gone),
-        (false, false, Some(wait)) => (DeliveryStatus::Pending, Some(now + wait), Effect::Retrying),
-        (false, false, None) => (DeliveryStatus::Failed, None, Effect::Exhausted),
-    };
+    let (status, next_attempt_at, effect) = health::outcome(outcome.status, due.attempts, now);
     let counted = match effect {
         Effect::Succeeded => "succeeded",
         Effect::Retrying => "retrying",
@@ -541,7 +566,7 @@ async fn attempt(state: &AppState, due: &Due, endpoint: &Endpoint) -> Attempted 
 
 /// The writer: records the attempts that finished while it wrote the
 /// previous ones, together, in one transaction.
-async fn record(state: AppState, mut finished: mpsc::Receiver<Finished>) {
+async fn record(worker: Worker, mut finished: mpsc::Receiver<Finished>) {
     let mut batch = Vec::with_capacity(RECORD_BATCH);
     while finished.recv_many(&mut batch, RECORD_BATCH).await > 0 {
         // Let more finish: fewer, bigger transactions.
@@ -555,25 +580,29 @@ async fn record(state: AppState, mut finished: mpsc::Receiver<Finished>) {
             }
         }
         let recorded: Vec<Recorded> = batch.iter().map(|f| f.result.recorded.clone()).collect();
-        let deliverer = &state.deliverer;
-        let written = state
+        let deliverer = &worker.deliverer;
+        let written = worker
             .store
             .queue()
-            .record(&deliverer.owner, &recorded)
+            .record(&deliverer.owner, &health::batch(&recorded), &Health)
             .await;
         match written {
             Ok(disabled) => {
                 deliverer.let_go(recorded.iter().map(|r| &r.attempt.delivery_id));
                 for id in disabled {
                     if let Some(f) = batch.iter().find(|f| f.endpoint.webhook.id == id) {
-                        tell_admins(&state, &f.endpoint.webhook).await;
+                        tracing::warn!(webhook = %id, "endpoint kept failing: disabled");
+                        worker
+                            .on_disabled
+                            .endpoint_disabled(&f.endpoint.webhook)
+                            .await;
                     }
                 }
             }
             Err(e) => {
                 tracing::warn!(error = %e, count = batch.len(), "could not record delivery attempts");
                 release(
-                    &state,
+                    &worker,
                     batch.iter().map(|f| &f.result.recorded.attempt.delivery_id),
                 )
                 .await;
@@ -583,7 +612,12 @@ async fn record(state: AppState, mut finished: mpsc::Receiver<Finished>) {
     }
 }
 
-async fn send(state: &AppState, url: &str, headers: &[(String, String)], body: &str) -> Outcome {
+async fn send(
+    deliverer: &Deliverer,
+    url: &str,
+    headers: &[(String, String)],
+    body: &str,
+) -> Outcome {
     let failed = |e: String| Outcome {
         status: None,
         excerpt: String::new(),
@@ -593,10 +627,10 @@ async fn send(state: &AppState, url: &str, headers: &[(String, String)], body: &
         Ok(u) => u,
         Err(_) => return failed("The URL is not valid.".into()),
     };
-    if let Err(refused) = ssrf::check_literal(&url, state.deliverer.allow_private) {
+    if let Err(refused) = ssrf::check_literal(&url, deliverer.allow_private) {
         return failed(refused.into());
     }
-    let mut request = state.deliverer.client.post(url).body(body.to_owned());
+    let mut request = deliverer.client.post(url).body(body.to_owned());
     for (name, value) in headers {
         request = request.header(name, value);
     }
@@ -620,42 +654,5 @@ async fn send(state: &AppState, url: &str, headers: &[(String, String)], body: &
         status: Some(status),
         excerpt: String::from_utf8_lossy(&excerpt).into_owned(),
         error: None,
-    }
-}
-
-/// Mails the organisation's admins that an endpoint was disabled.
-async fn tell_admins(state: &AppState, webhook: &Webhook) {
-    tracing::warn!(webhook = %webhook.id, "endpoint kept failing: disabled");
-    let Ok(admins) = state
-        .store
-        .users()
-        .admin_emails(&webhook.organisation_id)
-        .await
-    else {
-        return;
-    };
-    let link = format!(
-        "{}/projects/{}/webhooks/{}",
-        state.config.public_url.trim_end_matches('/'),
-        webhook.project_id,
-        webhook.id
-    );
-    for to in admins {
-        let mail = Mail {
-            to,
-            subject: "A webhook endpoint was disabled".into(),
-            body: format!(
-                "Deliveries to {} kept failing until they ran out of retries, so the endpoint is disabled and gets no new events.\n\n\
-                 See the delivery log, fix the receiver, then enable the endpoint again and redeliver what it missed:\n{link}\n",
-                webhook.url
-            ),
-        };
-        if let Err(e) = state
-            .mailer
-            .send(&state.store, state.clock.as_ref(), mail)
-            .await
-        {
-            tracing::warn!(error = %e, "could not mail about a disabled endpoint");
-        }
     }
 }

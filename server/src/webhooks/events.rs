@@ -1,19 +1,36 @@
-//! Events: their ids, the body that is signed and sent, and test payloads.
-//! The store writes an event with its deliveries in the transaction of the
-//! change that caused it (`store::events`).
+//! Events: their ids, the body that is signed and sent, and
+//! `publish`, which writes an event with its deliveries in the unit of work
+//! of the change that caused it.
 
 use portal_contract::ids::{EventId, OrganisationId};
-use portal_contract::webhooks::PortalEvent;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::json;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::crypto;
-use crate::store::events::{Audience, NewEvent};
+use crate::store::events::{self, Audience, NewEvent};
+use crate::store::{StoreResult, Tx, queue};
+
+/// Writes `event` with one delivery per endpoint that wants it, in the unit
+/// of work of the change that caused it; returns how many deliveries (the
+/// caller wakes the worker once it has committed, if there are any). An
+/// event no endpoint wants is not kept: there is nothing to deliver, and
+/// nothing to show in a delivery log.
+pub async fn publish(tx: &mut Tx, event: &NewEvent) -> StoreResult<u64> {
+    events::insert(&mut *tx, event).await?;
+    let deliveries = events::insert_deliveries(&mut *tx, event).await?;
+    if deliveries == 0 {
+        events::delete(&mut *tx, &event.id).await?;
+    } else {
+        queue::announce(&mut *tx).await?;
+    }
+    Ok(deliveries)
+}
 
 /// The body that is signed and sent: `{type, timestamp, data}`, the shape
 /// the Standard Webhooks specification recommends.
-pub fn body(event_type: &str, now: i64, data: &Value) -> String {
+pub fn body(event_type: &str, now: i64, data: &impl Serialize) -> String {
     let timestamp = OffsetDateTime::from_unix_timestamp(now)
         .ok()
         .and_then(|t| t.format(&Rfc3339).ok())
@@ -26,7 +43,7 @@ pub fn new_event(
     org: &OrganisationId,
     audience: Audience,
     event_type: &str,
-    data: &Value,
+    data: &impl Serialize,
     now: i64,
 ) -> NewEvent {
     NewEvent {
@@ -37,17 +54,6 @@ pub fn new_event(
         body: body(event_type, now, data),
         created_at: now,
     }
-}
-
-/// A new event the portal sends about one of its own changes.
-pub fn portal_event(
-    org: &OrganisationId,
-    audience: Audience,
-    event: PortalEvent,
-    data: &Value,
-    now: i64,
-) -> NewEvent {
-    new_event(org, audience, event.name(), data, now)
 }
 
 /// The characters of ids, in byte order: an id's time prefix sorts as its time.
@@ -78,35 +84,10 @@ pub fn new_event_id() -> String {
     id
 }
 
-/// A realistic payload for a test event of `event_type`.
-pub fn sample(event_type: &str, project_id: &str) -> Value {
-    let credential = json!({
-        "id": "cred_samplesamplesample1",
-        "project_id": project_id,
-        "description": "Checkout backend",
-        "scopes": ["read", "write"],
-    });
-    match PortalEvent::parse(event_type) {
-        Some(PortalEvent::CredentialCreated | PortalEvent::CredentialRevoked) => {
-            json!({ "credential": credential })
-        }
-        Some(PortalEvent::CredentialRolled) => {
-            json!({ "credential": credential, "previous_secret_expires_at": "2026-01-01T12:00:00Z" })
-        }
-        Some(PortalEvent::ProjectUpdated) => {
-            json!({ "project": { "id": project_id, "name": "Checkout", "environment": "sandbox" } })
-        }
-        Some(PortalEvent::MemberJoined | PortalEvent::MemberRemoved) => json!({
-            "member": { "id": "usr_samplesamplesample1", "email": "grace@example.com", "role": "developer" }
-        }),
-        Some(PortalEvent::WebhookTest) | None => {
-            json!({ "message": "This is a test event from the Partner Portal.", "project_id": project_id })
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use serde_json::Value;
+
     use super::*;
 
     #[test]

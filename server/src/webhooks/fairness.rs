@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 
 use portal_contract::ids::{OrganisationId, WebhookId};
 
-use super::deliver::CONCURRENCY;
+/// Deliveries the worker sends at once: its slots.
+pub const CONCURRENCY: usize = 64;
 
 /// Attempts in flight to one endpoint, at most. As many as an organisation
 /// may have: a quick endpoint holds its slots for milliseconds, and a lower

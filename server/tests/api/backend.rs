@@ -2,7 +2,7 @@
 //! PostgreSQL under `scripts/with-postgres.sh`. Without this check a broken
 //! harness would run the SQLite suite twice and call it PostgreSQL.
 
-use portal_server::store::Kind;
+use portal_server::store::Dialect;
 
 use crate::helpers::spawn_app;
 
@@ -11,11 +11,11 @@ async fn the_server_and_the_test_read_the_same_database_of_the_asked_kind() {
     let app = spawn_app().await;
     let postgres = std::env::var("PORTAL_TEST_POSTGRES").is_ok();
     let expected = if postgres {
-        Kind::Postgres
+        Dialect::Postgres
     } else {
-        Kind::Sqlite
+        Dialect::Sqlite
     };
-    assert_eq!(app.state.store.kind(), expected);
+    assert_eq!(app.state.store.dialect(), expected);
     assert_eq!(app.db.postgres, postgres);
     app.confirmed_user("ada@acme.test").await;
     // What the server wrote through the API, the test reads directly.

@@ -133,11 +133,7 @@ async fn an_organisation_waiting_for_approval_cannot_create_credentials() {
         .await;
     error_body(refused, 403, "org_not_approved").await;
     // The gate comes before the PIN: no try was used up.
-    let user = app
-        .state
-        .store
-        .users()
-        .by_email("ada@acme.test")
+    let user = portal_server::store::users::by_email(&app.state.store, "ada@acme.test")
         .await
         .unwrap()
         .unwrap();

@@ -223,3 +223,28 @@ async fn a_portal_moves_from_sqlite_to_postgres_whole() {
     )
     .await;
 }
+
+/// The two backends' migrations make the same tables with the same columns:
+/// a table or column added to one and not the other fails here (and `db
+/// copy`, which reads its tables from PostgreSQL's schema, would refuse a
+/// SQLite database without it).
+#[tokio::test]
+#[ignore = "needs PostgreSQL: run under scripts/with-postgres.sh with --include-ignored"]
+async fn both_backends_have_the_same_tables_and_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let postgres = fresh_database(dir.path()).await;
+    assert!(postgres.starts_with("postgres"), "{postgres}");
+    let sqlite = format!("sqlite://{}/schema.db", dir.path().display());
+    let on_sqlite = portal_server::store::copy::sqlite_schema(&sqlite)
+        .await
+        .unwrap();
+    let on_postgres = portal_server::store::copy::postgres_schema(&postgres)
+        .await
+        .unwrap();
+    assert!(on_sqlite.contains_key("deliveries"), "{on_sqlite:?}");
+    let tables = |s: &portal_server::store::copy::Schema| s.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(tables(&on_sqlite), tables(&on_postgres), "tables");
+    for (table, columns) in &on_sqlite {
+        assert_eq!(Some(columns), on_postgres.get(table), "columns of {table}");
+    }
+}

@@ -229,7 +229,9 @@ impl TestApp {
 
     /// The outbox's rows for `to`, newest first.
     pub async fn outbox_to(&self, to: &str) -> Vec<OutboxMail> {
-        self.state.store.outbox().to_address(to).await.unwrap()
+        portal_server::store::outbox::to_address(&self.state.store, to)
+            .await
+            .unwrap()
     }
 
     /// The token of the newest confirmation link mailed to `to`.

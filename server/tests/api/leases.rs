@@ -47,9 +47,7 @@ async fn a_draining_instance_whose_database_stalls_past_its_lease_sends_nothing_
     // The first instance alone reaches the database through the proxy.
     let mut draining = Server::start_on(&dir("draining"), proxy.url.clone(), &env).await;
     let receiver = Receiver::start().await;
-    let token = draining
-        .publisher(&format!("{}/hook", receiver.url))
-        .await;
+    let token = draining.publisher(&format!("{}/hook", receiver.url)).await;
 
     // Its attempts reach the receiver, which holds their answers.
     receiver.hold();
@@ -66,7 +64,10 @@ async fn a_draining_instance_whose_database_stalls_past_its_lease_sends_nothing_
         assert!(Instant::now() < deadline, "no delivery went out");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    assert!(held(&db, &worker).await.is_some(), "the first instance holds them");
+    assert!(
+        held(&db, &worker).await.is_some(),
+        "the first instance holds them"
+    );
 
     // A second instance, straight to the database: it takes over whatever
     // lease it finds run out.
@@ -95,7 +96,10 @@ async fn a_draining_instance_whose_database_stalls_past_its_lease_sends_nothing_
         if published.iter().all(|id| seen.contains_key(id)) {
             break;
         }
-        assert!(Instant::now() < deadline, "not every event arrived: {seen:?}");
+        assert!(
+            Instant::now() < deadline,
+            "not every event arrived: {seen:?}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     tokio::time::sleep(Duration::from_secs(5)).await;

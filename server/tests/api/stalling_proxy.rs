@@ -3,8 +3,6 @@
 //! a network that stalls. A server given its address sees its database
 //! stop answering, mid-statement, and carry on where it was when resumed.
 
-use std::time::Duration;
-
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, UnixStream};
 use tokio::sync::watch;
@@ -58,13 +56,6 @@ impl StallingProxy {
 
     pub fn resume(&self) {
         self.paused.send_replace(false);
-    }
-
-    /// Paused for `how_long`, then resumed.
-    pub async fn stall(&self, how_long: Duration) {
-        self.pause();
-        tokio::time::sleep(how_long).await;
-        self.resume();
     }
 }
 

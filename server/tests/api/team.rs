@@ -782,9 +782,10 @@ async fn deactivating_a_member_revokes_the_invitations_they_sent() {
 #[tokio::test]
 async fn a_member_change_applies_only_to_the_member_as_the_actor_saw_them() {
     use portal_contract::Role;
+    use portal_contract::ids::OrganisationId;
     use portal_contract::ids::UserId;
     use portal_contract::team::MemberStatus;
-    use portal_server::store::users::{MemberChange, MemberChanged};
+    use portal_server::services::members::{MemberChange, MemberChanged, change_member};
 
     let app = spawn_app().await;
     app.confirmed_user("ada@acme.test").await;
@@ -801,22 +802,23 @@ async fn a_member_change_applies_only_to_the_member_as_the_actor_saw_them() {
     assert_eq!(promoted.status(), 200);
     // The admin's deactivation, checked against "developer", must not land.
     let id = UserId(grace.id.clone());
-    let changed = app
-        .state
-        .store
-        .users()
-        .change_member(MemberChange {
+    let session: Value = app.get("/api/session").await.json().await.unwrap();
+    let org = OrganisationId(session["organisation"]["id"].as_str().unwrap().to_owned());
+    let changed = change_member(
+        &app.state,
+        MemberChange {
+            org: &org,
             id: &id,
             seen_role: Role::Developer,
             seen_status: MemberStatus::Active,
             role: Role::Developer,
             status: MemberStatus::Deactivated,
-            deactivate: true,
             now: app.state.now(),
             event: None,
-        })
-        .await
-        .unwrap();
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!(changed, MemberChanged::Stale);
     let members: Value = app.get("/api/users").await.json().await.unwrap();
     let grace_now = members["items"]

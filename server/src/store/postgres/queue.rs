@@ -6,25 +6,23 @@
 //! deliveries are written. A batch of attempts is recorded in one statement
 //! when all succeeded, otherwise in one transaction.
 
-use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use portal_contract::ids::{DeliveryId, WebhookId};
-use portal_contract::webhooks::DisabledReason;
-use sqlx::PgConnection;
 use sqlx::postgres::PgListener;
 use tokio::sync::Notify;
 
 use super::PgStore;
-use super::webhooks::disable;
-use crate::store::queue::{Depth, Due, Effect, Lease, Queue, Recorded, attempts_json};
-use crate::store::webhooks::Webhook;
-use crate::store::{MaybeTimestamp, StoreResult, Timestamp};
+use crate::store::queue::{
+    Batch, CHANNEL, Depth, Due, EndpointHealth, Lease, Queue, announce, attempts_json,
+};
+use crate::store::webhooks::{self, Webhook};
+use crate::store::{Conn, MaybeTimestamp, StoreResult, Timestamp};
 
 /// Records a batch: `$1` the attempts as JSON (`attempts_json`), `$2` the
-/// endpoints to clear `failing_since` of, `$3` the owner: only deliveries it
-/// still holds are recorded and released. Data-modifying CTEs, so it is one
+/// endpoints whose `failing_since` it clears (`Batch::cleared`), `$3` the
+/// owner: only deliveries it still holds are recorded and released. Data-modifying CTEs, so it is one
 /// statement, atomic on its own.
 const RECORD: &str = "\
     WITH r AS ( \
@@ -48,19 +46,6 @@ const RECORD: &str = "\
     UPDATE webhooks SET failing_since = NULL \
     WHERE failing_since IS NOT NULL AND id = ANY($2::text[])";
 
-/// The channel whose `NOTIFY` wakes every instance's worker: deliveries were
-/// written, or made due.
-pub(super) const CHANNEL: &str = "portal_deliveries";
-
-/// Wakes every instance's worker when the transaction commits.
-pub(super) async fn notify(conn: &mut PgConnection) -> sqlx::Result<()> {
-    sqlx::query("SELECT pg_notify($1, '')")
-        .bind(CHANNEL)
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
 #[async_trait]
 impl Queue for PgStore {
     async fn claim(
@@ -75,7 +60,6 @@ impl Queue for PgStore {
         // `oldest` reads the oldest due rows without locking them; `due`
         // locks its picks and checks again that they are due and free (rows
         // another worker claimed since this statement's snapshot are not).
-        // The endpoint's fingerprint as `Webhook::fingerprint` writes it.
         Ok(sqlx::query_as(
             "WITH oldest AS ( \
                SELECT id, webhook_id, next_attempt_at FROM deliveries \
@@ -98,12 +82,7 @@ impl Queue for PgStore {
              FROM due WHERE d.id = due.id \
              RETURNING d.id, d.event_id, d.webhook_id, d.attempts, \
                (SELECT body FROM events e WHERE e.id = d.event_id) AS body, \
-               (SELECT CASE WHEN w.enabled THEN '1' ELSE '0' END \
-                  || ' ' || upper(encode(w.secret, 'hex')) \
-                  || ' ' || COALESCE(upper(encode(w.previous_secret, 'hex')), '') \
-                  || ' ' || COALESCE(extract(epoch FROM w.previous_secret_until)::bigint::text, '') \
-                  || ' ' || w.url \
-                FROM webhooks w WHERE w.id = d.webhook_id) AS endpoint",
+               (SELECT w.revision FROM webhooks w WHERE w.id = d.webhook_id) AS endpoint",
         )
         .bind(lease.owner)
         .bind(seconds(lease))
@@ -130,11 +109,7 @@ impl Queue for PgStore {
     }
 
     async fn endpoints(&self, ids: &[&WebhookId]) -> StoreResult<Vec<Webhook>> {
-        let ids: Vec<&str> = ids.iter().map(|id| id.as_str()).collect();
-        Ok(sqlx::query_as("SELECT * FROM webhooks WHERE id = ANY($1)")
-            .bind(&ids)
-            .fetch_all(&self.pool)
-            .await?)
+        webhooks::by_ids(Conn::PostgresPool(&self.pool), ids).await
     }
 
     async fn release(&self, owner: &str, ids: &[&DeliveryId], at: i64) -> StoreResult<()> {
@@ -161,7 +136,7 @@ impl Queue for PgStore {
         .await?
         .rows_affected();
         if handed > 0 {
-            notify(&mut tx).await?;
+            announce(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(handed)
@@ -182,29 +157,15 @@ impl Queue for PgStore {
     async fn record(
         &self,
         owner: &str,
-        attempts: &[Recorded],
+        batch: &Batch<'_>,
+        health: &dyn EndpointHealth,
     ) -> StoreResult<Vec<WebhookId>> {
-        // Endpoints with anything but successes here get their attempts'
-        // effects one by one, in order; the others only need
-        // `failing_since` cleared.
-        let troubled: HashSet<&WebhookId> = attempts
-            .iter()
-            .filter(|r| r.effect != Effect::Succeeded)
-            .map(|r| &r.webhook_id)
-            .collect();
-        let mut succeeded: Vec<&str> = attempts
-            .iter()
-            .map(|r| &r.webhook_id)
-            .filter(|id| !troubled.contains(id))
-            .map(|id| id.as_str())
-            .collect();
-        succeeded.sort_unstable();
-        succeeded.dedup();
-        let rows = attempts_json(attempts);
-        if troubled.is_empty() {
+        let rows = attempts_json(batch.attempts);
+        let cleared: Vec<&str> = batch.cleared.iter().map(|id| id.as_str()).collect();
+        if batch.troubled.is_empty() {
             sqlx::query(RECORD)
                 .bind(&rows)
-                .bind(&succeeded)
+                .bind(&cleared)
                 .bind(owner)
                 .execute(&self.pool)
                 .await?;
@@ -213,11 +174,13 @@ impl Queue for PgStore {
         let mut tx = self.pool.begin().await?;
         sqlx::query(RECORD)
             .bind(&rows)
-            .bind(&succeeded)
+            .bind(&cleared)
             .bind(owner)
             .execute(&mut *tx)
             .await?;
-        let disabled = apply(&mut tx, attempts, &troubled).await?;
+        let disabled = health
+            .apply(&mut Conn::Postgres(&mut tx), &batch.troubled)
+            .await?;
         tx.commit().await?;
         Ok(disabled)
     }
@@ -260,66 +223,4 @@ impl Queue for PgStore {
 /// A lease's length as PostgreSQL's `make_interval` takes it.
 fn seconds(lease: &Lease<'_>) -> f64 {
     lease.millis as f64 / 1000.0
-}
-
-/// The effects of a batch's attempts on its troubled endpoints, in order.
-async fn apply(
-    conn: &mut PgConnection,
-    attempts: &[Recorded],
-    troubled: &HashSet<&WebhookId>,
-) -> sqlx::Result<Vec<WebhookId>> {
-    let mut disabled = Vec::new();
-    // Per endpoint, whether `failing_since` was last cleared (true) or set
-    // (false) here: the same again changes nothing.
-    let mut failing_cleared: HashMap<&WebhookId, bool> = HashMap::new();
-    for r in attempts.iter().filter(|r| troubled.contains(&r.webhook_id)) {
-        let id = &r.webhook_id;
-        match r.effect {
-            Effect::Succeeded => {
-                if failing_cleared.insert(id, true) != Some(true) {
-                    sqlx::query("UPDATE webhooks SET failing_since = NULL WHERE id = $1")
-                        .bind(id)
-                        .execute(&mut *conn)
-                        .await?;
-                }
-            }
-            Effect::Gone => {
-                disable(conn, id, DisabledReason::Gone).await?;
-                tracing::info!(webhook = %id, "endpoint answered 410 Gone: disabled");
-            }
-            Effect::Exhausted => {
-                // Out of retries, and nothing got through since this delivery
-                // was first attempted.
-                let failing: Option<bool> = sqlx::query_scalar(
-                    "SELECT failing_since IS NOT NULL AND failing_since <= \
-                       (SELECT COALESCE(MIN(started_at), $1) FROM delivery_attempts \
-                        WHERE delivery_id = $2) \
-                     FROM webhooks WHERE id = $3",
-                )
-                .bind(Timestamp(r.attempt.started_at))
-                .bind(&r.attempt.delivery_id)
-                .bind(id)
-                .fetch_optional(&mut *conn)
-                .await?;
-                if failing.unwrap_or(false)
-                    && disable(conn, id, DisabledReason::Failing).await?
-                {
-                    disabled.push(id.clone());
-                }
-            }
-            Effect::Retrying => {
-                if failing_cleared.insert(id, false) != Some(false) {
-                    sqlx::query(
-                        "UPDATE webhooks SET failing_since = $1 WHERE id = $2 \
-                         AND failing_since IS NULL",
-                    )
-                    .bind(Timestamp(r.attempt.started_at))
-                    .bind(id)
-                    .execute(&mut *conn)
-                    .await?;
-                }
-            }
-        }
-    }
-    Ok(disabled)
 }

@@ -8,22 +8,19 @@
 //! in one transaction, begun, written and committed in a single round trip
 //! when they all succeeded.
 
-use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use portal_contract::ids::{DeliveryId, WebhookId};
-use portal_contract::webhooks::DisabledReason;
 use sqlx::ConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use tokio::sync::{Mutex, MutexGuard, Notify};
 
 use super::SqliteStore;
-use super::webhooks::disable;
-use crate::store::queue::{Depth, Due, Effect, Lease, Queue, Recorded, attempts_json};
-use crate::store::webhooks::Webhook;
-use crate::store::{MaybeTimestamp, StoreError, StoreResult};
+use crate::store::queue::{Batch, Depth, Due, EndpointHealth, Lease, Queue, attempts_json};
+use crate::store::webhooks::{self, Webhook};
+use crate::store::{Conn, MaybeTimestamp, StoreError, StoreResult};
 
 /// How long the worker waits for another connection's write, as SQLite's
 /// busy timeout does for the pool's connections.
@@ -111,10 +108,10 @@ macro_rules! now_ms {
         "CAST(unixepoch('subsec') * 1000 AS INTEGER)"
     };
 }
-pub(super) use now_ms;
 
 /// The statements of `record`: `?1` the attempts as a JSON array, `?2` the
-/// ids of the endpoints to clear `failing_since` of, `?3` the owner. Only
+/// ids of the endpoints whose `failing_since` it clears (`Batch::cleared`),
+/// `?3` the owner. Only
 /// deliveries the owner still holds are recorded and released.
 macro_rules! record_attempts_sql {
     () => {
@@ -158,9 +155,10 @@ impl Queue for SqliteStore {
         let mut locked = Locked::new();
         loop {
             // The oldest due rows, then each endpoint's oldest in turn.
-            let claimed = sqlx::query_as(
-                concat!(
-                "UPDATE deliveries SET lease_owner = ?1, leased_until = ", now_ms!(), " + ?2 \
+            let claimed = sqlx::query_as(concat!(
+                "UPDATE deliveries SET lease_owner = ?1, leased_until = ",
+                now_ms!(),
+                " + ?2 \
                  WHERE id IN ( \
                    SELECT id FROM ( \
                      SELECT id, next_attempt_at, row_number() OVER ( \
@@ -168,17 +166,17 @@ impl Queue for SqliteStore {
                      FROM ( \
                        SELECT id, webhook_id, next_attempt_at FROM deliveries \
                        WHERE status = 'pending' AND next_attempt_at <= ?3 \
-                         AND (leased_until IS NULL OR leased_until <= ", now_ms!(), " - ?2) \
+                         AND (leased_until IS NULL OR leased_until <= ",
+                now_ms!(),
+                " - ?2) \
                          AND webhook_id NOT IN (SELECT value FROM json_each(?6)) \
                        ORDER BY next_attempt_at LIMIT ?4 * 4)) \
                    WHERE turn <= ?5 ORDER BY turn, next_attempt_at LIMIT ?4) \
                  RETURNING id, event_id, webhook_id, attempts, \
                    (SELECT body FROM events e WHERE e.id = deliveries.event_id) AS body, \
-                   (SELECT w.enabled || ' ' || hex(w.secret) || ' ' \
-                      || ifnull(hex(w.previous_secret), '') \
-                      || ' ' || ifnull(w.previous_secret_until, '') || ' ' || w.url \
-                    FROM webhooks w WHERE w.id = deliveries.webhook_id) AS endpoint"),
-            )
+                   (SELECT w.revision FROM webhooks w WHERE w.id = deliveries.webhook_id) \
+                   AS endpoint"
+            ))
             .bind(lease.owner)
             .bind(lease.millis)
             .bind(now)
@@ -196,10 +194,12 @@ impl Queue for SqliteStore {
     }
 
     async fn renew(&self, lease: &Lease<'_>, ids: &[&DeliveryId]) -> StoreResult<()> {
-        sqlx::query(
-            concat!("UPDATE deliveries SET leased_until = ", now_ms!(), " + ? \
-             WHERE lease_owner = ? AND id IN (SELECT value FROM json_each(?))"),
-        )
+        sqlx::query(concat!(
+            "UPDATE deliveries SET leased_until = ",
+            now_ms!(),
+            " + ? \
+             WHERE lease_owner = ? AND id IN (SELECT value FROM json_each(?))"
+        ))
         .bind(lease.millis)
         .bind(lease.owner)
         .bind(ids_json(ids))
@@ -209,21 +209,15 @@ impl Queue for SqliteStore {
     }
 
     async fn endpoints(&self, ids: &[&WebhookId]) -> StoreResult<Vec<Webhook>> {
-        let ids = ids_json(ids);
         let mut slot = self.queue.open(&self.queue.claim).await?;
         let conn = slot.as_mut().expect("opened");
         let mut locked = Locked::new();
         loop {
-            let read = sqlx::query_as(
-                "SELECT * FROM webhooks WHERE id IN (SELECT value FROM json_each(?))",
-            )
-            .bind(&ids)
-            .fetch_all(&mut *conn)
-            .await;
-            match read {
+            match webhooks::by_ids(&mut *conn, ids).await {
                 Ok(webhooks) => return Ok(webhooks),
-                Err(e) if locked.again(&e).await => {}
-                Err(e) => return Err(failed(&mut slot, e)),
+                Err(StoreError::Database(e)) if locked.again(&e).await => {}
+                Err(StoreError::Database(e)) => return Err(failed(&mut slot, e)),
+                Err(e) => return Err(e),
             }
         }
     }
@@ -288,30 +282,15 @@ impl Queue for SqliteStore {
     async fn record(
         &self,
         owner: &str,
-        attempts: &[Recorded],
+        batch: &Batch<'_>,
+        health: &dyn EndpointHealth,
     ) -> StoreResult<Vec<WebhookId>> {
-        // Endpoints with anything but successes here get their attempts'
-        // effects one by one, in order; the others only need
-        // `failing_since` cleared.
-        let troubled: HashSet<&WebhookId> = attempts
-            .iter()
-            .filter(|r| r.effect != Effect::Succeeded)
-            .map(|r| &r.webhook_id)
-            .collect();
-        let mut succeeded: Vec<&WebhookId> = attempts
-            .iter()
-            .map(|r| &r.webhook_id)
-            .filter(|id| !troubled.contains(id))
-            .collect();
-        succeeded.sort_unstable();
-        succeeded.dedup();
-        let (rows, cleared) = (attempts_json(attempts), ids_json(&succeeded));
-
+        let (rows, cleared) = (attempts_json(batch.attempts), ids_json(&batch.cleared));
         let mut slot = self.queue.open(&self.queue.record).await?;
         let conn = slot.as_mut().expect("opened");
         let mut locked = Locked::new();
         loop {
-            let done = if troubled.is_empty() {
+            let done = if batch.troubled.is_empty() {
                 // The usual case: begun, written and committed in one round
                 // trip, so the write lock is held only while the database
                 // thread runs it.
@@ -326,19 +305,9 @@ impl Queue for SqliteStore {
                 .execute(&mut *conn)
                 .await
                 .map(|_| Vec::new())
+                .map_err(StoreError::Database)
             } else {
-                match sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await {
-                    Ok(_) => match apply(conn, owner, attempts, &troubled, (&rows, &cleared))
-                        .await
-                    {
-                        Ok(disabled) => sqlx::query("COMMIT")
-                            .execute(&mut *conn)
-                            .await
-                            .map(|_| disabled),
-                        Err(e) => Err(e),
-                    },
-                    Err(e) => Err(e),
-                }
+                record_troubled(conn, owner, batch, (&rows, &cleared), health).await
             };
             match done {
                 Ok(disabled) => return Ok(disabled),
@@ -347,8 +316,10 @@ impl Queue for SqliteStore {
                     // half done (when BEGIN itself failed there is nothing
                     // to roll back).
                     let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-                    if !locked.again(&e).await {
-                        return Err(failed(&mut slot, e));
+                    match e {
+                        StoreError::Database(e) if locked.again(&e).await => {}
+                        StoreError::Database(e) => return Err(failed(&mut slot, e)),
+                        e => return Err(e),
                     }
                 }
             }
@@ -356,73 +327,25 @@ impl Queue for SqliteStore {
     }
 }
 
-/// `record` once the transaction is begun: the attempts, then the effects
-/// on troubled endpoints, in order.
-async fn apply(
+/// `record` with endpoints whose attempts did more than succeed: the
+/// attempts, then their effects (`health`), in one transaction.
+async fn record_troubled(
     conn: &mut SqliteConnection,
     owner: &str,
-    attempts: &[Recorded],
-    troubled: &HashSet<&WebhookId>,
+    batch: &Batch<'_>,
     (rows, cleared): (&str, &str),
-) -> sqlx::Result<Vec<WebhookId>> {
+    health: &dyn EndpointHealth,
+) -> StoreResult<Vec<WebhookId>> {
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
     sqlx::query(record_attempts_sql!())
         .bind(rows)
         .bind(cleared)
         .bind(owner)
         .execute(&mut *conn)
         .await?;
-    let mut disabled = Vec::new();
-    // Per endpoint, whether `failing_since` was last cleared (true) or set
-    // (false) here: the same again changes nothing.
-    let mut failing_cleared: HashMap<&WebhookId, bool> = HashMap::new();
-    for r in attempts.iter().filter(|r| troubled.contains(&r.webhook_id)) {
-        let id = &r.webhook_id;
-        match r.effect {
-            Effect::Succeeded => {
-                if failing_cleared.insert(id, true) != Some(true) {
-                    sqlx::query("UPDATE webhooks SET failing_since = NULL WHERE id = ?")
-                        .bind(id)
-                        .execute(&mut *conn)
-                        .await?;
-                }
-            }
-            Effect::Gone => {
-                disable(conn, id, DisabledReason::Gone).await?;
-                tracing::info!(webhook = %id, "endpoint answered 410 Gone: disabled");
-            }
-            Effect::Exhausted => {
-                // Out of retries, and nothing got through since this delivery
-                // was first attempted.
-                let failing: Option<bool> = sqlx::query_scalar(
-                    "SELECT failing_since IS NOT NULL AND failing_since <= \
-                       (SELECT COALESCE(MIN(started_at), ?) FROM delivery_attempts \
-                        WHERE delivery_id = ?) \
-                     FROM webhooks WHERE id = ?",
-                )
-                .bind(r.attempt.started_at)
-                .bind(&r.attempt.delivery_id)
-                .bind(id)
-                .fetch_optional(&mut *conn)
-                .await?;
-                if failing.unwrap_or(false)
-                    && disable(conn, id, DisabledReason::Failing).await?
-                {
-                    disabled.push(id.clone());
-                }
-            }
-            Effect::Retrying => {
-                if failing_cleared.insert(id, false) != Some(false) {
-                    sqlx::query(
-                        "UPDATE webhooks SET failing_since = ? WHERE id = ? \
-                         AND failing_since IS NULL",
-                    )
-                    .bind(r.attempt.started_at)
-                    .bind(id)
-                    .execute(&mut *conn)
-                    .await?;
-                }
-            }
-        }
-    }
+    let disabled = health
+        .apply(&mut Conn::Sqlite(&mut *conn), &batch.troubled)
+        .await?;
+    sqlx::query("COMMIT").execute(&mut *conn).await?;
     Ok(disabled)
 }

@@ -1,51 +1,32 @@
-//! The team: the member list, role and status changes (PIN step-up), and
-//! invitations (send, resend, revoke, look up, accept).
+//! Invitations: send, resend, revoke, look up, and accept (the new
+//! member's account, made in one unit of work with `member.joined`).
 
-use axum::http::StatusCode;
+use portal_contract::ErrorCode;
 use portal_contract::accounts::{OrganisationStatus, SessionOut};
 use portal_contract::ids::{InvitationId, UserId};
 use portal_contract::team::{
     InvitationAcceptIn, InvitationIn, InvitationList, InvitationLookupOut, InvitationOut,
-    InvitationStatus, MemberListQuery, MemberOut, MemberPage, MemberPatch, MemberStatus,
+    InvitationStatus, MemberStatus,
 };
 use portal_contract::validation::normalize_email;
 use portal_contract::webhooks::PortalEvent;
-use portal_contract::{ErrorCode, Permission, Role};
 
-use super::accounts::{session_out, suspended};
+use super::accounts::{replace_unconfirmed, suspended};
+use super::events::member_event;
+use super::finders::find;
+use super::members::conflict;
+use super::wire::session_out;
 use crate::auth::{self, CurrentUser};
 use crate::crypto;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Failure};
 use crate::limits::Limit;
 use crate::mail::Mail;
 use crate::state::AppState;
 use crate::step_up;
-use crate::store::events::Audience;
-use crate::store::invitations::{Invitation, InvitationRow};
-use crate::store::users::{MemberChange, MemberChanged, User};
-use crate::webhooks::events::portal_event;
-
-fn conflict(message: &str) -> ApiError {
-    ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, message)
-}
-
-fn last_superadmin() -> ApiError {
-    conflict(
-        "This is the organisation's last active superadmin. Make someone else a superadmin first.",
-    )
-}
-
-pub fn member_out(user: &User) -> MemberOut {
-    MemberOut {
-        id: user.id.clone(),
-        email: user.email.clone(),
-        full_name: user.full_name.clone(),
-        role: user.role,
-        status: user.status,
-        last_sign_in_at: user.last_sign_in_at,
-        created_at: user.created_at,
-    }
-}
+use crate::store::invitations::{self, Invitation, InvitationRow};
+use crate::store::organisations;
+use crate::store::users::{self, User};
+use crate::webhooks::events::publish;
 
 fn invitation_out(row: &InvitationRow, now: i64) -> InvitationOut {
     let i = &row.invitation;
@@ -62,144 +43,12 @@ fn invitation_out(row: &InvitationRow, now: i64) -> InvitationOut {
     }
 }
 
-/// What member events say.
-fn member_event(id: &UserId, email: &str, role: Role) -> serde_json::Value {
-    serde_json::json!({ "member": { "id": id, "email": email, "role": role.as_str() } })
-}
-
-/// One of the caller's organisation's members, or 404.
-pub async fn find_member(state: &AppState, current: &CurrentUser, id: &UserId) -> ApiResult<User> {
-    state
-        .store
-        .users()
-        .member(&current.org.id, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("There is no such member in your organisation."))
-}
-
-/// One of the caller's organisation's invitations, or 404.
-pub async fn find_invitation(
-    state: &AppState,
-    current: &CurrentUser,
-    id: &InvitationId,
-) -> ApiResult<InvitationRow> {
-    state
-        .store
-        .invitations()
-        .get(&current.org.id, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("There is no such invitation in your organisation."))
-}
-
-pub async fn list_members(
-    state: &AppState,
-    current: &CurrentUser,
-    query: MemberListQuery,
-) -> ApiResult<MemberPage> {
-    query.validate().map_err(ApiError::validation)?;
-    let (users, total) = state
-        .store
-        .users()
-        .member_page(&current.org.id, &query)
-        .await?;
-    Ok(MemberPage {
-        items: users.iter().map(member_out).collect(),
-        total,
-        page: query.page(),
-        per_page: query.per_page(),
-    })
-}
-
-/// A role change, a deactivation or a reactivation, behind the PIN.
-pub async fn update_member(
-    state: &AppState,
-    current: &CurrentUser,
-    id: &UserId,
-    input: MemberPatch,
-) -> ApiResult<MemberOut> {
-    let target = find_member(state, current, id).await?;
-    input.validate().map_err(ApiError::validation)?;
-
-    let touches_superadmin =
-        target.role == Role::Superadmin || input.role == Some(Role::Superadmin);
-    if touches_superadmin && !current.user.role.can(Permission::ManageOrganisation) {
-        return Err(ApiError::forbidden(
-            "Only a superadmin can change a superadmin.",
-        ));
-    }
-    if target.id == current.user.id && input.status == Some(MemberStatus::Deactivated) {
-        return Err(conflict(
-            "You can't deactivate yourself. Ask another admin.",
-        ));
-    }
-    let demotes = input.role.is_some_and(|r| r != Role::Superadmin);
-    let deactivates = input.status == Some(MemberStatus::Deactivated);
-    if target.role == Role::Superadmin
-        && target.is_active()
-        && (demotes || deactivates)
-        && state
-            .store
-            .users()
-            .count_active_superadmins(&current.org.id)
-            .await?
-            <= 1
-    {
-        return Err(last_superadmin());
-    }
-    step_up::verify_pin(state, &current.user, &input.pin).await?;
-
-    let role = input.role.unwrap_or(target.role);
-    let status = input.status.unwrap_or(target.status);
-    let deactivated = status == MemberStatus::Deactivated;
-    let event = (deactivated && target.is_active()).then(|| {
-        portal_event(
-            &current.org.id,
-            Audience::Organisation,
-            PortalEvent::MemberRemoved,
-            &member_event(&target.id, &target.email, role),
-            state.now(),
-        )
-    });
-    let changed = state
-        .store
-        .users()
-        .change_member(MemberChange {
-            id: &target.id,
-            seen_role: target.role,
-            seen_status: target.status,
-            role,
-            status,
-            // Their open pages are sent to sign in on their next request,
-            // and their invitations stop working.
-            deactivate: deactivated,
-            now: state.now(),
-            event: event.as_ref(),
-        })
-        .await?;
-    match changed {
-        MemberChanged::Changed => {}
-        MemberChanged::LastSuperadmin => return Err(last_superadmin()),
-        MemberChanged::Stale => {
-            return Err(conflict(
-                "This member was changed by someone else meanwhile. Reload to see their role and status now.",
-            ));
-        }
-    }
-    if event.is_some() {
-        state.deliverer.wake();
-    }
-    tracing::info!(actor = %current.user.id, member = %target.id, role = ?input.role,
-        status = ?input.status, "member changed");
-    let updated = find_member(state, current, &target.id).await?;
-    Ok(member_out(&updated))
-}
-
 pub async fn list_invitations(
     state: &AppState,
     current: &CurrentUser,
 ) -> ApiResult<InvitationList> {
     let now = state.now();
-    let rows = state.store.invitations().list(&current.org.id).await?;
+    let rows = invitations::list(&state.store, &current.org.id).await?;
     Ok(InvitationList {
         items: rows.iter().map(|r| invitation_out(r, now)).collect(),
     })
@@ -225,7 +74,7 @@ pub async fn invite(
     limit_invitations(state, current).await?;
     let email = normalize_email(&input.email);
     let now = state.now();
-    let existing = state.store.users().by_email(&email).await?;
+    let existing = users::by_email(&state.store, &email).await?;
     // An unconfirmed account doesn't hold the address: accepting replaces it.
     let existing = existing.filter(|u| u.email_confirmed_at.is_some());
     if existing
@@ -236,11 +85,7 @@ pub async fn invite(
             "This person is already a member of your organisation.",
         ));
     }
-    let invitations = state.store.invitations();
-    if invitations
-        .live_exists(&current.org.id, &email, now)
-        .await?
-    {
+    if invitations::live_exists(&state.store, &current.org.id, &email, now).await? {
         return Err(conflict(
             "This address already has a pending invitation. Resend it from the Invitations tab.",
         ));
@@ -259,9 +104,9 @@ pub async fn invite(
         accepted_user_id: None,
         revoked_at: None,
     };
-    invitations.insert(&invitation).await?;
+    invitations::insert(&state.store, &invitation).await?;
     send_invitation(state, current, &invitation, &token).await?;
-    let row = find_invitation(state, current, &invitation.id).await?;
+    let row: InvitationRow = find(state, current, &invitation.id).await?;
     Ok(invitation_out(&row, now))
 }
 
@@ -286,10 +131,7 @@ async fn send_invitation(
     // An address with an account of another organisation can't join this
     // one. The inviter isn't told (that would say which addresses have
     // accounts); the address's owner is, and gets no link.
-    let elsewhere = state
-        .store
-        .users()
-        .by_email(&invitation.email)
+    let elsewhere = users::by_email(&state.store, &invitation.email)
         .await?
         .is_some_and(|u| u.email_confirmed_at.is_some() && u.organisation_id != current.org.id);
     if elsewhere {
@@ -343,7 +185,7 @@ pub async fn resend_invitation(
     current: &CurrentUser,
     id: &InvitationId,
 ) -> ApiResult<InvitationOut> {
-    let row = find_invitation(state, current, id).await?;
+    let row: InvitationRow = find(state, current, id).await?;
     let now = state.now();
     match row.invitation.status(now) {
         InvitationStatus::Accepted => {
@@ -364,18 +206,16 @@ pub async fn resend_invitation(
     limit_invitations(state, current).await?;
     let token = crypto::random_token();
     let expires_at = now + state.config.invitation_ttl_days * 86_400;
-    state
-        .store
-        .invitations()
-        .renew(
-            id,
-            &crypto::token_hash(&token),
-            &current.user.id,
-            expires_at,
-        )
-        .await?;
+    invitations::renew(
+        &state.store,
+        id,
+        &crypto::token_hash(&token),
+        &current.user.id,
+        expires_at,
+    )
+    .await?;
     send_invitation(state, current, &row.invitation, &token).await?;
-    let row = find_invitation(state, current, id).await?;
+    let row: InvitationRow = find(state, current, id).await?;
     Ok(invitation_out(&row, now))
 }
 
@@ -385,7 +225,7 @@ pub async fn revoke_invitation(
     current: &CurrentUser,
     id: &InvitationId,
 ) -> ApiResult<InvitationOut> {
-    let row = find_invitation(state, current, id).await?;
+    let row: InvitationRow = find(state, current, id).await?;
     let now = state.now();
     if row.invitation.status(now) == InvitationStatus::Accepted {
         return Err(conflict(
@@ -397,26 +237,23 @@ pub async fn revoke_invitation(
             "Only a superadmin can revoke a superadmin's invitation.",
         ));
     }
-    state.store.invitations().revoke(id, now).await?;
-    let row = find_invitation(state, current, id).await?;
+    invitations::revoke(&state.store, id, now).await?;
+    let row: InvitationRow = find(state, current, id).await?;
     Ok(invitation_out(&row, now))
 }
 
 /// A live invitation's token, or the error that explains why it doesn't work.
 async fn live_invitation(state: &AppState, token: &str) -> ApiResult<InvitationRow> {
-    let row = state
-        .store
-        .invitations()
-        .by_token(&crypto::token_hash(token.trim()))
+    let row = invitations::by_token(&state.store, &crypto::token_hash(token.trim()))
         .await?
         .ok_or_else(|| {
             ApiError::new(
-                StatusCode::NOT_FOUND,
+                Failure::NotFound,
                 ErrorCode::InvalidToken,
                 "This invitation link is not valid. Check that you opened the whole link, or ask for a new invitation.",
             )
         })?;
-    let gone = |message: &str| ApiError::new(StatusCode::GONE, ErrorCode::InvalidToken, message);
+    let gone = |message: &str| ApiError::new(Failure::Gone, ErrorCode::InvalidToken, message);
     match row.invitation.status(state.now()) {
         InvitationStatus::Pending => Ok(row),
         InvitationStatus::Expired => Err(gone(
@@ -434,10 +271,7 @@ async fn live_invitation(state: &AppState, token: &str) -> ApiResult<InvitationR
 /// What an invitation link is for. Opening it consumes nothing.
 pub async fn lookup_invitation(state: &AppState, token: &str) -> ApiResult<InvitationLookupOut> {
     let row = live_invitation(state, token).await?;
-    let org = state
-        .store
-        .organisations()
-        .get(&row.invitation.organisation_id)
+    let org = organisations::get(&state.store, &row.invitation.organisation_id)
         .await?
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("invitation without organisation")))?;
     Ok(InvitationLookupOut {
@@ -456,8 +290,7 @@ pub async fn accept_invitation(
 ) -> ApiResult<(auth::SignInCookies, SessionOut)> {
     let row = live_invitation(state, &input.token).await?;
     input.validate().map_err(ApiError::validation)?;
-    let organisations = state.store.organisations();
-    let org = organisations.get(&row.invitation.organisation_id).await?;
+    let org = organisations::get(&state.store, &row.invitation.organisation_id).await?;
     if org.is_none_or(|o| o.status == OrganisationStatus::Suspended) {
         return Err(suspended());
     }
@@ -481,31 +314,28 @@ pub async fn accept_invitation(
         last_sign_in_at: None,
         created_at: now,
     };
-    let event = portal_event(
-        &user.organisation_id,
-        Audience::Organisation,
-        PortalEvent::MemberJoined,
-        &member_event(&user.id, &user.email, user.role),
-        now,
-    );
-    let accepted = state
-        .store
-        .invitations()
-        .accept(&invitation.id, &user, now, &event)
-        .await?;
-    if !accepted {
+    let event = member_event(PortalEvent::MemberJoined, &user, user.role, now);
+    // The account, the invitation used, and `member.joined`, together; the
+    // account replaces one never confirmed at the address.
+    let mut tx = state.store.begin().await?;
+    replace_unconfirmed(&mut tx, &user.email).await?;
+    users::insert(&mut tx, &user).await?;
+    if !invitations::accept(&mut tx, &invitation.id, &user.id, now).await? {
         return Err(ApiError::new(
-            StatusCode::GONE,
+            Failure::Gone,
             ErrorCode::InvalidToken,
             "This invitation is no longer valid. Ask for a new one.",
         ));
     }
-    state.deliverer.wake();
+    let deliveries = publish(&mut tx, &event).await?;
+    tx.commit().await?;
+    if deliveries > 0 {
+        state.deliverer.wake();
+    }
     // Accepting signs the new member in: their first sign-in.
-    state.store.users().record_sign_in(&user.id, now).await?;
+    users::record_sign_in(&state.store, &user.id, now).await?;
     tracing::info!(organisation = %invitation.organisation_id, user = %user.id, "member joined");
-    let org = organisations
-        .get(&user.organisation_id)
+    let org = organisations::get(&state.store, &user.organisation_id)
         .await?
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("invitation without organisation")))?;
     let (cookies, expires_at) = auth::start_session(state, &user.id).await?;
