@@ -31,11 +31,13 @@ pub fn provide_contexts() {
 pub fn SignInApp() -> impl IntoView {
     provide_contexts();
     let path = window().location().pathname().unwrap_or_default();
-    let page = match Page::at(&path) {
-        Some(Page::SignIn) => view! { <SignInPage /> }.into_any(),
-        Some(Page::SignUp) => view! { <SignUpPage /> }.into_any(),
-        Some(Page::SignUpConfirm) => view! { <ConfirmPage /> }.into_any(),
-        Some(Page::Invite) => view! { <InvitePage /> }.into_any(),
+    // The page table's addresses, compared as they are: `Page::at` would cost
+    // every signed-out visitor its pattern matching, for four fixed paths.
+    let page = match path.as_str() {
+        p if p == Page::SignIn.path() => view! { <SignInPage /> }.into_any(),
+        p if p == Page::SignUp.path() => view! { <SignUpPage /> }.into_any(),
+        p if p == Page::SignUpConfirm.path() => view! { <ConfirmPage /> }.into_any(),
+        p if p == Page::Invite.path() => view! { <InvitePage /> }.into_any(),
         _ => view! { <NotFoundPage /> }.into_any(),
     };
     view! {
