@@ -23,9 +23,9 @@ use portal_contract::team::{
     MemberListQuery, MemberOut, MemberPage, MemberPatch, percent_encode,
 };
 use portal_contract::webhooks::{
-    DeliveryDetail, DeliveryOut, DeliveryPage, DeliveryQuery, EventTypeList, SecretRevealIn,
-    SecretRotateIn, WebhookIn, WebhookList, WebhookOut, WebhookPatch, WebhookSecretOut,
-    WebhookTestIn,
+    DeliveryDetail, DeliveryOut, DeliveryPage, DeliveryQuery, EndpointIn, EndpointList,
+    EndpointOut, EndpointPatch, EndpointSecretOut, EndpointTestIn, EventTypeList, SecretRevealIn,
+    SecretRotateIn,
 };
 use portal_contract::{ErrorBody, ErrorCode, FieldErrors, REQUEST_HEADER, REQUEST_HEADER_VALUE};
 use serde::Serialize;
@@ -347,7 +347,7 @@ pub async fn event_types() -> Result<EventTypeList, Error> {
     get("/api/event-types").await
 }
 
-pub async fn webhooks(project_id: &str) -> Result<WebhookList, Error> {
+pub async fn webhooks(project_id: &str) -> Result<EndpointList, Error> {
     get(&format!(
         "/api/projects/{}/webhooks",
         percent_encode(project_id)
@@ -358,17 +358,17 @@ pub async fn webhooks(project_id: &str) -> Result<WebhookList, Error> {
 /// The answer carries the signing secret.
 pub async fn create_webhook(
     project_id: &str,
-    input: &WebhookIn,
-) -> Result<WebhookSecretOut, Error> {
+    input: &EndpointIn,
+) -> Result<EndpointSecretOut, Error> {
     let path = format!("/api/projects/{}/webhooks", percent_encode(project_id));
     call(Method::POST, &path, input).await
 }
 
-pub async fn webhook(id: &str) -> Result<WebhookOut, Error> {
+pub async fn webhook(id: &str) -> Result<EndpointOut, Error> {
     get(&format!("/api/webhooks/{}", percent_encode(id))).await
 }
 
-pub async fn update_webhook(id: &str, patch: &WebhookPatch) -> Result<WebhookOut, Error> {
+pub async fn update_webhook(id: &str, patch: &EndpointPatch) -> Result<EndpointOut, Error> {
     call(
         Method::PATCH,
         &format!("/api/webhooks/{}", percent_encode(id)),
@@ -390,7 +390,7 @@ pub async fn delete_webhook(id: &str) -> Result<(), Error> {
 pub async fn reveal_webhook_secret(
     id: &str,
     input: &SecretRevealIn,
-) -> Result<WebhookSecretOut, Error> {
+) -> Result<EndpointSecretOut, Error> {
     call(
         Method::POST,
         &format!("/api/webhooks/{}/secret", percent_encode(id)),
@@ -403,12 +403,12 @@ pub async fn reveal_webhook_secret(
 pub async fn rotate_webhook_secret(
     id: &str,
     input: &SecretRotateIn,
-) -> Result<WebhookSecretOut, Error> {
+) -> Result<EndpointSecretOut, Error> {
     let path = format!("/api/webhooks/{}/secret/rotate", percent_encode(id));
     call(Method::POST, &path, input).await
 }
 
-pub async fn send_test_event(id: &str, input: &WebhookTestIn) -> Result<DeliveryOut, Error> {
+pub async fn send_test_event(id: &str, input: &EndpointTestIn) -> Result<DeliveryOut, Error> {
     call(
         Method::POST,
         &format!("/api/webhooks/{}/test", percent_encode(id)),

@@ -329,7 +329,7 @@ pub struct OverviewOut {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FailingEndpoint {
     pub project_id: ProjectId,
-    pub webhook_id: crate::ids::WebhookId,
+    pub webhook_id: crate::ids::EndpointId,
     pub url: String,
 }
 

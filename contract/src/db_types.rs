@@ -92,7 +92,7 @@ text_id!(
     crate::ids::InvitationId,
     crate::ids::ProjectId,
     crate::ids::CredentialId,
-    crate::ids::WebhookId,
+    crate::ids::EndpointId,
     crate::ids::EventId,
     crate::ids::DeliveryId
 );

@@ -56,7 +56,7 @@ id_type!(
 );
 id_type!(
     /// A webhook endpoint of a project.
-    WebhookId,
+    EndpointId,
     "wh_"
 );
 id_type!(

@@ -41,7 +41,7 @@ mod tests {
     use crate::partner::{TokenOut, TokenRequest};
     use crate::projects::ProjectDeleteIn;
     use crate::team::{InvitationAcceptIn, InvitationIn, MemberPatch};
-    use crate::webhooks::{SecretRevealIn, SecretRotateIn, WebhookSecretOut};
+    use crate::webhooks::{EndpointSecretOut, SecretRevealIn, SecretRotateIn};
 
     const SECRET: &str = "hunter2-secret-value";
 
@@ -99,6 +99,6 @@ mod tests {
             "previous_secret_until": null, "created_at": 0,
             "stats": { "succeeded_attempts": 0, "failed_attempts": 0, "last_delivery_at": null,
                 "last_status": null } });
-        redacted::<WebhookSecretOut>(json!({ "webhook": webhook, "secret": SECRET }));
+        redacted::<EndpointSecretOut>(json!({ "webhook": webhook, "secret": SECRET }));
     }
 }

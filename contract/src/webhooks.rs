@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::credentials::RollOverlap;
-use crate::ids::{DeliveryId, EventId, ProjectId, WebhookId};
+use crate::ids::{DeliveryId, EndpointId, EventId, ProjectId};
 use crate::validation::{self as v, FieldErrors};
 
 /// The events the portal itself sends. Partners publish their own types
@@ -150,7 +150,7 @@ pub struct EventTypeList {
 /// `POST /api/projects/{id}/webhooks`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct WebhookIn {
+pub struct EndpointIn {
     pub url: String,
     #[serde(default)]
     pub description: String,
@@ -159,7 +159,7 @@ pub struct WebhookIn {
     pub event_types: Vec<String>,
 }
 
-impl WebhookIn {
+impl EndpointIn {
     pub fn validate(&self) -> Result<(), FieldErrors> {
         let mut e = FieldErrors::new();
         e.check("url", endpoint_url(&self.url))
@@ -172,7 +172,7 @@ impl WebhookIn {
 /// `PATCH /api/webhooks/{id}`: any of the fields.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct WebhookPatch {
+pub struct EndpointPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -183,7 +183,7 @@ pub struct WebhookPatch {
     pub enabled: Option<bool>,
 }
 
-impl WebhookPatch {
+impl EndpointPatch {
     pub fn validate(&self) -> Result<(), FieldErrors> {
         let mut e = FieldErrors::new();
         if let Some(url) = &self.url {
@@ -244,7 +244,7 @@ impl std::str::FromStr for DisabledReason {
 /// Delivery attempts to an endpoint over the past 24 hours.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct WebhookStats {
+pub struct EndpointStats {
     /// Attempts answered 2xx.
     pub succeeded_attempts: u32,
     /// Attempts answered otherwise, or not at all (timeout, refused).
@@ -255,7 +255,7 @@ pub struct WebhookStats {
     pub last_status: Option<DeliveryStatus>,
 }
 
-impl WebhookStats {
+impl EndpointStats {
     pub fn attempts(&self) -> u32 {
         self.succeeded_attempts + self.failed_attempts
     }
@@ -271,8 +271,8 @@ impl WebhookStats {
 /// An endpoint; never its signing secret.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct WebhookOut {
-    pub id: WebhookId,
+pub struct EndpointOut {
+    pub id: EndpointId,
     pub project_id: ProjectId,
     pub url: String,
     pub description: String,
@@ -283,26 +283,26 @@ pub struct WebhookOut {
     /// While a rotated secret still signs too, until then.
     pub previous_secret_until: Option<i64>,
     pub created_at: i64,
-    pub stats: WebhookStats,
+    pub stats: EndpointStats,
 }
 
 /// `GET /api/projects/{id}/webhooks`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct WebhookList {
-    pub items: Vec<WebhookOut>,
+pub struct EndpointList {
+    pub items: Vec<EndpointOut>,
 }
 
 /// An answer that carries the signing secret: create, reveal, rotate.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct WebhookSecretOut {
-    pub webhook: WebhookOut,
+pub struct EndpointSecretOut {
+    pub webhook: EndpointOut,
     /// `whsec_` and base64 of the key.
     pub secret: String,
 }
 
-crate::redacted_debug!(WebhookSecretOut { webhook } secret { secret });
+crate::redacted_debug!(EndpointSecretOut { webhook } secret { secret });
 
 /// `POST /api/webhooks/{id}/secret`: reveal again, with the PIN.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
@@ -345,7 +345,7 @@ impl SecretRotateIn {
 /// `POST /api/webhooks/{id}/test`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct WebhookTestIn {
+pub struct EndpointTestIn {
     pub event_type: String,
 }
 
@@ -487,7 +487,7 @@ pub struct AttemptOut {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeliveryDetail {
     pub delivery: DeliveryOut,
-    pub webhook_id: WebhookId,
+    pub webhook_id: EndpointId,
     pub url: String,
     /// The signed request body.
     pub request_body: String,
@@ -529,10 +529,10 @@ mod tests {
 
     #[test]
     fn the_success_rate_counts_attempts_and_never_rounds_up_to_100() {
-        let stats = |succeeded_attempts, failed_attempts| WebhookStats {
+        let stats = |succeeded_attempts, failed_attempts| EndpointStats {
             succeeded_attempts,
             failed_attempts,
-            ..WebhookStats::default()
+            ..EndpointStats::default()
         };
         assert_eq!(stats(0, 0).success_percent(), None);
         assert_eq!(stats(3, 0).success_percent(), Some(100));

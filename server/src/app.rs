@@ -26,7 +26,7 @@ use crate::config::Config;
 use crate::error::{ApiError, Failure};
 use crate::limits::Limits;
 use crate::mail::Mailer;
-use crate::services::webhooks::TellAdmins;
+use crate::services::endpoints::TellAdmins;
 use crate::spa::{self, Spa};
 use crate::state::{AppState, Inner};
 use crate::store::{Store, sessions};
@@ -117,7 +117,7 @@ fn router(state: AppState, spa: Spa) -> Router {
         .merge(routes::projects::router())
         .merge(routes::credentials::router())
         .merge(routes::partner::router())
-        .merge(routes::webhooks::router())
+        .merge(routes::endpoints::router())
         .split_for_parts();
     let document = Arc::new(openapi::complete(document));
     let csp = HeaderValue::try_from(security::content_security_policy(

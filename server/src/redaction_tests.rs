@@ -4,16 +4,16 @@
 
 use portal_contract::Role;
 use portal_contract::accounts::OrganisationStatus;
-use portal_contract::ids::{InvitationId, OrganisationId, ProjectId, UserId, WebhookId};
+use portal_contract::ids::{EndpointId, InvitationId, OrganisationId, ProjectId, UserId};
 use portal_contract::team::MemberStatus;
 
 use crate::auth::CurrentUser;
 use crate::mail::Mail;
+use crate::store::endpoints::Endpoint;
 use crate::store::invitations::Invitation;
 use crate::store::organisations::Organisation;
 use crate::store::sessions::Session;
 use crate::store::users::{Confirmation, User};
-use crate::store::webhooks::Webhook;
 
 const SECRET: &str = "s3cret-marker";
 
@@ -96,8 +96,8 @@ fn users_sessions_and_links_show_no_hash() {
 
 #[test]
 fn sealed_secrets_and_mail_bodies_do_not_show() {
-    assert_redacted(&Webhook {
-        id: WebhookId("wh_1".into()),
+    assert_redacted(&Endpoint {
+        id: EndpointId("wh_1".into()),
         organisation_id: OrganisationId("org_1".into()),
         project_id: ProjectId("prj_1".into()),
         url: "https://example.com/hook".into(),

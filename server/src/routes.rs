@@ -3,9 +3,9 @@
 
 pub mod accounts;
 pub mod credentials;
+pub mod endpoints;
 pub mod health;
 pub mod partner;
 pub mod projects;
 pub mod settings;
 pub mod team;
-pub mod webhooks;

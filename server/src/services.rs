@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod credentials;
+pub mod endpoints;
 pub mod events;
 pub mod finders;
 pub mod invitations;
@@ -14,5 +15,5 @@ pub mod partner;
 pub mod projects;
 pub mod retention;
 pub mod settings;
-pub mod webhooks;
 pub mod wire;
+pub mod work;

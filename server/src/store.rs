@@ -14,6 +14,7 @@ pub mod copy;
 pub mod credentials;
 mod db;
 pub mod delivery_log;
+pub mod endpoints;
 pub mod events;
 pub mod invitations;
 pub mod organisations;
@@ -23,7 +24,6 @@ pub mod queue;
 pub mod retention;
 pub mod sessions;
 pub mod users;
-pub mod webhooks;
 
 mod postgres;
 mod sqlite;

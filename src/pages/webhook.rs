@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use portal_contract::projects::Environment;
-use portal_contract::webhooks::{PortalEvent, WebhookOut, WebhookPatch, WebhookTestIn};
+use portal_contract::webhooks::{EndpointOut, EndpointPatch, EndpointTestIn, PortalEvent};
 use portal_contract::{ErrorCode, Permission};
 
 use crate::api;
@@ -105,7 +105,7 @@ pub fn WebhookPage() -> impl IntoView {
 }
 
 #[component]
-fn WebhookView(webhook: WebhookOut, production: Signal<bool>) -> impl IntoView {
+fn WebhookView(webhook: EndpointOut, production: Signal<bool>) -> impl IntoView {
     let session = use_session();
     let may_manage = session.can(Permission::ManageCredentialsAndWebhooks);
     let toaster = use_toaster();
@@ -127,7 +127,7 @@ fn WebhookView(webhook: WebhookOut, production: Signal<bool>) -> impl IntoView {
             let enable = !current.with_untracked(|w| w.enabled);
             let id = id.clone();
             leptos::task::spawn_local(async move {
-                let patch = WebhookPatch {
+                let patch = EndpointPatch {
                     enabled: Some(enable),
                     ..Default::default()
                 };
@@ -283,7 +283,7 @@ fn WebhookView(webhook: WebhookOut, production: Signal<bool>) -> impl IntoView {
 
 /// Send a test event of a chosen type.
 #[component]
-fn TestEventCard(webhook: RwSignal<WebhookOut>, log_version: RwSignal<u32>) -> impl IntoView {
+fn TestEventCard(webhook: RwSignal<EndpointOut>, log_version: RwSignal<u32>) -> impl IntoView {
     let toaster = use_toaster();
     let event_type = RwSignal::new(PortalEvent::WebhookTest.name().to_owned());
     let pending = RwSignal::new(false);
@@ -301,7 +301,7 @@ fn TestEventCard(webhook: RwSignal<WebhookOut>, log_version: RwSignal<u32>) -> i
         }
         pending.set(true);
         let id = webhook.with_untracked(|w| w.id.to_string());
-        let input = WebhookTestIn {
+        let input = EndpointTestIn {
             event_type: event_type.get_untracked(),
         };
         leptos::task::spawn_local(async move {
@@ -380,7 +380,7 @@ fn VerifyPanel() -> impl IntoView {
 
 #[component]
 fn DeleteEndpointModal(
-    webhook: RwSignal<WebhookOut>,
+    webhook: RwSignal<EndpointOut>,
     /// The endpoint belongs to a production project: the dialog says so.
     production: bool,
     #[prop(into)] on_close: Callback<()>,

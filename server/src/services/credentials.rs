@@ -12,16 +12,16 @@ use portal_contract::ids::{CredentialId, ProjectId};
 
 use super::events::{credential_created, credential_revoked, credential_rolled};
 use super::finders::find;
+use super::work::Work;
 use crate::auth::CurrentUser;
 use crate::crypto;
 use crate::error::{ApiError, ApiResult, Failure};
 use crate::state::AppState;
 use crate::step_up::verify_pin;
 use crate::store::credentials::{self, Credential, Secret};
+use crate::store::endpoints;
 use crate::store::events::Audience;
 use crate::store::projects::Project;
-use crate::store::webhooks;
-use crate::webhooks::events::publish;
 
 /// The API's view; `secrets` are this credential's working ones (others
 /// are skipped).
@@ -155,21 +155,18 @@ pub async fn create(
     let secret = crypto::new_client_secret(project.environment);
     let hint = crypto::secret_hint(&secret);
     let event = credential_created(current, &credential, now);
-    let mut tx = state.store.begin().await?;
-    credentials::insert(&mut tx, &credential).await?;
+    let mut work = Work::begin(state).await?;
+    credentials::insert(work.tx(), &credential).await?;
     credentials::add_secret(
-        &mut tx,
+        work.tx(),
         &credential.id,
         &crypto::token_hash(&secret),
         &hint,
         now,
     )
     .await?;
-    let deliveries = publish(&mut tx, &event).await?;
-    tx.commit().await?;
-    if deliveries > 0 {
-        state.deliverer.wake();
-    }
+    work.publish(&event).await?;
+    work.commit().await?;
     tracing::info!(credential = %credential.id, project = %project.id, user = %current.user.id, "credential created");
     let secrets = credentials::secrets(&state.store, &credential.id, now).await?;
     Ok(CredentialSecretOut {
@@ -200,21 +197,18 @@ pub async fn roll(
     let event = credential_rolled(current, &credential, old_until, now);
     // The working secrets end with the overlap (at once: deleted), and the
     // new one is added.
-    let mut tx = state.store.begin().await?;
-    credentials::end_secrets(&mut tx, &credential.id, old_until, now).await?;
+    let mut work = Work::begin(state).await?;
+    credentials::end_secrets(work.tx(), &credential.id, old_until, now).await?;
     credentials::add_secret(
-        &mut tx,
+        work.tx(),
         &credential.id,
         &crypto::token_hash(&secret),
         &hint,
         now,
     )
     .await?;
-    let deliveries = publish(&mut tx, &event).await?;
-    tx.commit().await?;
-    if deliveries > 0 {
-        state.deliverer.wake();
-    }
+    work.publish(&event).await?;
+    work.commit().await?;
     tracing::info!(credential = %credential.id, user = %current.user.id, overlap = input.overlap.as_str(), "credential rolled");
     let secrets = credentials::secrets(&state.store, &credential.id, now).await?;
     Ok(CredentialSecretOut {
@@ -244,13 +238,10 @@ pub async fn revoke(
     let now = state.now();
     let audience = Audience::Project(credential.project_id.clone());
     let event = credential_revoked(current, &credential, audience, now);
-    let mut tx = state.store.begin().await?;
-    credentials::revoke(&mut tx, &credential.id, now).await?;
-    let deliveries = publish(&mut tx, &event).await?;
-    tx.commit().await?;
-    if deliveries > 0 {
-        state.deliverer.wake();
-    }
+    let mut work = Work::begin(state).await?;
+    credentials::revoke(work.tx(), &credential.id, now).await?;
+    work.publish(&event).await?;
+    work.commit().await?;
     tracing::info!(credential = %credential.id, user = %current.user.id, "credential revoked");
     let revoked: Credential = find(state, current, id).await?;
     Ok(credential_out(&revoked, &[], now))
@@ -266,6 +257,6 @@ pub async fn overview(state: &AppState, current: &CurrentUser) -> ApiResult<Over
         first_token_at: counts.first_token_at,
         first_call_at: counts.first_call_at,
         example,
-        failing_endpoints: webhooks::failing(&state.store, &current.org.id).await?,
+        failing_endpoints: endpoints::failing(&state.store, &current.org.id).await?,
     })
 }

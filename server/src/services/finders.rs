@@ -7,7 +7,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use portal_contract::ids::{
-    CredentialId, DeliveryId, InvitationId, OrganisationId, ProjectId, UserId, WebhookId,
+    CredentialId, DeliveryId, EndpointId, InvitationId, OrganisationId, ProjectId, UserId,
 };
 
 use crate::auth::CurrentUser;
@@ -15,10 +15,10 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::credentials::{self, Credential};
 use crate::store::delivery_log::{self, DeliveryDetail};
+use crate::store::endpoints::{self, Endpoint};
 use crate::store::invitations::{self, InvitationRow};
 use crate::store::projects::{self, Project};
 use crate::store::users::{self, User};
-use crate::store::webhooks::{self, Webhook};
 use crate::store::{Store, StoreResult};
 
 /// A lookup's future (boxed: trait methods return one type).
@@ -42,64 +42,26 @@ pub async fn find<T: Scoped>(state: &AppState, current: &CurrentUser, id: &T::Id
         .ok_or_else(|| ApiError::not_found(T::MISSING))
 }
 
-impl Scoped for Project {
-    type Id = ProjectId;
-    const MISSING: &'static str = "There is no such project in your organisation.";
+/// `scoped!(Type, Id, lookup, "what the 404 says")`: `Type` is found by
+/// `lookup(store, org, id)`.
+macro_rules! scoped {
+    ($($type:ty, $id:ty, $get:path, $missing:literal;)*) => {$(
+        impl Scoped for $type {
+            type Id = $id;
+            const MISSING: &'static str = $missing;
 
-    fn get<'a>(store: &'a Store, org: &'a OrganisationId, id: &'a ProjectId) -> Lookup<'a, Self> {
-        Box::pin(projects::get(store, org, id))
-    }
+            fn get<'a>(store: &'a Store, org: &'a OrganisationId, id: &'a $id) -> Lookup<'a, Self> {
+                Box::pin($get(store, org, id))
+            }
+        }
+    )*};
 }
 
-impl Scoped for Credential {
-    type Id = CredentialId;
-    const MISSING: &'static str = "There is no such credential in your organisation.";
-
-    fn get<'a>(
-        store: &'a Store,
-        org: &'a OrganisationId,
-        id: &'a CredentialId,
-    ) -> Lookup<'a, Self> {
-        Box::pin(credentials::get(store, org, id))
-    }
-}
-
-impl Scoped for Webhook {
-    type Id = WebhookId;
-    const MISSING: &'static str = "There is no such webhook endpoint in your organisation.";
-
-    fn get<'a>(store: &'a Store, org: &'a OrganisationId, id: &'a WebhookId) -> Lookup<'a, Self> {
-        Box::pin(webhooks::get(store, org, id))
-    }
-}
-
-impl Scoped for User {
-    type Id = UserId;
-    const MISSING: &'static str = "There is no such member in your organisation.";
-
-    fn get<'a>(store: &'a Store, org: &'a OrganisationId, id: &'a UserId) -> Lookup<'a, Self> {
-        Box::pin(users::member(store, org, id))
-    }
-}
-
-impl Scoped for InvitationRow {
-    type Id = InvitationId;
-    const MISSING: &'static str = "There is no such invitation in your organisation.";
-
-    fn get<'a>(
-        store: &'a Store,
-        org: &'a OrganisationId,
-        id: &'a InvitationId,
-    ) -> Lookup<'a, Self> {
-        Box::pin(invitations::get(store, org, id))
-    }
-}
-
-impl Scoped for DeliveryDetail {
-    type Id = DeliveryId;
-    const MISSING: &'static str = "There is no such delivery in your organisation.";
-
-    fn get<'a>(store: &'a Store, org: &'a OrganisationId, id: &'a DeliveryId) -> Lookup<'a, Self> {
-        Box::pin(delivery_log::get(store, org, id))
-    }
+scoped! {
+    Project, ProjectId, projects::get, "There is no such project in your organisation.";
+    Credential, CredentialId, credentials::get, "There is no such credential in your organisation.";
+    Endpoint, EndpointId, endpoints::get, "There is no such webhook endpoint in your organisation.";
+    User, UserId, users::member, "There is no such member in your organisation.";
+    InvitationRow, InvitationId, invitations::get, "There is no such invitation in your organisation.";
+    DeliveryDetail, DeliveryId, delivery_log::get, "There is no such delivery in your organisation.";
 }

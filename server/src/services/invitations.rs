@@ -16,6 +16,7 @@ use super::events::member_event;
 use super::finders::find;
 use super::members::conflict;
 use super::wire::session_out;
+use super::work::Work;
 use crate::auth::{self, CurrentUser};
 use crate::crypto;
 use crate::error::{ApiError, ApiResult, Failure};
@@ -26,7 +27,6 @@ use crate::step_up;
 use crate::store::invitations::{self, Invitation, InvitationRow};
 use crate::store::organisations;
 use crate::store::users::{self, User};
-use crate::webhooks::events::publish;
 
 fn invitation_out(row: &InvitationRow, now: i64) -> InvitationOut {
     let i = &row.invitation;
@@ -317,21 +317,18 @@ pub async fn accept_invitation(
     let event = member_event(PortalEvent::MemberJoined, &user, user.role, now);
     // The account, the invitation used, and `member.joined`, together; the
     // account replaces one never confirmed at the address.
-    let mut tx = state.store.begin().await?;
-    replace_unconfirmed(&mut tx, &user.email).await?;
-    users::insert(&mut tx, &user).await?;
-    if !invitations::accept(&mut tx, &invitation.id, &user.id, now).await? {
+    let mut work = Work::begin(state).await?;
+    replace_unconfirmed(work.tx(), &user.email).await?;
+    users::insert(work.tx(), &user).await?;
+    if !invitations::accept(work.tx(), &invitation.id, &user.id, now).await? {
         return Err(ApiError::new(
             Failure::Gone,
             ErrorCode::InvalidToken,
             "This invitation is no longer valid. Ask for a new one.",
         ));
     }
-    let deliveries = publish(&mut tx, &event).await?;
-    tx.commit().await?;
-    if deliveries > 0 {
-        state.deliverer.wake();
-    }
+    work.publish(&event).await?;
+    work.commit().await?;
     // Accepting signs the new member in: their first sign-in.
     users::record_sign_in(&state.store, &user.id, now).await?;
     tracing::info!(organisation = %invitation.organisation_id, user = %user.id, "member joined");

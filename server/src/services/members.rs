@@ -8,6 +8,7 @@ use portal_contract::{ErrorCode, Permission, Role};
 
 use super::events::member_event;
 use super::finders::find;
+use super::work::Work;
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult, Failure};
 use crate::state::AppState;
@@ -15,7 +16,6 @@ use crate::step_up;
 use crate::store::events::NewEvent;
 use crate::store::users::{self, User};
 use crate::store::{invitations, organisations, sessions};
-use crate::webhooks::events::publish;
 
 pub(super) fn conflict(message: &str) -> ApiError {
     ApiError::new(Failure::Conflict, ErrorCode::Conflict, message)
@@ -101,33 +101,29 @@ pub enum MemberChanged {
 /// both succeed): nothing changes then.
 pub async fn change_member(state: &AppState, change: MemberChange<'_>) -> ApiResult<MemberChanged> {
     let seen = (change.seen_role, change.seen_status);
-    let mut tx = state.store.begin().await?;
+    let mut work = Work::begin(state).await?;
     // One member change of an organisation at a time: the rule below holds
     // until the commit.
-    organisations::lock(&mut tx, change.org).await?;
-    let member = users::member(&mut tx, change.org, change.id).await?;
+    organisations::lock(work.tx(), change.org).await?;
+    let member = users::member(work.tx(), change.org, change.id).await?;
     if member.is_none_or(|m| (m.role, m.status) != seen) {
         return Ok(MemberChanged::Stale);
     }
-    let superadmins = users::count_active_superadmins(&mut tx, change.org).await?;
+    let superadmins = users::count_active_superadmins(work.tx(), change.org).await?;
     if !keeps_a_superadmin(superadmins, seen, (change.role, change.status)) {
         return Ok(MemberChanged::LastSuperadmin);
     }
-    users::set_role_and_status(&mut tx, change.id, change.role, change.status).await?;
+    users::set_role_and_status(work.tx(), change.id, change.role, change.status).await?;
     if change.status == MemberStatus::Deactivated {
         // Their open pages are sent to sign in on their next request, and
         // their invitations stop working.
-        sessions::delete_for_user(&mut tx, change.id, None).await?;
-        invitations::revoke_sent_by(&mut tx, change.id, change.now).await?;
+        sessions::delete_for_user(work.tx(), change.id, None).await?;
+        invitations::revoke_sent_by(work.tx(), change.id, change.now).await?;
     }
-    let deliveries = match change.event {
-        Some(event) => publish(&mut tx, event).await?,
-        None => 0,
-    };
-    tx.commit().await?;
-    if deliveries > 0 {
-        state.deliverer.wake();
+    if let Some(event) = change.event {
+        work.publish(event).await?;
     }
+    work.commit().await?;
     Ok(MemberChanged::Changed)
 }
 

@@ -14,6 +14,7 @@ use portal_contract::partner::{
 };
 use portal_contract::webhooks::{EventIn, EventOut, PAYLOAD_MAX, PortalEvent, event_type};
 
+use super::work::Work;
 use crate::client_address::ClientAddress;
 use crate::crypto;
 use crate::error::{Failure, OAuthFailure};
@@ -22,7 +23,7 @@ use crate::state::AppState;
 use crate::store::credentials::{self, Caller};
 use crate::store::events::Audience;
 use crate::tokens::{AUDIENCE, Claims};
-use crate::webhooks::events::{self, new_event};
+use crate::webhooks::events::new_event;
 
 /// How much of a secret's hash a token carries to name its secret: enough
 /// that no two secrets of a credential share it.
@@ -276,12 +277,9 @@ pub async fn publish(
         &input.data,
         now,
     );
-    let mut tx = state.store.begin().await?;
-    let deliveries = events::publish(&mut tx, &event).await?;
-    tx.commit().await?;
-    if deliveries > 0 {
-        state.deliverer.wake();
-    }
+    let mut work = Work::begin(state).await?;
+    let deliveries = work.publish(&event).await?;
+    work.commit().await?;
     let message = (deliveries == 0).then(|| {
         format!(
             "No enabled endpoint of this project wants {}, so the event was not kept.",

@@ -7,6 +7,7 @@ use portal_contract::projects::{
 
 use super::events::{credential_revoked, project_updated};
 use super::finders::find;
+use super::work::Work;
 use crate::auth::CurrentUser;
 use crate::crypto;
 use crate::error::{ApiError, ApiResult};
@@ -15,7 +16,6 @@ use crate::step_up::verify_pin;
 use crate::store::credentials;
 use crate::store::events::Audience;
 use crate::store::projects::{self, Project};
-use crate::webhooks::events::publish;
 
 pub fn project_out(p: &Project) -> ProjectOut {
     ProjectOut {
@@ -74,13 +74,10 @@ pub async fn update(
         project.description = description.trim().to_owned();
     }
     let event = project_updated(current, &project, state.now());
-    let mut tx = state.store.begin().await?;
-    projects::update(&mut tx, &project.id, &project.name, &project.description).await?;
-    let deliveries = publish(&mut tx, &event).await?;
-    tx.commit().await?;
-    if deliveries > 0 {
-        state.deliverer.wake();
-    }
+    let mut work = Work::begin(state).await?;
+    projects::update(work.tx(), &project.id, &project.name, &project.description).await?;
+    work.publish(&event).await?;
+    work.commit().await?;
     Ok(project_out(&project))
 }
 
@@ -98,22 +95,18 @@ pub async fn delete(
     input.validate().map_err(ApiError::validation)?;
     verify_pin(state, &current.user, &input.pin).await?;
     let now = state.now();
-    let mut tx = state.store.begin().await?;
+    let mut work = Work::begin(state).await?;
     // Under the project's lock, so a credential created meanwhile can't go
     // unannounced; written before the delete, for the organisation's
     // endpoints (the project's own go with it).
-    projects::lock(&mut tx, &project.id).await?;
-    let working = credentials::working_in_project(&mut tx, &project.id).await?;
-    let mut deliveries = 0;
+    projects::lock(work.tx(), &project.id).await?;
+    let working = credentials::working_in_project(work.tx(), &project.id).await?;
     for credential in &working {
         let event = credential_revoked(current, credential, Audience::Organisation, now);
-        deliveries += publish(&mut tx, &event).await?;
+        work.publish(&event).await?;
     }
-    projects::delete(&mut tx, &project.id).await?;
-    tx.commit().await?;
-    if deliveries > 0 {
-        state.deliverer.wake();
-    }
+    projects::delete(work.tx(), &project.id).await?;
+    work.commit().await?;
     let count = working.len();
     tracing::info!(project = %project.id, user = %current.user.id, credentials_revoked = count, "project deleted");
     Ok(())

@@ -306,7 +306,7 @@ bind_ids!(
     portal_contract::ids::InvitationId,
     portal_contract::ids::ProjectId,
     portal_contract::ids::CredentialId,
-    portal_contract::ids::WebhookId,
+    portal_contract::ids::EndpointId,
     portal_contract::ids::EventId,
     portal_contract::ids::DeliveryId,
 );
@@ -369,6 +369,37 @@ impl<T> Scalar for T where
 {
 }
 
+/// `on_any!(conn, sqlx::query_…_with(&text, args), method[, map])`: runs the
+/// query, with the values bound as `conn`'s backend stores them, by `method`
+/// (`execute`, `fetch_all`, …) on `conn`, maps what it returns, and names a
+/// unique violation.
+macro_rules! on_any {
+    ($conn:expr, $query:ident :: $make:ident (&$text:ident, $args:ident), $method:ident $(, $map:expr)?) => {
+        match $conn {
+            Conn::SqlitePool(pool) => $query::$make(&$text, sqlite_args($args)?)
+                .$method(pool)
+                .await
+                $(.map($map))?
+                .map_err(|e| conflict(Dialect::Sqlite, e)),
+            Conn::Sqlite(conn) => $query::$make(&$text, sqlite_args($args)?)
+                .$method(conn)
+                .await
+                $(.map($map))?
+                .map_err(|e| conflict(Dialect::Sqlite, e)),
+            Conn::PostgresPool(pool) => $query::$make(&$text, pg_args($args)?)
+                .$method(pool)
+                .await
+                $(.map($map))?
+                .map_err(|e| conflict(Dialect::Postgres, e)),
+            Conn::Postgres(conn) => $query::$make(&$text, pg_args($args)?)
+                .$method(conn)
+                .await
+                $(.map($map))?
+                .map_err(|e| conflict(Dialect::Postgres, e)),
+        }
+    };
+}
+
 /// A statement and its values.
 #[must_use = "a statement does nothing until it is run"]
 pub struct Sql<'a> {
@@ -428,74 +459,20 @@ impl<'a> Sql<'a> {
     /// Runs it; how many rows it changed.
     pub async fn execute<'c>(self, db: impl Exec<'c>) -> StoreResult<u64> {
         let (text, args, conn) = self.prepare(db);
-        match conn {
-            Conn::SqlitePool(pool) => sqlx::query_with(&text, sqlite_args(args)?)
-                .execute(pool)
-                .await
-                .map(|done| done.rows_affected())
-                .map_err(|e| conflict(Dialect::Sqlite, e)),
-            Conn::Sqlite(conn) => sqlx::query_with(&text, sqlite_args(args)?)
-                .execute(conn)
-                .await
-                .map(|done| done.rows_affected())
-                .map_err(|e| conflict(Dialect::Sqlite, e)),
-            Conn::PostgresPool(pool) => sqlx::query_with(&text, pg_args(args)?)
-                .execute(pool)
-                .await
-                .map(|done| done.rows_affected())
-                .map_err(|e| conflict(Dialect::Postgres, e)),
-            Conn::Postgres(conn) => sqlx::query_with(&text, pg_args(args)?)
-                .execute(conn)
-                .await
-                .map(|done| done.rows_affected())
-                .map_err(|e| conflict(Dialect::Postgres, e)),
-        }
+        on_any!(conn, sqlx::query_with(&text, args), execute, |done| done
+            .rows_affected())
     }
 
     /// Every row it returns.
     pub async fn fetch_all<'c, T: Row>(self, db: impl Exec<'c>) -> StoreResult<Vec<T>> {
         let (text, args, conn) = self.prepare(db);
-        match conn {
-            Conn::SqlitePool(pool) => sqlx::query_as_with(&text, sqlite_args(args)?)
-                .fetch_all(pool)
-                .await
-                .map_err(|e| conflict(Dialect::Sqlite, e)),
-            Conn::Sqlite(conn) => sqlx::query_as_with(&text, sqlite_args(args)?)
-                .fetch_all(conn)
-                .await
-                .map_err(|e| conflict(Dialect::Sqlite, e)),
-            Conn::PostgresPool(pool) => sqlx::query_as_with(&text, pg_args(args)?)
-                .fetch_all(pool)
-                .await
-                .map_err(|e| conflict(Dialect::Postgres, e)),
-            Conn::Postgres(conn) => sqlx::query_as_with(&text, pg_args(args)?)
-                .fetch_all(conn)
-                .await
-                .map_err(|e| conflict(Dialect::Postgres, e)),
-        }
+        on_any!(conn, sqlx::query_as_with(&text, args), fetch_all)
     }
 
     /// Its first row, if any.
     pub async fn fetch_optional<'c, T: Row>(self, db: impl Exec<'c>) -> StoreResult<Option<T>> {
         let (text, args, conn) = self.prepare(db);
-        match conn {
-            Conn::SqlitePool(pool) => sqlx::query_as_with(&text, sqlite_args(args)?)
-                .fetch_optional(pool)
-                .await
-                .map_err(|e| conflict(Dialect::Sqlite, e)),
-            Conn::Sqlite(conn) => sqlx::query_as_with(&text, sqlite_args(args)?)
-                .fetch_optional(conn)
-                .await
-                .map_err(|e| conflict(Dialect::Sqlite, e)),
-            Conn::PostgresPool(pool) => sqlx::query_as_with(&text, pg_args(args)?)
-                .fetch_optional(pool)
-                .await
-                .map_err(|e| conflict(Dialect::Postgres, e)),
-            Conn::Postgres(conn) => sqlx::query_as_with(&text, pg_args(args)?)
-                .fetch_optional(conn)
-                .await
-                .map_err(|e| conflict(Dialect::Postgres, e)),
-        }
+        on_any!(conn, sqlx::query_as_with(&text, args), fetch_optional)
     }
 
     /// Its one row.

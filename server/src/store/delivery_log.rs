@@ -1,6 +1,6 @@
 //! The delivery log: deliveries, their attempts, redelivery.
 
-use portal_contract::ids::{DeliveryId, EventId, OrganisationId, WebhookId};
+use portal_contract::ids::{DeliveryId, EndpointId, EventId, OrganisationId};
 use portal_contract::webhooks::{AttemptOut, DeliveryQuery, DeliveryStatus};
 
 use super::queue::unheld;
@@ -11,7 +11,7 @@ use super::{Exec, MaybeTimestamp, Sql, StoreResult, Timestamp, sql};
 pub struct Delivery {
     pub id: DeliveryId,
     pub event_id: EventId,
-    pub webhook_id: WebhookId,
+    pub webhook_id: EndpointId,
     pub event_type: String,
     pub status: DeliveryStatus,
     pub attempts: i64,
@@ -35,7 +35,7 @@ pub struct DeliveryDetail {
 /// A page of an endpoint's deliveries, newest first, and how many match.
 pub async fn page(
     db: impl Exec<'_>,
-    webhook: &WebhookId,
+    webhook: &EndpointId,
     q: &DeliveryQuery,
 ) -> StoreResult<(Vec<Delivery>, i64)> {
     let mut c = db.conn();
@@ -54,7 +54,7 @@ pub async fn page(
 /// The event types the endpoint has deliveries of, in order: a loose index
 /// scan of `deliveries_by_webhook_type`, one index seek per type, however
 /// long the log.
-pub async fn event_types(db: impl Exec<'_>, webhook: &WebhookId) -> StoreResult<Vec<String>> {
+pub async fn event_types(db: impl Exec<'_>, webhook: &EndpointId) -> StoreResult<Vec<String>> {
     sql("WITH RECURSIVE types (event_type) AS ( \
            SELECT MIN(event_type) FROM deliveries WHERE webhook_id = $1 \
            UNION ALL \
@@ -100,7 +100,7 @@ pub async fn get(
 pub async fn for_event(
     db: impl Exec<'_>,
     event: &EventId,
-    webhook: &WebhookId,
+    webhook: &EndpointId,
 ) -> StoreResult<Delivery> {
     sql("SELECT * FROM deliveries WHERE event_id = $1 AND webhook_id = $2")
         .bind(event)
@@ -139,7 +139,7 @@ pub async fn make_due(db: impl Exec<'_>, id: &DeliveryId, now: i64) -> StoreResu
 
 /// Ends the endpoint's waiting deliveries (those a worker sends now are
 /// recorded by their worker).
-pub async fn end_waiting(db: impl Exec<'_>, webhook: &WebhookId) -> StoreResult<()> {
+pub async fn end_waiting(db: impl Exec<'_>, webhook: &EndpointId) -> StoreResult<()> {
     let mut c = db.conn();
     let text = format!(
         "UPDATE deliveries SET status = 'failed', next_attempt_at = NULL \
@@ -188,7 +188,7 @@ impl AttemptRow {
 }
 
 /// `SELECT …` (`select`) of an endpoint's deliveries with the log's filters.
-fn filtered<'a>(select: &str, webhook: &'a WebhookId, q: &'a DeliveryQuery) -> Sql<'a> {
+fn filtered<'a>(select: &str, webhook: &'a EndpointId, q: &'a DeliveryQuery) -> Sql<'a> {
     let mut b = Sql::builder(select);
     b.push(" FROM deliveries WHERE webhook_id = ")
         .push_bind(webhook);

@@ -1,6 +1,6 @@
 //! Events, written with one delivery per endpoint that wants them.
 
-use portal_contract::ids::{EventId, OrganisationId, ProjectId, WebhookId};
+use portal_contract::ids::{EndpointId, EventId, OrganisationId, ProjectId};
 
 use super::{Exec, StoreResult, Timestamp, sql};
 
@@ -14,7 +14,7 @@ pub enum Audience {
     /// One endpoint, whatever it subscribes to (a test event).
     Endpoint {
         project: ProjectId,
-        webhook: WebhookId,
+        webhook: EndpointId,
     },
 }
 
@@ -39,7 +39,7 @@ impl NewEvent {
     }
 
     /// The one endpoint, for a test event.
-    pub fn only(&self) -> Option<&WebhookId> {
+    pub fn only(&self) -> Option<&EndpointId> {
         match &self.audience {
             Audience::Endpoint { webhook, .. } => Some(webhook),
             _ => None,

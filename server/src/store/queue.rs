@@ -7,11 +7,11 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use portal_contract::ids::{DeliveryId, EventId, WebhookId};
+use portal_contract::ids::{DeliveryId, EndpointId, EventId};
 use portal_contract::webhooks::DeliveryStatus;
 use tokio::sync::Notify;
 
-use super::webhooks::Webhook;
+use super::endpoints::Endpoint;
 use super::{Conn, Dialect, Exec, StoreResult, sql};
 
 /// A delivery claimed for an attempt: what to send, where.
@@ -19,11 +19,11 @@ use super::{Conn, Dialect, Exec, StoreResult, sql};
 pub struct Due {
     pub id: DeliveryId,
     pub event_id: EventId,
-    pub webhook_id: WebhookId,
+    pub webhook_id: EndpointId,
     pub attempts: i64,
     pub body: String,
     /// The endpoint's revision as it is now (`None`: it is gone): a copy
-    /// the worker kept is current while its `Webhook::revision` is this.
+    /// the worker kept is current while its `Endpoint::revision` is this.
     pub endpoint: Option<i64>,
 }
 
@@ -62,7 +62,7 @@ pub enum Effect {
 #[derive(Debug)]
 pub struct Batch<'a> {
     pub attempts: &'a [Recorded],
-    pub cleared: Vec<&'a WebhookId>,
+    pub cleared: Vec<&'a EndpointId>,
     pub troubled: Vec<&'a Recorded>,
 }
 
@@ -76,13 +76,13 @@ pub trait EndpointHealth: Send + Sync {
         &self,
         conn: &mut Conn<'_>,
         troubled: &[&Recorded],
-    ) -> StoreResult<Vec<WebhookId>>;
+    ) -> StoreResult<Vec<EndpointId>>;
 }
 
 /// An attempt, where its delivery stands after it, and its effect.
 #[derive(Debug, Clone)]
 pub struct Recorded {
-    pub webhook_id: WebhookId,
+    pub webhook_id: EndpointId,
     pub attempt: Attempt,
     pub status: DeliveryStatus,
     pub next_attempt_at: Option<i64>,
@@ -127,7 +127,7 @@ pub trait Queue: Send + Sync {
         now: i64,
         limit: i64,
         per_endpoint: i64,
-        skip: &[WebhookId],
+        skip: &[EndpointId],
     ) -> StoreResult<Vec<Due>>;
 
     /// Holds the owner's deliveries `ids` for another `lease` from the
@@ -135,7 +135,7 @@ pub trait Queue: Send + Sync {
     async fn renew(&self, lease: &Lease<'_>, ids: &[&DeliveryId]) -> StoreResult<()>;
 
     /// The endpoints with these ids (those that exist).
-    async fn endpoints(&self, ids: &[&WebhookId]) -> StoreResult<Vec<Webhook>>;
+    async fn endpoints(&self, ids: &[&EndpointId]) -> StoreResult<Vec<Endpoint>>;
 
     /// Lets go of the owner's deliveries `ids` without an attempt, due again at `at`.
     async fn release(&self, owner: &str, ids: &[&DeliveryId], at: i64) -> StoreResult<()>;
@@ -157,7 +157,7 @@ pub trait Queue: Send + Sync {
         owner: &str,
         batch: &Batch<'_>,
         health: &dyn EndpointHealth,
-    ) -> StoreResult<Vec<WebhookId>>;
+    ) -> StoreResult<Vec<EndpointId>>;
 
     /// Wakes `wake` whenever any process of this portal writes deliveries
     /// (PostgreSQL: `LISTEN`); nothing to do for SQLite, whose one process

@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use portal_contract::ids::{DeliveryId, WebhookId};
+use portal_contract::ids::{DeliveryId, EndpointId};
 use portal_contract::webhooks::RETRY_SCHEDULE;
 use reqwest::Url;
 use reqwest::redirect::Policy;
@@ -35,8 +35,8 @@ use tokio::sync::{Notify, Semaphore, mpsc, watch};
 
 use crate::clock::Clock;
 use crate::store::Store;
+use crate::store::endpoints::Endpoint;
 use crate::store::queue::{Attempt, Due, Effect, Lease, Recorded};
-use crate::store::webhooks::Webhook;
 pub use crate::webhooks::fairness::CONCURRENCY;
 use crate::webhooks::fairness::{ENDPOINT_IN_FLIGHT, Fairness};
 use crate::webhooks::health::{self, Health};
@@ -65,7 +65,7 @@ impl Worker {
 /// failing (the use cases mail its admins).
 #[async_trait::async_trait]
 pub trait OnDisabled: Send + Sync {
-    async fn endpoint_disabled(&self, webhook: &Webhook);
+    async fn endpoint_disabled(&self, webhook: &Endpoint);
 }
 
 /// How long a receiver gets to answer.
@@ -197,7 +197,7 @@ pub async fn run(worker: Worker) {
     let writer = tokio::spawn(record(worker.clone(), results));
     let renewer = tokio::spawn(renew(worker.clone()));
     let mut stopping = deliverer.stopping.subscribe();
-    let mut endpoints: HashMap<WebhookId, Arc<Endpoint>> = HashMap::new();
+    let mut endpoints: HashMap<EndpointId, Arc<Opened>> = HashMap::new();
     let mut last_claim: Option<Instant> = None;
     while !*stopping.borrow() {
         // Under load, claims come at most every CLAIM_GAP and take what came
@@ -275,13 +275,13 @@ pub async fn run(worker: Worker) {
 /// when the attempt ends, however it ends, so a panic can't keep it.
 struct Slot<'a> {
     deliverer: &'a Deliverer,
-    webhook: WebhookId,
+    webhook: EndpointId,
     organisation: portal_contract::ids::OrganisationId,
     started: Instant,
 }
 
 impl<'a> Slot<'a> {
-    fn taken(deliverer: &'a Deliverer, webhook: &Webhook) -> Self {
+    fn taken(deliverer: &'a Deliverer, webhook: &Endpoint) -> Self {
         Self {
             deliverer,
             webhook: webhook.id.clone(),
@@ -333,8 +333,8 @@ async fn renew(worker: Worker) {
 }
 
 /// An endpoint as read, with its secrets opened.
-struct Endpoint {
-    webhook: Webhook,
+struct Opened {
+    webhook: Endpoint,
     /// As the claim gave it: when a claim gives another, this is stale.
     revision: i64,
     secret: String,
@@ -342,8 +342,8 @@ struct Endpoint {
     previous: Option<(String, i64)>,
 }
 
-impl Endpoint {
-    fn open(worker: &Worker, webhook: Webhook) -> anyhow::Result<Self> {
+impl Opened {
+    fn open(worker: &Worker, webhook: Endpoint) -> anyhow::Result<Self> {
         let secret = worker.vault.open(&webhook.id.0, &webhook.secret)?;
         let previous = match (&webhook.previous_secret, webhook.previous_secret_until) {
             (Some(sealed), Some(until)) => Some((worker.vault.open(&webhook.id.0, sealed)?, until)),
@@ -368,10 +368,10 @@ impl Endpoint {
 /// due at once, and the next claims skip them while it stays full.
 async fn claim(
     worker: &Worker,
-    endpoints: &mut HashMap<WebhookId, Arc<Endpoint>>,
+    endpoints: &mut HashMap<EndpointId, Arc<Opened>>,
     limit: i64,
-    skip: &[WebhookId],
-) -> anyhow::Result<Vec<(Due, Arc<Endpoint>)>> {
+    skip: &[EndpointId],
+) -> anyhow::Result<Vec<(Due, Arc<Opened>)>> {
     let queue = worker.store.queue();
     let deliverer = &worker.deliverer;
     let now = worker.now();
@@ -384,7 +384,7 @@ async fn claim(
     }
     deliverer.hold(due.iter().map(|d| &d.id));
     let mut unopened = HashSet::new();
-    let mut stale: Vec<&WebhookId> = due
+    let mut stale: Vec<&EndpointId> = due
         .iter()
         .filter(|d| {
             d.endpoint.is_some()
@@ -412,7 +412,7 @@ async fn claim(
         };
         for webhook in webhooks {
             let id = webhook.id.clone();
-            match Endpoint::open(worker, webhook) {
+            match Opened::open(worker, webhook) {
                 Ok(endpoint) => {
                     endpoints.insert(id, Arc::new(endpoint));
                 }
@@ -490,7 +490,7 @@ async fn release_at<'a>(worker: &Worker, ids: impl Iterator<Item = &'a DeliveryI
 
 /// A finished attempt on its way to the writer.
 struct Finished {
-    endpoint: Arc<Endpoint>,
+    endpoint: Arc<Opened>,
     result: Attempted,
 }
 
@@ -506,7 +506,7 @@ struct Outcome {
     error: Option<String>,
 }
 
-async fn attempt(worker: &Worker, due: &Due, endpoint: &Endpoint) -> Attempted {
+async fn attempt(worker: &Worker, due: &Due, endpoint: &Opened) -> Attempted {
     let now = worker.now();
     let mut signatures = vec![signing::sign(
         &endpoint.secret,

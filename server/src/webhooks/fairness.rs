@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use portal_contract::ids::{OrganisationId, WebhookId};
+use portal_contract::ids::{EndpointId, OrganisationId};
 
 /// Deliveries the worker sends at once: its slots.
 pub const CONCURRENCY: usize = 64;
@@ -60,7 +60,7 @@ impl Load {
 /// The worker's attempts in flight, by endpoint and by organisation.
 #[derive(Debug, Default)]
 pub struct Fairness {
-    endpoints: HashMap<WebhookId, Load>,
+    endpoints: HashMap<EndpointId, Load>,
     organisations: HashMap<OrganisationId, usize>,
 }
 
@@ -69,7 +69,7 @@ impl Fairness {
     /// are under their caps; false when one is full (the delivery waits).
     pub fn admit(
         &mut self,
-        endpoint: &WebhookId,
+        endpoint: &EndpointId,
         organisation: &OrganisationId,
         now: Instant,
     ) -> bool {
@@ -93,7 +93,7 @@ impl Fairness {
     /// Gives back the slot of an attempt that took `took`, ending `now`.
     pub fn finish(
         &mut self,
-        endpoint: &WebhookId,
+        endpoint: &EndpointId,
         organisation: &OrganisationId,
         took: Duration,
         now: Instant,
@@ -120,10 +120,10 @@ impl Fairness {
     /// (endpoint → organisation) whose organisation is full.
     pub fn full<'a>(
         &self,
-        known: impl Iterator<Item = (&'a WebhookId, &'a OrganisationId)>,
+        known: impl Iterator<Item = (&'a EndpointId, &'a OrganisationId)>,
         now: Instant,
-    ) -> Vec<WebhookId> {
-        let mut full: Vec<WebhookId> = self
+    ) -> Vec<EndpointId> {
+        let mut full: Vec<EndpointId> = self
             .endpoints
             .iter()
             .filter(|(_, load)| load.in_flight >= load.cap(now))
@@ -154,8 +154,8 @@ impl Fairness {
 mod tests {
     use super::*;
 
-    fn ids(n: usize) -> (Vec<WebhookId>, OrganisationId) {
-        let endpoints = (0..n).map(|i| WebhookId(format!("wh_{i}"))).collect();
+    fn ids(n: usize) -> (Vec<EndpointId>, OrganisationId) {
+        let endpoints = (0..n).map(|i| EndpointId(format!("wh_{i}"))).collect();
         (endpoints, OrganisationId("org_a".into()))
     }
 
@@ -187,8 +187,8 @@ mod tests {
             .count();
         assert_eq!(admitted, CONCURRENCY / 2);
         // Its idle endpoint is skipped too; another organisation's isn't.
-        let idle = WebhookId("wh_idle".into());
-        let theirs = WebhookId("wh_theirs".into());
+        let idle = EndpointId("wh_idle".into());
+        let theirs = EndpointId("wh_theirs".into());
         let known = [(&idle, &org), (&theirs, &other)];
         let full = f.full(known.into_iter(), now);
         assert!(full.contains(&idle) && !full.contains(&theirs), "{full:?}");

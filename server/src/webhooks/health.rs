@@ -10,11 +10,11 @@
 use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
-use portal_contract::ids::WebhookId;
+use portal_contract::ids::EndpointId;
 use portal_contract::webhooks::{DeliveryStatus, DisabledReason, RETRY_SCHEDULE};
 
 use crate::store::queue::{Batch, Effect, EndpointHealth, Recorded};
-use crate::store::{Conn, Exec, StoreResult, delivery_log, webhooks};
+use crate::store::{Conn, Exec, StoreResult, delivery_log, endpoints};
 
 /// What an attempt that answered `status` (`None`: no answer) means, when
 /// its delivery had `attempts` before it: where the delivery stands, when it
@@ -40,12 +40,12 @@ pub fn outcome(
 /// cleared with the batch; the others get their attempts' effects one by
 /// one, in order (`Health::apply`).
 pub fn batch(attempts: &[Recorded]) -> Batch<'_> {
-    let troubled_endpoints: HashSet<&WebhookId> = attempts
+    let troubled_endpoints: HashSet<&EndpointId> = attempts
         .iter()
         .filter(|r| r.effect != Effect::Succeeded)
         .map(|r| &r.webhook_id)
         .collect();
-    let mut cleared: Vec<&WebhookId> = attempts
+    let mut cleared: Vec<&EndpointId> = attempts
         .iter()
         .map(|r| &r.webhook_id)
         .filter(|id| !troubled_endpoints.contains(id))
@@ -65,14 +65,18 @@ pub fn batch(attempts: &[Recorded]) -> Batch<'_> {
 
 /// The endpoint was disabled: its waiting deliveries end (those a worker
 /// sends now are recorded by their worker).
-pub async fn disabled(db: impl Exec<'_>, id: &WebhookId) -> StoreResult<()> {
+pub async fn disabled(db: impl Exec<'_>, id: &EndpointId) -> StoreResult<()> {
     delivery_log::end_waiting(db, id).await
 }
 
 /// Disables an enabled endpoint for `reason`, ending its waiting
 /// deliveries; false when it was not enabled.
-async fn disable(conn: &mut Conn<'_>, id: &WebhookId, reason: DisabledReason) -> StoreResult<bool> {
-    let changed = webhooks::disable(&mut *conn, id, reason).await?;
+async fn disable(
+    conn: &mut Conn<'_>,
+    id: &EndpointId,
+    reason: DisabledReason,
+) -> StoreResult<bool> {
+    let changed = endpoints::disable(&mut *conn, id, reason).await?;
     disabled(&mut *conn, id).await?;
     Ok(changed)
 }
@@ -86,23 +90,23 @@ impl EndpointHealth for Health {
         &self,
         conn: &mut Conn<'_>,
         troubled: &[&Recorded],
-    ) -> StoreResult<Vec<WebhookId>> {
+    ) -> StoreResult<Vec<EndpointId>> {
         let mut disabled = Vec::new();
         // Per endpoint, whether its failure time was last cleared (true) or
         // set (false) here: the same again changes nothing.
-        let mut cleared: HashMap<&WebhookId, bool> = HashMap::new();
+        let mut cleared: HashMap<&EndpointId, bool> = HashMap::new();
         for r in troubled {
             let id = &r.webhook_id;
             match r.effect {
                 Effect::Succeeded => {
                     if cleared.insert(id, true) != Some(true) {
-                        webhooks::set_failing_since(&mut *conn, &[id], None).await?;
+                        endpoints::set_failing_since(&mut *conn, &[id], None).await?;
                     }
                 }
                 Effect::Retrying => {
                     if cleared.insert(id, false) != Some(false) {
                         let since = Some(r.attempt.started_at);
-                        webhooks::set_failing_since(&mut *conn, &[id], since).await?;
+                        endpoints::set_failing_since(&mut *conn, &[id], since).await?;
                     }
                 }
                 Effect::Gone => {
@@ -112,7 +116,7 @@ impl EndpointHealth for Health {
                 Effect::Exhausted => {
                     // Failing since before this delivery was first tried:
                     // nothing got through meanwhile.
-                    let since = webhooks::failing_since(&mut *conn, id).await?;
+                    let since = endpoints::failing_since(&mut *conn, id).await?;
                     let first = delivery_log::first_attempted(&mut *conn, &r.attempt.delivery_id)
                         .await?
                         .unwrap_or(r.attempt.started_at);

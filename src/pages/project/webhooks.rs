@@ -6,7 +6,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 use portal_contract::Permission;
 use portal_contract::projects::ProjectOut;
-use portal_contract::webhooks::{DisabledReason, WebhookList, WebhookOut};
+use portal_contract::webhooks::{DisabledReason, EndpointList, EndpointOut};
 
 use crate::api;
 use crate::components::load_error::Listing;
@@ -34,7 +34,7 @@ pub fn WebhooksTab(project: RwSignal<ProjectOut>) -> impl IntoView {
     let rows_project_id = project_id.clone();
     let on_added = {
         let project_id = project_id.clone();
-        Callback::new(move |w: WebhookOut| {
+        Callback::new(move |w: EndpointOut| {
             adding.set(false);
             navigate(
                 &webhook_href(&project_id, w.id.as_str()),
@@ -70,7 +70,7 @@ pub fn WebhooksTab(project: RwSignal<ProjectOut>) -> impl IntoView {
                 loading="Loading endpoints…"
                 empty="No endpoints yet. Add one to receive this project's events, such as credential.created, and your own through POST /v1/events."
                 is_empty=|list| list.items.is_empty()
-                rows=move |list: WebhookList| {
+                rows=move |list: EndpointList| {
                     let failing = list
                         .items
                         .iter()
@@ -118,7 +118,7 @@ pub fn WebhooksTab(project: RwSignal<ProjectOut>) -> impl IntoView {
 }
 
 #[component]
-fn EndpointRow(webhook: WebhookOut, project_id: String) -> impl IntoView {
+fn EndpointRow(webhook: EndpointOut, project_id: String) -> impl IntoView {
     let now = format::now();
     let w = webhook;
     let health = EndpointHealth::of(&w);

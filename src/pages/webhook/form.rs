@@ -2,7 +2,7 @@
 //! or edit one: URL, description, and which event types it receives.
 
 use leptos::prelude::*;
-use portal_contract::webhooks::{PortalEvent, WebhookIn, WebhookOut, WebhookPatch};
+use portal_contract::webhooks::{EndpointIn, EndpointOut, EndpointPatch, PortalEvent};
 
 use crate::api;
 use crate::components::copy::CopyableValue;
@@ -16,7 +16,7 @@ use crate::components::toast::use_toaster;
 #[derive(Clone)]
 pub enum Target {
     Add { project_id: String },
-    Edit(WebhookOut),
+    Edit(EndpointOut),
 }
 
 #[component]
@@ -25,7 +25,7 @@ pub fn EndpointModal(
     #[prop(into)] on_close: Callback<()>,
     /// The saved endpoint (after the secret was seen, for a new one).
     #[prop(into)]
-    on_saved: Callback<WebhookOut>,
+    on_saved: Callback<EndpointOut>,
 ) -> impl IntoView {
     let toaster = use_toaster();
     let existing = match &target {
@@ -53,7 +53,7 @@ pub fn EndpointModal(
     let errors = FormErrors::new();
     let pending = RwSignal::new(false);
     // After adding: the new endpoint and its secret, shown once here.
-    let created = RwSignal::new(None::<(WebhookOut, String)>);
+    let created = RwSignal::new(None::<(EndpointOut, String)>);
     let types = LocalResource::new(api::event_types);
 
     let event_types = move || {
@@ -77,7 +77,7 @@ pub fn EndpointModal(
             ev.prevent_default();
             match &target {
                 Target::Add { project_id } => {
-                    let input = WebhookIn {
+                    let input = EndpointIn {
                         url: url.get_untracked(),
                         description: description.get_untracked(),
                         event_types: event_types(),
@@ -94,7 +94,7 @@ pub fn EndpointModal(
                     );
                 }
                 Target::Edit(w) => {
-                    let patch = WebhookPatch {
+                    let patch = EndpointPatch {
                         url: Some(url.get_untracked()),
                         description: Some(description.get_untracked()),
                         event_types: Some(event_types()),

@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 use portal_contract::webhooks::{
-    DeliveryOut, DeliveryStatus, DisabledReason, WebhookOut, WebhookStats,
+    DeliveryOut, DeliveryStatus, DisabledReason, EndpointOut, EndpointStats,
 };
 
 use crate::format;
@@ -55,7 +55,7 @@ pub enum EndpointHealth {
 }
 
 impl EndpointHealth {
-    pub fn of(webhook: &WebhookOut) -> Self {
+    pub fn of(webhook: &EndpointOut) -> Self {
         let stats = &webhook.stats;
         if !webhook.enabled {
             return Self::Disabled(webhook.disabled_reason);
@@ -175,7 +175,7 @@ impl DeliveryState {
 
 /// Where the endpoint's latest delivery stands, in the words of
 /// `DeliveryState`: a pending one after failed attempts is retrying.
-pub fn last_delivery(stats: &WebhookStats) -> Option<DeliveryState> {
+pub fn last_delivery(stats: &EndpointStats) -> Option<DeliveryState> {
     stats.last_status.map(|status| match status {
         DeliveryStatus::Succeeded => DeliveryState::Succeeded,
         DeliveryStatus::Failed => DeliveryState::Failed,
@@ -193,7 +193,7 @@ pub fn badge(label: &'static str, tone: Tone) -> impl IntoView {
 
 /// The past day's success rate ("97% succeeded") in its colour, and how
 /// many attempts it counts; `None` without attempts.
-pub fn success_rate(stats: &WebhookStats) -> Option<(String, Tone, String)> {
+pub fn success_rate(stats: &EndpointStats) -> Option<(String, Tone, String)> {
     let percent = stats.success_percent()?;
     Some((
         format!("{} succeeded", format::percent(percent)),
@@ -209,11 +209,11 @@ pub fn success_rate(stats: &WebhookStats) -> Option<(String, Tone, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use portal_contract::ids::{DeliveryId, EventId, ProjectId, WebhookId};
+    use portal_contract::ids::{DeliveryId, EndpointId, EventId, ProjectId};
 
-    fn endpoint(enabled: bool, stats: WebhookStats) -> WebhookOut {
-        WebhookOut {
-            id: WebhookId("wh_1".into()),
+    fn endpoint(enabled: bool, stats: EndpointStats) -> EndpointOut {
+        EndpointOut {
+            id: EndpointId("wh_1".into()),
             project_id: ProjectId("prj_1".into()),
             url: "https://example.com/hooks".into(),
             description: String::new(),
@@ -226,8 +226,8 @@ mod tests {
         }
     }
 
-    fn stats(ok: u32, failed: u32, last: Option<DeliveryStatus>) -> WebhookStats {
-        WebhookStats {
+    fn stats(ok: u32, failed: u32, last: Option<DeliveryStatus>) -> EndpointStats {
+        EndpointStats {
             succeeded_attempts: ok,
             failed_attempts: failed,
             last_delivery_at: last.map(|_| 1),
@@ -288,7 +288,7 @@ mod tests {
     #[test]
     fn the_latest_delivery_after_failures_is_retrying() {
         use DeliveryStatus::*;
-        let label = |s: WebhookStats| last_delivery(&s).map(DeliveryState::label);
+        let label = |s: EndpointStats| last_delivery(&s).map(DeliveryState::label);
         assert_eq!(label(stats(0, 1, Some(Pending))), Some("Retrying"));
         assert_eq!(label(stats(2, 0, Some(Pending))), Some("Sending"));
         assert_eq!(label(stats(2, 1, Some(Succeeded))), Some("Succeeded"));

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use portal_contract::credentials::RollOverlap;
-use portal_contract::webhooks::{SecretRevealIn, SecretRotateIn, WebhookOut};
+use portal_contract::webhooks::{EndpointOut, SecretRevealIn, SecretRotateIn};
 
 use super::form::SigningSecret;
 use crate::api;
@@ -21,7 +21,7 @@ enum Action {
 }
 
 #[component]
-pub fn SecretCard(webhook: RwSignal<WebhookOut>) -> impl IntoView {
+pub fn SecretCard(webhook: RwSignal<EndpointOut>) -> impl IntoView {
     let action = RwSignal::new(None::<Action>);
     view! {
         <section class="card" aria-labelledby="secret-heading">
@@ -73,7 +73,7 @@ pub fn SecretCard(webhook: RwSignal<WebhookOut>) -> impl IntoView {
 
 #[component]
 fn SecretModal(
-    webhook: RwSignal<WebhookOut>,
+    webhook: RwSignal<EndpointOut>,
     action: Action,
     #[prop(into)] on_close: Callback<()>,
 ) -> impl IntoView {

@@ -9,15 +9,15 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use portal_contract::ids::{DeliveryId, WebhookId};
+use portal_contract::ids::{DeliveryId, EndpointId};
 use sqlx::postgres::PgListener;
 use tokio::sync::Notify;
 
 use super::PgStore;
+use crate::store::endpoints::{self, Endpoint};
 use crate::store::queue::{
     Batch, CHANNEL, Depth, Due, EndpointHealth, Lease, Queue, announce, attempts_json,
 };
-use crate::store::webhooks::{self, Webhook};
 use crate::store::{Conn, MaybeTimestamp, StoreResult, Timestamp};
 
 /// Records a batch: `$1` the attempts as JSON (`attempts_json`), `$2` the
@@ -54,7 +54,7 @@ impl Queue for PgStore {
         now: i64,
         limit: i64,
         per_endpoint: i64,
-        skip: &[WebhookId],
+        skip: &[EndpointId],
     ) -> StoreResult<Vec<Due>> {
         let skip: Vec<&str> = skip.iter().map(|id| id.as_str()).collect();
         // `oldest` reads the oldest due rows without locking them; `due`
@@ -108,8 +108,8 @@ impl Queue for PgStore {
         Ok(())
     }
 
-    async fn endpoints(&self, ids: &[&WebhookId]) -> StoreResult<Vec<Webhook>> {
-        webhooks::by_ids(Conn::PostgresPool(&self.pool), ids).await
+    async fn endpoints(&self, ids: &[&EndpointId]) -> StoreResult<Vec<Endpoint>> {
+        endpoints::by_ids(Conn::PostgresPool(&self.pool), ids).await
     }
 
     async fn release(&self, owner: &str, ids: &[&DeliveryId], at: i64) -> StoreResult<()> {
@@ -159,7 +159,7 @@ impl Queue for PgStore {
         owner: &str,
         batch: &Batch<'_>,
         health: &dyn EndpointHealth,
-    ) -> StoreResult<Vec<WebhookId>> {
+    ) -> StoreResult<Vec<EndpointId>> {
         let rows = attempts_json(batch.attempts);
         let cleared: Vec<&str> = batch.cleared.iter().map(|id| id.as_str()).collect();
         if batch.troubled.is_empty() {

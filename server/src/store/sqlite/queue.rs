@@ -12,14 +12,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use portal_contract::ids::{DeliveryId, WebhookId};
+use portal_contract::ids::{DeliveryId, EndpointId};
 use sqlx::ConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use tokio::sync::{Mutex, MutexGuard, Notify};
 
 use super::SqliteStore;
+use crate::store::endpoints::{self, Endpoint};
 use crate::store::queue::{Batch, Depth, Due, EndpointHealth, Lease, Queue, attempts_json};
-use crate::store::webhooks::{self, Webhook};
 use crate::store::{Conn, MaybeTimestamp, StoreError, StoreResult};
 
 /// How long the worker waits for another connection's write, as SQLite's
@@ -147,7 +147,7 @@ impl Queue for SqliteStore {
         now: i64,
         limit: i64,
         per_endpoint: i64,
-        skip: &[WebhookId],
+        skip: &[EndpointId],
     ) -> StoreResult<Vec<Due>> {
         let skip = ids_json(skip);
         let mut slot = self.queue.open(&self.queue.claim).await?;
@@ -208,12 +208,12 @@ impl Queue for SqliteStore {
         Ok(())
     }
 
-    async fn endpoints(&self, ids: &[&WebhookId]) -> StoreResult<Vec<Webhook>> {
+    async fn endpoints(&self, ids: &[&EndpointId]) -> StoreResult<Vec<Endpoint>> {
         let mut slot = self.queue.open(&self.queue.claim).await?;
         let conn = slot.as_mut().expect("opened");
         let mut locked = Locked::new();
         loop {
-            match webhooks::by_ids(&mut *conn, ids).await {
+            match endpoints::by_ids(&mut *conn, ids).await {
                 Ok(webhooks) => return Ok(webhooks),
                 Err(StoreError::Database(e)) if locked.again(&e).await => {}
                 Err(StoreError::Database(e)) => return Err(failed(&mut slot, e)),
@@ -284,7 +284,7 @@ impl Queue for SqliteStore {
         owner: &str,
         batch: &Batch<'_>,
         health: &dyn EndpointHealth,
-    ) -> StoreResult<Vec<WebhookId>> {
+    ) -> StoreResult<Vec<EndpointId>> {
         let (rows, cleared) = (attempts_json(batch.attempts), ids_json(&batch.cleared));
         let mut slot = self.queue.open(&self.queue.record).await?;
         let conn = slot.as_mut().expect("opened");
@@ -335,7 +335,7 @@ async fn record_troubled(
     batch: &Batch<'_>,
     (rows, cleared): (&str, &str),
     health: &dyn EndpointHealth,
-) -> StoreResult<Vec<WebhookId>> {
+) -> StoreResult<Vec<EndpointId>> {
     sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
     sqlx::query(record_attempts_sql!())
         .bind(rows)

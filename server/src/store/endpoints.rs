@@ -2,14 +2,14 @@
 //! sealed (XChaCha20-Poly1305, see `webhooks::vault`), never in plain text.
 
 use portal_contract::credentials::FailingEndpoint;
-use portal_contract::ids::{OrganisationId, ProjectId, WebhookId};
-use portal_contract::webhooks::{DisabledReason, WebhookStats};
+use portal_contract::ids::{EndpointId, OrganisationId, ProjectId};
+use portal_contract::webhooks::{DisabledReason, EndpointStats};
 
 use super::{Arg, Exec, MaybeTimestamp, StoreResult, Timestamp, sql};
 
 #[derive(Clone, sqlx::FromRow)]
-pub struct Webhook {
-    pub id: WebhookId,
+pub struct Endpoint {
+    pub id: EndpointId,
     pub organisation_id: OrganisationId,
     pub project_id: ProjectId,
     pub url: String,
@@ -34,9 +34,9 @@ pub struct Webhook {
     pub revision: i64,
 }
 
-portal_contract::redacted_debug!(Webhook { id, organisation_id, project_id, url, description, event_types, enabled, disabled_reason, previous_secret_until, failing_since, created_at, revision } secret { secret, previous_secret });
+portal_contract::redacted_debug!(Endpoint { id, organisation_id, project_id, url, description, event_types, enabled, disabled_reason, previous_secret_until, failing_since, created_at, revision } secret { secret, previous_secret });
 
-impl Webhook {
+impl Endpoint {
     pub fn event_types(&self) -> Vec<String> {
         self.event_types
             .split(' ')
@@ -46,7 +46,7 @@ impl Webhook {
     }
 }
 
-pub async fn insert(db: impl Exec<'_>, w: &Webhook) -> StoreResult<()> {
+pub async fn insert(db: impl Exec<'_>, w: &Endpoint) -> StoreResult<()> {
     sql(
         "INSERT INTO webhooks (id, organisation_id, project_id, url, description, event_types, \
          enabled, secret, created_at) VALUES ($1, $2, $3, $4, $5, $6, true, $7, $8)",
@@ -68,8 +68,8 @@ pub async fn insert(db: impl Exec<'_>, w: &Webhook) -> StoreResult<()> {
 pub async fn get(
     db: impl Exec<'_>,
     org: &OrganisationId,
-    id: &WebhookId,
-) -> StoreResult<Option<Webhook>> {
+    id: &EndpointId,
+) -> StoreResult<Option<Endpoint>> {
     sql("SELECT * FROM webhooks WHERE organisation_id = $1 AND id = $2")
         .bind(org)
         .bind(id)
@@ -78,7 +78,7 @@ pub async fn get(
 }
 
 /// The endpoints with these ids (those that exist).
-pub async fn by_ids(db: impl Exec<'_>, ids: &[&WebhookId]) -> StoreResult<Vec<Webhook>> {
+pub async fn by_ids(db: impl Exec<'_>, ids: &[&EndpointId]) -> StoreResult<Vec<Endpoint>> {
     let ids: Vec<&str> = ids.iter().map(|id| id.as_str()).collect();
     let mut c = db.conn();
     let text = c.dialect().pick(
@@ -89,7 +89,10 @@ pub async fn by_ids(db: impl Exec<'_>, ids: &[&WebhookId]) -> StoreResult<Vec<We
 }
 
 /// A project's endpoints, oldest first.
-pub async fn list_for_project(db: impl Exec<'_>, project: &ProjectId) -> StoreResult<Vec<Webhook>> {
+pub async fn list_for_project(
+    db: impl Exec<'_>,
+    project: &ProjectId,
+) -> StoreResult<Vec<Endpoint>> {
     sql("SELECT * FROM webhooks WHERE project_id = $1 ORDER BY created_at, id")
         .bind(project)
         .fetch_all(db)
@@ -98,7 +101,7 @@ pub async fn list_for_project(db: impl Exec<'_>, project: &ProjectId) -> StoreRe
 
 /// Saves the editable fields, the enabled state and its reason, and the
 /// failure time.
-pub async fn update(db: impl Exec<'_>, w: &Webhook) -> StoreResult<()> {
+pub async fn update(db: impl Exec<'_>, w: &Endpoint) -> StoreResult<()> {
     sql(
         "UPDATE webhooks SET url = $1, description = $2, event_types = $3, enabled = $4, \
          disabled_reason = $5, failing_since = $6, revision = revision + 1 WHERE id = $7",
@@ -118,7 +121,7 @@ pub async fn update(db: impl Exec<'_>, w: &Webhook) -> StoreResult<()> {
 /// Disables an enabled endpoint for `reason`; false when it was not enabled.
 pub async fn disable(
     db: impl Exec<'_>,
-    id: &WebhookId,
+    id: &EndpointId,
     reason: DisabledReason,
 ) -> StoreResult<bool> {
     let changed = sql(
@@ -134,7 +137,7 @@ pub async fn disable(
 
 /// When the endpoint started failing (`None`: it isn't), for a rule that
 /// reads it before it writes: the row is locked until the unit of work ends.
-pub async fn failing_since(db: impl Exec<'_>, id: &WebhookId) -> StoreResult<Option<i64>> {
+pub async fn failing_since(db: impl Exec<'_>, id: &EndpointId) -> StoreResult<Option<i64>> {
     let since: Option<MaybeTimestamp> = sql("SELECT failing_since FROM webhooks WHERE id = $1")
         .bind(id)
         .locking()
@@ -147,7 +150,7 @@ pub async fn failing_since(db: impl Exec<'_>, id: &WebhookId) -> StoreResult<Opt
 /// setting leaves those already failing as they are.
 pub async fn set_failing_since(
     db: impl Exec<'_>,
-    ids: &[&WebhookId],
+    ids: &[&EndpointId],
     since: Option<i64>,
 ) -> StoreResult<()> {
     if ids.is_empty() {
@@ -176,7 +179,7 @@ pub async fn set_failing_since(
 
 pub async fn rotate_secret(
     db: impl Exec<'_>,
-    id: &WebhookId,
+    id: &EndpointId,
     secret: &[u8],
     previous: Option<&[u8]>,
     previous_until: Option<i64>,
@@ -195,7 +198,7 @@ pub async fn rotate_secret(
 }
 
 /// With its deliveries.
-pub async fn delete(db: impl Exec<'_>, id: &WebhookId) -> StoreResult<()> {
+pub async fn delete(db: impl Exec<'_>, id: &EndpointId) -> StoreResult<()> {
     sql("DELETE FROM webhooks WHERE id = $1")
         .bind(id)
         .execute(db)
@@ -209,7 +212,7 @@ pub async fn stats(
     db: impl Exec<'_>,
     project: &ProjectId,
     since: i64,
-) -> StoreResult<Vec<(WebhookId, WebhookStats)>> {
+) -> StoreResult<Vec<(EndpointId, EndpointStats)>> {
     let rows: Vec<StatsRow> = sql(
         "SELECT w.id, COALESCE(a.succeeded, 0) AS succeeded, COALESCE(a.failed, 0) AS failed, \
            a.last, \
@@ -236,7 +239,7 @@ pub async fn stats(
 
 /// `org`'s endpoints disabled because their deliveries kept failing.
 pub async fn failing(db: impl Exec<'_>, org: &OrganisationId) -> StoreResult<Vec<FailingEndpoint>> {
-    let rows: Vec<(ProjectId, WebhookId, String)> =
+    let rows: Vec<(ProjectId, EndpointId, String)> =
         sql("SELECT project_id, id, url FROM webhooks \
          WHERE organisation_id = $1 AND NOT enabled AND disabled_reason = 'failing' \
          ORDER BY created_at")
@@ -256,7 +259,7 @@ pub async fn failing(db: impl Exec<'_>, org: &OrganisationId) -> StoreResult<Vec
 /// A row of `Webhooks::stats`, as both backends select it.
 #[derive(sqlx::FromRow)]
 struct StatsRow {
-    id: WebhookId,
+    id: EndpointId,
     succeeded: i64,
     failed: i64,
     #[sqlx(try_from = "MaybeTimestamp")]
@@ -265,10 +268,10 @@ struct StatsRow {
 }
 
 impl StatsRow {
-    fn into_stats(self) -> (WebhookId, WebhookStats) {
+    fn into_stats(self) -> (EndpointId, EndpointStats) {
         (
             self.id,
-            WebhookStats {
+            EndpointStats {
                 succeeded_attempts: self.succeeded as u32,
                 failed_attempts: self.failed as u32,
                 last_delivery_at: self.last,

@@ -3,11 +3,11 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use portal_contract::ids::{DeliveryId, ProjectId, WebhookId};
+use portal_contract::ids::{DeliveryId, EndpointId, ProjectId};
 use portal_contract::webhooks::{
-    DeliveryDetail, DeliveryOut, DeliveryPage, DeliveryQuery, EventTypeList, SecretRevealIn,
-    SecretRotateIn, WebhookIn, WebhookList, WebhookOut, WebhookPatch, WebhookSecretOut,
-    WebhookTestIn,
+    DeliveryDetail, DeliveryOut, DeliveryPage, DeliveryQuery, EndpointIn, EndpointList,
+    EndpointOut, EndpointPatch, EndpointSecretOut, EndpointTestIn, EventTypeList, SecretRevealIn,
+    SecretRotateIn,
 };
 use portal_contract::{ErrorBody, Permission};
 use utoipa_axum::router::OpenApiRouter;
@@ -16,7 +16,7 @@ use utoipa_axum::routes;
 use crate::auth::CurrentUser;
 use crate::error::ApiResult;
 use crate::extract::{Json, Query};
-use crate::services::webhooks;
+use crate::services::endpoints;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -37,64 +37,64 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses((status = 200, body = EventTypeList), (status = 401, body = ErrorBody)))]
 async fn event_types(current: CurrentUser) -> ApiResult<Json<EventTypeList>> {
     current.require(Permission::View)?;
-    Ok(Json(webhooks::event_types()))
+    Ok(Json(endpoints::event_types()))
 }
 
 /// A project's endpoints, with their deliveries of the past 24 hours.
 #[utoipa::path(get, path = "/api/projects/{id}/webhooks", tag = "webhooks",
     params(("id" = String, Path, description = "The project's id (prj_…)")),
-    responses((status = 200, body = WebhookList), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = EndpointList), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn list_webhooks(
     State(state): State<AppState>,
     current: CurrentUser,
     Path(id): Path<ProjectId>,
-) -> ApiResult<Json<WebhookList>> {
+) -> ApiResult<Json<EndpointList>> {
     current.require(Permission::View)?;
-    Ok(Json(webhooks::list(&state, &current, &id).await?))
+    Ok(Json(endpoints::list(&state, &current, &id).await?))
 }
 
 /// Add an endpoint. The answer carries its signing secret.
-#[utoipa::path(post, path = "/api/projects/{id}/webhooks", tag = "webhooks", request_body = WebhookIn,
+#[utoipa::path(post, path = "/api/projects/{id}/webhooks", tag = "webhooks", request_body = EndpointIn,
     params(("id" = String, Path, description = "The project's id (prj_…)")),
-    responses((status = 201, body = WebhookSecretOut), (status = 401, body = ErrorBody),
+    responses((status = 201, body = EndpointSecretOut), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_webhook(
     State(state): State<AppState>,
     current: CurrentUser,
     Path(id): Path<ProjectId>,
-    Json(input): Json<WebhookIn>,
-) -> ApiResult<(StatusCode, Json<WebhookSecretOut>)> {
+    Json(input): Json<EndpointIn>,
+) -> ApiResult<(StatusCode, Json<EndpointSecretOut>)> {
     current.require(Permission::ManageCredentialsAndWebhooks)?;
-    let created = webhooks::create(&state, &current, &id, input).await?;
+    let created = endpoints::create(&state, &current, &id, input).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
 /// One endpoint.
 #[utoipa::path(get, path = "/api/webhooks/{id}", tag = "webhooks",
     params(("id" = String, Path, description = "The endpoint's id (wh_…)")),
-    responses((status = 200, body = WebhookOut), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = EndpointOut), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn get_webhook(
     State(state): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<WebhookId>,
-) -> ApiResult<Json<WebhookOut>> {
+    Path(id): Path<EndpointId>,
+) -> ApiResult<Json<EndpointOut>> {
     current.require(Permission::View)?;
-    Ok(Json(webhooks::get(&state, &current, &id).await?))
+    Ok(Json(endpoints::get(&state, &current, &id).await?))
 }
 
 /// Edit an endpoint, or enable or disable it.
-#[utoipa::path(patch, path = "/api/webhooks/{id}", tag = "webhooks", request_body = WebhookPatch,
+#[utoipa::path(patch, path = "/api/webhooks/{id}", tag = "webhooks", request_body = EndpointPatch,
     params(("id" = String, Path, description = "The endpoint's id (wh_…)")),
-    responses((status = 200, body = WebhookOut), (status = 401, body = ErrorBody),
+    responses((status = 200, body = EndpointOut), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update_webhook(
     State(state): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<WebhookId>,
-    Json(input): Json<WebhookPatch>,
-) -> ApiResult<Json<WebhookOut>> {
+    Path(id): Path<EndpointId>,
+    Json(input): Json<EndpointPatch>,
+) -> ApiResult<Json<EndpointOut>> {
     current.require(Permission::ManageCredentialsAndWebhooks)?;
-    Ok(Json(webhooks::update(&state, &current, &id, input).await?))
+    Ok(Json(endpoints::update(&state, &current, &id, input).await?))
 }
 
 /// Delete an endpoint and its delivery log.
@@ -105,51 +105,51 @@ async fn update_webhook(
 async fn delete_webhook(
     State(state): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<WebhookId>,
+    Path(id): Path<EndpointId>,
 ) -> ApiResult<StatusCode> {
     current.require(Permission::ManageCredentialsAndWebhooks)?;
-    webhooks::delete(&state, &current, &id).await?;
+    endpoints::delete(&state, &current, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Show the signing secret again: needs the PIN.
 #[utoipa::path(post, path = "/api/webhooks/{id}/secret", tag = "webhooks", request_body = SecretRevealIn,
     params(("id" = String, Path, description = "The endpoint's id (wh_…)")),
-    responses((status = 200, body = WebhookSecretOut), (status = 401, body = ErrorBody),
+    responses((status = 200, body = EndpointSecretOut), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn reveal_secret(
     State(state): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<WebhookId>,
+    Path(id): Path<EndpointId>,
     Json(input): Json<SecretRevealIn>,
-) -> ApiResult<Json<WebhookSecretOut>> {
+) -> ApiResult<Json<EndpointSecretOut>> {
     current.require(Permission::ManageCredentialsAndWebhooks)?;
     Ok(Json(
-        webhooks::reveal_secret(&state, &current, &id, input).await?,
+        endpoints::reveal_secret(&state, &current, &id, input).await?,
     ))
 }
 
 /// Rotate the signing secret; the old one signs too until the overlap ends.
 #[utoipa::path(post, path = "/api/webhooks/{id}/secret/rotate", tag = "webhooks", request_body = SecretRotateIn,
     params(("id" = String, Path, description = "The endpoint's id (wh_…)")),
-    responses((status = 200, body = WebhookSecretOut), (status = 401, body = ErrorBody),
+    responses((status = 200, body = EndpointSecretOut), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn rotate_secret(
     State(state): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<WebhookId>,
+    Path(id): Path<EndpointId>,
     Json(input): Json<SecretRotateIn>,
-) -> ApiResult<Json<WebhookSecretOut>> {
+) -> ApiResult<Json<EndpointSecretOut>> {
     current.require(Permission::ManageCredentialsAndWebhooks)?;
     Ok(Json(
-        webhooks::rotate_secret(&state, &current, &id, input).await?,
+        endpoints::rotate_secret(&state, &current, &id, input).await?,
     ))
 }
 
 /// Send a test event of a chosen type, with a realistic sample payload, to this endpoint.
-#[utoipa::path(post, path = "/api/webhooks/{id}/test", tag = "webhooks", request_body = WebhookTestIn,
+#[utoipa::path(post, path = "/api/webhooks/{id}/test", tag = "webhooks", request_body = EndpointTestIn,
     params(("id" = String, Path, description = "The endpoint's id (wh_…)")),
     responses((status = 201, body = DeliveryOut), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
@@ -157,11 +157,11 @@ async fn rotate_secret(
 async fn send_test(
     State(state): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<WebhookId>,
-    Json(input): Json<WebhookTestIn>,
+    Path(id): Path<EndpointId>,
+    Json(input): Json<EndpointTestIn>,
 ) -> ApiResult<(StatusCode, Json<DeliveryOut>)> {
     current.require(Permission::ManageCredentialsAndWebhooks)?;
-    let delivery = webhooks::send_test(&state, &current, &id, input).await?;
+    let delivery = endpoints::send_test(&state, &current, &id, input).await?;
     Ok((StatusCode::CREATED, Json(delivery)))
 }
 
@@ -172,12 +172,12 @@ async fn send_test(
 async fn list_deliveries(
     State(state): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<WebhookId>,
+    Path(id): Path<EndpointId>,
     Query(query): Query<DeliveryQuery>,
 ) -> ApiResult<Json<DeliveryPage>> {
     current.require(Permission::View)?;
     Ok(Json(
-        webhooks::deliveries(&state, &current, &id, query).await?,
+        endpoints::deliveries(&state, &current, &id, query).await?,
     ))
 }
 
@@ -191,7 +191,7 @@ async fn get_delivery(
     Path(id): Path<DeliveryId>,
 ) -> ApiResult<Json<DeliveryDetail>> {
     current.require(Permission::View)?;
-    Ok(Json(webhooks::delivery(&state, &current, &id).await?))
+    Ok(Json(endpoints::delivery(&state, &current, &id).await?))
 }
 
 /// Send a delivery again now, with the same `webhook-id`.
@@ -206,6 +206,6 @@ async fn redeliver(
     Path(id): Path<DeliveryId>,
 ) -> ApiResult<(StatusCode, Json<DeliveryOut>)> {
     current.require(Permission::ManageCredentialsAndWebhooks)?;
-    let delivery = webhooks::redeliver(&state, &current, &id).await?;
+    let delivery = endpoints::redeliver(&state, &current, &id).await?;
     Ok((StatusCode::ACCEPTED, Json(delivery)))
 }

@@ -2,12 +2,12 @@
 //! log with redelivery.
 
 use portal_contract::ErrorCode;
-use portal_contract::ids::{DeliveryId, ProjectId, WebhookId};
+use portal_contract::ids::{DeliveryId, EndpointId, ProjectId};
 use portal_contract::projects::Environment;
 use portal_contract::webhooks::{
     DeliveryDetail, DeliveryOut, DeliveryPage, DeliveryQuery, DeliveryStatus, DisabledReason,
-    EventTypeList, EventTypeOut, PortalEvent, SecretRevealIn, SecretRotateIn, WebhookIn,
-    WebhookList, WebhookOut, WebhookPatch, WebhookSecretOut, WebhookStats, WebhookTestIn,
+    EndpointIn, EndpointList, EndpointOut, EndpointPatch, EndpointSecretOut, EndpointStats,
+    EndpointTestIn, EventTypeList, EventTypeOut, PortalEvent, SecretRevealIn, SecretRotateIn,
     event_type,
 };
 use reqwest::Url;
@@ -15,6 +15,7 @@ use reqwest::Url;
 use super::credentials;
 use super::events::sample;
 use super::finders::find;
+use super::work::Work;
 use crate::auth::CurrentUser;
 use crate::crypto;
 use crate::error::{ApiError, ApiResult, Failure};
@@ -23,16 +24,16 @@ use crate::mail::Mail;
 use crate::state::AppState;
 use crate::step_up::verify_pin;
 use crate::store::delivery_log::{self, Delivery, DeliveryDetail as Detail};
+use crate::store::endpoints::{self, Endpoint};
 use crate::store::events::Audience;
 use crate::store::projects::Project;
 use crate::store::users;
-use crate::store::webhooks::{self, Webhook};
 use crate::webhooks::deliver::OnDisabled;
-use crate::webhooks::events::{new_event, publish};
+use crate::webhooks::events::new_event;
 use crate::webhooks::{health, signing, ssrf};
 
-pub fn webhook_out(w: &Webhook, stats: WebhookStats, now: i64) -> WebhookOut {
-    WebhookOut {
+pub fn endpoint_out(w: &Endpoint, stats: EndpointStats, now: i64) -> EndpointOut {
+    EndpointOut {
         id: w.id.clone(),
         project_id: w.project_id.clone(),
         url: w.url.clone(),
@@ -63,15 +64,15 @@ pub fn delivery_out(d: &Delivery) -> DeliveryOut {
 }
 
 /// An endpoint with its deliveries of the past 24 hours.
-async fn with_stats(state: &AppState, webhook: &Webhook) -> ApiResult<WebhookOut> {
+async fn with_stats(state: &AppState, webhook: &Endpoint) -> ApiResult<EndpointOut> {
     let now = state.now();
-    let stats = webhooks::stats(&state.store, &webhook.project_id, now - 86_400)
+    let stats = endpoints::stats(&state.store, &webhook.project_id, now - 86_400)
         .await?
         .into_iter()
         .find(|(id, _)| *id == webhook.id)
         .map(|(_, s)| s)
         .unwrap_or_default();
-    Ok(webhook_out(webhook, stats, now))
+    Ok(endpoint_out(webhook, stats, now))
 }
 
 /// Whether deliveries may go to `url`: https for production projects, and
@@ -124,12 +125,12 @@ pub async fn list(
     state: &AppState,
     current: &CurrentUser,
     project: &ProjectId,
-) -> ApiResult<WebhookList> {
+) -> ApiResult<EndpointList> {
     let project: Project = find(state, current, project).await?;
     let now = state.now();
-    let endpoints = webhooks::list_for_project(&state.store, &project.id).await?;
-    let mut stats = webhooks::stats(&state.store, &project.id, now - 86_400).await?;
-    Ok(WebhookList {
+    let endpoints = endpoints::list_for_project(&state.store, &project.id).await?;
+    let mut stats = endpoints::stats(&state.store, &project.id, now - 86_400).await?;
+    Ok(EndpointList {
         items: endpoints
             .iter()
             .map(|w| {
@@ -138,7 +139,7 @@ pub async fn list(
                     .find(|(id, _)| *id == w.id)
                     .map(|(_, s)| std::mem::take(s))
                     .unwrap_or_default();
-                webhook_out(w, s, now)
+                endpoint_out(w, s, now)
             })
             .collect(),
     })
@@ -149,14 +150,14 @@ pub async fn create(
     state: &AppState,
     current: &CurrentUser,
     project: &ProjectId,
-    input: WebhookIn,
-) -> ApiResult<WebhookSecretOut> {
+    input: EndpointIn,
+) -> ApiResult<EndpointSecretOut> {
     let project: Project = find(state, current, project).await?;
     input.validate().map_err(ApiError::validation)?;
     // Deliveries are POSTs to any address: not before someone approved
     // the organisation.
     credentials::require_approved(current)?;
-    let endpoints = webhooks::list_for_project(&state.store, &project.id)
+    let endpoints = endpoints::list_for_project(&state.store, &project.id)
         .await?
         .len();
     credentials::within_quota(
@@ -166,9 +167,9 @@ pub async fn create(
         "Delete one you no longer use first.",
     )?;
     let url = check_target(state, &project, &input.url).await?;
-    let id = WebhookId(crypto::new_id(WebhookId::PREFIX));
+    let id = EndpointId(crypto::new_id(EndpointId::PREFIX));
     let secret = signing::new_secret();
-    let webhook = Webhook {
+    let webhook = Endpoint {
         secret: state.vault.seal(&id.0, &secret),
         id,
         organisation_id: current.org.id.clone(),
@@ -184,16 +185,20 @@ pub async fn create(
         created_at: state.now(),
         revision: 0,
     };
-    webhooks::insert(&state.store, &webhook).await?;
+    endpoints::insert(&state.store, &webhook).await?;
     tracing::info!(webhook = %webhook.id, project = %project.id, user = %current.user.id, "webhook endpoint added");
-    Ok(WebhookSecretOut {
-        webhook: webhook_out(&webhook, WebhookStats::default(), state.now()),
+    Ok(EndpointSecretOut {
+        webhook: endpoint_out(&webhook, EndpointStats::default(), state.now()),
         secret,
     })
 }
 
-pub async fn get(state: &AppState, current: &CurrentUser, id: &WebhookId) -> ApiResult<WebhookOut> {
-    let webhook: Webhook = find(state, current, id).await?;
+pub async fn get(
+    state: &AppState,
+    current: &CurrentUser,
+    id: &EndpointId,
+) -> ApiResult<EndpointOut> {
+    let webhook: Endpoint = find(state, current, id).await?;
     with_stats(state, &webhook).await
 }
 
@@ -201,10 +206,10 @@ pub async fn get(state: &AppState, current: &CurrentUser, id: &WebhookId) -> Api
 pub async fn update(
     state: &AppState,
     current: &CurrentUser,
-    id: &WebhookId,
-    input: WebhookPatch,
-) -> ApiResult<WebhookOut> {
-    let mut webhook: Webhook = find(state, current, id).await?;
+    id: &EndpointId,
+    input: EndpointPatch,
+) -> ApiResult<EndpointOut> {
+    let mut webhook: Endpoint = find(state, current, id).await?;
     input.validate().map_err(ApiError::validation)?;
     if let Some(url) = &input.url {
         let project: Project = find(state, current, &webhook.project_id).await?;
@@ -230,19 +235,19 @@ pub async fn update(
         }
         _ => {}
     }
-    let mut tx = state.store.begin().await?;
-    webhooks::update(&mut tx, &webhook).await?;
+    let mut work = Work::begin(state).await?;
+    endpoints::update(work.tx(), &webhook).await?;
     if disabling {
-        health::disabled(&mut tx, &webhook.id).await?;
+        health::disabled(work.tx(), &webhook.id).await?;
     }
-    tx.commit().await?;
+    work.commit().await?;
     with_stats(state, &webhook).await
 }
 
 /// With its delivery log.
-pub async fn delete(state: &AppState, current: &CurrentUser, id: &WebhookId) -> ApiResult<()> {
-    let webhook: Webhook = find(state, current, id).await?;
-    webhooks::delete(&state.store, &webhook.id).await?;
+pub async fn delete(state: &AppState, current: &CurrentUser, id: &EndpointId) -> ApiResult<()> {
+    let webhook: Endpoint = find(state, current, id).await?;
+    endpoints::delete(&state.store, &webhook.id).await?;
     tracing::info!(webhook = %webhook.id, user = %current.user.id, "webhook endpoint deleted");
     Ok(())
 }
@@ -251,15 +256,15 @@ pub async fn delete(state: &AppState, current: &CurrentUser, id: &WebhookId) -> 
 pub async fn reveal_secret(
     state: &AppState,
     current: &CurrentUser,
-    id: &WebhookId,
+    id: &EndpointId,
     input: SecretRevealIn,
-) -> ApiResult<WebhookSecretOut> {
-    let webhook: Webhook = find(state, current, id).await?;
+) -> ApiResult<EndpointSecretOut> {
+    let webhook: Endpoint = find(state, current, id).await?;
     input.validate().map_err(ApiError::validation)?;
     verify_pin(state, &current.user, &input.pin).await?;
     let secret = state.vault.open(&webhook.id.0, &webhook.secret)?;
     tracing::info!(webhook = %webhook.id, user = %current.user.id, "webhook secret revealed");
-    Ok(WebhookSecretOut {
+    Ok(EndpointSecretOut {
         webhook: with_stats(state, &webhook).await?,
         secret,
     })
@@ -269,10 +274,10 @@ pub async fn reveal_secret(
 pub async fn rotate_secret(
     state: &AppState,
     current: &CurrentUser,
-    id: &WebhookId,
+    id: &EndpointId,
     input: SecretRotateIn,
-) -> ApiResult<WebhookSecretOut> {
-    let mut webhook: Webhook = find(state, current, id).await?;
+) -> ApiResult<EndpointSecretOut> {
+    let mut webhook: Endpoint = find(state, current, id).await?;
     input.validate().map_err(ApiError::validation)?;
     verify_pin(state, &current.user, &input.pin).await?;
     let now = state.now();
@@ -284,7 +289,7 @@ pub async fn rotate_secret(
     } else {
         (None, None)
     };
-    webhooks::rotate_secret(
+    endpoints::rotate_secret(
         &state.store,
         &webhook.id,
         &sealed,
@@ -296,7 +301,7 @@ pub async fn rotate_secret(
     webhook.secret = sealed;
     webhook.previous_secret = previous;
     webhook.previous_secret_until = until;
-    Ok(WebhookSecretOut {
+    Ok(EndpointSecretOut {
         webhook: with_stats(state, &webhook).await?,
         secret,
     })
@@ -316,10 +321,10 @@ async fn limit_sends(state: &AppState, current: &CurrentUser) -> ApiResult<()> {
 pub async fn send_test(
     state: &AppState,
     current: &CurrentUser,
-    id: &WebhookId,
-    input: WebhookTestIn,
+    id: &EndpointId,
+    input: EndpointTestIn,
 ) -> ApiResult<DeliveryOut> {
-    let webhook: Webhook = find(state, current, id).await?;
+    let webhook: Endpoint = find(state, current, id).await?;
     event_type(&input.event_type).map_err(|m| ApiError::field("event_type", m))?;
     limit_sends(state, current).await?;
     if !webhook.enabled {
@@ -339,21 +344,20 @@ pub async fn send_test(
         &sample(&input.event_type, &webhook.project_id),
         state.now(),
     );
-    let mut tx = state.store.begin().await?;
-    publish(&mut tx, &event).await?;
-    let delivery = delivery_log::for_event(&mut tx, &event.id, &webhook.id).await?;
-    tx.commit().await?;
-    state.deliverer.wake();
+    let mut work = Work::begin(state).await?;
+    work.publish(&event).await?;
+    let delivery = delivery_log::for_event(work.tx(), &event.id, &webhook.id).await?;
+    work.commit().await?;
     Ok(delivery_out(&delivery))
 }
 
 pub async fn deliveries(
     state: &AppState,
     current: &CurrentUser,
-    id: &WebhookId,
+    id: &EndpointId,
     query: DeliveryQuery,
 ) -> ApiResult<DeliveryPage> {
-    let webhook: Webhook = find(state, current, id).await?;
+    let webhook: Endpoint = find(state, current, id).await?;
     query.validate().map_err(ApiError::validation)?;
     let (rows, total) = delivery_log::page(&state.store, &webhook.id, &query).await?;
     let event_types = delivery_log::event_types(&state.store, &webhook.id).await?;
@@ -390,7 +394,7 @@ pub async fn redeliver(
     id: &DeliveryId,
 ) -> ApiResult<DeliveryOut> {
     let detail: Detail = find(state, current, id).await?;
-    let webhook: Webhook = find(state, current, &detail.delivery.webhook_id).await?;
+    let webhook: Endpoint = find(state, current, &detail.delivery.webhook_id).await?;
     let conflict = |m: &str| ApiError::new(Failure::Conflict, ErrorCode::Conflict, m);
     limit_sends(state, current).await?;
     if !webhook.enabled {
@@ -398,13 +402,12 @@ pub async fn redeliver(
             "This endpoint is disabled. Enable it, then redeliver.",
         ));
     }
-    let mut tx = state.store.begin().await?;
-    if !delivery_log::make_due(&mut tx, id, state.now()).await? {
+    let mut work = Work::begin(state).await?;
+    if !delivery_log::make_due(work.tx(), id, state.now()).await? {
         return Err(conflict("This delivery is being sent right now."));
     }
-    crate::store::queue::announce(&mut tx).await?;
-    tx.commit().await?;
-    state.deliverer.wake();
+    work.made_due().await?;
+    work.commit().await?;
     let detail: Detail = find(state, current, id).await?;
     Ok(delivery_out(&detail.delivery))
 }
@@ -415,7 +418,7 @@ pub struct TellAdmins(pub AppState);
 
 #[async_trait::async_trait]
 impl OnDisabled for TellAdmins {
-    async fn endpoint_disabled(&self, webhook: &Webhook) {
+    async fn endpoint_disabled(&self, webhook: &Endpoint) {
         let state = &self.0;
         let Ok(admins) = users::admin_emails(&state.store, &webhook.organisation_id).await else {
             return;
