@@ -168,10 +168,20 @@ pub async fn create(
     work.publish(&event).await?;
     work.commit().await?;
     tracing::info!(credential = %credential.id, project = %project.id, user = %current.user.id, "credential created");
+    with_secret(state, &credential, secret, now).await
+}
+
+/// The one answer that carries the credential's new secret.
+async fn with_secret(
+    state: &AppState,
+    credential: &Credential,
+    secret: String,
+    now: i64,
+) -> ApiResult<CredentialSecretOut> {
     let secrets = credentials::secrets(&state.store, &credential.id, now).await?;
     Ok(CredentialSecretOut {
         client_id: credential.id.clone(),
-        credential: credential_out(&credential, &secrets, now),
+        credential: credential_out(credential, &secrets, now),
         client_secret: secret,
     })
 }
@@ -210,12 +220,7 @@ pub async fn roll(
     work.publish(&event).await?;
     work.commit().await?;
     tracing::info!(credential = %credential.id, user = %current.user.id, overlap = input.overlap.as_str(), "credential rolled");
-    let secrets = credentials::secrets(&state.store, &credential.id, now).await?;
-    Ok(CredentialSecretOut {
-        client_id: credential.id.clone(),
-        credential: credential_out(&credential, &secrets, now),
-        client_secret: secret,
-    })
+    with_secret(state, &credential, secret, now).await
 }
 
 /// No new tokens, and tokens already issued are refused from now on.
