@@ -4,7 +4,7 @@
 # TCP port to pick or to collide on), trusts local connections, and runs as
 # the `postgres` user, because PostgreSQL refuses to run as root.
 #
-#   scripts/with-postgres.sh [--durable] [--core N] [--redis] COMMAND ARGS...
+#   scripts/with-postgres.sh [--durable] [--core N] [--redis] [--statements] COMMAND ARGS...
 #
 # The command gets PORTAL_TEST_POSTGRES (a URL of the cluster's `postgres`
 # database, for creating databases) and PORTAL_TEST_PGDATA (the data folder).
@@ -12,17 +12,21 @@
 # nothing saved) runs too, and the command gets PORTAL_TEST_REDIS_URL.
 # Without --durable the cluster skips fsync: it is thrown away after the
 # tests anyway. Benchmarks pass --durable, to measure what a real
-# deployment does, and --core 0 to put the database on the server's core.
+# deployment does, and --core 0 to put the database on the server's core;
+# --statements loads pg_stat_statements, so a profile can ask the cluster
+# what each statement cost (`CREATE EXTENSION pg_stat_statements` first).
 set -euo pipefail
 
 durable=false
 redis=false
+statements=false
 pin=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --durable) durable=true; shift ;;
     --core) pin=(taskset -c "$2"); shift 2 ;;
     --redis) redis=true; shift ;;
+    --statements) statements=true; shift ;;
     *) break ;;
   esac
 done
@@ -50,6 +54,9 @@ trap stop EXIT
 as_postgres "$bin/initdb" -D "$dir/data" -A trust -U portal --locale=C.UTF-8 -E UTF8 >"$dir/initdb.log" 2>&1 \
   || { cat "$dir/initdb.log" >&2; exit 1; }
 settings="-c listen_addresses= -k $dir -p 5432 -c max_connections=400 -c shared_buffers=256MB"
+if [ "$statements" = true ]; then
+  settings="$settings -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
+fi
 if [ "$durable" = false ]; then
   settings="$settings -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 fi
