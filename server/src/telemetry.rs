@@ -13,10 +13,12 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::routing::get;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_util::MetricKindMask;
 
 use crate::state::AppState;
 
@@ -24,6 +26,10 @@ use crate::state::AppState;
 const BUCKETS: [f64; 13] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
+
+/// How long a series may go without an update before it is dropped: far
+/// longer than any scrape interval.
+const IDLE: Duration = Duration::from_secs(15 * 60);
 
 /// The process's recorder; one per process however many apps it builds
 /// (tests build many).
@@ -33,6 +39,9 @@ fn handle() -> &'static PrometheusHandle {
         let recorder = PrometheusBuilder::new()
             .set_buckets(&BUCKETS)
             .expect("buckets are not empty")
+            // A series not updated for this long is dropped (by the upkeep
+            // below), so labels that stop occurring don't stay forever.
+            .idle_timeout(MetricKindMask::ALL, Some(IDLE))
             .build_recorder();
         let handle = recorder.handle();
         // Fails only if another recorder is installed, which nothing else does.
@@ -121,15 +130,33 @@ pub async fn serve(addr: SocketAddr, state: AppState) -> anyhow::Result<()> {
 /// (`/api/projects/{id}`, not the id: one series per route).
 pub async fn track(route: MatchedPath, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().as_str().to_owned();
+    let method = method_label(request.method());
     let route = route.as_str().to_owned();
     let response = next.run(request).await;
     let status = response.status().as_u16().to_string();
-    metrics::histogram!("portal_http_request_duration_seconds", "method" => method.clone(), "route" => route.clone())
+    metrics::histogram!("portal_http_request_duration_seconds", "method" => method, "route" => route.clone())
         .record(started.elapsed().as_secs_f64());
     metrics::counter!("portal_http_requests_total", "method" => method, "route" => route, "status" => status)
         .increment(1);
     response
+}
+
+/// A request's method as a label: one of HTTP's own, else `other`. A client
+/// may send any token as a method (`curl -X AAAA1`), and a label per token
+/// would grow the metrics without bound.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        Method::TRACE => "TRACE",
+        Method::CONNECT => "CONNECT",
+        _ => "other",
+    }
 }
 
 /// The queue and the pool, every few seconds.

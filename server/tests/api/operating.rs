@@ -244,3 +244,55 @@ async fn metrics_are_served_on_their_own_address() {
     let public = app.get("/metrics").await.text().await.unwrap();
     assert!(!public.contains("portal_http_requests_total"));
 }
+
+#[tokio::test]
+async fn invented_methods_add_no_series_to_the_metrics() {
+    let metrics = free_address();
+    let app = spawn_with(|c| c.metrics_addr = Some(metrics)).await;
+    let scrape = || async {
+        reqwest::get(format!("http://{metrics}/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    // The series of one route no other test asks for (the recorder is the
+    // process's, shared by the tests that run beside this one).
+    let series = |page: &str| -> Vec<String> {
+        page.lines()
+            .filter(|l| l.contains("route=\"/api/openapi.json\""))
+            .map(|l| {
+                l.rsplit_once(' ')
+                    .map_or(l, |(series, _)| series)
+                    .to_owned()
+            })
+            .collect()
+    };
+    let send = |method: String| {
+        let client = app.client.clone();
+        let url = app.at("/api/openapi.json");
+        async move {
+            let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+            client.request(method, url).send().await.unwrap().status()
+        }
+    };
+    assert_eq!(send("AAAA1".into()).await, 405);
+    let before = series(&scrape().await);
+    assert!(
+        before
+            .iter()
+            .any(|s| s.contains("method=\"other\"") && s.contains("status=\"405\"")),
+        "{before:#?}"
+    );
+    for i in 0..10_000 {
+        assert_eq!(send(format!("X{i}")).await, 405);
+    }
+    let after = series(&scrape().await);
+    assert_eq!(after, before, "10 000 invented methods changed the series");
+    let total = sample(
+        &scrape().await,
+        "portal_http_requests_total{method=\"other\",route=\"/api/openapi.json\",status=\"405\"}",
+    );
+    assert_eq!(total, Some(10_001.0));
+}
