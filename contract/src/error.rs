@@ -60,6 +60,9 @@ pub enum ErrorCode {
     Conflict,
     /// Too many requests; see `Retry-After`.
     RateLimited,
+    /// This instance is too busy right now (too many password checks at
+    /// once); see `Retry-After`.
+    Busy,
     /// A project already has as many credentials or endpoints as a project
     /// may; the message says how many.
     QuotaExceeded,

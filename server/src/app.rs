@@ -62,6 +62,7 @@ pub async fn build_with_mailer(
         config.webhook_allow_private,
         Duration::from_secs(config.delivery_lease_seconds),
     )?;
+    let hash_gate = crypto::HashGate::new(config.hashing_concurrency, config.hashing_queue);
     let state = AppState::new(Inner {
         store,
         mailer,
@@ -71,7 +72,8 @@ pub async fn build_with_mailer(
         usage: Usage::default(),
         vault: Arc::new(vault),
         deliverer: Arc::new(deliverer),
-        dummy_password_hash: crypto::hash_secret(crypto::random_token()).await?,
+        dummy_password_hash: crypto::hash_secret(&hash_gate, crypto::random_token()).await?,
+        hash_gate,
         config,
     });
     Ok((router(state.clone(), spa), state))

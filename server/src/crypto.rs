@@ -1,6 +1,9 @@
 //! Secrets: random tokens from the OS CSPRNG, stored as SHA-256 and compared in
 //! constant time; passwords and PINs hashed with argon2id off the async runtime.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
 use argon2::Argon2;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -9,6 +12,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use portal_contract::projects::Environment;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// 256 bits from the OS CSPRNG, URL-safe base64 (43 characters).
 pub fn random_token() -> String {
@@ -111,8 +115,65 @@ pub fn secret_hint(secret: &str) -> String {
     secret.chars().take(end).collect()
 }
 
-/// argon2id with the crate's defaults (OWASP's m=19 MiB, t=2, p=1).
-pub async fn hash_secret(secret: String) -> anyhow::Result<String> {
+/// How many password and PIN hashings run at once on this instance, and
+/// how many more may wait: each takes 19 MiB and a core for tens of
+/// milliseconds, so without a bound a flood of sign-ins (from more
+/// addresses than the per-address limit sees) takes all CPU and memory.
+/// What finds the queue full, or waits longer than `WAIT`, is answered
+/// `Busy` (503 with `Retry-After`) without hashing.
+pub struct HashGate {
+    running: Semaphore,
+    waiting: AtomicUsize,
+    queue: usize,
+}
+
+/// The longest a check waits for its turn.
+const WAIT: Duration = Duration::from_secs(2);
+
+/// Too many password checks at once on this instance: later.
+#[derive(Debug)]
+pub struct Busy;
+
+impl std::fmt::Display for Busy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("too many password checks at once")
+    }
+}
+
+impl std::error::Error for Busy {}
+
+impl HashGate {
+    /// `running` at once (0: one per core), `queue` more waiting.
+    pub fn new(running: usize, queue: usize) -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Self {
+            running: Semaphore::new(if running == 0 { cores } else { running }),
+            waiting: AtomicUsize::new(0),
+            queue,
+        }
+    }
+
+    async fn enter(&self) -> Result<SemaphorePermit<'_>, Busy> {
+        if let Ok(permit) = self.running.try_acquire() {
+            return Ok(permit);
+        }
+        if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.queue {
+            self.waiting.fetch_sub(1, Ordering::AcqRel);
+            return Err(Busy);
+        }
+        let permit = tokio::time::timeout(WAIT, self.running.acquire()).await;
+        self.waiting.fetch_sub(1, Ordering::AcqRel);
+        match permit {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(Busy),
+        }
+    }
+}
+
+/// argon2id with the crate's defaults (OWASP's m=19 MiB, t=2, p=1), when
+/// the gate lets it.
+pub async fn hash_secret(gate: &HashGate, secret: String) -> anyhow::Result<String> {
+    let _turn = gate.enter().await?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
@@ -123,8 +184,10 @@ pub async fn hash_secret(secret: String) -> anyhow::Result<String> {
     .await?
 }
 
-/// Whether `secret` matches the stored argon2 `hash`.
-pub async fn verify_secret(secret: String, hash: String) -> anyhow::Result<bool> {
+/// Whether `secret` matches the stored argon2 `hash`, when the gate lets it
+/// check.
+pub async fn verify_secret(gate: &HashGate, secret: String, hash: String) -> anyhow::Result<bool> {
+    let _turn = gate.enter().await?;
     tokio::task::spawn_blocking(move || {
         let parsed = PasswordHash::new(&hash).map_err(|e| anyhow::anyhow!("argon2: {e}"))?;
         Ok(Argon2::default()
@@ -174,10 +237,40 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_gate_turns_away_what_it_cannot_queue() {
+        let gate = HashGate::new(1, 1);
+        let first = gate.enter().await.unwrap();
+        // One may wait; it gets the turn when the first ends.
+        let (waited, refused) = tokio::join!(
+            async {
+                let turn = gate.enter().await;
+                turn.is_ok()
+            },
+            async {
+                tokio::task::yield_now().await;
+                let refused = gate.enter().await.is_err();
+                drop(first);
+                refused
+            }
+        );
+        assert!(waited);
+        assert!(
+            refused,
+            "a third, with one running and one waiting, is turned away"
+        );
+        assert!(gate.enter().await.is_ok());
+    }
+
+    #[tokio::test]
     async fn argon2_round_trip() {
-        let hash = hash_secret("482915".into()).await.unwrap();
+        let gate = HashGate::new(1, 0);
+        let hash = hash_secret(&gate, "482915".into()).await.unwrap();
         assert!(hash.starts_with("$argon2id$"));
-        assert!(verify_secret("482915".into(), hash.clone()).await.unwrap());
-        assert!(!verify_secret("482916".into(), hash).await.unwrap());
+        assert!(
+            verify_secret(&gate, "482915".into(), hash.clone())
+                .await
+                .unwrap()
+        );
+        assert!(!verify_secret(&gate, "482916".into(), hash).await.unwrap());
     }
 }

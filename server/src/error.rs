@@ -143,6 +143,17 @@ impl ApiError {
         e
     }
 
+    /// 503: too many password checks at once on this instance; a second later.
+    pub fn busy() -> Self {
+        let mut e = Self::new(
+            Failure::Unavailable,
+            ErrorCode::Busy,
+            "The portal is busy. Try again in a moment.",
+        );
+        e.retry_after = Some(1);
+        e
+    }
+
     pub fn internal(source: impl Into<anyhow::Error>) -> Self {
         let mut e = Self::new(
             Failure::Internal,
@@ -224,6 +235,9 @@ impl From<StoreError> for ApiError {
 
 impl From<anyhow::Error> for ApiError {
     fn from(e: anyhow::Error) -> Self {
+        if e.downcast_ref::<crate::crypto::Busy>().is_some() {
+            return Self::busy();
+        }
         Self::internal(e)
     }
 }

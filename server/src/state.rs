@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::crypto;
 use crate::limits::Limits;
 use crate::mail::Mailer;
 use crate::store::Store;
@@ -33,6 +34,8 @@ pub struct Inner {
     /// A hash verified when an email is unknown, so that sign-in takes as long
     /// for a wrong address as for a wrong password.
     pub dummy_password_hash: String,
+    /// Bounds the password and PIN checks running at once.
+    pub hash_gate: crypto::HashGate,
 }
 
 impl AppState {

@@ -40,7 +40,8 @@ fn mail_sent() -> (StatusCode, Json<MailSentOut>) {
 #[utoipa::path(post, path = "/api/signup", tag = "accounts", request_body = SignUpIn,
     responses(
         (status = 202, body = MailSentOut, description = "Confirmation mail sent"),
-        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody),
+        (status = 503, body = ErrorBody, description = "Too many password checks at once; see Retry-After")))]
 async fn sign_up(
     State(state): State<AppState>,
     from: ClientAddress,
@@ -86,7 +87,8 @@ async fn resend(
         (status = 200, body = SessionOut, description = "Signed in; sets the session cookie"),
         (status = 401, body = ErrorBody, description = "Wrong email or password"),
         (status = 403, body = ErrorBody, description = "Email unconfirmed, account deactivated or organisation suspended"),
-        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody),
+        (status = 503, body = ErrorBody, description = "Too many password checks at once; see Retry-After")))]
 async fn sign_in(
     State(state): State<AppState>,
     from: ClientAddress,

@@ -40,7 +40,8 @@ async fn update_profile(
 /// Change the password; needs the current one. Other sessions end.
 #[utoipa::path(post, path = "/api/me/password", tag = "settings", request_body = PasswordChangeIn,
     responses((status = 204, description = "Changed"), (status = 401, body = ErrorBody),
-        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody),
+        (status = 503, body = ErrorBody, description = "Too many password checks at once; see Retry-After")))]
 async fn change_password(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -53,7 +54,8 @@ async fn change_password(
 /// Change the security PIN; needs the password.
 #[utoipa::path(post, path = "/api/me/pin", tag = "settings", request_body = PinChangeIn,
     responses((status = 204, description = "Changed"), (status = 401, body = ErrorBody),
-        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody),
+        (status = 503, body = ErrorBody, description = "Too many password checks at once; see Retry-After")))]
 async fn change_pin(
     State(state): State<AppState>,
     current: CurrentUser,

@@ -152,7 +152,7 @@ async fn lookup_invitation(
     responses((status = 200, body = SessionOut, description = "Joined and signed in; sets the session cookie"),
         (status = 404, body = ErrorBody), (status = 410, body = ErrorBody),
         (status = 409, body = ErrorBody, description = "The address got an account meanwhile"),
-        (status = 422, body = ErrorBody)))]
+        (status = 422, body = ErrorBody), (status = 503, body = ErrorBody, description = "Too many password checks at once; see Retry-After")))]
 async fn accept_invitation(
     State(state): State<AppState>,
     Json(input): Json<InvitationAcceptIn>,

@@ -54,8 +54,8 @@ pub async fn sign_up(state: &AppState, from: ClientAddress, input: SignUpIn) -> 
     input.validate().map_err(ApiError::validation)?;
     let email = normalize_email(&input.email);
     // Hash before looking the address up, so both paths take as long.
-    let password_hash = crypto::hash_secret(input.password.clone()).await?;
-    let pin_hash = crypto::hash_secret(input.pin.clone()).await?;
+    let password_hash = crypto::hash_secret(&state.hash_gate, input.password.clone()).await?;
+    let pin_hash = crypto::hash_secret(&state.hash_gate, input.pin.clone()).await?;
 
     let existing = users::by_email(&state.store, &email).await?;
     if let Some(existing) = existing.filter(|u| u.email_confirmed_at.is_some()) {
@@ -273,7 +273,7 @@ pub async fn sign_in(
         || state.dummy_password_hash.clone(),
         |u| u.password_hash.clone(),
     );
-    let matches = crypto::verify_secret(input.password, hash).await?;
+    let matches = crypto::verify_secret(&state.hash_gate, input.password, hash).await?;
     let user = match user {
         Some(user) if matches => user,
         _ => {

@@ -295,8 +295,8 @@ pub async fn accept_invitation(
         return Err(suspended());
     }
     let invitation = row.invitation;
-    let password_hash = crypto::hash_secret(input.password).await?;
-    let pin_hash = crypto::hash_secret(input.pin).await?;
+    let password_hash = crypto::hash_secret(&state.hash_gate, input.password).await?;
+    let pin_hash = crypto::hash_secret(&state.hash_gate, input.pin).await?;
     let now = state.now();
     let user = User {
         id: UserId(crypto::new_id(UserId::PREFIX)),

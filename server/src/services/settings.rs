@@ -38,7 +38,12 @@ async fn check_password(
         .limits
         .check(&[(Limit::PasswordByUser, &current.user.id.0)])
         .await?;
-    let ok = crypto::verify_secret(password.to_owned(), current.user.password_hash.clone()).await?;
+    let ok = crypto::verify_secret(
+        &state.hash_gate,
+        password.to_owned(),
+        current.user.password_hash.clone(),
+    )
+    .await?;
     if ok {
         Ok(())
     } else {
@@ -54,7 +59,7 @@ pub async fn change_password(
 ) -> ApiResult<()> {
     input.validate().map_err(ApiError::validation)?;
     check_password(state, current, &input.current_password, "current_password").await?;
-    let hash = crypto::hash_secret(input.new_password).await?;
+    let hash = crypto::hash_secret(&state.hash_gate, input.new_password).await?;
     let mut tx = state.store.begin().await?;
     users::set_password_hash(&mut tx, &current.user.id, &hash).await?;
     sessions::delete_for_user(
@@ -76,7 +81,7 @@ pub async fn change_pin(
 ) -> ApiResult<()> {
     input.validate().map_err(ApiError::validation)?;
     check_password(state, current, &input.password, "password").await?;
-    let hash = crypto::hash_secret(input.new_pin).await?;
+    let hash = crypto::hash_secret(&state.hash_gate, input.new_pin).await?;
     users::set_pin_hash(&state.store, &current.user.id, &hash).await?;
     tracing::info!(user = %current.user.id, "security PIN changed");
     Ok(())

@@ -471,3 +471,43 @@ async fn an_unconfirmed_sign_up_does_not_hold_the_address() {
         .unwrap();
     assert_eq!(orgs, ["Acme Payments"]);
 }
+
+#[tokio::test]
+async fn a_flood_of_sign_ins_is_turned_away_before_it_hashes() {
+    // One password check at a time, none waiting: the rest of a burst is
+    // refused at once, with a time to come back, and nothing fails.
+    let app = spawn_with(|c| {
+        c.hashing_concurrency = 1;
+        c.hashing_queue = 0;
+    })
+    .await;
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..16u8 {
+        // From as many addresses, for as many unknown accounts: no
+        // per-address or per-account limit applies.
+        let client = browser_at(&app.url, Ipv4Addr::new(127, 0, 3, i + 1));
+        let url = app.at("/api/session");
+        set.spawn(async move {
+            let body =
+                json!({ "email": format!("nobody{i}@acme.test"), "password": "guess guess guess" });
+            let response = client.post(url).json(&body).send().await.unwrap();
+            let status = response.status().as_u16();
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_owned());
+            let code = response.json::<Value>().await.unwrap()["code"].clone();
+            (status, retry_after, code)
+        });
+    }
+    let answers = set.join_all().await;
+    let busy: Vec<_> = answers.iter().filter(|(s, _, _)| *s == 503).collect();
+    let checked = answers.iter().filter(|(s, _, _)| *s == 401).count();
+    assert!(!busy.is_empty(), "{answers:?}");
+    assert!(checked >= 1, "{answers:?}");
+    assert_eq!(busy.len() + checked, answers.len(), "{answers:?}");
+    for (_, retry_after, code) in busy {
+        assert_eq!(retry_after.as_deref(), Some("1"));
+        assert_eq!(code, "busy");
+    }
+}
