@@ -51,8 +51,7 @@ pub struct Claims {
     pub jti: String,
     /// The secret it was issued for: base64url of the start of the secret's
     /// SHA-256 (the secret itself can't be told from it), so a rolled
-    /// secret ends its tokens. Tokens from before this claim have none.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    /// secret ends its tokens. Every token names one.
     pub sid: String,
 }
 

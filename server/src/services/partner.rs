@@ -157,8 +157,15 @@ pub async fn partner(state: &AppState, token: &str) -> Result<Partner, OAuthFail
         .signer
         .verify(token.trim(), now)
         .map_err(|r| OAuthFailure::invalid_token(r.description()))?;
-    // A token from before tokens named their secret names none: any works.
-    let secret = URL_SAFE_NO_PAD.decode(&claims.sid).unwrap_or_default();
+    // The secret it was issued for; a token naming no secret (or not one of
+    // ours) would match any of the credential's secrets, so it is refused.
+    let secret = URL_SAFE_NO_PAD
+        .decode(&claims.sid)
+        .ok()
+        .filter(|s| s.len() == SECRET_ID_BYTES)
+        .ok_or_else(|| {
+            OAuthFailure::invalid_token("This access token names no secret. Get a new token.")
+        })?;
     let caller = credentials::caller(
         &state.store,
         &CredentialId(claims.sub.clone()),

@@ -458,6 +458,30 @@ async fn whoami_refuses_missing_malformed_foreign_and_expired_tokens() {
         "signature",
     );
 
+    // Signed by this portal but naming no secret (or not a secret id): such
+    // a token would stand for every secret of the credential, so it works
+    // for none.
+    for sid in ["", "c2lk", "not base64!"] {
+        let mut nameless = claims.clone();
+        nameless.sid = sid.into();
+        described(
+            oauth_error(
+                app.whoami(&app.state.signer.sign(&nameless)).await,
+                401,
+                "invalid_token",
+            )
+            .await,
+            "names no secret",
+        );
+    }
+    let mut json = serde_json::to_value(&claims).unwrap();
+    json.as_object_mut().unwrap().remove("sid");
+    let no_claim = format!(
+        "{head}.{}.{signature}",
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&json).unwrap())
+    );
+    assert_eq!(app.whoami(&no_claim).await.status(), 401);
+
     assert_eq!(app.whoami(&token).await.status(), 200);
     app.clock.advance(1800);
     described(
