@@ -78,8 +78,10 @@ enum DbCommand {
         /// The SQLite database, e.g. sqlite://data/portal.db
         #[arg(long)]
         from: String,
-        /// The empty PostgreSQL database, e.g. postgres://portal@db.internal/portal
-        #[arg(long)]
+        /// The empty PostgreSQL database, e.g. postgres://portal@db.internal/portal.
+        /// Give it by the environment when it holds a password: a command
+        /// line is visible to every user of the machine (`ps`).
+        #[arg(long, env = "PORTAL_COPY_TO", hide_env_values = true)]
         to: String,
     },
 }

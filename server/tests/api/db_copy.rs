@@ -16,10 +16,13 @@ use crate::helpers::{PASSWORD, PIN, browser, fresh_database, sign_up_body, token
 use crate::real_server::Server;
 use crate::receiver::Receiver;
 
-/// `portal-server db copy --from … --to …`: its output, and whether it succeeded.
+/// `PORTAL_COPY_TO=… portal-server db copy --from …`: its output, and
+/// whether it succeeded. The target's URL (with its password) goes by the
+/// environment, as the README says, so `ps` doesn't show it.
 fn db_copy(from: &str, to: &str) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_portal-server"))
-        .args(["db", "copy", "--from", from, "--to", to])
+        .args(["db", "copy", "--from", from])
+        .env("PORTAL_COPY_TO", to)
         .env("PORTAL_LOG", "warn")
         .output()
         .unwrap();
