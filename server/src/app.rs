@@ -126,6 +126,7 @@ fn router(state: AppState, spa: Spa) -> Router {
         &spa.inline_script_hashes(),
     ))
     .expect("CSP is ASCII");
+    let public_url = state.config.public_url.clone();
 
     let api = api
         .route(
@@ -148,7 +149,10 @@ fn router(state: AppState, spa: Spa) -> Router {
     .with_state(spa)
     .layer(DefaultBodyLimit::max(BODY_LIMIT))
     .layer(CompressionLayer::new())
-    .layer(middleware::from_fn_with_state(csp, security::headers))
+    .layer(middleware::from_fn_with_state(
+        security::Headers::new(csp, &public_url),
+        security::headers,
+    ))
     .layer(CatchPanicLayer::custom(|_| {
         ApiError::internal(anyhow::anyhow!("handler panicked")).into_response()
     }))

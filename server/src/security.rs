@@ -23,8 +23,29 @@ pub fn content_security_policy(inline_script_hashes: &[String]) -> String {
     )
 }
 
+/// The headers every response gets that depend on the configuration.
+#[derive(Clone)]
+pub struct Headers {
+    pub csp: HeaderValue,
+    /// `Strict-Transport-Security`, when the portal is served over https:
+    /// browsers then never try it over plain http (no downgrade, no cookie
+    /// sent in clear). Not on http, where it would mean nothing.
+    pub hsts: Option<HeaderValue>,
+}
+
+impl Headers {
+    pub fn new(csp: HeaderValue, public_url: &str) -> Self {
+        let https = public_url.starts_with("https://");
+        Self {
+            csp,
+            hsts: https.then(|| HeaderValue::from_static("max-age=63072000; includeSubDomains")),
+        }
+    }
+}
+
 /// Adds the security headers to every response that doesn't set its own.
-pub async fn headers(State(csp): State<HeaderValue>, request: Request, next: Next) -> Response {
+pub async fn headers(State(all): State<Headers>, request: Request, next: Next) -> Response {
+    let Headers { csp, hsts } = all;
     let is_api = is_api_path(request.uri().path());
     let mut response = next.run(request).await;
     let h = response.headers_mut();
@@ -49,6 +70,9 @@ pub async fn headers(State(csp): State<HeaderValue>, request: Request, next: Nex
         header::HeaderName::from_static("permissions-policy"),
         HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()"),
     );
+    if let Some(hsts) = hsts {
+        set(header::STRICT_TRANSPORT_SECURITY, hsts);
+    }
     if is_api {
         // API answers carry personal data: no cache may keep them.
         set(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

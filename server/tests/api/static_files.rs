@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_with};
 
 #[tokio::test]
 async fn deep_links_get_the_app_uncached_with_a_strict_csp() {
@@ -256,4 +256,34 @@ fn complete(doc: &Value) {
         links >= 20,
         "create → read → change → delete links: {links}"
     );
+}
+
+#[tokio::test]
+async fn served_over_https_the_portal_asks_browsers_to_stay_on_https() {
+    let plain = spawn_app().await;
+    for path in ["/", "/api/health/live"] {
+        let response = plain.get(path).await;
+        assert!(
+            response
+                .headers()
+                .get("strict-transport-security")
+                .is_none(),
+            "{path}"
+        );
+    }
+    // Behind a proxy that terminates TLS: the public URL says https.
+    let app = spawn_with(|c| c.public_url = "https://portal.example".into()).await;
+    for path in [
+        "/",
+        "/signin",
+        "/api/health/live",
+        "/app/portal-0123abcd.js",
+    ] {
+        let response = app.get(path).await;
+        assert_eq!(
+            response.headers()["strict-transport-security"],
+            "max-age=63072000; includeSubDomains",
+            "{path}"
+        );
+    }
 }
