@@ -7,7 +7,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { freePort, startNginx } from "./support/nginx";
+import { freePort, SERVER_NAME, startNginx } from "./support/nginx";
 import { createDatabase, keysFor, metricsOf, startMailSink, startPortal, startReceiver } from "./support/processes";
 
 export default async function globalSetup() {
@@ -30,7 +30,7 @@ export default async function globalSetup() {
       const port = await freePort();
       const shared: Record<string, string> = {
         PORTAL_DATABASE_URL: createDatabase("e2e_instances"),
-        PORTAL_PUBLIC_URL: `http://127.0.0.1:${port}`,
+        PORTAL_PUBLIC_URL: `https://${SERVER_NAME}:${port}`,
         PORTAL_TRUSTED_PROXIES: "127.0.0.1",
         PORTAL_METRICS_ADDR: "127.0.0.1:0",
         ...keysFor(path.join(dir, "keys")),

@@ -3,6 +3,7 @@
 // under a main configuration that keeps everything in a throwaway folder.
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
+import https from "node:https";
 import net from "node:net";
 import path from "node:path";
 import { ROOT, startAndRead } from "./processes";
@@ -21,19 +22,46 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** The site file with its two settings filled in, as envsubst would. */
-export function siteConfig(listen: string, upstreams: string[]): string {
-  const template = fs.readFileSync(path.join(ROOT, "deploy/nginx/portal.conf"), "utf8");
-  const servers = upstreams.map((u) => `server ${u};`).join(" ");
-  const filled = template.replaceAll("${PORTAL_LISTEN}", listen).replaceAll("${PORTAL_UPSTREAMS}", servers);
+/** The name the journey reaches nginx by: a name, so that browsers send it
+ * in TLS (they send no SNI for an address) and nginx picks the portal's server. */
+export const SERVER_NAME = "localhost";
+
+/** The site file with its settings filled in, as envsubst would. */
+export function siteConfig(settings: Record<string, string>): string {
+  let filled = fs.readFileSync(path.join(ROOT, "deploy/nginx/portal.conf"), "utf8");
+  for (const [name, value] of Object.entries(settings)) filled = filled.replaceAll("${" + name + "}", value);
   if (filled.includes("${PORTAL_")) throw new Error("deploy/nginx/portal.conf has a setting this harness doesn't fill");
   return filled;
 }
 
-/** Starts nginx on `port`, round-robin over `upstreams` (host:port). */
+/** A throwaway certificate for SERVER_NAME, which the specs' Node trusts
+ * (NODE_EXTRA_CA_CERTS, read by the workers when they start). */
+function certificate(dir: string): { cert: string; key: string } {
+  const cert = path.join(dir, "cert.pem");
+  const key = path.join(dir, "key.pem");
+  execFileSync("openssl", [
+    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+    "-subj", `/CN=${SERVER_NAME}`, "-addext", `subjectAltName=DNS:${SERVER_NAME}`,
+    "-keyout", key, "-out", cert,
+  ], { stdio: "pipe" });
+  return { cert, key };
+}
+
+/** Starts nginx with https on `port` (and http, which only redirects, on
+ * another), round-robin over `upstreams` (host:port). */
 export async function startNginx(dir: string, port: number, upstreams: string[]) {
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, "portal.conf"), siteConfig(`127.0.0.1:${port}`, upstreams));
+  const { cert, key } = certificate(dir);
+  const site = siteConfig({
+    PORTAL_SERVER_NAME: SERVER_NAME,
+    PORTAL_TLS_LISTEN: `${SERVER_NAME}:${port}`,
+    PORTAL_LISTEN: `${SERVER_NAME}:${await freePort()}`,
+    PORTAL_TLS_CERTIFICATE: cert,
+    PORTAL_TLS_CERTIFICATE_KEY: key,
+    PORTAL_UPSTREAMS: upstreams.map((u) => `server ${u};`).join(" "),
+  });
+  fs.writeFileSync(path.join(dir, "portal.conf"), site);
+  process.env.NODE_EXTRA_CA_CERTS = cert;
   const root = process.getuid?.() === 0;
   fs.writeFileSync(
     path.join(dir, "nginx.conf"),
@@ -54,14 +82,13 @@ export async function startNginx(dir: string, port: number, upstreams: string[])
   );
   const args = ["-p", dir, "-e", `${dir}/error.log`, "-c", `${dir}/nginx.conf`];
   execFileSync(NGINX, [...args, "-t", "-q"], { stdio: "pipe" });
-  const url = `http://127.0.0.1:${port}`;
+  const url = `https://${SERVER_NAME}:${port}`;
   const started = await startAndRead(NGINX, args, process.env, path.join(dir, "nginx.log"), /^/);
   // nginx prints nothing when it starts: ask until it answers.
   const deadline = Date.now() + 10_000;
   for (;;) {
     try {
-      const r = await fetch(`${url}/api/health/live`);
-      if (r.ok) break;
+      if ((await live(`${url}/api/health/live`, cert)) === 200) break;
     } catch {
       // not listening yet
     }
@@ -72,4 +99,17 @@ export async function startNginx(dir: string, port: number, upstreams: string[])
     await new Promise((r) => setTimeout(r, 50));
   }
   return { url, stop: started.stop };
+}
+
+/** The status of a GET over https trusting `ca` (this process started
+ * before the certificate existed, so its fetch doesn't trust it). */
+function live(url: string, ca: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    https
+      .get(url, { ca: fs.readFileSync(ca) }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      })
+      .on("error", reject);
+  });
 }

@@ -29,7 +29,11 @@ test("sign up, project, credential, token and a webhook through nginx on two ins
     rate_limits: process.env.PORTAL_TEST_REDIS_URL ? "shared" : "per_instance",
   });
   const before = await Promise.all(instanceMetrics().map(answered));
-  const context = await browser.newContext({ baseURL: portal });
+  // Over TLS, with one HSTS header (nginx's, also on its own answers).
+  const health = await fetch(`${portal}/api/health/live`);
+  expect(health.headers.get("strict-transport-security")).toBe("max-age=63072000; includeSubDomains");
+  // The certificate is the harness's own: the browser is told to accept it.
+  const context = await browser.newContext({ baseURL: portal, ignoreHTTPSErrors: true });
   const page = await context.newPage();
 
   const email = uniqueEmail("pg");
