@@ -21,7 +21,7 @@ use crate::store::users::{self, Confirmation, User};
 use crate::store::{Constraint, StoreError, StoreResult, Tx, sessions};
 
 /// How long a confirmation link works.
-const CONFIRMATION_TTL_SECS: i64 = 24 * 3600;
+pub const CONFIRMATION_TTL_SECS: i64 = 24 * 3600;
 
 /// 403 for members of a suspended organisation.
 pub fn suspended() -> ApiError {

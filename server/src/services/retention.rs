@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use crate::services::accounts::CONFIRMATION_TTL_SECS;
 use crate::state::AppState;
 use crate::store::{StoreResult, retention};
 
@@ -18,6 +19,8 @@ pub struct Purged {
     pub events: u64,
     pub outbox: u64,
     pub invitations: u64,
+    /// Organisations whose sign-up was never confirmed.
+    pub unconfirmed_sign_ups: u64,
 }
 
 /// Deletes what is past its retention, batch after batch until none is left.
@@ -31,12 +34,18 @@ pub async fn purge(state: &AppState) -> StoreResult<Purged> {
         events: batches(|| retention::purge_events(store, kept, BATCH)).await?,
         outbox: batches(|| retention::purge_outbox(store, outbox_kept, BATCH)).await?,
         invitations: batches(|| retention::purge_invitations(store, kept, now, BATCH)).await?,
+        // Once the link's lifetime is over, and nothing newer works.
+        unconfirmed_sign_ups: batches(|| {
+            retention::purge_unconfirmed_sign_ups(store, now - CONFIRMATION_TTL_SECS, now, BATCH)
+        })
+        .await?,
     };
     if purged != Purged::default() {
         tracing::info!(
             events = purged.events,
             outbox = purged.outbox,
             invitations = purged.invitations,
+            unconfirmed_sign_ups = purged.unconfirmed_sign_ups,
             "deleted what is past its retention"
         );
     }

@@ -47,3 +47,31 @@ pub async fn purge_invitations(
     .execute(db)
     .await
 }
+
+/// Deletes up to `batch` sign-ups never confirmed: organisations made
+/// before `before` none of whose users confirmed an address and none of
+/// whose confirmation links still works at `now`, with their users and
+/// links (`ON DELETE CASCADE`). Such an organisation has nothing else: only
+/// a confirmed user can make anything in it.
+pub async fn purge_unconfirmed_sign_ups(
+    db: impl Exec<'_>,
+    before: i64,
+    now: i64,
+    batch: u32,
+) -> StoreResult<u64> {
+    sql(
+        "DELETE FROM organisations WHERE id IN (SELECT o.id FROM organisations o \
+         WHERE o.created_at < $1 \
+           AND NOT EXISTS (SELECT 1 FROM users u \
+                           WHERE u.organisation_id = o.id AND u.email_confirmed_at IS NOT NULL) \
+           AND NOT EXISTS (SELECT 1 FROM users u \
+                           JOIN email_confirmations c ON c.user_id = u.id \
+                           WHERE u.organisation_id = o.id AND c.expires_at > $2) \
+         LIMIT $3)",
+    )
+    .bind(Timestamp(before))
+    .bind(Timestamp(now))
+    .bind(i64::from(batch))
+    .execute(db)
+    .await
+}

@@ -116,3 +116,55 @@ async fn what_is_past_its_retention_goes_and_nothing_else() {
     assert_eq!(purge(&app.state).await.unwrap(), Purged::default());
     receiver.release();
 }
+
+#[tokio::test]
+async fn sign_ups_never_confirmed_go_once_no_link_of_theirs_works() {
+    let app = spawn_app().await;
+    app.confirmed_user("ada@acme.test").await;
+    assert_eq!(app.sign_up("gone@acme.test").await.status(), 202);
+    assert_eq!(app.sign_up("late@acme.test").await.status(), 202);
+    let organisations_of = |email: &'static str| {
+        let app = &app;
+        async move {
+            app.count(&format!(
+                "organisations o WHERE EXISTS (SELECT 1 FROM users u \
+                 WHERE u.organisation_id = o.id AND u.email = '{email}')"
+            ))
+            .await
+        }
+    };
+    // A day less an hour on, one asks for a new link: it works a day more.
+    app.clock.advance(23 * 3600);
+    let resent = app
+        .post("/api/signup/resend", &json!({ "email": "late@acme.test" }))
+        .await;
+    assert_eq!(resent.status(), 202);
+    app.clock.advance(2 * 3600);
+    let purged = purge(&app.state).await.unwrap();
+    assert_eq!(purged.unconfirmed_sign_ups, 1, "{purged:?}");
+    assert_eq!(organisations_of("gone@acme.test").await, 0);
+    assert_eq!(app.count("users WHERE email = 'gone@acme.test'").await, 0);
+    assert_eq!(
+        organisations_of("late@acme.test").await,
+        1,
+        "its new link still works"
+    );
+    assert_eq!(
+        organisations_of("ada@acme.test").await,
+        1,
+        "confirmed: kept"
+    );
+
+    app.clock.advance(24 * 3600);
+    assert_eq!(purge(&app.state).await.unwrap().unconfirmed_sign_ups, 1);
+    assert_eq!(organisations_of("late@acme.test").await, 0);
+    assert_eq!(
+        app.count("email_confirmations WHERE user_id NOT IN (SELECT id FROM users)")
+            .await,
+        0,
+        "the links went with their users"
+    );
+    assert_eq!(organisations_of("ada@acme.test").await, 1);
+    // The address is free for a new sign-up.
+    assert_eq!(app.sign_up("gone@acme.test").await.status(), 202);
+}
