@@ -7,7 +7,6 @@ use axum_extra::extract::CookieJar;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use portal_contract::accounts::{OrganisationStatus, SessionOut};
-use portal_contract::ids::UserId;
 use portal_contract::{Permission, SESSION_COOKIE};
 
 use crate::crypto;
@@ -100,10 +99,11 @@ pub type SignInCookies = [String; 2];
 pub const DEVICE_COOKIE: &str = "portal_device";
 const DEVICE_DAYS: i64 = 180;
 
-/// A device cookie for `user_id`: a random nonce and its MAC with the user.
-fn device_cookie(state: &AppState, user_id: &UserId) -> String {
+/// A device cookie for `user`: a random nonce and its MAC with the user and
+/// their password.
+fn device_cookie(state: &AppState, user: &User) -> String {
     let nonce = crypto::random_token();
-    let mac = device_mac(state, user_id, &nonce);
+    let mac = device_mac(state, user, &nonce);
     let secure = if state.config.secure_cookies() {
         "; Secure"
     } else {
@@ -115,21 +115,29 @@ fn device_cookie(state: &AppState, user_id: &UserId) -> String {
     )
 }
 
-fn device_mac(state: &AppState, user_id: &UserId, nonce: &str) -> String {
-    let mac = state.vault.device_mac(&format!("{user_id}.{nonce}"));
+/// The MAC binds the cookie to the user and to their current password (its
+/// stored hash, salted anew at each change): a password change, the answer
+/// to a stolen password, ends every device cookie, including a thief's.
+fn device_mac(state: &AppState, user: &User, nonce: &str) -> String {
+    let password = URL_SAFE_NO_PAD.encode(crypto::token_hash(&user.password_hash));
+    let mac = state
+        .vault
+        .device_mac(&format!("{}.{nonce}.{password}", user.id));
     URL_SAFE_NO_PAD.encode(&mac[..16])
 }
 
-/// The device's nonce when `cookie` is a device cookie made for `user_id`.
-pub fn known_device(state: &AppState, cookie: Option<&str>, user_id: &UserId) -> Option<String> {
+/// The device's nonce when `cookie` is a device cookie made for `user`
+/// since their password last changed.
+pub fn known_device(state: &AppState, cookie: Option<&str>, user: &User) -> Option<String> {
     let (nonce, mac) = cookie?.split_once('.')?;
-    let expected = device_mac(state, user_id, nonce);
+    let expected = device_mac(state, user, nonce);
     crypto::same(expected.as_bytes(), mac.as_bytes()).then(|| nonce.to_owned())
 }
 
 /// Starts a session for `user_id`; returns the `Set-Cookie` values (the
 /// session's, a new device cookie) and when the session ends.
-pub async fn start_session(state: &AppState, user_id: &UserId) -> ApiResult<(SignInCookies, i64)> {
+pub async fn start_session(state: &AppState, user: &User) -> ApiResult<(SignInCookies, i64)> {
+    let user_id = &user.id;
     let token = crypto::random_token();
     let now = state.now();
     let expires_at = slide(state, now, now);
@@ -145,10 +153,7 @@ pub async fn start_session(state: &AppState, user_id: &UserId) -> ApiResult<(Sig
     )
     .await?;
     let max_age = state.config.session_max_hours * 3600;
-    let cookies = [
-        cookie(state, &token, max_age),
-        device_cookie(state, user_id),
-    ];
+    let cookies = [cookie(state, &token, max_age), device_cookie(state, user)];
     Ok((cookies, expires_at))
 }
 

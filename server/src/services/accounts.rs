@@ -209,7 +209,7 @@ async fn signed_in(
     if org.status == OrganisationStatus::Suspended {
         return Err(suspended());
     }
-    let (cookies, expires_at) = auth::start_session(state, user_id).await?;
+    let (cookies, expires_at) = auth::start_session(state, &user).await?;
     Ok((cookies, session_out(&user, &org, expires_at)))
 }
 
@@ -262,7 +262,7 @@ pub async fn sign_in(
     // then the browser's (a stranger's attempts can't lock its owner out).
     let known = user
         .as_ref()
-        .and_then(|u| auth::known_device(state, device, &u.id));
+        .and_then(|u| auth::known_device(state, device, u));
     let account = match &known {
         Some(nonce) => (Limit::SignInByDevice, nonce.as_str()),
         None => (Limit::SignInByEmail, email.as_str()),

@@ -335,6 +335,6 @@ pub async fn accept_invitation(
     let org = organisations::get(&state.store, &user.organisation_id)
         .await?
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("invitation without organisation")))?;
-    let (cookies, expires_at) = auth::start_session(state, &user.id).await?;
+    let (cookies, expires_at) = auth::start_session(state, &user).await?;
     Ok((cookies, session_out(&user, &org, expires_at)))
 }

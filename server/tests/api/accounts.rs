@@ -511,3 +511,42 @@ async fn a_flood_of_sign_ins_is_turned_away_before_it_hashes() {
         assert_eq!(code, "busy");
     }
 }
+
+#[tokio::test]
+async fn a_password_change_ends_the_device_cookies_made_before_it() {
+    let app = spawn_app().await;
+    app.confirmed_user("ada@acme.test").await;
+    let sign_in = |client: &reqwest::Client, password: &str| {
+        client
+            .post(app.at("/api/session"))
+            .json(&json!({ "email": "ada@acme.test", "password": password }))
+            .send()
+    };
+    // Someone with Ada's password signs in: their browser gets a device cookie.
+    let thief = browser_at(&app.url, Ipv4Addr::new(127, 0, 0, 11));
+    assert_eq!(sign_in(&thief, PASSWORD).await.unwrap().status(), 200);
+    // Ada changes her password.
+    let changed = app
+        .post(
+            "/api/me/password",
+            &json!({ "current_password": PASSWORD, "new_password": "a brand new passphrase" }),
+        )
+        .await;
+    assert_eq!(changed.status(), 204);
+    // A stranger uses up the account's attempts for unknown browsers (the
+    // thief's first sign-in, from an unknown browser then, was one).
+    let stranger = browser_at(&app.url, Ipv4Addr::new(127, 0, 0, 12));
+    for _ in 0..4 {
+        assert_eq!(
+            sign_in(&stranger, "wrong password!")
+                .await
+                .unwrap()
+                .status(),
+            401
+        );
+    }
+    rate_limited(sign_in(&stranger, "wrong password!").await.unwrap(), 60).await;
+    // The thief's browser is unknown now: it waits with the strangers
+    // instead of guessing on with attempts of its own.
+    rate_limited(sign_in(&thief, "a guess at the new one").await.unwrap(), 60).await;
+}
