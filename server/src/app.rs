@@ -243,7 +243,7 @@ async fn reload_keys(state: AppState) {
     let mut every = tokio::time::interval(Duration::from_secs(1));
     loop {
         every.tick().await;
-        state.signer.reload();
+        state.signer.reload().await;
     }
 }
 

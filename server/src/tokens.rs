@@ -171,12 +171,22 @@ impl KeySet {
         Self::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
     }
 
-    /// Writes a key set file (readable by its owner only), replacing the old
-    /// one at once: an instance never reads half a file.
+    /// Writes a key set file, replacing the old one at once: an instance
+    /// never reads half a file. A new file is its writer's to read only; a
+    /// replaced one keeps its owner, group and mode, so the servers that
+    /// read it still can when an operator rotates as root.
     pub fn write(&self, path: &Path) -> anyhow::Result<()> {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let before = std::fs::metadata(path).ok();
         let temporary = path.with_extension("new");
         let _ = std::fs::remove_file(&temporary);
         crate::keyfile::write_private(&temporary, self.to_text().as_bytes())?;
+        if let Some(before) = before {
+            std::os::unix::fs::chown(&temporary, Some(before.uid()), Some(before.gid()))
+                .map_err(|e| anyhow::anyhow!("could not keep {}'s owner: {e}", path.display()))?;
+            let mode = std::fs::Permissions::from_mode(before.mode() & 0o7777);
+            std::fs::set_permissions(&temporary, mode)?;
+        }
         std::fs::rename(&temporary, path)?;
         Ok(())
     }
@@ -226,7 +236,11 @@ impl TokenSigner {
             keys,
             Source::File {
                 path: path.to_owned(),
-                modified: Mutex::new((version(path), Instant::now())),
+                // At start-up, before any request: reading here blocks nothing.
+                modified: Mutex::new((
+                    std::fs::metadata(path).ok().map(|m| version_of(&m)),
+                    Instant::now(),
+                )),
             },
             issuer,
         ))
@@ -253,30 +267,53 @@ impl TokenSigner {
         self.keys.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// Reads the key set file again if it changed (at most once a second).
+    /// Reads the key set file again if it changed, at most once a second:
+    /// whoever asks meanwhile goes on with the keys there are, and the file
+    /// is read on tokio's blocking pool, so no runtime thread waits on the
+    /// disk (a flood of tokens naming unknown keys costs one look a second).
     /// A key set that no longer parses is kept out, loudly.
-    pub fn reload(&self) {
+    pub async fn reload(&self) {
         let Source::File { path, modified } = &self.source else {
             return;
         };
-        let mut seen = modified.lock().unwrap_or_else(|e| e.into_inner());
-        if seen.1.elapsed() < RELOAD_EVERY {
+        let seen = {
+            let mut seen = modified.lock().unwrap_or_else(|e| e.into_inner());
+            if seen.1.elapsed() < RELOAD_EVERY {
+                return;
+            }
+            seen.1 = Instant::now();
+            seen.0
+        };
+        let now = version(path).await;
+        if now == seen {
             return;
         }
-        seen.1 = Instant::now();
-        let now = version(path);
-        if now == seen.0 {
-            return;
-        }
-        match KeySet::read(path) {
+        let read = tokio::fs::read_to_string(path)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+            .and_then(|text| KeySet::parse(&text));
+        match read {
             Ok(keys) => {
                 tracing::info!(kids = ?keys.kids(), "token signing keys reloaded");
                 *self.keys.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(keys);
-                seen.0 = now;
+                modified.lock().unwrap_or_else(|e| e.into_inner()).0 = now;
             }
             Err(e) => {
                 tracing::error!(error = %e, "the token key set changed and does not read; keeping the old one")
             }
+        }
+    }
+
+    /// `verify`, after a look at the key set file when the token names a key
+    /// this instance doesn't know: another instance may sign with a key
+    /// added since.
+    pub async fn verify_fresh(&self, token: &str, now: i64) -> Result<Claims, Refusal> {
+        match self.verify(token, now) {
+            Err(Refusal::UnknownKey) => {
+                self.reload().await;
+                self.verify(token, now)
+            }
+            verified => verified,
         }
     }
 
@@ -340,12 +377,7 @@ impl TokenSigner {
         if header.alg != "EdDSA" {
             return Err(Refusal::UnknownKey);
         }
-        let mut keys = self.keys();
-        if keys.find(&header.kid).is_none() {
-            // Another instance may sign with a key added since our last look.
-            self.reload();
-            keys = self.keys();
-        }
+        let keys = self.keys();
         let key = keys.find(&header.kid).ok_or(Refusal::UnknownKey)?;
         let signature = URL_SAFE_NO_PAD
             .decode(s)
@@ -370,10 +402,13 @@ impl TokenSigner {
 /// the file (a new inode), and two writes can share a modification time.
 type Version = (u64, Option<SystemTime>, u64);
 
-fn version(path: &Path) -> Option<Version> {
+async fn version(path: &Path) -> Option<Version> {
+    Some(version_of(&tokio::fs::metadata(path).await.ok()?))
+}
+
+fn version_of(meta: &std::fs::Metadata) -> Version {
     use std::os::unix::fs::MetadataExt;
-    let meta = std::fs::metadata(path).ok()?;
-    Some((meta.ino(), meta.modified().ok(), meta.len()))
+    (meta.ino(), meta.modified().ok(), meta.len())
 }
 
 /// The RFC 7638 JWK thumbprint: a `kid` that names the key itself.
@@ -451,8 +486,8 @@ mod tests {
         assert_eq!(elsewhere.verify(&token, 0), Err(Refusal::WrongIssuer));
     }
 
-    #[test]
-    fn a_rotated_key_set_signs_with_the_new_key_and_verifies_both_until_retired() {
+    #[tokio::test]
+    async fn a_rotated_key_set_signs_with_the_new_key_and_verifies_both_until_retired() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("keys");
         KeySet::generate().write(&path).unwrap();
@@ -462,8 +497,8 @@ mod tests {
         keys.rotate();
         keys.write(&path).unwrap();
         // The instance sees the change after its next look (forced here).
-        std::thread::sleep(RELOAD_EVERY);
-        signer.reload();
+        tokio::time::sleep(RELOAD_EVERY).await;
+        signer.reload().await;
         let new = signer.sign(&claims(100));
         assert_ne!(kid_of(&old), kid_of(&new));
         assert_eq!(signer.jwks()["keys"].as_array().unwrap().len(), 2);
@@ -472,13 +507,68 @@ mod tests {
         let mut keys = KeySet::read(&path).unwrap();
         assert_eq!(keys.retire(), [kid_of(&old)]);
         keys.write(&path).unwrap();
-        std::thread::sleep(RELOAD_EVERY);
-        signer.reload();
+        tokio::time::sleep(RELOAD_EVERY).await;
+        signer.reload().await;
         assert_eq!(signer.verify(&old, 0), Err(Refusal::UnknownKey));
         assert!(signer.verify(&new, 0).is_ok());
         // Another instance on the same file knows the new key at its first token.
         let other = TokenSigner::from_file(&path, "http://portal.test").unwrap();
         assert!(other.verify(&new, 0).is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_key_added_elsewhere_is_looked_up_off_the_runtime_threads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys");
+        KeySet::generate().write(&path).unwrap();
+        let signer = TokenSigner::from_file(&path, "http://portal.test").unwrap();
+        // Another instance rotates and signs with the new key at once.
+        let mut keys = KeySet::read(&path).unwrap();
+        keys.rotate();
+        keys.write(&path).unwrap();
+        let elsewhere = TokenSigner::from_file(&path, "http://portal.test").unwrap();
+        let token = elsewhere.sign(&claims(100));
+        tokio::time::sleep(RELOAD_EVERY).await;
+        // `verify` (on a runtime thread) never reads the file...
+        assert_eq!(signer.verify(&token, 0), Err(Refusal::UnknownKey));
+        // ...`verify_fresh` has tokio read it, then knows the key.
+        assert!(signer.verify_fresh(&token, 0).await.is_ok());
+        // A token naming a key nobody has costs at most one look a second.
+        let forged = TokenSigner::from_seed(&[3; 32], "http://portal.test").sign(&claims(100));
+        assert_eq!(
+            signer.verify_fresh(&forged, 0).await,
+            Err(Refusal::UnknownKey)
+        );
+    }
+
+    #[test]
+    fn a_replaced_key_set_file_keeps_its_owner_group_and_mode() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys");
+        KeySet::generate().write(&path).unwrap();
+        let made = std::fs::metadata(&path).unwrap();
+        assert_eq!(
+            made.mode() & 0o777,
+            0o600,
+            "a new file is its writer's only"
+        );
+        // The operator lets the servers' group read it (and, as root, gives
+        // it to the servers' user).
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let root = made.uid() == 0;
+        if root {
+            std::os::unix::fs::chown(&path, Some(4321), Some(4322)).unwrap();
+        }
+        let mut keys = KeySet::read(&path).unwrap();
+        keys.rotate();
+        keys.write(&path).unwrap();
+        let after = std::fs::metadata(&path).unwrap();
+        assert_ne!(after.ino(), made.ino(), "replaced, not rewritten in place");
+        assert_eq!(after.mode() & 0o7777, 0o640);
+        if root {
+            assert_eq!((after.uid(), after.gid()), (4321, 4322));
+        }
     }
 
     fn kid_of(token: &str) -> String {

@@ -155,7 +155,8 @@ pub async fn partner(state: &AppState, token: &str) -> Result<Partner, OAuthFail
     let now = state.now();
     let claims = state
         .signer
-        .verify(token.trim(), now)
+        .verify_fresh(token.trim(), now)
+        .await
         .map_err(|r| OAuthFailure::invalid_token(r.description()))?;
     // The secret it was issued for; a token naming no secret (or not one of
     // ours) would match any of the credential's secrets, so it is refused.
