@@ -66,7 +66,7 @@ pub async fn build_with_mailer(
     let state = AppState::new(Inner {
         store,
         mailer,
-        limits: Limits::new(&config, clock.clone()).await?,
+        limits: Limits::new(&config, clock.clone(), vault.limit_key()).await?,
         clock,
         signer,
         usage: Usage::default(),

@@ -13,6 +13,14 @@ pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> i64 {
         self.now_nanos().div_euclid(1_000_000_000)
     }
+
+    /// The operating system's clock, which may be off by a little or a lot
+    /// on one machine: what several instances must agree on (the shared
+    /// rate limits) then reads another clock (Redis'). A test's clock is
+    /// the only time there is, and everything reads it.
+    fn is_machine_clock(&self) -> bool {
+        false
+    }
 }
 
 /// The operating system's clock.
@@ -24,6 +32,10 @@ impl Clock for SystemClock {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_nanos() as i64)
             .unwrap_or_default()
+    }
+
+    fn is_machine_clock(&self) -> bool {
+        true
     }
 }
 

@@ -7,15 +7,18 @@
 //! layer doesn't fit: the keys include the email in the body, and a breach
 //! must answer the API's own JSON error with `Retry-After`.
 //!
-//! Both read the server's [`Clock`], so tests move time for them as for
-//! everything else. If Redis stops answering, requests are limited per
-//! instance until it answers again: a rate-limit store must not take the
-//! portal down with it.
+//! In Redis the time is Redis' own (`TIME`), so an instance whose clock is
+//! off neither shifts nor frees anyone's limits; in process, and in tests
+//! (whose clock is the only time there is), the server's [`Clock`]. If
+//! Redis stops answering, each instance limits requests itself, to its
+//! share of each limit (`PORTAL_INSTANCES`), and stops asking Redis for a
+//! few seconds at a time instead of waiting on it at every request: a
+//! rate-limit store must not take the portal down with it.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use governor::clock::Clock as _;
@@ -23,8 +26,8 @@ use governor::middleware::NoOpMiddleware;
 use governor::nanos::Nanos;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
+use hmac::{Hmac, Mac};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use sha2::{Digest, Sha256};
 
 use crate::clock::Clock;
 use crate::config::Config;
@@ -160,21 +163,38 @@ struct Shared {
     redis: ConnectionManager,
     /// Key prefix: several portals can share one Redis.
     prefix: String,
+    /// Names the keys (HMAC of the limited value): Redis holds no email
+    /// address or client id, nor a plain hash that would confirm a guess.
+    key: [u8; 32],
+    /// Whether to read Redis' clock (the machine's clock may be off).
+    redis_time: bool,
     script: redis::Script,
     /// Redis failed last time: the next success is worth a log line.
     failing: AtomicBool,
+    /// Until when (milliseconds since `started`) Redis is not asked: it
+    /// failed, and a request shouldn't wait on it again so soon.
+    resting_until: AtomicU64,
+    started: Instant,
 }
+
+/// How long Redis is left alone after it failed, before a request tries it
+/// again.
+const REST: Duration = Duration::from_secs(5);
 
 /// GCRA for the keys of one request, in one round trip, in order: each key
 /// holds its theoretical arrival time (microseconds, the server's clock); a
 /// request is allowed when that time, less the burst tolerance, has come.
 /// As in process, a unit taken from an earlier key stays taken when a later
 /// one refuses (a refused sign-in still counts for the address). ARGV[1] is
-/// now; then per key its emission interval and burst tolerance. Returns 0,
+/// now, or empty for Redis' clock; then per key its emission interval and burst tolerance. Returns 0,
 /// or the microseconds to wait and which key refused. Numbers are written with "%.0f": Lua would
 /// print 16-digit microseconds in exponent form.
 const GCRA: &str = r#"
 local now = tonumber(ARGV[1])
+if not now then
+  local time = redis.call('TIME')
+  now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+end
 for i, key in ipairs(KEYS) do
   local every = tonumber(ARGV[2 * i])
   local tolerance = tonumber(ARGV[2 * i + 1])
@@ -196,12 +216,24 @@ impl Limits {
     /// In-process limits, or shared ones when `PORTAL_REDIS_URL` is set.
     /// An unreachable Redis doesn't stop the start: limits are per instance
     /// until it answers.
-    pub async fn new(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+    pub async fn new(
+        config: &Config,
+        clock: Arc<dyn Clock>,
+        key: [u8; 32],
+    ) -> anyhow::Result<Self> {
         let rules: Vec<_> = Limit::ALL.iter().map(|l| l.rule(config)).collect();
         let governor_clock = LimiterClock(clock.clone());
+        // In process, alone: the whole limit. Standing in for Redis: this
+        // instance's share, so the instances together allow what Redis would.
+        let share = if config.redis_url.is_some() {
+            config.instances.max(1)
+        } else {
+            1
+        };
         let local = rules
             .iter()
-            .map(|&(burst, every)| {
+            .map(|&(burst, every)| (burst.div_ceil(share), every * share))
+            .map(|(burst, every)| {
                 let quota = Quota::with_period(every)
                     .expect("non-zero period")
                     .allow_burst(NonZeroU32::new(burst).expect("non-zero burst"));
@@ -215,7 +247,9 @@ impl Limits {
                 );
                 None
             }
-            Some(url) => Some(Shared::connect(url, &config.redis_prefix).await?),
+            Some(url) => Some(
+                Shared::connect(url, &config.redis_prefix, key, clock.is_machine_clock()).await?,
+            ),
         };
         Ok(Self {
             clock,
@@ -235,11 +269,11 @@ impl Limits {
     /// wait.
     pub async fn wait(&self, checks: &[(Limit, &str)]) -> Result<(), u64> {
         let outcome = match &self.shared {
-            Some(shared) => match shared.wait(self, checks).await {
+            Some(shared) if !shared.resting() => match shared.wait(self, checks).await {
                 Ok(outcome) => outcome,
                 Err(()) => self.wait_locally(checks),
             },
-            None => self.wait_locally(checks),
+            _ => self.wait_locally(checks),
         };
         outcome.map_err(|(limit, micros)| {
             metrics::counter!("portal_rate_limited_total", "limit" => limit.name()).increment(1);
@@ -292,7 +326,12 @@ pub enum LimitsStatus {
 }
 
 impl Shared {
-    async fn connect(url: &str, prefix: &str) -> anyhow::Result<Self> {
+    async fn connect(
+        url: &str,
+        prefix: &str,
+        key: [u8; 32],
+        redis_time: bool,
+    ) -> anyhow::Result<Self> {
         let client = redis::Client::open(url).context(
             "PORTAL_REDIS_URL is not a Redis URL; write it as redis://HOST:PORT or redis://HOST:PORT/DB",
         )?;
@@ -304,8 +343,12 @@ impl Shared {
         let shared = Self {
             redis,
             prefix: prefix.to_owned(),
+            key,
+            redis_time,
             script: redis::Script::new(GCRA),
             failing: AtomicBool::new(false),
+            resting_until: AtomicU64::new(0),
+            started: Instant::now(),
         };
         let mut redis = shared.redis.clone();
         let ping = redis::cmd("PING");
@@ -325,9 +368,12 @@ impl Shared {
         limits: &Limits,
         checks: &[(Limit, &str)],
     ) -> Result<Result<(), (Limit, u64)>, ()> {
-        let now = limits.clock.now_nanos().max(0) / 1_000;
         let mut call = self.script.prepare_invoke();
-        call.arg(now);
+        if self.redis_time {
+            call.arg("");
+        } else {
+            call.arg(limits.clock.now_nanos().max(0) / 1_000);
+        }
         for &(limit, key) in checks {
             let (burst, every) = limits.rules[limit as usize];
             // The tolerance from the exact interval: at a million a second
@@ -354,8 +400,20 @@ impl Shared {
         }
     }
 
-    /// Notes a failed call (logged when Redis stops answering, not each time).
+    /// Whether Redis failed too recently to be asked again.
+    fn resting(&self) -> bool {
+        self.millis() < self.resting_until.load(Ordering::Relaxed)
+    }
+
+    fn millis(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    /// Notes a failed call (logged when Redis stops answering, not each
+    /// time), and leaves Redis alone for a while.
     fn failed<T>(&self, error: &dyn std::fmt::Display) -> Result<T, ()> {
+        self.resting_until
+            .store(self.millis() + REST.as_millis() as u64, Ordering::Relaxed);
         metrics::counter!("portal_rate_limit_store_errors_total").increment(1);
         if !self.failing.swap(true, Ordering::Relaxed) {
             tracing::warn!(%error, "Redis failed: rate limits are per instance until it answers");
@@ -363,9 +421,12 @@ impl Shared {
         Err(())
     }
 
-    /// Hashed: Redis holds no email addresses or client ids.
+    /// HMAC'd with the server's key: Redis holds no email addresses or
+    /// client ids, and nothing to check a guess against.
     fn key(&self, limit: Limit, key: &str) -> String {
-        let digest = Sha256::digest(key.as_bytes());
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.key).expect("32 bytes");
+        mac.update(key.as_bytes());
+        let digest = mac.finalize().into_bytes();
         let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
         format!("{}:rl:{}:{hex}", self.prefix, limit.name())
     }

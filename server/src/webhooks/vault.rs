@@ -20,6 +20,9 @@ pub struct Vault {
     /// Signs the cookies of browsers that signed in before (`auth.rs`):
     /// derived from the same key, so every instance given it agrees.
     device_key: [u8; 32],
+    /// Names rate-limit keys in Redis: a plain hash of an email address
+    /// there would confirm a guess at it.
+    limit_key: [u8; 32],
 }
 
 impl Vault {
@@ -48,10 +51,19 @@ impl Vault {
         use hmac::{Hmac, Mac};
         let mut derive = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key).expect("any key length");
         derive.update(b"portal device cookie v1");
+        let mut limits = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key).expect("any key length");
+        limits.update(b"portal rate limit keys v1");
         Self {
             cipher: XChaCha20Poly1305::new(key.into()),
             device_key: derive.finalize().into_bytes().into(),
+            limit_key: limits.finalize().into_bytes().into(),
         }
+    }
+
+    /// The key that names rate limits in Redis (see `limits.rs`), the same
+    /// on every instance that shares this key.
+    pub fn limit_key(&self) -> [u8; 32] {
+        self.limit_key
     }
 
     /// HMAC-SHA256 of `data` with the device-cookie key.

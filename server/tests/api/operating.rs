@@ -296,3 +296,126 @@ async fn invented_methods_add_no_series_to_the_metrics() {
     );
     assert_eq!(total, Some(10_001.0));
 }
+
+/// A "Redis" that takes connections and reads what it is sent, and never
+/// answers; it counts the connections and the rate-limit script calls.
+async fn silent_redis() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("redis://{}", listener.local_addr().unwrap());
+    let asked = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = asked.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let asked = counted.clone();
+            asked.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 64 * 1024];
+                while let Ok(n) = socket.read(&mut buf).await {
+                    if n == 0 {
+                        break;
+                    }
+                    let text = String::from_utf8_lossy(&buf[..n]);
+                    asked.fetch_add(text.matches("EVAL").count(), Ordering::SeqCst);
+                }
+            });
+        }
+    });
+    (url, asked)
+}
+
+#[tokio::test]
+async fn a_silent_redis_is_left_alone_and_each_instance_keeps_its_share() {
+    let (url, asked) = silent_redis().await;
+    // Four sign-ins a minute for the portal, on two instances: two for this one.
+    let app = spawn_with(move |c| {
+        c.redis_url = Some(url);
+        c.instances = 2;
+        c.sign_ins_per_minute = 4;
+    })
+    .await;
+    let started = asked.load(std::sync::atomic::Ordering::SeqCst);
+    let wrong = |n: usize| json!({ "email": format!("nobody{n}@acme.test"), "password": "wrong password!" });
+    assert_eq!(app.post("/api/session", &wrong(1)).await.status(), 401);
+    assert_eq!(app.post("/api/session", &wrong(2)).await.status(), 401);
+    rate_limited(app.post("/api/session", &wrong(3)).await, 30).await;
+    for n in 4..10 {
+        assert_eq!(app.post("/api/session", &wrong(n)).await.status(), 429);
+    }
+    // The first request found Redis silent; the next nine didn't ask it
+    // (connections or script calls), so none of them waited on it.
+    let asked = asked.load(std::sync::atomic::Ordering::SeqCst) - started;
+    assert!(asked <= 2, "Redis was asked {asked} times for 9 requests");
+}
+
+/// The machine's clock, `offset` seconds off: an instance on a skewed machine.
+struct SkewedClock(i64);
+
+impl portal_server::clock::Clock for SkewedClock {
+    fn now_nanos(&self) -> i64 {
+        portal_server::clock::SystemClock.now_nanos() + self.0 * 1_000_000_000
+    }
+
+    fn is_machine_clock(&self) -> bool {
+        true
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs Redis: run under scripts/with-postgres.sh --redis with --include-ignored"]
+async fn shared_limits_keep_redis_time_and_name_nothing_a_guess_could_check() {
+    use portal_server::clock::Clock;
+    use portal_server::limits::{Limit, Limits};
+    let redis = test_redis().expect("PORTAL_TEST_REDIS_URL (scripts/with-postgres.sh --redis)");
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = portal_server::config::Config::defaults();
+    config.redis_url = Some(redis.clone());
+    config.redis_prefix = redis_prefix(dir.path());
+    config.sign_ins_per_minute = 1;
+    let key = [7u8; 32];
+    // One instance's machine is an hour ahead.
+    let ahead = Limits::new(&config, std::sync::Arc::new(SkewedClock(3600)), key)
+        .await
+        .unwrap();
+    let right = Limits::new(&config, std::sync::Arc::new(SkewedClock(0)), key)
+        .await
+        .unwrap();
+    let email = "ada@acme.test";
+    // The instance ahead uses up the account's attempts...
+    let mut taken = 0;
+    while ahead.wait(&[(Limit::SignInByEmail, email)]).await.is_ok() {
+        taken += 1;
+        assert!(taken < 100, "never refused");
+    }
+    assert!(taken >= 1);
+    // ...and the other is refused for the minute the limit says, not an
+    // hour more.
+    let wait = right
+        .wait(&[(Limit::SignInByEmail, email)])
+        .await
+        .unwrap_err();
+    assert!((1..=60).contains(&wait), "wait {wait} s");
+    assert!(SkewedClock(0).is_machine_clock());
+
+    // The keys name the email by an HMAC with the server's key: the plain
+    // SHA-256 of a guessed address finds nothing.
+    let client = redis::Client::open(redis).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{}:*", config.redis_prefix))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    use sha2::Digest;
+    let plain: String = sha2::Sha256::digest(email.as_bytes())[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert!(!keys[0].contains(&plain), "{keys:?}");
+    assert!(
+        keys[0].starts_with(&format!("{}:rl:sign_in_by_email:", config.redis_prefix)),
+        "{keys:?}"
+    );
+}
