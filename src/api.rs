@@ -20,7 +20,7 @@ use portal_contract::projects::{
 };
 use portal_contract::team::{
     InvitationAcceptIn, InvitationIn, InvitationList, InvitationLookupOut, InvitationOut,
-    MemberListQuery, MemberOut, MemberPage, MemberPatch, percent_encode,
+    InvitationResendIn, MemberListQuery, MemberOut, MemberPage, MemberPatch, percent_encode,
 };
 use portal_contract::webhooks::{
     DeliveryDetail, DeliveryOut, DeliveryPage, DeliveryQuery, EndpointIn, EndpointList,
@@ -253,9 +253,12 @@ pub async fn invite(input: &InvitationIn) -> Result<InvitationOut, Error> {
     call(Method::POST, "/api/invitations", input).await
 }
 
-pub async fn resend_invitation(id: &str) -> Result<InvitationOut, Error> {
+pub async fn resend_invitation(
+    id: &str,
+    input: &InvitationResendIn,
+) -> Result<InvitationOut, Error> {
     let path = format!("/api/invitations/{}/resend", percent_encode(id));
-    json(send(Method::POST, &path, None).await?).await
+    call(Method::POST, &path, input).await
 }
 
 pub async fn revoke_invitation(id: &str) -> Result<InvitationOut, Error> {

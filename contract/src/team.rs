@@ -333,18 +333,7 @@ impl InvitationIn {
     pub fn validate(&self) -> Result<(), FieldErrors> {
         let mut e = FieldErrors::new();
         e.check("email", v::email(&self.email));
-        if self.role.grant_needs_pin() {
-            match self.pin.as_deref() {
-                Some(pin) if !pin.is_empty() => e.check("pin", v::pin_format(pin)),
-                _ => e.check(
-                    "pin",
-                    Err(format!(
-                        "Enter your security PIN to invite an {}.",
-                        self.role.as_str()
-                    )),
-                ),
-            };
-        }
+        inviter_pin(&mut e, self.role, self.pin.as_deref());
         e.into_result()
     }
 }
@@ -382,6 +371,47 @@ pub struct InvitationLookupOut {
     pub role: Role,
     pub invited_by: String,
     pub expires_at: i64,
+}
+
+/// `POST /api/invitations/{id}/resend`: a new link, with the sender's PIN
+/// when the invitation grants admin or superadmin (as sending one does).
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InvitationResendIn {
+    /// The sender's 6-digit PIN; required when the invitation's role is
+    /// admin or superadmin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9]{6}$"))]
+    pub pin: Option<String>,
+}
+
+crate::redacted_debug!(InvitationResendIn {} secret { pin });
+
+impl InvitationResendIn {
+    /// The rules for resending an invitation that grants `role`.
+    pub fn validate(&self, role: Role) -> Result<(), FieldErrors> {
+        let mut e = FieldErrors::new();
+        inviter_pin(&mut e, role, self.pin.as_deref());
+        e.into_result()
+    }
+}
+
+/// An invitation that grants admin or superadmin, sent or sent again, needs
+/// the sender's PIN.
+fn inviter_pin(e: &mut FieldErrors, role: Role, pin: Option<&str>) {
+    if !role.grant_needs_pin() {
+        return;
+    }
+    match pin {
+        Some(pin) if !pin.is_empty() => e.check("pin", v::pin_format(pin)),
+        _ => e.check(
+            "pin",
+            Err(format!(
+                "Enter your security PIN to invite an {}.",
+                role.as_str()
+            )),
+        ),
+    };
 }
 
 /// `POST /api/invitations/accept`: join with a name, password and PIN.

@@ -88,3 +88,38 @@ test("inviting an admin asks for the inviter's PIN", async ({ page, request }) =
   await expect(page.getByRole("status")).toContainText(`Invitation sent to ${email}`);
   await expect(team.row(email)).toContainText("Admin");
 });
+
+test("a new link for an admin's invitation asks for the PIN, a viewer's doesn't", async ({ page, request }) => {
+  const admin = await confirmedAccount(request);
+  await signIn(page, admin.email);
+  const team = new TeamPage(page);
+  await team.goto();
+  const viewer = uniqueEmail("viewer");
+  await team.invite(viewer, "Viewer");
+  await expect(team.row(viewer)).toContainText("Pending");
+  const elevated = uniqueEmail("admin");
+  await team.goto();
+  await team.invite(elevated, "Admin", PIN);
+  await expect(team.row(elevated)).toContainText("Pending");
+
+  // The viewer's: at once.
+  await team.row(viewer).getByRole("button", { name: /^Actions for/ }).click();
+  await page.getByRole("menuitem", { name: "Resend" }).click();
+  await expect(page.getByRole("status")).toContainText(`A new link is on its way to ${viewer}.`);
+
+  // The admin's: the PIN first, typed again after a wrong one.
+  await team.row(elevated).getByRole("button", { name: /^Actions for/ }).click();
+  await page.getByRole("menuitem", { name: "Resend" }).click();
+  const dialog = page.getByRole("dialog", { name: "Send a new link?" });
+  await expect(dialog).toContainText(elevated);
+  await dialog.getByRole("button", { name: "Send a new link" }).click();
+  await expect(dialog.locator("#pin-error")).toHaveText("Enter your security PIN to invite an admin.");
+  await dialog.getByLabel("Your security PIN").fill("000001");
+  await dialog.getByRole("button", { name: "Send a new link" }).click();
+  await expect(dialog.locator("#pin-error")).toContainText("That PIN is wrong.");
+  await expect(dialog.getByLabel("Your security PIN")).toHaveValue("");
+  await dialog.getByLabel("Your security PIN").fill(PIN);
+  await dialog.getByRole("button", { name: "Send a new link" }).click();
+  await expect(dialog).toHaveCount(0);
+  await expect(page.getByRole("status")).toContainText(`A new link is on its way to ${elevated}.`);
+});

@@ -5,6 +5,7 @@ mod invitations;
 mod invite_modal;
 mod member_modal;
 mod members;
+mod resend_modal;
 pub mod role_choice;
 
 use leptos::prelude::*;

@@ -8,7 +8,7 @@ use portal_contract::accounts::SessionOut;
 use portal_contract::ids::{InvitationId, UserId};
 use portal_contract::team::{
     InvitationAcceptIn, InvitationIn, InvitationList, InvitationLookupOut, InvitationOut,
-    MemberListQuery, MemberOut, MemberPage, MemberPatch,
+    InvitationResendIn, MemberListQuery, MemberOut, MemberPage, MemberPatch,
 };
 use portal_contract::{ErrorBody, Permission};
 use serde::Deserialize;
@@ -97,15 +97,19 @@ async fn create_invitation(
     params(("id" = String, Path, description = "The invitation's id (inv_…)")),
     responses((status = 200, body = InvitationOut), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody, description = "Accepted or revoked")))]
+        (status = 409, body = ErrorBody, description = "Accepted or revoked"),
+        (status = 422, body = ErrorBody, description = "The PIN an admin's invitation needs is missing or wrong"),
+        (status = 429, body = ErrorBody, description = "Too many invitations (`rate_limited`), or the PIN is locked (`pin_locked`)")),
+    request_body = InvitationResendIn)]
 async fn resend_invitation(
     State(state): State<AppState>,
     current: CurrentUser,
     Path(id): Path<InvitationId>,
+    Json(input): Json<InvitationResendIn>,
 ) -> ApiResult<Json<InvitationOut>> {
     current.require(Permission::ManageTeam)?;
     Ok(Json(
-        invitations::resend_invitation(&state, &current, &id).await?,
+        invitations::resend_invitation(&state, &current, &id, input).await?,
     ))
 }
 

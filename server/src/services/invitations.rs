@@ -6,7 +6,7 @@ use portal_contract::accounts::{OrganisationStatus, SessionOut};
 use portal_contract::ids::{InvitationId, UserId};
 use portal_contract::team::{
     InvitationAcceptIn, InvitationIn, InvitationList, InvitationLookupOut, InvitationOut,
-    InvitationStatus, MemberStatus,
+    InvitationResendIn, InvitationStatus, MemberStatus,
 };
 use portal_contract::validation::normalize_email;
 use portal_contract::webhooks::PortalEvent;
@@ -184,6 +184,7 @@ pub async fn resend_invitation(
     state: &AppState,
     current: &CurrentUser,
     id: &InvitationId,
+    input: InvitationResendIn,
 ) -> ApiResult<InvitationOut> {
     let row: InvitationRow = find(state, current, id).await?;
     let now = state.now();
@@ -202,6 +203,17 @@ pub async fn resend_invitation(
         return Err(ApiError::forbidden(
             "Only a superadmin can invite a superadmin.",
         ));
+    }
+    // A new link to an admin's role is an invitation as much as the first.
+    input
+        .validate(row.invitation.role)
+        .map_err(ApiError::validation)?;
+    if let Some(pin) = input
+        .pin
+        .as_deref()
+        .filter(|_| row.invitation.role.grant_needs_pin())
+    {
+        step_up::verify_pin(state, &current.user, pin).await?;
     }
     limit_invitations(state, current).await?;
     let token = crypto::random_token();

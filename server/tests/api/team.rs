@@ -937,3 +937,67 @@ async fn invitations_are_limited_per_member_and_per_organisation() {
         201
     );
 }
+
+#[tokio::test]
+async fn resending_an_admins_invitation_needs_the_pin_as_sending_it_does() {
+    let app = spawn_app().await;
+    app.confirmed_user("ada@acme.test").await;
+    assert_eq!(
+        app.invite(&app.client, "root@acme.test", "admin")
+            .await
+            .status(),
+        201
+    );
+    assert_eq!(
+        app.invite(&app.client, "view@acme.test", "viewer")
+            .await
+            .status(),
+        201
+    );
+    let list: Value = app.get("/api/invitations").await.json().await.unwrap();
+    let id_of = |email: &str| {
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["email"] == email)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (admin, viewer) = (id_of("root@acme.test"), id_of("view@acme.test"));
+    let resend = |id: &str, body: Value| {
+        let app = &app;
+        let path = format!("/api/invitations/{id}/resend");
+        async move { app.post(&path, &body).await }
+    };
+    let mailed = |email: &'static str| {
+        let app = &app;
+        async move { app.mails_to(email).await.len() }
+    };
+    let before = mailed("root@acme.test").await;
+
+    let missing = error_body(resend(&admin, json!({})).await, 422, "validation_failed").await;
+    assert_eq!(
+        missing["fields"]["pin"],
+        "Enter your security PIN to invite an admin."
+    );
+    let wrong = error_body(
+        resend(&admin, json!({ "pin": "000000" })).await,
+        403,
+        "invalid_pin",
+    )
+    .await;
+    assert!(wrong["fields"]["pin"].as_str().unwrap().contains("wrong"));
+    assert_eq!(
+        mailed("root@acme.test").await,
+        before,
+        "refused: no new link"
+    );
+
+    assert_eq!(resend(&admin, json!({ "pin": PIN })).await.status(), 200);
+    assert_eq!(mailed("root@acme.test").await, before + 1);
+    // A viewer's invitation needs none.
+    assert_eq!(resend(&viewer, json!({})).await.status(), 200);
+}

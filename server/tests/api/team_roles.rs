@@ -92,7 +92,9 @@ async fn every_team_endpoint_enforces_the_role_table() {
             .post(app.at("/api/invitations"))
             .json(&json!({ "email": format!("new{n}@acme.test"), "role": "viewer" }));
         assert_eq!(status(invite).await, expect(201), "{role} invite");
-        let resend = client.post(app.at(&format!("/api/invitations/{id}/resend")));
+        let resend = client
+            .post(app.at(&format!("/api/invitations/{id}/resend")))
+            .json(&json!({}));
         assert_eq!(status(resend).await, expect(200), "{role} resend");
         let revoke = client.delete(app.at(&format!("/api/invitations/{id}")));
         assert_eq!(status(revoke).await, expect(200), "{role} revoke");
@@ -132,7 +134,11 @@ async fn another_organisation_sees_404_and_none_of_our_data() {
         .json(&json!({ "status": "deactivated", "pin": PIN }));
     assert_eq!(status(patch).await, 404);
     assert_eq!(
-        status(eve.post(app.at(&format!("/api/invitations/{id}/resend")))).await,
+        status(
+            eve.post(app.at(&format!("/api/invitations/{id}/resend")))
+                .json(&json!({}))
+        )
+        .await,
         404
     );
     assert_eq!(

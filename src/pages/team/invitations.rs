@@ -3,8 +3,9 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use portal_contract::Permission;
-use portal_contract::team::{InvitationOut, InvitationStatus};
+use portal_contract::team::{InvitationOut, InvitationResendIn, InvitationStatus};
 
+use super::resend_modal::ResendModal;
 use crate::api;
 use crate::components::load_error::LoadError;
 use crate::components::menu::{ActionMenu, MenuItem};
@@ -25,6 +26,8 @@ pub fn InvitationsTab(
     let toaster = use_toaster();
     let may_manage = move || session.can(Permission::ManageTeam);
     let revoking = RwSignal::new(None::<InvitationOut>);
+    // An admin's or superadmin's invitation, waiting for the sender's PIN.
+    let resending = RwSignal::new(None::<InvitationOut>);
     let busy = RwSignal::new(false);
     let invitations = LocalResource::new(move || {
         version.track();
@@ -37,7 +40,9 @@ pub fn InvitationsTab(
         }
         busy.set(true);
         spawn_local(async move {
-            let result = api::resend_invitation(invitation.id.as_str()).await;
+            let result =
+                api::resend_invitation(invitation.id.as_str(), &InvitationResendIn::default())
+                    .await;
             busy.set(false);
             match result {
                 Ok(i) => {
@@ -131,7 +136,16 @@ pub fn InvitationsTab(
                                             <ActionMenu
                                                 label=format!("Actions for the invitation to {}", i.email)
                                                 items=vec![
-                                                    MenuItem::new("Resend", move || resend(a.clone())),
+                                                    MenuItem::new(
+                                                        "Resend",
+                                                        move || {
+                                                            if a.role.grant_needs_pin() {
+                                                                resending.set(Some(a.clone()));
+                                                            } else {
+                                                                resend(a.clone());
+                                                            }
+                                                        },
+                                                    ),
                                                     MenuItem::danger(
                                                         "Revoke",
                                                         move || revoking.set(Some(b.clone())),
@@ -180,6 +194,19 @@ pub fn InvitationsTab(
                 }
             })}
         </Transition>
+        {move || {
+            resending
+                .get()
+                .map(|i| {
+                    view! {
+                        <ResendModal
+                            invitation=i
+                            on_close=move || resending.set(None)
+                            on_sent=move || version.update(|v| *v += 1)
+                        />
+                    }
+                })
+        }}
         {move || {
             revoking
                 .get()
