@@ -275,6 +275,26 @@ for (const width of [1280, 375]) {
         await dialog().getByRole("button", { name: "Create credential" }).click();
         await expect(dialog().getByRole("heading", { name: "Your new secret" })).toBeFocused();
         await look("the secret reveal", "secret-reveal");
+        // Read whole where it is shown once: every character of the id, the
+        // secret and the token request in view (no scrolling inside them), and
+        // each Copy button beside its value, not over it.
+        const hidden = await dialog().evaluate((d) => {
+          const problems: string[] = [];
+          for (const el of d.querySelectorAll<HTMLElement>(".secret-values code, .code-block pre")) {
+            if (el.scrollWidth > el.clientWidth + 1) {
+              problems.push(`${el.dataset.testid ?? el.tagName}: ${el.scrollWidth} px in ${el.clientWidth} px`);
+            }
+            const copy = el.parentElement?.querySelector("button");
+            if (copy) {
+              const [a, b] = [el.getBoundingClientRect(), copy.getBoundingClientRect()];
+              if (a.right > b.left && a.left < b.right && a.bottom > b.top && a.top < b.bottom) {
+                problems.push(`${el.dataset.testid ?? el.tagName}: its Copy button covers it`);
+              }
+            }
+          }
+          return problems;
+        });
+        for (const p of hidden) failures.push(`the secret reveal: ${p}`);
 
         // Signed out: the sign-in app's pages.
         const context = await browser.newContext({ viewport: { width, height: 800 }, colorScheme: scheme });
