@@ -1,6 +1,7 @@
 // API credentials: create one and see its secret exactly once, use it for a
 // real token and a real call, roll it, revoke it; a viewer only looks.
 import AxeBuilder from "@axe-core/playwright";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import type { APIRequestContext, Page } from "@playwright/test";
 import { APP_HEADERS, PASSWORD, PIN, confirmedAccount, invitedMember, signIn, uniqueEmail } from "./fixtures/accounts";
@@ -11,6 +12,11 @@ import { expect, test } from "./fixtures/test";
 async function expectNoViolations(page: Page) {
   const results = await new AxeBuilder({ page }).analyze();
   expect(results.violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
+}
+
+/** Runs `script` in bash, as a partner pastes it; its output. */
+function shell(script: string): string {
+  return execFileSync("bash", ["-euo", "pipefail", "-c", script], { encoding: "utf8", timeout: 10_000 });
 }
 
 /** A real token request, as a partner's backend makes it. */
@@ -74,9 +80,11 @@ test("create a credential, see its secret once, use it, roll it and revoke it", 
   await reveal.getByRole("button", { name: "Copy client secret" }).click();
   await expect(reveal.getByRole("button", { name: "Copy client secret" })).toHaveText("Copied");
   expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
-  const curl = await reveal.locator(".code-block code").textContent();
+  const curl = (await reveal.locator(".code-block code").textContent())!;
   expect(curl).toContain(`"client_id": "${clientId}"`);
   expect(curl).toContain(`"client_secret": "${secret}"`);
+  // It runs as copied, in a shell, and answers a token.
+  expect(JSON.parse(shell(curl)).token_type).toBe("Bearer");
   const downloading = page.waitForEvent("download");
   await reveal.getByRole("button", { name: "Download as .env" }).click();
   const download = await downloading;
@@ -123,6 +131,13 @@ test("create a credential, see its secret once, use it, roll it and revoke it", 
   }).toPass({ timeout: 10_000 });
   await expect(page.locator(".quick-start")).toContainText(clientId);
   await expectNoViolations(page);
+  // Its commands run as copied, one after the other, with the secret from
+  // the .env file the dialog saved: a token, then the call with it.
+  const commands = await page.locator(".quick-start .code-block code").allTextContents();
+  expect(commands).toHaveLength(2);
+  const fromEnv = `set -a; . ${JSON.stringify((await download.path())!)}; set +a`;
+  const answer = shell([fromEnv, ...commands].join("\n")).trim().split("\n").pop()!;
+  expect(JSON.parse(answer).credential.id).toBe(clientId);
 
   // Roll with an hour's overlap: both secrets work, both are listed.
   await page.goto(`/projects/${project.id}`);

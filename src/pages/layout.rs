@@ -157,11 +157,21 @@ fn Shell(children: Children) -> impl IntoView {
     let menu_open = RwSignal::new(false);
     let nav_open = RwSignal::new(false);
     let signing_out = RwSignal::new(false);
-    // Following a link in the sheet closes it.
+    let main_region = NodeRef::<leptos::html::Main>::new();
+    // Following a link in the sheet closes it. The document names the new
+    // page: its heading may wait for data, so it looks again a few times.
     Effect::new(move |_| {
         location.pathname.track();
         location.search.track();
         nav_open.set(false);
+        for ms in [0, 150, 500, 1500, 4000] {
+            let look = move || {
+                if let Some(main) = main_region.get_untracked() {
+                    name_the_document(&main);
+                }
+            };
+            set_timeout(look, std::time::Duration::from_millis(ms));
+        }
     });
     let org_name = move || {
         session
@@ -264,7 +274,7 @@ fn Shell(children: Children) -> impl IntoView {
                         </div>
                     </div>
                 </header>
-                <main id="main" tabindex="-1">
+                <main id="main" tabindex="-1" node_ref=main_region>
                     {children()}
                 </main>
             </div>
@@ -304,5 +314,29 @@ fn NavLinks() -> impl IntoView {
                 <A href=Page::Settings.path()>"Settings"</A>
             </li>
         </ul>
+    }
+}
+
+/// The document names the page, from what the page shows: its open tab and
+/// its heading, then the product ("Credentials · Checkout backend · Partner
+/// Portal"), so tabs, history and bookmarks can be told apart. Read from the
+/// page rather than written by each: the page's own words are the ones to use.
+fn name_the_document(main: &web_sys::HtmlElement) {
+    let text = |selector: &str| {
+        main.query_selector(selector)
+            .ok()
+            .flatten()
+            .and_then(|e| e.text_content())
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty())
+    };
+    let mut parts: Vec<String> = [text(".tabs span[aria-current=page]"), text("h1")]
+        .into_iter()
+        .flatten()
+        .collect();
+    parts.push("Partner Portal".to_owned());
+    let title = parts.join(" · ");
+    if document().title() != title {
+        document().set_title(&title);
     }
 }

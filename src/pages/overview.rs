@@ -206,14 +206,15 @@ fn checklist(o: OverviewOut) -> (usize, usize, impl IntoView) {
         .as_ref()
         .map(|e| e.client_id.to_string())
         .unwrap_or_else(|| "YOUR_CLIENT_ID".into());
+    // Each runs as pasted, in order: the secret comes from the environment
+    // (the .env file the credential's dialog saved), the token from the
+    // first command's answer (sed, not jq: every shell has it).
     let token_command = format!(
-        "export PORTAL_CLIENT_SECRET=…  # shown once when you created {client_id}\n\
-         curl -s -X POST {origin}/v1/auth/token \\\n  -u \"{client_id}:$PORTAL_CLIENT_SECRET\" \\\n  -d grant_type=client_credentials"
+        "# PORTAL_CLIENT_SECRET from {client_id}.env: set -a; . ./{client_id}.env; set +a\n\
+         TOKEN=$(curl -s -X POST {origin}/v1/auth/token \\\n  -u \"{client_id}:$PORTAL_CLIENT_SECRET\" \\\n  -d grant_type=client_credentials \\\n  | sed -E 's/.*\"access_token\":\"([^\"]+)\".*/\\1/')\n\
+         echo \"$TOKEN\""
     );
-    let call_command = format!(
-        "export TOKEN=…  # the access_token from the step above\n\
-         curl -s {origin}/v1/whoami -H \"Authorization: Bearer $TOKEN\""
-    );
+    let call_command = format!("curl -s {origin}/v1/whoami -H \"Authorization: Bearer $TOKEN\"");
     let credential_link = match o.example.clone() {
         Some(e) => view! {
             <p>
