@@ -157,12 +157,20 @@ impl HashGate {
         if let Ok(permit) = self.running.try_acquire() {
             return Ok(permit);
         }
+        // Counted out again however the wait ends, also when the request is
+        // dropped while it waits (its client went away).
+        struct Waiting<'a>(&'a AtomicUsize);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::AcqRel);
+            }
+        }
+        let waiting = Waiting(&self.waiting);
         if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.queue {
-            self.waiting.fetch_sub(1, Ordering::AcqRel);
             return Err(Busy);
         }
         let permit = tokio::time::timeout(WAIT, self.running.acquire()).await;
-        self.waiting.fetch_sub(1, Ordering::AcqRel);
+        drop(waiting);
         match permit {
             Ok(Ok(permit)) => Ok(permit),
             _ => Err(Busy),
@@ -258,6 +266,18 @@ mod tests {
             refused,
             "a third, with one running and one waiting, is turned away"
         );
+        assert!(gate.enter().await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_waiter_whose_request_is_dropped_leaves_the_queue() {
+        let gate = HashGate::new(1, 1);
+        let running = gate.enter().await.unwrap();
+        // A request waits, then its client goes away.
+        let gone = tokio::time::timeout(Duration::from_millis(20), gate.enter()).await;
+        assert!(gone.is_err(), "it was still waiting");
+        assert_eq!(gate.waiting.load(Ordering::Acquire), 0);
+        drop(running);
         assert!(gate.enter().await.is_ok());
     }
 

@@ -182,12 +182,13 @@ struct Shared {
 const REST: Duration = Duration::from_secs(5);
 
 /// GCRA for the keys of one request, in one round trip, in order: each key
-/// holds its theoretical arrival time (microseconds, the server's clock); a
-/// request is allowed when that time, less the burst tolerance, has come.
-/// As in process, a unit taken from an earlier key stays taken when a later
-/// one refuses (a refused sign-in still counts for the address). ARGV[1] is
-/// now, or empty for Redis' clock; then per key its emission interval and burst tolerance. Returns 0,
-/// or the microseconds to wait and which key refused. Numbers are written with "%.0f": Lua would
+/// holds its theoretical arrival time (microseconds, on Redis' clock, or a
+/// test's); a request is allowed when that time, less the burst tolerance,
+/// has come. As in process, a unit taken from an earlier key stays taken
+/// when a later one refuses (a refused sign-in still counts for the
+/// address). ARGV[1] is now, or empty for Redis' `TIME`; then per key its
+/// emission interval and burst tolerance. Returns 0, or the microseconds to
+/// wait and which key refused. Numbers are written with "%.0f": Lua would
 /// print 16-digit microseconds in exponent form.
 const GCRA: &str = r#"
 local now = tonumber(ARGV[1])
