@@ -166,7 +166,8 @@ fn Shell(children: Children) -> impl IntoView {
         nav_open.set(false);
         for ms in [0, 150, 500, 1500, 4000] {
             let look = move || {
-                if let Some(main) = main_region.get_untracked() {
+                // The frame may be gone by then (signed out): then nothing.
+                if let Some(main) = main_region.try_get_untracked().flatten() {
                     name_the_document(&main);
                 }
             };
