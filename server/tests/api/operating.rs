@@ -124,6 +124,16 @@ fn free_address() -> SocketAddr {
         .unwrap()
 }
 
+/// The Prometheus page served at `metrics`.
+async fn scrape(metrics: SocketAddr) -> String {
+    reqwest::get(format!("http://{metrics}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 /// The value of the series `name{labels}` in a Prometheus text page.
 fn sample(page: &str, series: &str) -> Option<f64> {
     page.lines()
@@ -173,18 +183,10 @@ async fn metrics_are_served_on_their_own_address() {
     assert_eq!(published.status(), 202);
     receiver.wait_for(1).await;
 
-    let scrape = || async {
-        reqwest::get(format!("http://{metrics}/metrics"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    };
     // The attempt is counted once it is made; the samplers run every few seconds.
     let mut page = String::new();
     for _ in 0..100 {
-        page = scrape().await;
+        page = scrape(metrics).await;
         if page.contains("portal_delivery_attempts_total{outcome=\"succeeded\"}")
             && page.contains("portal_delivery_queue_due")
         {
@@ -249,14 +251,6 @@ async fn metrics_are_served_on_their_own_address() {
 async fn invented_methods_add_no_series_to_the_metrics() {
     let metrics = free_address();
     let app = spawn_with(|c| c.metrics_addr = Some(metrics)).await;
-    let scrape = || async {
-        reqwest::get(format!("http://{metrics}/metrics"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    };
     // The series of one route no other test asks for (the recorder is the
     // process's, shared by the tests that run beside this one).
     let series = |page: &str| -> Vec<String> {
@@ -278,7 +272,7 @@ async fn invented_methods_add_no_series_to_the_metrics() {
         }
     };
     assert_eq!(send("AAAA1".into()).await, 405);
-    let before = series(&scrape().await);
+    let before = series(&scrape(metrics).await);
     assert!(
         before
             .iter()
@@ -288,10 +282,10 @@ async fn invented_methods_add_no_series_to_the_metrics() {
     for i in 0..10_000 {
         assert_eq!(send(format!("X{i}")).await, 405);
     }
-    let after = series(&scrape().await);
+    let after = series(&scrape(metrics).await);
     assert_eq!(after, before, "10 000 invented methods changed the series");
     let total = sample(
-        &scrape().await,
+        &scrape(metrics).await,
         "portal_http_requests_total{method=\"other\",route=\"/api/openapi.json\",status=\"405\"}",
     );
     assert_eq!(total, Some(10_001.0));
