@@ -11,14 +11,16 @@ export TRUNK_SKIP_VERSION_CHECK := true
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER := wasm-bindgen-test-runner
 export CHROMEDRIVER := /usr/bin/chromedriver
 
-# First-load budgets, gzip -9 of the HTML + JS + wasm + CSS + icon (issue 14):
-# the sign-in page (the sign-in app), and each page of the portal app opened
-# by its address: the app's module, which holds the pages a partner lands on
-# (overview, projects), plus the wasm modules of the page (see src/main.rs and
-# scripts/split-wasm.sh). The sign-in page and the landing pages are held to
-# issue 14's targets; the other pages are budgeted at what the heaviest weighs
-# now, so they only go down: a screen that adds bytes pays for them elsewhere.
+# First-load budgets, gzip -9 of the HTML + JS + wasm + CSS + icon (issue 14),
+# of each page opened by its address: its app's module, which holds the pages
+# a visitor lands on (sign-in; overview, projects), plus the wasm modules of
+# the page (see src/main.rs, src/bin/sign_in.rs and scripts/split-wasm.sh).
+# The sign-in page and the landing pages are held to issue 14's targets; the
+# other pages are budgeted at what the heaviest weighs now, so they only go
+# down: a screen that adds bytes pays for them elsewhere.
 SIZE_BUDGET_SIGN_IN_KB := 150
+SIZE_BUDGET_SIGNED_OUT_KB := 155
+SIGNED_OUT_PAGES := sign_up confirm invite
 SIZE_BUDGET_PORTAL_KB := 260
 PORTAL_PAGES := overview projects
 SIZE_BUDGET_PORTAL_DEEP_KB := 372
@@ -96,6 +98,9 @@ test-e2e: app
 
 size:
 	@bench/bundle-size.sh dist/auth/index.html --budget-kb $(SIZE_BUDGET_SIGN_IN_KB) --brief
+	@for page in $(SIGNED_OUT_PAGES); do \
+	  bench/bundle-size.sh dist/auth/index.html --page $$page --budget-kb $(SIZE_BUDGET_SIGNED_OUT_KB) --brief || exit 1; \
+	done
 	@for page in $(PORTAL_PAGES); do \
 	  bench/bundle-size.sh dist/app/index.html --page $$page --budget-kb $(SIZE_BUDGET_PORTAL_KB) --brief || exit 1; \
 	done
@@ -118,6 +123,7 @@ BENCH_PG := scripts/with-postgres.sh --durable --core 0 --redis
 bench: app
 	@echo "== first load of the sign-in page (the sign-in app)"
 	@bench/bundle-size.sh dist/auth/index.html
+	@for page in $(SIGNED_OUT_PAGES); do bench/bundle-size.sh dist/auth/index.html --page $$page --brief; done
 	@echo "== first load of the projects page (the portal app)"
 	@bench/bundle-size.sh dist/app/index.html --page projects
 	@echo "== first load of each page of the portal app"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# trunk's post_build hook (Trunk.toml): splits the portal app's wasm at its
-# lazily loaded pages (`#[lazy]` in src/main.rs), so a first load fetches the
-# frame and the page it opens instead of every page (issue 14).
+# trunk's post_build hook (Trunk.toml): splits an app's wasm at its lazily
+# loaded pages (`lazy_page!` in src/main.rs for the portal app, in
+# src/bin/sign_in.rs for the sign-in app), so a first load fetches the frame
+# and the page it opens instead of every page (issue 14).
 #
 # trunk 0.21 has no step for this, so the hook redoes the wasm part of the
 # build from cargo's output, in the order cargo-leptos uses:
@@ -16,21 +17,25 @@
 # assets for a year), the page gets the loader's modulepreload and the new
 # integrity hash of the wasm, and `chunks.json` says which files each page
 # needs, for the server to preload them with the page.
-#
-# The sign-in app (src/sign_in.html) has no lazy pages: the hook leaves it.
 set -euo pipefail
 
 staging=${TRUNK_STAGING_DIR:?run by trunk as a post_build hook}
-[ "$(basename "${TRUNK_HTML_FILE:?}")" = index.html ] || exit 0
+case $(basename "${TRUNK_HTML_FILE:?}") in
+  index.html) bin=portal ;;
+  sign_in.html) bin=portal-sign-in ;;
+  *) echo "split-wasm: which app is ${TRUNK_HTML_FILE}?" >&2; exit 1 ;;
+esac
 
 case ${TRUNK_PROFILE:?} in
   release) profile=wasm-release ;; # index.html: data-cargo-profile-release
   *) profile=debug ;;
 esac
 target_dir=${CARGO_TARGET_DIR:-$(dirname "$0")/../target}
-linked=$target_dir/wasm32-unknown-unknown/$profile/portal.wasm
+linked=$target_dir/wasm32-unknown-unknown/$profile/$bin.wasm
 
-glue=$(cd "$staging" && ls portal-*.js)
+# The glue's name: the binary's name and trunk's hash (`portal-` alone would
+# also match the sign-in app's).
+glue=$(cd "$staging" && ls | grep -E "^$bin-[0-9a-f]+\.js$")
 stem=${glue%.js}
 [ -f "$staging/${stem}_bg.wasm" ] || { echo "split-wasm: no ${stem}_bg.wasm in $staging" >&2; exit 1; }
 

@@ -6,12 +6,6 @@ use leptos::prelude::*;
 
 use crate::components::toast::{ToastRegion, provide_toaster};
 use crate::flash;
-use crate::pages::confirm::ConfirmPage;
-use crate::pages::invite::InvitePage;
-use crate::pages::not_found::NotFoundPage;
-use crate::pages::sign_in::SignInPage;
-use crate::pages::sign_up::SignUpPage;
-use crate::routes::Page;
 use crate::session::provide_session_context;
 
 /// Contexts both apps share, and the notice the previous page left.
@@ -23,28 +17,23 @@ pub fn provide_contexts() {
     }
 }
 
+/// How to draw a page: a function, so the sign-in app's entry point can
+/// hand over a page whose code it loaded (`src/bin/sign_in.rs`).
+pub type Draw = fn() -> AnyView;
+
 /// Sign-in, sign-up, email confirmation and invitations: all a signed-out
-/// visitor downloads. No router: the page is chosen once from the address,
-/// and the links between these pages are page loads (the wasm is cached),
-/// which saves every signed-out visitor leptos_router's bytes.
+/// visitor downloads, one page of it at a time. No router: the entry point
+/// chooses the page once from the address, and the links between these pages
+/// are page loads (the wasm is cached), which saves every signed-out visitor
+/// leptos_router's bytes.
 #[component]
-pub fn SignInApp() -> impl IntoView {
+pub fn SignInApp(page: Draw) -> impl IntoView {
     provide_contexts();
-    let path = window().location().pathname().unwrap_or_default();
-    // The page table's addresses, compared as they are: `Page::at` would cost
-    // every signed-out visitor its pattern matching, for four fixed paths.
-    let page = match path.as_str() {
-        p if p == Page::SignIn.path() => view! { <SignInPage /> }.into_any(),
-        p if p == Page::SignUp.path() => view! { <SignUpPage /> }.into_any(),
-        p if p == Page::SignUpConfirm.path() => view! { <ConfirmPage /> }.into_any(),
-        p if p == Page::Invite.path() => view! { <InvitePage /> }.into_any(),
-        _ => view! { <NotFoundPage /> }.into_any(),
-    };
     view! {
         <a class="skip-link" href="#main">
             "Skip to content"
         </a>
-        {page}
+        {page()}
         <ToastRegion />
     }
 }

@@ -42,9 +42,9 @@ pub fn start_portal<V: leptos::prelude::IntoView + 'static>(app: fn() -> V) {
     });
 }
 
-/// Mounts the sign-in app on `<body>`.
-pub fn start_sign_in() {
+/// Mounts the sign-in app on `<body>`, showing `page`.
+pub fn start_sign_in(page: app::Draw) {
     #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(app::SignInApp);
+    leptos::mount::mount_to_body(move || leptos::view! { <app::SignInApp page=page /> });
 }

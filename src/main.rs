@@ -19,10 +19,9 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::hooks::use_location;
 use leptos_router::{Lazy, LazyRoute, path};
 use portal::app::provide_contexts;
-use portal::components::load_error::LoadError;
+use portal::components::load_error::page_missing;
 use portal::components::progress::{provide_progress, track_progress};
 use portal::components::toast::ToastRegion;
-use portal::flash;
 use portal::pages::layout::{PortalNotFound, SignedInLayout};
 use portal::pages::overview::OverviewPage;
 use portal::pages::project::ProjectPage;
@@ -78,38 +77,6 @@ fn current_address() -> String {
         location.search.get_untracked(),
         location.hash.get_untracked()
     )
-}
-
-/// A page whose code can't be loaded. Most likely a newer version of the
-/// portal was deployed since this tab loaded the app, and the old chunks are
-/// gone: the page loads afresh from the new version. If that was tried a
-/// moment ago already (the chunk is missing there too, or the network is
-/// down), the page says so instead of loading again and again.
-fn page_missing(address: String) -> AnyView {
-    const KEY: &str = "portal.reloadedForAMissingPage";
-    let storage = window().session_storage().ok().flatten();
-    // Whole milliseconds: parsing an f64 would bring the float parser along.
-    let now = js_sys::Date::now() as u64;
-    let last = storage
-        .as_ref()
-        .and_then(|s| s.get_item(KEY).ok().flatten())
-        .and_then(|at| at.parse::<u64>().ok());
-    if last.is_none_or(|at| now.saturating_sub(at) > 10_000) {
-        if let Some(storage) = &storage {
-            let _ = storage.set_item(KEY, &now.to_string());
-        }
-        flash::open_page(&address);
-        // The page is going away.
-        return ().into_any();
-    }
-    view! {
-        <h1>"This page couldn't be loaded"</h1>
-        <LoadError
-            message="Check your connection, then try again."
-            on_retry=move || flash::open_page(&address)
-        />
-    }
-    .into_any()
 }
 
 lazy_page!(Project, project_page, ProjectPage);

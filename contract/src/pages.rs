@@ -2,8 +2,8 @@
 //! apps shows it, the title its frame paints before the app has loaded, and
 //! the wasm chunk its code is in. The server picks the app and preloads the
 //! chunk by it (`spa.rs`); the apps link and route by it (`src/routes.rs`,
-//! `src/app.rs`); `src/main.rs` declares a lazily loaded page per chunk, and
-//! a test there checks it against this table.
+//! `src/app.rs`); `src/main.rs` and `src/bin/sign_in.rs` declare a lazily
+//! loaded page per chunk, and a test here checks them against this table.
 
 /// The two apps the portal is built as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,8 +39,9 @@ pub struct PageInfo {
     /// The `<h1>` the portal's frame paints before the app has loaded: for
     /// pages whose title doesn't depend on what they show.
     pub frame_title: Option<&'static str>,
-    /// The wasm chunk the page's code is split into (`#[lazy]`, see
-    /// `src/main.rs`); `None`: in the app's own module.
+    /// The wasm chunk the page's code is split into (`lazy_page!`, see
+    /// `src/main.rs` and `src/bin/sign_in.rs`); `None`: in the app's own
+    /// module.
     pub chunk: Option<&'static str>,
 }
 
@@ -58,21 +59,21 @@ pub const PAGES: [PageInfo; 10] = [
         pattern: Page::SignUp.path(),
         app: App::SignIn,
         frame_title: None,
-        chunk: None,
+        chunk: Some("sign_up"),
     },
     PageInfo {
         page: Page::SignUpConfirm,
         pattern: Page::SignUpConfirm.path(),
         app: App::SignIn,
         frame_title: None,
-        chunk: None,
+        chunk: Some("confirm"),
     },
     PageInfo {
         page: Page::Invite,
         pattern: Page::Invite.path(),
         app: App::SignIn,
         frame_title: None,
-        chunk: None,
+        chunk: Some("invite"),
     },
     PageInfo {
         page: Page::Overview,
@@ -216,26 +217,51 @@ mod tests {
             .filter_map(|rest| rest.split('"').next())
             .map(|p| format!("/{p}"))
             .collect();
-        let mut chunks: Vec<&str> = main
-            .lines()
-            .filter_map(|l| l.trim().strip_prefix("lazy_page!("))
-            .filter_map(|args| args.split(',').nth(1))
-            .filter_map(|chunk| chunk.trim().strip_suffix("_page"))
-            .collect();
+        let chunks = lazy_pages(main);
         let mut table_routes: Vec<String> = PAGES
             .iter()
             .filter(|p| p.app == App::Portal)
             .map(|p| p.pattern.to_owned())
             .collect();
-        let mut table_chunks: Vec<&str> = PAGES.iter().filter_map(|p| p.chunk).collect();
+        let table_chunks = chunks_of(App::Portal);
         for list in [&mut routes, &mut table_routes] {
             list.sort();
         }
-        chunks.sort_unstable();
-        table_chunks.sort_unstable();
         // The layout's own route, "", is the overview's "/".
         routes.dedup();
         assert_eq!(routes, table_routes, "routes in src/main.rs");
         assert_eq!(chunks, table_chunks, "lazily loaded pages in src/main.rs");
+    }
+
+    #[test]
+    fn the_sign_in_app_splits_as_the_table_says() {
+        let main = include_str!("../../src/bin/sign_in.rs");
+        assert_eq!(lazy_pages(main), chunks_of(App::SignIn));
+    }
+
+    /// The chunks a binary's `lazy_page!(…)` lines declare (the argument
+    /// that ends in `_page`, without it), sorted.
+    fn lazy_pages(main: &str) -> Vec<&str> {
+        let mut chunks: Vec<&str> = main
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("lazy_page!("))
+            .filter_map(|args| {
+                args.split([',', ')'])
+                    .find_map(|arg| arg.trim().strip_suffix("_page"))
+            })
+            .collect();
+        chunks.sort_unstable();
+        chunks
+    }
+
+    /// The chunks of `app`'s pages in the table, sorted.
+    fn chunks_of(app: App) -> Vec<&'static str> {
+        let mut chunks: Vec<&str> = PAGES
+            .iter()
+            .filter(|p| p.app == app)
+            .filter_map(|p| p.chunk)
+            .collect();
+        chunks.sort_unstable();
+        chunks
     }
 }

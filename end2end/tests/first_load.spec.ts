@@ -1,5 +1,5 @@
-// First load (issue 14): the portal app's wasm is split at its pages. The
-// pages a partner lands on (overview, projects) are in the app's own module;
+// First load (issue 14): each app's wasm is split at its pages. The pages a
+// partner lands on (overview, projects; sign-in) are in the app's own module;
 // a page opened by its address fetches the app's module and that page's
 // modules, which its HTML preloads, and no other page's; another page's
 // modules come when the partner goes there.
@@ -8,6 +8,7 @@ import { APP_HEADERS, confirmedAccount, signIn } from "./fixtures/accounts";
 import { expect, test } from "./fixtures/test";
 
 const APP_MODULE = /\/app\/portal-[0-9a-f]+_bg\.wasm$/;
+const SIGN_IN_MODULE = /\/auth\/portal-sign-in-[0-9a-f]+_bg\.wasm$/;
 
 /** The wasm files the page fetches from now on, in order. */
 function wasmFetches(page: Page): string[] {
@@ -23,6 +24,27 @@ async function preloads(page: Page, path: string): Promise<string[]> {
   const html = await (await page.request.get(path)).text();
   return [...html.matchAll(/<link as=fetch crossorigin href=(\S+\.wasm) rel=preload>/g)].map((m) => m[1]);
 }
+
+test("the sign-in page loads the sign-in app's module alone; its other pages, their own", async ({ page }) => {
+  expect(await preloads(page, "/signin")).toEqual([]);
+  let fetched = wasmFetches(page);
+  await page.goto("/signin");
+  await expect(page.getByRole("button", { name: "Sign in" })).toBeVisible();
+  expect(fetched).toHaveLength(1);
+  expect(fetched[0]).toMatch(SIGN_IN_MODULE);
+
+  // Sign-up by its address: its modules, preloaded and fetched once.
+  const signUpModules = await preloads(page, "/signup");
+  expect(signUpModules.filter((path) => path.includes("/split_sign_up_page-"))).toHaveLength(1);
+  await page.close();
+  const next = await page.context().newPage();
+  fetched = wasmFetches(next);
+  await next.goto("/signup");
+  await expect(next.getByRole("button", { name: "Create account" })).toBeVisible();
+  expect(fetched.filter((path) => !SIGN_IN_MODULE.test(path)).sort()).toEqual([...signUpModules].sort());
+  expect(new Set(fetched).size).toBe(fetched.length);
+  expect(fetched.some((path) => path.includes("/split_invite_page-"))).toBe(false);
+});
 
 test("each page loads the wasm it needs, when it is needed", async ({ page, request }) => {
   const admin = await confirmedAccount(request);

@@ -30,9 +30,9 @@ pub struct Spa {
     portal: Option<String>,
     /// `dist/auth/index.html`: the sign-in app.
     sign_in: Option<String>,
-    /// `dist/app/chunks.json` (written by `scripts/split-wasm.sh`): the wasm
-    /// modules each portal page loads before it shows, by page.
-    portal_chunks: HashMap<String, Vec<String>>,
+    /// Both apps' `chunks.json` (written by `scripts/split-wasm.sh`): the
+    /// wasm modules each page loads before it shows, by the page's chunk.
+    chunks: HashMap<String, Vec<String>>,
 }
 
 impl Spa {
@@ -44,28 +44,29 @@ impl Spa {
         if portal.is_none() || sign_in.is_none() {
             tracing::warn!(dist = %dist.display(), "the apps are not built (run `make run`)");
         }
-        let portal_chunks: HashMap<String, Vec<String>> =
-            std::fs::read(dist.join("app/chunks.json"))
-                .ok()
-                .and_then(|json| serde_json::from_slice(&json).ok())
-                .unwrap_or_default();
-        let mut built: Vec<&str> = portal_chunks.keys().map(String::as_str).collect();
+        let chunks: HashMap<String, Vec<String>> = ["app", "auth"]
+            .into_iter()
+            .filter_map(|app| std::fs::read(dist.join(app).join("chunks.json")).ok())
+            .filter_map(|json| serde_json::from_slice::<HashMap<_, _>>(&json).ok())
+            .flatten()
+            .collect();
+        let mut built: Vec<&str> = chunks.keys().map(String::as_str).collect();
         let mut table: Vec<&str> = PAGES.iter().filter_map(|p| p.chunk).collect();
         built.sort_unstable();
         table.sort_unstable();
-        if portal.is_some() && built != table {
+        if portal.is_some() && sign_in.is_some() && built != table {
             tracing::warn!(
                 ?built,
                 ?table,
-                "the portal app's page chunks are not the page table's: \
-                pages open without their modules preloaded (build the app from this version)"
+                "the apps' page chunks are not the page table's: \
+                pages open without their modules preloaded (build the apps from this version)"
             );
         }
         Self {
             dist: dist.to_owned(),
             portal,
             sign_in,
-            portal_chunks,
+            chunks,
         }
     }
 
@@ -80,11 +81,11 @@ impl Spa {
 
     /// The HTML of the app that shows `path`.
     fn page(&self, path: &str) -> Response {
+        let chunk = Page::at(path).and_then(|page| page.info().chunk);
+        let chunks = chunk.and_then(|chunk| self.chunks.get(chunk));
         let html = match (app_at(path), &self.sign_in, &self.portal) {
-            (App::SignIn, Some(html), _) => Some(html.clone()),
+            (App::SignIn, Some(html), _) => Some(with_preloads(html, chunks)),
             (App::Portal, _, Some(html)) => {
-                let chunk = Page::at(path).and_then(|page| page.info().chunk);
-                let chunks = chunk.and_then(|chunk| self.portal_chunks.get(chunk));
                 Some(with_preloads(&with_page_title(html, path), chunks))
             }
             _ => None,
@@ -114,7 +115,7 @@ fn with_page_title(html: &str, path: &str) -> String {
     }
 }
 
-/// The portal's HTML with a preload for each of the page's wasm modules.
+/// An app's HTML with a preload for each of the page's wasm modules.
 /// Without them the browser would learn of the modules only once the app's
 /// wasm had loaded and its router had asked for the page: one more round trip
 /// before the page shows. `as=fetch crossorigin` matches the loader's

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use crate::api;
 use crate::components::progress::track_progress;
 use crate::components::table::SkeletonTable;
+use crate::flash;
 
 #[component]
 pub fn LoadError(
@@ -24,6 +25,38 @@ pub fn LoadError(
             </button>
         </div>
     }
+}
+
+/// A page whose code can't be loaded. Most likely a newer version of the
+/// portal was deployed since this tab loaded the app, and the old chunks are
+/// gone: the page loads afresh from the new version. If that was tried a
+/// moment ago already (the chunk is missing there too, or the network is
+/// down), the page says so instead of loading again and again.
+pub fn page_missing(address: String) -> AnyView {
+    const KEY: &str = "portal.reloadedForAMissingPage";
+    let storage = window().session_storage().ok().flatten();
+    // Whole milliseconds: parsing an f64 would bring the float parser along.
+    let now = js_sys::Date::now() as u64;
+    let last = storage
+        .as_ref()
+        .and_then(|s| s.get_item(KEY).ok().flatten())
+        .and_then(|at| at.parse::<u64>().ok());
+    if last.is_none_or(|at| now.saturating_sub(at) > 10_000) {
+        if let Some(storage) = &storage {
+            let _ = storage.set_item(KEY, &now.to_string());
+        }
+        flash::open_page(&address);
+        // The page is going away.
+        return ().into_any();
+    }
+    view! {
+        <h1>"This page couldn't be loaded"</h1>
+        <LoadError
+            message="Check your connection, then try again."
+            on_retry=move || flash::open_page(&address)
+        />
+    }
+    .into_any()
 }
 
 /// A list from the API: skeleton rows in the table's shape the first time

@@ -96,7 +96,7 @@ pub fn redis_prefix(dir: &std::path::Path) -> String {
 }
 
 /// A stand-in for the app's build under `dir`: both apps' HTML with an inline
-/// loader (for the CSP hashes), one hashed asset, and the portal's list of
+/// loader (for the CSP hashes), one hashed asset, and each app's list of
 /// page modules.
 pub fn write_dist(dir: &std::path::Path) -> std::path::PathBuf {
     let dist = dir.join("dist");
@@ -116,6 +116,13 @@ pub fn write_dist(dir: &std::path::Path) -> std::path::PathBuf {
         dist.join("app/chunks.json"),
         r#"{"team": ["/app/split_team_page-1.wasm", "/app/chunk_9-2.wasm"],
             "webhook": ["/app/split_webhook_page-3.wasm", "/app/chunk_9-2.wasm"]}"#,
+    )
+    .unwrap();
+    // And the sign-in app's (its pages but the sign-in page's own).
+    std::fs::write(
+        dist.join("auth/chunks.json"),
+        r#"{"invite": ["/auth/split_invite_page-4.wasm", "/auth/chunk_2-5.wasm"],
+            "sign_up": ["/auth/split_sign_up_page-6.wasm", "/auth/chunk_2-5.wasm"]}"#,
     )
     .unwrap();
     std::fs::write(

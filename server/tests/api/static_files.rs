@@ -30,7 +30,7 @@ async fn deep_links_get_the_app_uncached_with_a_strict_csp() {
 }
 
 #[tokio::test]
-async fn a_portal_page_preloads_the_wasm_modules_it_opens_with() {
+async fn a_page_preloads_the_wasm_modules_it_opens_with() {
     let app = spawn_app().await;
     let page = |path: &'static str| {
         let app = &app;
@@ -43,8 +43,17 @@ async fn a_portal_page_preloads_the_wasm_modules_it_opens_with() {
     let webhook = page("/projects/prj_1/webhooks/wh_1").await;
     assert!(webhook.contains("href=/app/split_webhook_page-3.wasm rel=preload>"));
     assert!(!webhook.contains("split_team_page"));
-    // A page in the app's own module, an unknown page and the sign-in app
-    // preload nothing.
+    let invite = page("/invite?token=x").await;
+    assert!(invite.contains(
+        "<link as=fetch crossorigin href=/auth/split_invite_page-4.wasm rel=preload>\
+         <link as=fetch crossorigin href=/auth/chunk_2-5.wasm rel=preload></head>"
+    ));
+    assert!(
+        page("/signup")
+            .await
+            .contains("href=/auth/split_sign_up_page-6.wasm rel=preload>")
+    );
+    // A page in its app's own module and an unknown page preload nothing.
     for path in ["/projects", "/nowhere", "/signin"] {
         assert!(!page(path).await.contains("rel=preload"), "{path}");
     }
