@@ -126,12 +126,25 @@ fn device_mac(state: &AppState, user: &User, nonce: &str) -> String {
     URL_SAFE_NO_PAD.encode(&mac[..16])
 }
 
-/// The device's nonce when `cookie` is a device cookie made for `user`
-/// since their password last changed.
+/// How many devices of a user have sign-in attempts of their own. Every
+/// sign-in hands out a new device cookie, so their number has no bound; the
+/// limiter's buckets have one: a cookie's bucket is one of this many of its
+/// user's (by its nonce). However many cookies a user's browsers collect,
+/// they add up to at most this many buckets of attempts, and of keys in the
+/// limiter's store.
+pub const DEVICE_BUCKETS: u8 = 8;
+
+/// The limiter key of the device when `cookie` is a device cookie made for
+/// `user` since their password last changed: the user and one of their
+/// `DEVICE_BUCKETS`.
 pub fn known_device(state: &AppState, cookie: Option<&str>, user: &User) -> Option<String> {
     let (nonce, mac) = cookie?.split_once('.')?;
     let expected = device_mac(state, user, nonce);
-    crypto::same(expected.as_bytes(), mac.as_bytes()).then(|| nonce.to_owned())
+    if !crypto::same(expected.as_bytes(), mac.as_bytes()) {
+        return None;
+    }
+    let bucket = crypto::token_hash(nonce)[0] % DEVICE_BUCKETS;
+    Some(format!("{}.{bucket}", user.id))
 }
 
 /// Starts a session for `user_id`; returns the `Set-Cookie` values (the

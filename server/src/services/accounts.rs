@@ -264,7 +264,7 @@ pub async fn sign_in(
         .as_ref()
         .and_then(|u| auth::known_device(state, device, u));
     let account = match &known {
-        Some(nonce) => (Limit::SignInByDevice, nonce.as_str()),
+        Some(device) => (Limit::SignInByDevice, device.as_str()),
         None => (Limit::SignInByEmail, email.as_str()),
     };
     state.limits.check(&[account]).await?;

@@ -550,3 +550,58 @@ async fn a_password_change_ends_the_device_cookies_made_before_it() {
     // instead of guessing on with attempts of its own.
     rate_limited(sign_in(&thief, "a guess at the new one").await.unwrap(), 60).await;
 }
+
+#[tokio::test]
+async fn a_users_device_cookies_share_a_bounded_number_of_attempt_budgets() {
+    let app = spawn_with(|c| c.sign_ins_per_minute = 10_000).await;
+    app.confirmed_user("ada@acme.test").await;
+    let body = |password: &str| json!({ "email": "ada@acme.test", "password": password });
+    let device_of = |response: &reqwest::Response| {
+        response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|c| c.strip_prefix("portal_device="))
+            .and_then(|c| c.split(';').next())
+            .expect("a device cookie")
+            .to_owned()
+    };
+    // Ada's browser signs in again and again: each sign-in hands it a new
+    // device cookie. (Its own budget, 5 a minute, paces it.)
+    let mut devices = Vec::new();
+    for n in 0..16 {
+        if n % 5 == 4 {
+            app.clock.advance(60);
+        }
+        let signed_in = app.post("/api/session", &body(PASSWORD)).await;
+        assert_eq!(signed_in.status(), 200, "sign-in {n}");
+        devices.push(device_of(&signed_in));
+    }
+    app.clock.advance(60);
+    // Wrong passwords from every one of those cookies: each bucket gives 5,
+    // and 16 cookies share at most DEVICE_BUCKETS (8) buckets, not 16.
+    let mut accepted = 0;
+    for device in &devices {
+        loop {
+            let attempt = reqwest::Client::new()
+                .post(app.at("/api/session"))
+                .header("origin", &app.url)
+                .header("x-portal-request", "1")
+                .header("cookie", format!("portal_device={device}"))
+                .json(&body("wrong password!"))
+                .send()
+                .await
+                .unwrap();
+            match attempt.status().as_u16() {
+                401 => accepted += 1,
+                429 => break,
+                other => panic!("unexpected {other}"),
+            }
+        }
+    }
+    assert!(
+        (5..=8 * 5).contains(&accepted),
+        "{accepted} attempts from 16 device cookies"
+    );
+}
