@@ -140,6 +140,8 @@ bench: app
 	@$(BENCH_PG) ./target/release/token
 	@echo "== webhook deliveries (release server and its database on core 0, load and receiver on core 1)"
 	@$(BENCH_PG) ./target/release/webhooks
+	@echo "== a user signing in during 2 000 hostile sign-ins a second (release server on core 0, load on core 1)"
+	@./target/release/sign_in
 
 fmt:
 	leptosfmt src tests

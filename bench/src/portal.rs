@@ -254,6 +254,11 @@ pub struct Project<'a> {
 }
 
 impl Project<'_> {
+    /// The superadmin's browser: signed in, with the account's device cookie.
+    pub fn browser(&self) -> &reqwest::Client {
+        &self.browser
+    }
+
     /// A credential with `scopes`: its client id and secret.
     pub async fn credential(&self, scopes: &[&str]) -> anyhow::Result<(String, String)> {
         let created = self

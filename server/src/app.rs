@@ -72,7 +72,12 @@ pub async fn build_with_mailer(
         usage: Usage::default(),
         vault: Arc::new(vault),
         deliverer: Arc::new(deliverer),
-        dummy_password_hash: crypto::hash_secret(&hash_gate, crypto::random_token()).await?,
+        dummy_password_hash: crypto::hash_secret(
+            &hash_gate,
+            crypto::Caller::Known,
+            crypto::random_token(),
+        )
+        .await?,
         hash_gate,
         config,
     });

@@ -154,6 +154,11 @@ pub struct Config {
     #[arg(long, env = "PORTAL_SIGN_INS_PER_MINUTE", default_value_t = 30)]
     pub sign_ins_per_minute: u32,
 
+    /// Sign-in attempts an account may make at once, then one a minute (a
+    /// browser that signed in as it before has as many of its own).
+    #[arg(long, env = "PORTAL_ACCOUNT_SIGN_INS", default_value_t = 5)]
+    pub account_sign_ins: u32,
+
     /// How many instances share the rate limits through Redis: while Redis
     /// doesn't answer, each limits requests to its share.
     #[arg(long, env = "PORTAL_INSTANCES", default_value_t = 1)]
@@ -164,6 +169,14 @@ pub struct Config {
     /// sign-in is answered 503 with `Retry-After`, without hashing.
     #[arg(long, env = "PORTAL_HASHING_CONCURRENCY", default_value_t = 0)]
     pub hashing_concurrency: usize,
+
+    /// Sign-ins from browsers the account doesn't know, accepted per second
+    /// on this instance from all addresses together (a browser with the
+    /// account's device cookie isn't counted); past it, 503 with
+    /// `Retry-After`, before the password is checked. 0: 20 a second per check that runs at
+    /// once (`PORTAL_HASHING_CONCURRENCY`).
+    #[arg(long, env = "PORTAL_SIGN_INS_PER_SECOND", default_value_t = 0)]
+    pub sign_ins_per_second: u32,
 
     /// Password and PIN checks that may wait (at most two seconds) for one
     /// running to end.
@@ -232,7 +245,7 @@ pub struct Config {
 }
 
 // The database, SMTP and Redis URLs can hold passwords; the keys are keys.
-portal_contract::redacted_debug!(Config { addr, print_mail, database_pool_size, database_statement_timeout, public_url, data_dir, token_requests_per_second, events_per_second, organisation_events_per_second, credentials_per_project, endpoints_per_project, webhook_allow_private, delivery_lease_seconds, webhook_key_file, token_keys_file, dist, mail_from, auto_approve, session_idle_minutes, session_max_hours, invitation_ttl_days, sign_ins_per_minute, instances, hashing_concurrency, hashing_queue, sign_ups_per_hour, invitations_per_hour, retention_days, outbox_retention_days, redis_prefix, trusted_proxies, forwarded_header, metrics_addr, log } secret { database_url, webhook_key, token_keys, smtp_url, redis_url });
+portal_contract::redacted_debug!(Config { addr, print_mail, database_pool_size, database_statement_timeout, public_url, data_dir, token_requests_per_second, events_per_second, organisation_events_per_second, credentials_per_project, endpoints_per_project, webhook_allow_private, delivery_lease_seconds, webhook_key_file, token_keys_file, dist, mail_from, auto_approve, session_idle_minutes, session_max_hours, invitation_ttl_days, sign_ins_per_minute, account_sign_ins, instances, hashing_concurrency, sign_ins_per_second, hashing_queue, sign_ups_per_hour, invitations_per_hour, retention_days, outbox_retention_days, redis_prefix, trusted_proxies, forwarded_header, metrics_addr, log } secret { database_url, webhook_key, token_keys, smtp_url, redis_url });
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ForwardedHeader {

@@ -121,10 +121,25 @@ pub fn secret_hint(secret: &str) -> String {
 /// addresses than the per-address limit sees) takes all CPU and memory.
 /// What finds the queue full, or waits longer than `WAIT`, is answered
 /// `Busy` (503 with `Retry-After`) without hashing.
+///
+/// Known callers (a signed-in user, a browser that signed in as the account
+/// before) have a lane of their own besides: a flood of strangers fills the
+/// queue and is turned away, while the account's owner still signs in, in
+/// about one hash's time.
 pub struct HashGate {
     running: Semaphore,
+    lane: Semaphore,
     waiting: AtomicUsize,
     queue: usize,
+}
+
+/// Who a check is for: the gate keeps a lane for the known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caller {
+    /// Signed in, or a browser with the account's device cookie.
+    Known,
+    /// Anyone else: sign-ups, invitations, unknown browsers.
+    Stranger,
 }
 
 /// The longest a check waits for its turn.
@@ -142,20 +157,44 @@ impl std::fmt::Display for Busy {
 
 impl std::error::Error for Busy {}
 
+/// How many checks run at once for the setting `running` (0: one per core).
+pub fn hashing_slots(running: usize) -> usize {
+    match running {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    }
+}
+
 impl HashGate {
     /// `running` at once (0: one per core), `queue` more waiting.
     pub fn new(running: usize, queue: usize) -> Self {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         Self {
-            running: Semaphore::new(if running == 0 { cores } else { running }),
+            running: Semaphore::new(hashing_slots(running)),
+            // One check at a time: the known are few, and each of them a
+            // person waiting.
+            lane: Semaphore::new(1),
             waiting: AtomicUsize::new(0),
             queue,
         }
     }
 
-    async fn enter(&self) -> Result<SemaphorePermit<'_>, Busy> {
+    async fn enter(&self, caller: Caller) -> Result<SemaphorePermit<'_>, Busy> {
         if let Ok(permit) = self.running.try_acquire() {
             return Ok(permit);
+        }
+        if caller == Caller::Known {
+            // The lane, or the shared turns, whichever frees first; not
+            // counted in (nor turned away by) the strangers' queue.
+            return tokio::time::timeout(WAIT, async {
+                tokio::select! {
+                    permit = self.lane.acquire() => permit,
+                    permit = self.running.acquire() => permit,
+                }
+            })
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .ok_or(Busy);
         }
         // Counted out again however the wait ends, also when the request is
         // dropped while it waits (its client went away).
@@ -180,8 +219,12 @@ impl HashGate {
 
 /// argon2id with the crate's defaults (OWASP's m=19 MiB, t=2, p=1), when
 /// the gate lets it.
-pub async fn hash_secret(gate: &HashGate, secret: String) -> anyhow::Result<String> {
-    let _turn = gate.enter().await?;
+pub async fn hash_secret(
+    gate: &HashGate,
+    caller: Caller,
+    secret: String,
+) -> anyhow::Result<String> {
+    let _turn = gate.enter(caller).await?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
@@ -194,8 +237,13 @@ pub async fn hash_secret(gate: &HashGate, secret: String) -> anyhow::Result<Stri
 
 /// Whether `secret` matches the stored argon2 `hash`, when the gate lets it
 /// check.
-pub async fn verify_secret(gate: &HashGate, secret: String, hash: String) -> anyhow::Result<bool> {
-    let _turn = gate.enter().await?;
+pub async fn verify_secret(
+    gate: &HashGate,
+    caller: Caller,
+    secret: String,
+    hash: String,
+) -> anyhow::Result<bool> {
+    let _turn = gate.enter(caller).await?;
     tokio::task::spawn_blocking(move || {
         let parsed = PasswordHash::new(&hash).map_err(|e| anyhow::anyhow!("argon2: {e}"))?;
         Ok(Argon2::default()
@@ -247,16 +295,16 @@ mod tests {
     #[tokio::test]
     async fn the_gate_turns_away_what_it_cannot_queue() {
         let gate = HashGate::new(1, 1);
-        let first = gate.enter().await.unwrap();
+        let first = gate.enter(Caller::Stranger).await.unwrap();
         // One may wait; it gets the turn when the first ends.
         let (waited, refused) = tokio::join!(
             async {
-                let turn = gate.enter().await;
+                let turn = gate.enter(Caller::Stranger).await;
                 turn.is_ok()
             },
             async {
                 tokio::task::yield_now().await;
-                let refused = gate.enter().await.is_err();
+                let refused = gate.enter(Caller::Stranger).await.is_err();
                 drop(first);
                 refused
             }
@@ -266,31 +314,67 @@ mod tests {
             refused,
             "a third, with one running and one waiting, is turned away"
         );
-        assert!(gate.enter().await.is_ok());
+        assert!(gate.enter(Caller::Stranger).await.is_ok());
     }
 
     #[tokio::test]
     async fn a_waiter_whose_request_is_dropped_leaves_the_queue() {
         let gate = HashGate::new(1, 1);
-        let running = gate.enter().await.unwrap();
+        let running = gate.enter(Caller::Stranger).await.unwrap();
         // A request waits, then its client goes away.
-        let gone = tokio::time::timeout(Duration::from_millis(20), gate.enter()).await;
+        let gone =
+            tokio::time::timeout(Duration::from_millis(20), gate.enter(Caller::Stranger)).await;
         assert!(gone.is_err(), "it was still waiting");
         assert_eq!(gate.waiting.load(Ordering::Acquire), 0);
         drop(running);
-        assert!(gate.enter().await.is_ok());
+        assert!(gate.enter(Caller::Stranger).await.is_ok());
+    }
+
+    /// Whether `future` is still waiting after a moment (it goes on waiting).
+    async fn pending<F: Future + Unpin>(future: &mut F) -> bool {
+        tokio::time::timeout(Duration::from_millis(20), future)
+            .await
+            .is_err()
+    }
+
+    #[tokio::test]
+    async fn the_known_have_a_lane_the_strangers_cannot_fill() {
+        let gate = HashGate::new(1, 1);
+        let running = gate.enter(Caller::Stranger).await.unwrap();
+        let waiting = gate.enter(Caller::Stranger);
+        tokio::pin!(waiting);
+        assert!(pending(&mut waiting).await);
+        // Strangers find the queue full; the known go by their lane.
+        assert!(gate.enter(Caller::Stranger).await.is_err());
+        let known = gate.enter(Caller::Known).await;
+        assert!(known.is_ok());
+        // One at a time in the lane: a second known caller waits for a turn
+        // (the lane's or the shared one), and gets the first to free.
+        let second = gate.enter(Caller::Known);
+        tokio::pin!(second);
+        assert!(pending(&mut second).await);
+        drop(known);
+        assert!(second.await.is_ok());
+        drop(running);
+        assert!(waiting.await.is_ok());
     }
 
     #[tokio::test]
     async fn argon2_round_trip() {
         let gate = HashGate::new(1, 0);
-        let hash = hash_secret(&gate, "482915".into()).await.unwrap();
+        let hash = hash_secret(&gate, Caller::Stranger, "482915".into())
+            .await
+            .unwrap();
         assert!(hash.starts_with("$argon2id$"));
         assert!(
-            verify_secret(&gate, "482915".into(), hash.clone())
+            verify_secret(&gate, Caller::Known, "482915".into(), hash.clone())
                 .await
                 .unwrap()
         );
-        assert!(!verify_secret(&gate, "482916".into(), hash).await.unwrap());
+        assert!(
+            !verify_secret(&gate, Caller::Known, "482916".into(), hash)
+                .await
+                .unwrap()
+        );
     }
 }

@@ -31,6 +31,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::crypto;
 use crate::error::{ApiError, ApiResult};
 
 /// Each rate limit the portal keeps.
@@ -113,7 +114,9 @@ impl Limit {
             Limit::SignInByAddress => per(config.sign_ins_per_minute.max(1), minute),
             // Five tries, then one a minute: an account under attack is
             // slowed to a crawl.
-            Limit::SignInByEmail | Limit::SignInByDevice => (5, minute),
+            Limit::SignInByEmail | Limit::SignInByDevice => {
+                (config.account_sign_ins.max(1), minute)
+            }
             Limit::SignUpByAddress => per(config.sign_ups_per_hour.max(1), 60 * minute),
             Limit::PasswordByUser => (5, minute),
             Limit::TokenByAddress => per(tokens.saturating_mul(4), second),
@@ -150,8 +153,18 @@ impl governor::clock::Clock for LimiterClock {
 type Limiter =
     RateLimiter<String, DefaultKeyedStateStore<String>, LimiterClock, NoOpMiddleware<Nanos>>;
 
+/// A limit of the whole instance, whoever asks.
+type InstanceLimiter = RateLimiter<
+    governor::state::NotKeyed,
+    governor::state::InMemoryState,
+    LimiterClock,
+    NoOpMiddleware<Nanos>,
+>;
+
 pub struct Limits {
     clock: Arc<dyn Clock>,
+    /// Sign-ins from browsers the account doesn't know, on this instance.
+    strangers_sign_ins: InstanceLimiter,
     /// (burst, every) per [`Limit`], in the order of [`Limit::ALL`].
     rules: Vec<(u32, Duration)>,
     local: Vec<Limiter>,
@@ -252,8 +265,18 @@ impl Limits {
                 Shared::connect(url, &config.redis_prefix, key, clock.is_machine_clock()).await?,
             ),
         };
+        // A second's worth at once, refilled through the second.
+        let per_second = match config.sign_ins_per_second {
+            0 => 20 * u32::try_from(crypto::hashing_slots(config.hashing_concurrency)).unwrap_or(1),
+            n => n,
+        };
+        let strangers_sign_ins = RateLimiter::direct_with_clock(
+            Quota::per_second(NonZeroU32::new(per_second).expect("non-zero")),
+            governor_clock.clone(),
+        );
         Ok(Self {
             clock,
+            strangers_sign_ins,
             rules,
             local,
             shared,
@@ -262,6 +285,17 @@ impl Limits {
 
     /// Takes one unit of each limit for its key, or answers 429 with how long
     /// to wait.
+    /// A sign-in from a browser the account doesn't know, within this
+    /// instance's budget for them (all addresses together: the per-address
+    /// limits can't see a flood from many), else 503 with `Retry-After`
+    /// before its password is checked. The account's known browsers aren't counted: its
+    /// owner signs in through a flood.
+    pub fn strangers_sign_in(&self) -> ApiResult<()> {
+        self.strangers_sign_ins
+            .check()
+            .map_err(|_| ApiError::busy())
+    }
+
     pub async fn check(&self, checks: &[(Limit, &str)]) -> ApiResult<()> {
         self.wait(checks).await.map_err(ApiError::rate_limited)
     }

@@ -3,7 +3,7 @@
 
 use portal_contract::ErrorCode;
 
-use crate::crypto;
+use crate::crypto::{self, Caller};
 use crate::error::{ApiError, ApiResult, Failure};
 use crate::state::AppState;
 use crate::store::users::{self, User};
@@ -26,7 +26,14 @@ pub async fn verify_pin(state: &AppState, user: &User, pin: &str) -> ApiResult<(
         users::set_pin_state(&state.store, &user.id, 0, Some(now + LOCK_SECS)).await?;
         return Err(locked(LOCK_SECS));
     }
-    if crypto::verify_secret(&state.hash_gate, pin.to_owned(), user.pin_hash.clone()).await? {
+    if crypto::verify_secret(
+        &state.hash_gate,
+        Caller::Known,
+        pin.to_owned(),
+        user.pin_hash.clone(),
+    )
+    .await?
+    {
         users::set_pin_state(&state.store, &user.id, 0, None).await?;
         return Ok(());
     }

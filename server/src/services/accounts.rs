@@ -11,7 +11,7 @@ use portal_contract::{ErrorCode, Role};
 use super::wire::session_out;
 use crate::auth;
 use crate::client_address::ClientAddress;
-use crate::crypto;
+use crate::crypto::{self, Caller};
 use crate::error::{ApiError, ApiResult, Failure};
 use crate::limits::Limit;
 use crate::mail::Mail;
@@ -54,8 +54,10 @@ pub async fn sign_up(state: &AppState, from: ClientAddress, input: SignUpIn) -> 
     input.validate().map_err(ApiError::validation)?;
     let email = normalize_email(&input.email);
     // Hash before looking the address up, so both paths take as long.
-    let password_hash = crypto::hash_secret(&state.hash_gate, input.password.clone()).await?;
-    let pin_hash = crypto::hash_secret(&state.hash_gate, input.pin.clone()).await?;
+    let password_hash =
+        crypto::hash_secret(&state.hash_gate, Caller::Stranger, input.password.clone()).await?;
+    let pin_hash =
+        crypto::hash_secret(&state.hash_gate, Caller::Stranger, input.pin.clone()).await?;
 
     let existing = users::by_email(&state.store, &email).await?;
     if let Some(existing) = existing.filter(|u| u.email_confirmed_at.is_some()) {
@@ -268,12 +270,20 @@ pub async fn sign_in(
         None => (Limit::SignInByEmail, email.as_str()),
     };
     state.limits.check(&[account]).await?;
+    if known.is_none() {
+        state.limits.strangers_sign_in()?;
+    }
 
     let hash = user.as_ref().map_or_else(
         || state.dummy_password_hash.clone(),
         |u| u.password_hash.clone(),
     );
-    let matches = crypto::verify_secret(&state.hash_gate, input.password, hash).await?;
+    let caller = if known.is_some() {
+        Caller::Known
+    } else {
+        Caller::Stranger
+    };
+    let matches = crypto::verify_secret(&state.hash_gate, caller, input.password, hash).await?;
     let user = match user {
         Some(user) if matches => user,
         _ => {

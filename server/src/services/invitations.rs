@@ -18,7 +18,7 @@ use super::members::conflict;
 use super::wire::session_out;
 use super::work::Work;
 use crate::auth::{self, CurrentUser};
-use crate::crypto;
+use crate::crypto::{self, Caller};
 use crate::error::{ApiError, ApiResult, Failure};
 use crate::limits::Limit;
 use crate::mail::Mail;
@@ -307,8 +307,9 @@ pub async fn accept_invitation(
         return Err(suspended());
     }
     let invitation = row.invitation;
-    let password_hash = crypto::hash_secret(&state.hash_gate, input.password).await?;
-    let pin_hash = crypto::hash_secret(&state.hash_gate, input.pin).await?;
+    let password_hash =
+        crypto::hash_secret(&state.hash_gate, Caller::Stranger, input.password).await?;
+    let pin_hash = crypto::hash_secret(&state.hash_gate, Caller::Stranger, input.pin).await?;
     let now = state.now();
     let user = User {
         id: UserId(crypto::new_id(UserId::PREFIX)),

@@ -7,7 +7,7 @@ use portal_contract::accounts::{
 
 use super::wire::{organisation_out, user_out};
 use crate::auth::CurrentUser;
-use crate::crypto;
+use crate::crypto::{self, Caller};
 use crate::error::{ApiError, ApiResult};
 use crate::limits::Limit;
 use crate::state::AppState;
@@ -40,6 +40,7 @@ async fn check_password(
         .await?;
     let ok = crypto::verify_secret(
         &state.hash_gate,
+        Caller::Known,
         password.to_owned(),
         current.user.password_hash.clone(),
     )
@@ -59,7 +60,7 @@ pub async fn change_password(
 ) -> ApiResult<()> {
     input.validate().map_err(ApiError::validation)?;
     check_password(state, current, &input.current_password, "current_password").await?;
-    let hash = crypto::hash_secret(&state.hash_gate, input.new_password).await?;
+    let hash = crypto::hash_secret(&state.hash_gate, Caller::Known, input.new_password).await?;
     let mut tx = state.store.begin().await?;
     users::set_password_hash(&mut tx, &current.user.id, &hash).await?;
     sessions::delete_for_user(
@@ -81,7 +82,7 @@ pub async fn change_pin(
 ) -> ApiResult<()> {
     input.validate().map_err(ApiError::validation)?;
     check_password(state, current, &input.password, "password").await?;
-    let hash = crypto::hash_secret(&state.hash_gate, input.new_pin).await?;
+    let hash = crypto::hash_secret(&state.hash_gate, Caller::Known, input.new_pin).await?;
     users::set_pin_hash(&state.store, &current.user.id, &hash).await?;
     tracing::info!(user = %current.user.id, "security PIN changed");
     Ok(())

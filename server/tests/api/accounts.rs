@@ -605,3 +605,38 @@ async fn a_users_device_cookies_share_a_bounded_number_of_attempt_budgets() {
         "{accepted} attempts from 16 device cookies"
     );
 }
+
+#[tokio::test]
+async fn strangers_have_a_budget_of_sign_ins_per_instance_and_the_owner_goes_past_it() {
+    let app = spawn_with(|c| c.sign_ins_per_second = 3).await;
+    // Ada's browser knows her account (confirming signs it in).
+    app.confirmed_user("ada@acme.test").await;
+    let attempt = |client: &reqwest::Client, email: String, password: &str| {
+        client
+            .post(app.at("/api/session"))
+            .json(&json!({ "email": email, "password": password }))
+            .send()
+    };
+    // Strangers from many addresses, for many accounts: no per-address or
+    // per-account limit sees them; the instance's budget does.
+    let stranger = |i: u8| browser_at(&app.url, Ipv4Addr::new(127, 0, 4, i + 1));
+    for i in 0..3 {
+        let answer = attempt(&stranger(i), format!("nobody{i}@acme.test"), "guess guess").await;
+        assert_eq!(answer.unwrap().status(), 401, "stranger {i}");
+    }
+    let refused = attempt(&stranger(3), "nobody3@acme.test".into(), "guess guess")
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 503);
+    assert_eq!(refused.headers()["retry-after"], "1");
+    assert_eq!(refused.json::<Value>().await.unwrap()["code"], "busy");
+    // Ada, from her own browser, signs in through it.
+    let own = attempt(&app.client, "ada@acme.test".into(), PASSWORD)
+        .await
+        .unwrap();
+    assert_eq!(own.status(), 200);
+    // A third of a second later, one stranger more.
+    app.clock.advance_nanos(334_000_000);
+    let next = attempt(&stranger(4), "nobody4@acme.test".into(), "guess guess").await;
+    assert_eq!(next.unwrap().status(), 401);
+}
