@@ -388,15 +388,20 @@ impl TestApp {
 impl TestApp {
     /// The superadmin of another organisation (Eve's), signed in in her own browser.
     pub async fn other_organisation(&self) -> reqwest::Client {
+        self.organisation_of("eve@evil.test").await
+    }
+
+    /// A new organisation, signed up by `email`: its superadmin's browser.
+    pub async fn organisation_of(&self, email: &str) -> reqwest::Client {
         let eve = browser(&self.url);
         let signup = eve
             .post(self.at("/api/signup"))
-            .json(&sign_up_body("eve@evil.test"))
+            .json(&sign_up_body(email))
             .send()
             .await
             .unwrap();
         assert_eq!(signup.status(), 202);
-        let token = self.confirmation_token("eve@evil.test").await;
+        let token = self.confirmation_token(email).await;
         let confirm = eve
             .post(self.at("/api/signup/confirm"))
             .json(&json!({ "token": token }))

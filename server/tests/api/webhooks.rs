@@ -923,13 +923,12 @@ async fn portal_changes_send_their_events() {
 
 /// Tenant A's three endpoints never answer (until the test ends) while A
 /// publishes 100 events to each, more than a claim looks at; tenant B's
-/// endpoint answers at once. B's events must not wait for A's: A gets half
-/// the worker, each of its endpoints at most its cap, and B's deliveries are
-/// claimed although A's are older.
+/// endpoint answers at once. B's events must not wait for A's: A's endpoints,
+/// never having answered, stay at the two attempts an endpoint starts with,
+/// and B's deliveries are claimed although A's are older.
 #[tokio::test]
 async fn a_tenant_whose_endpoints_hang_does_not_hold_up_the_others() {
-    use portal_server::webhooks::deliver::CONCURRENCY;
-    use portal_server::webhooks::fairness::ENDPOINT_IN_FLIGHT;
+    use portal_server::webhooks::fairness::SLOW_ENDPOINT_IN_FLIGHT;
     let app = spawn_with(|c| {
         c.webhook_allow_private = true;
         c.token_requests_per_second = 1000;
@@ -963,7 +962,7 @@ async fn a_tenant_whose_endpoints_hang_does_not_hold_up_the_others() {
     }
     let in_flight = || tarpits.iter().map(Receiver::in_flight).collect::<Vec<_>>();
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while in_flight().iter().sum::<usize>() < CONCURRENCY / 2 {
+    while in_flight().iter().sum::<usize>() < 3 * SLOW_ENDPOINT_IN_FLIGHT {
         assert!(
             std::time::Instant::now() < deadline,
             "A's attempts: {:?}",
@@ -1016,10 +1015,122 @@ async fn a_tenant_whose_endpoints_hang_does_not_hold_up_the_others() {
         waited.len()
     );
     assert!(p99 < Duration::from_secs(3), "B waited {p99:?}");
-    // A still holds exactly its half, no endpoint above its cap.
-    let held = in_flight();
-    assert_eq!(held.iter().sum::<usize>(), CONCURRENCY / 2, "{held:?}");
-    assert!(held.iter().all(|n| *n <= ENDPOINT_IN_FLIGHT), "{held:?}");
+    // A's endpoints still hold what they started with, no more.
+    assert_eq!(in_flight(), [SLOW_ENDPOINT_IN_FLIGHT; 3]);
+    for tarpit in &tarpits {
+        tarpit.release();
+    }
+}
+
+/// Two tenants whose endpoints all hang (20 each, every one with
+/// deliveries due) can't fill the worker between them: once both have work
+/// due, each gets its fair part, and slots stay free for a third tenant,
+/// whose events go out at once.
+#[tokio::test]
+async fn two_tenants_whose_endpoints_hang_leave_room_for_a_third() {
+    let app = spawn_with(|c| {
+        c.webhook_allow_private = true;
+        c.endpoints_per_project = 50;
+        c.events_per_second = 100_000;
+        c.organisation_events_per_second = 100_000;
+    })
+    .await;
+    app.confirmed_user("ada@acme.test").await;
+    let tenants = [
+        app.client.clone(),
+        app.organisation_of("carol@hangs.test").await,
+    ];
+    let mut tarpits = Vec::new();
+    for tenant in &tenants {
+        let tarpit = Receiver::start().await;
+        tarpit.hold();
+        let project: Value = tenant
+            .post(app.at("/api/projects"))
+            .json(&json!({ "name": "Hangs", "environment": "sandbox" }))
+            .send_json()
+            .await;
+        let project = project["id"].as_str().unwrap();
+        for i in 0..20 {
+            let created = tenant
+                .post(app.at(&format!("/api/projects/{project}/webhooks")))
+                .json(&json!({ "url": format!("{}/e{i}", tarpit.url), "description": "", "event_types": [] }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(created.status(), 201);
+        }
+        // Two events, each to every endpoint.
+        let credential: Value = tenant
+            .post(app.at(&format!("/api/projects/{project}/credentials")))
+            .json(&json!({ "description": "Events", "scopes": ["read", "write"], "pin": PIN }))
+            .send_json()
+            .await;
+        let token = app
+            .access_token(
+                credential["client_id"].as_str().unwrap(),
+                credential["client_secret"].as_str().unwrap(),
+            )
+            .await;
+        for n in 0..2 {
+            let published = reqwest::Client::new()
+                .post(app.at("/v1/events"))
+                .bearer_auth(&token)
+                .json(&json!({ "type": "invoice.paid", "data": { "n": n } }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(published.status(), 202);
+        }
+        tarpits.push(tarpit);
+    }
+    // Both hold what they may: together more than half the worker.
+    let held = || tarpits.iter().map(Receiver::in_flight).collect::<Vec<_>>();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while held().iter().sum::<usize>() < 40 {
+        assert!(std::time::Instant::now() < deadline, "held: {:?}", held());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let third = app.organisation_of("bob@quick.test").await;
+    let project: Value = third
+        .post(app.at("/api/projects"))
+        .json(&json!({ "name": "Shop", "environment": "sandbox" }))
+        .send_json()
+        .await;
+    let receiver = Receiver::start().await;
+    let created: Value = third
+        .post(app.at(&format!(
+            "/api/projects/{}/webhooks",
+            project["id"].as_str().unwrap()
+        )))
+        .json(&json!({ "url": receiver.url, "description": "", "event_types": [] }))
+        .send_json()
+        .await;
+    let webhook = created["webhook"]["id"].as_str().unwrap().to_owned();
+    for n in 0..5 {
+        let sent = std::time::Instant::now();
+        let test = third
+            .post(app.at(&format!("/api/webhooks/{webhook}/test")))
+            .json(&json!({ "event_type": "credential.created" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(test.status(), 201);
+        while receiver.received().len() < n + 1 {
+            assert!(
+                sent.elapsed() < Duration::from_secs(3),
+                "the third tenant's event {n} waited while the others held {:?}",
+                held()
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    let held = held();
+    assert!(
+        held.iter().sum::<usize>() < portal_server::webhooks::deliver::CONCURRENCY,
+        "{held:?}"
+    );
     for tarpit in &tarpits {
         tarpit.release();
     }
