@@ -8,8 +8,9 @@ use std::rc::Rc;
 
 use gloo_net::http::{Method, RequestBuilder, Response};
 use portal_contract::accounts::{
-    MailSentOut, OrganisationOut, OrganisationPatch, PasswordChangeIn, PinChangeIn, ProfilePatch,
-    SessionIn, SessionOut, SignUpConfirmIn, SignUpIn, SignUpResendIn, UserOut,
+    MailSentOut, OrganisationOut, OrganisationPatch, OrganisationUsage, PasswordChangeIn,
+    PinChangeIn, ProfilePatch, SessionIn, SessionOut, SignUpConfirmIn, SignUpIn, SignUpResendIn,
+    UserOut,
 };
 use portal_contract::credentials::{
     CredentialIn, CredentialList, CredentialOut, CredentialRevokeIn, CredentialRollIn,
@@ -230,6 +231,10 @@ pub async fn change_pin(input: &PinChangeIn) -> Result<(), Error> {
 
 pub async fn update_organisation(input: &OrganisationPatch) -> Result<OrganisationOut, Error> {
     call(Method::PATCH, "/api/organisation", input).await
+}
+
+pub async fn organisation_usage() -> Result<OrganisationUsage, Error> {
+    get("/api/organisation/usage").await
 }
 
 pub async fn members(query: &MemberListQuery) -> Result<MemberPage, Error> {

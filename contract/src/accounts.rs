@@ -151,6 +151,37 @@ pub struct OrganisationOut {
     pub created_at: i64,
 }
 
+/// `GET /api/organisation/usage`: how much of each organisation-wide quota
+/// the organisation uses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OrganisationUsage {
+    pub projects: Usage,
+    /// Webhook endpoints, in all projects.
+    pub endpoints: Usage,
+    /// Bytes of the events it keeps (their bodies).
+    pub event_bytes: Usage,
+}
+
+/// So much used of so much allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Usage {
+    pub used: i64,
+    pub limit: i64,
+}
+
+impl Usage {
+    /// The part used, in whole percent (at most 100).
+    pub fn percent(self) -> u32 {
+        if self.limit <= 0 {
+            return 100;
+        }
+        let part = self.used.clamp(0, self.limit).saturating_mul(100) / self.limit;
+        u32::try_from(part).unwrap_or(100)
+    }
+}
+
 /// `PATCH /api/me`: the signed-in user's profile.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -63,8 +63,8 @@ pub enum ErrorCode {
     /// This instance is too busy right now (too many password checks at
     /// once); see `Retry-After`.
     Busy,
-    /// A project already has as many credentials or endpoints as a project
-    /// may; the message says how many.
+    /// A project or an organisation already has as many of something as it
+    /// may (credentials, endpoints, projects); the message says how many.
     QuotaExceeded,
     /// Something went wrong on our side; the log has the request id.
     Internal,

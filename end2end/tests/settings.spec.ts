@@ -80,3 +80,20 @@ test("a superadmin renames the organisation", async ({ page }) => {
   await expect(page.getByRole("status")).toContainText("The organisation's name is saved.");
   await expect(page.getByRole("navigation", { name: "Main" })).toContainText("Acme Global");
 });
+
+test("the organisation's usage of its quotas shows, and follows what it adds", async ({ page }) => {
+  const usage = page.getByRole("region", { name: "Usage" });
+  await expect(usage.getByRole("meter", { name: "Projects" })).toHaveAttribute("value", "0");
+  await expect(usage.getByText("0 of 50")).toBeVisible();
+  await expect(usage.getByRole("meter", { name: "Event storage" })).toHaveAttribute("max", String(1024 * 1024 * 1024));
+  await expect(usage.getByText("0 B of 1,024 MB")).toBeVisible();
+
+  const created = await page.request.post("/api/projects", {
+    headers: APP_HEADERS,
+    data: { name: "Checkout", environment: "sandbox" },
+  });
+  expect(created.status()).toBe(201);
+  await page.reload();
+  await expect(usage.getByRole("meter", { name: "Projects" })).toHaveAttribute("value", "1");
+  await expect(usage.getByText("1 of 50")).toBeVisible();
+});

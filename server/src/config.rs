@@ -74,6 +74,21 @@ pub struct Config {
     #[arg(long, env = "PORTAL_ENDPOINTS_PER_PROJECT", default_value_t = 20)]
     pub endpoints_per_project: u32,
 
+    /// Projects an organisation may have.
+    #[arg(long, env = "PORTAL_PROJECTS_PER_ORGANISATION", default_value_t = 50)]
+    pub projects_per_organisation: u32,
+
+    /// Webhook endpoints an organisation may have, in all its projects
+    /// (each event goes to at most this many).
+    #[arg(long, env = "PORTAL_ENDPOINTS_PER_ORGANISATION", default_value_t = 100)]
+    pub endpoints_per_organisation: u32,
+
+    /// Megabytes of events an organisation may keep (their bodies, for
+    /// `PORTAL_RETENTION_DAYS`); past it, `POST /v1/events` is refused until
+    /// old events are deleted.
+    #[arg(long, env = "PORTAL_EVENT_STORAGE_MB", default_value_t = 1024)]
+    pub event_storage_mb: u64,
+
     /// Let webhooks reach private, loopback and link-local addresses (tests
     /// and local development). Off in production.
     #[arg(long, env = "PORTAL_WEBHOOK_ALLOW_PRIVATE", default_value_t = false, action = ArgAction::Set)]
@@ -245,7 +260,7 @@ pub struct Config {
 }
 
 // The database, SMTP and Redis URLs can hold passwords; the keys are keys.
-portal_contract::redacted_debug!(Config { addr, print_mail, database_pool_size, database_statement_timeout, public_url, data_dir, token_requests_per_second, events_per_second, organisation_events_per_second, credentials_per_project, endpoints_per_project, webhook_allow_private, delivery_lease_seconds, webhook_key_file, token_keys_file, dist, mail_from, auto_approve, session_idle_minutes, session_max_hours, invitation_ttl_days, sign_ins_per_minute, account_sign_ins, instances, hashing_concurrency, sign_ins_per_second, hashing_queue, sign_ups_per_hour, invitations_per_hour, retention_days, outbox_retention_days, redis_prefix, trusted_proxies, forwarded_header, metrics_addr, log } secret { database_url, webhook_key, token_keys, smtp_url, redis_url });
+portal_contract::redacted_debug!(Config { addr, print_mail, database_pool_size, database_statement_timeout, public_url, data_dir, token_requests_per_second, events_per_second, organisation_events_per_second, credentials_per_project, endpoints_per_project, projects_per_organisation, endpoints_per_organisation, event_storage_mb, webhook_allow_private, delivery_lease_seconds, webhook_key_file, token_keys_file, dist, mail_from, auto_approve, session_idle_minutes, session_max_hours, invitation_ttl_days, sign_ins_per_minute, account_sign_ins, instances, hashing_concurrency, sign_ins_per_second, hashing_queue, sign_ups_per_hour, invitations_per_hour, retention_days, outbox_retention_days, redis_prefix, trusted_proxies, forwarded_header, metrics_addr, log } secret { database_url, webhook_key, token_keys, smtp_url, redis_url });
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ForwardedHeader {

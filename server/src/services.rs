@@ -13,6 +13,7 @@ pub mod invitations;
 pub mod members;
 pub mod partner;
 pub mod projects;
+pub mod quotas;
 pub mod retention;
 pub mod settings;
 pub mod wire;

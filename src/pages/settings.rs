@@ -1,13 +1,19 @@
-//! `/settings`: profile, password, security PIN and the organisation. Each
-//! section is its own form with its own errors.
+//! `/settings`: profile, password, security PIN, the organisation, and how
+//! much of its quotas the organisation uses. Each section is its own form
+//! with its own errors.
 
 use leptos::prelude::*;
 use portal_contract::Permission;
-use portal_contract::accounts::{OrganisationPatch, PasswordChangeIn, PinChangeIn, ProfilePatch};
+use portal_contract::accounts::{
+    OrganisationPatch, PasswordChangeIn, PinChangeIn, ProfilePatch, Usage,
+};
 
 use crate::api;
 use crate::components::field::{NEW_PIN_RULE, NewPasswordField, PinField, TextField};
 use crate::components::form::{FormError, FormErrors};
+use crate::components::load_error::LoadError;
+use crate::components::progress::track_progress;
+use crate::components::table::SkeletonLines;
 use crate::components::toast::use_toaster;
 use crate::session::use_session;
 
@@ -20,6 +26,7 @@ pub fn SettingsPage() -> impl IntoView {
             <PasswordForm />
             <PinForm />
             <OrganisationForm />
+            <UsageCard />
         </div>
     }
 }
@@ -268,5 +275,137 @@ fn OrganisationForm() -> impl IntoView {
                 </form>
             </Show>
         </section>
+    }
+}
+
+/// How much of each organisation-wide quota the organisation uses: what it
+/// may still add before something is refused.
+#[component]
+fn UsageCard() -> impl IntoView {
+    let usage = LocalResource::new(api::organisation_usage);
+    view! {
+        <section class="card" aria-labelledby="usage-heading">
+            <h2 id="usage-heading">"Usage"</h2>
+            <p class="muted">
+                "What your organisation holds, of what the platform allows. Events are deleted \
+                 after the platform's retention period, which frees their space."
+            </p>
+            <Transition
+                fallback=|| view! { <SkeletonLines label="Loading usage…" lines=3 /> }
+                set_pending=track_progress()
+            >
+                {move || Suspend::new(async move {
+                    match usage.await {
+                        Ok(u) => {
+                            view! {
+                                <dl class="usage">
+                                    {usage_row("usage-projects", "Projects", u.projects, count)}
+                                    {usage_row(
+                                        "usage-endpoints",
+                                        "Webhook endpoints",
+                                        u.endpoints,
+                                        count,
+                                    )}
+                                    {usage_row(
+                                        "usage-events",
+                                        "Event storage",
+                                        u.event_bytes,
+                                        bytes,
+                                    )}
+                                </dl>
+                            }
+                                .into_any()
+                        }
+                        Err(e) => {
+                            view! {
+                                <LoadError message=e.message() on_retry=move || usage.refetch() />
+                            }
+                                .into_any()
+                        }
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// One quota: "3 of 50", and a gauge that turns red past 80 %.
+fn usage_row(
+    id: &'static str,
+    label: &'static str,
+    usage: Usage,
+    show: fn(i64) -> String,
+) -> impl IntoView {
+    let amount = format!("{} of {}", show(usage.used), show(usage.limit));
+    view! {
+        <div class="usage-row">
+            <dt id=id>{label}</dt>
+            <dd>
+                <span>{amount}</span>
+                <meter
+                    aria-labelledby=id
+                    min="0"
+                    max=usage.limit.to_string()
+                    low=(usage.limit / 10 * 8).to_string()
+                    high=(usage.limit / 10 * 8).to_string()
+                    optimum="0"
+                    value=usage.used.to_string()
+                ></meter>
+            </dd>
+        </div>
+    }
+}
+
+fn count(n: i64) -> String {
+    n.to_string()
+}
+
+/// Bytes as people read them: "850 KB", "12.4 MB", "1,024 MB" (MB = 2²⁰
+/// bytes, as the setting counts them). Integer arithmetic: formatting a
+/// float would bring the float formatter into the page's module.
+pub fn bytes(n: i64) -> String {
+    const KB: i64 = 1024;
+    const MB: i64 = 1024 * KB;
+    let n = n.max(0);
+    if n < KB {
+        format!("{n} B")
+    } else if n < MB {
+        format!("{} KB", n / KB)
+    } else {
+        let tenths = (n * 10 + MB / 2) / MB;
+        let whole = group(tenths / 10);
+        match tenths % 10 {
+            0 => format!("{whole} MB"),
+            t => format!("{whole}.{t} MB"),
+        }
+    }
+}
+
+/// `n` with a comma between each three digits.
+fn group(n: i64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bytes;
+
+    #[test]
+    fn bytes_read_as_people_write_them() {
+        assert_eq!(bytes(0), "0 B");
+        assert_eq!(bytes(1023), "1023 B");
+        assert_eq!(bytes(850 * 1024 + 3), "850 KB");
+        assert_eq!(bytes(1024 * 1024), "1 MB");
+        assert_eq!(bytes(13_002_342), "12.4 MB");
+        assert_eq!(bytes(1024 * 1024 * 1024), "1,024 MB");
+        assert_eq!(bytes(-5), "0 B");
     }
 }

@@ -207,6 +207,7 @@ async fn whoami(partner: Partner) -> axum::Json<WhoamiOut> {
         (status = 400, body = OAuthError, description = "invalid_request: malformed body, bad type, or data not an object"),
         (status = 401, body = OAuthError), (status = 403, body = OAuthError, description = "insufficient_scope"),
         (status = 413, body = OAuthError, description = "payload_too_large: data over 32 KB, or a body over 64 KB; nothing written"),
+        (status = 422, body = OAuthError, description = "quota_exceeded: the organisation keeps as many bytes of events as PORTAL_EVENT_STORAGE_MB allows; nothing written"),
         (status = 429, body = OAuthError, description = "rate_limited: more events from this credential than PORTAL_EVENTS_PER_SECOND allows; see Retry-After")))]
 async fn publish_event(
     State(state): State<AppState>,

@@ -38,7 +38,7 @@ async fn list_projects(
 /// Create a project in an environment.
 #[utoipa::path(post, path = "/api/projects", tag = "projects", request_body = ProjectIn,
     responses((status = 201, body = ProjectOut), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody, description = "Invalid, or the name is taken")))]
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody, description = "Invalid, the name is taken, or the organisation has as many projects as it may (quota_exceeded)")))]
 async fn create_project(
     State(state): State<AppState>,
     current: CurrentUser,

@@ -3,7 +3,8 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use portal_contract::accounts::{
-    OrganisationOut, OrganisationPatch, PasswordChangeIn, PinChangeIn, ProfilePatch, UserOut,
+    OrganisationOut, OrganisationPatch, OrganisationUsage, PasswordChangeIn, PinChangeIn,
+    ProfilePatch, UserOut,
 };
 use portal_contract::{ErrorBody, Permission};
 use utoipa_axum::router::OpenApiRouter;
@@ -12,7 +13,7 @@ use utoipa_axum::routes;
 use crate::auth::CurrentUser;
 use crate::error::ApiResult;
 use crate::extract::Json;
-use crate::services::settings;
+use crate::services::{quotas, settings};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -21,6 +22,17 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(change_password))
         .routes(routes!(change_pin))
         .routes(routes!(update_organisation))
+        .routes(routes!(organisation_usage))
+}
+
+/// How much of each organisation-wide quota the organisation uses.
+#[utoipa::path(get, path = "/api/organisation/usage", tag = "settings",
+    responses((status = 200, body = OrganisationUsage), (status = 401, body = ErrorBody)))]
+async fn organisation_usage(
+    State(state): State<AppState>,
+    current: CurrentUser,
+) -> ApiResult<Json<OrganisationUsage>> {
+    Ok(Json(quotas::usage(&state, &current.org.id).await?))
 }
 
 /// Change the signed-in user's name.

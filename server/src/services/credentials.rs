@@ -12,6 +12,7 @@ use portal_contract::ids::{CredentialId, ProjectId};
 
 use super::events::{credential_created, credential_revoked, credential_rolled};
 use super::finders::find;
+use super::quotas::{self, Holder};
 use super::work::Work;
 use crate::auth::CurrentUser;
 use crate::crypto;
@@ -66,23 +67,6 @@ pub(super) fn require_approved(current: &CurrentUser) -> ApiResult<()> {
     }
 }
 
-/// 422 `quota_exceeded` once a project has `quota` of what `things` names.
-pub(super) fn within_quota(
-    count: usize,
-    quota: u32,
-    things: &str,
-    free_one: &str,
-) -> ApiResult<()> {
-    if count < quota as usize {
-        return Ok(());
-    }
-    Err(ApiError::new(
-        Failure::Invalid,
-        ErrorCode::QuotaExceeded,
-        format!("A project can have {quota} {things}, and this one has them all. {free_one}"),
-    ))
-}
-
 /// A roll or revoke needs a credential that still works.
 fn require_working(credential: &Credential, now: i64) -> ApiResult<()> {
     let conflict = |m: &str| ApiError::new(Failure::Conflict, ErrorCode::Conflict, m);
@@ -126,8 +110,9 @@ pub async fn create(
     require_approved(current)?;
     let listed = credentials::list_for_project(&state.store, &project.id).await?;
     let working = listed.iter().filter(|c| c.revoked_at.is_none()).count();
-    within_quota(
-        working,
+    quotas::within(
+        Holder::Project,
+        working as i64,
         state.config.credentials_per_project,
         "working credentials",
         "Revoke one you no longer use first.",

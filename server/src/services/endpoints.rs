@@ -15,6 +15,7 @@ use reqwest::Url;
 use super::credentials;
 use super::events::sample;
 use super::finders::find;
+use super::quotas::{self, Holder};
 use super::work::Work;
 use crate::auth::CurrentUser;
 use crate::crypto;
@@ -27,7 +28,7 @@ use crate::store::delivery_log::{self, Delivery, DeliveryDetail as Detail};
 use crate::store::endpoints::{self, Endpoint};
 use crate::store::events::Audience;
 use crate::store::projects::Project;
-use crate::store::users;
+use crate::store::{organisations, users};
 use crate::webhooks::deliver::OnDisabled;
 use crate::webhooks::events::new_event;
 use crate::webhooks::{health, signing, ssrf};
@@ -157,15 +158,6 @@ pub async fn create(
     // Deliveries are POSTs to any address: not before someone approved
     // the organisation.
     credentials::require_approved(current)?;
-    let endpoints = endpoints::list_for_project(&state.store, &project.id)
-        .await?
-        .len();
-    credentials::within_quota(
-        endpoints,
-        state.config.endpoints_per_project,
-        "webhook endpoints",
-        "Delete one you no longer use first.",
-    )?;
     let url = check_target(state, &project, &input.url).await?;
     let id = EndpointId(crypto::new_id(EndpointId::PREFIX));
     let secret = signing::new_secret();
@@ -185,7 +177,30 @@ pub async fn create(
         created_at: state.now(),
         revision: 0,
     };
-    endpoints::insert(&state.store, &webhook).await?;
+    // Counted under the organisation's lock: two requests can't both take
+    // the last place.
+    let mut work = Work::begin(state).await?;
+    organisations::lock(work.tx(), &current.org.id).await?;
+    let in_project = endpoints::list_for_project(work.tx(), &project.id)
+        .await?
+        .len();
+    let free_one = "Delete one you no longer use first.";
+    quotas::within(
+        Holder::Project,
+        in_project as i64,
+        state.config.endpoints_per_project,
+        "webhook endpoints",
+        free_one,
+    )?;
+    quotas::within(
+        Holder::Organisation,
+        endpoints::count(work.tx(), &current.org.id).await?,
+        state.config.endpoints_per_organisation,
+        "webhook endpoints in all its projects",
+        free_one,
+    )?;
+    endpoints::insert(work.tx(), &webhook).await?;
+    work.commit().await?;
     tracing::info!(webhook = %webhook.id, project = %project.id, user = %current.user.id, "webhook endpoint added");
     Ok(EndpointSecretOut {
         webhook: endpoint_out(&webhook, EndpointStats::default(), state.now()),

@@ -14,6 +14,7 @@ use portal_contract::partner::{
 };
 use portal_contract::webhooks::{EventIn, EventOut, PAYLOAD_MAX, PortalEvent, event_type};
 
+use super::quotas;
 use super::work::Work;
 use crate::client_address::ClientAddress;
 use crate::crypto;
@@ -285,6 +286,7 @@ pub async fn publish(
         &input.data,
         now,
     );
+    quotas::may_keep_event(state, &event.organisation_id, event.size()).await?;
     let mut work = Work::begin(state).await?;
     let deliveries = work.publish(&event).await?;
     work.commit().await?;

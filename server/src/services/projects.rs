@@ -7,15 +7,16 @@ use portal_contract::projects::{
 
 use super::events::{credential_revoked, project_updated};
 use super::finders::find;
+use super::quotas::{self, Holder};
 use super::work::Work;
 use crate::auth::CurrentUser;
 use crate::crypto;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::step_up::verify_pin;
-use crate::store::credentials;
 use crate::store::events::Audience;
 use crate::store::projects::{self, Project};
+use crate::store::{credentials, organisations};
 
 pub fn project_out(p: &Project) -> ProjectOut {
     ProjectOut {
@@ -53,7 +54,19 @@ pub async fn create(
         credential_count: 0,
         webhook_count: 0,
     };
-    projects::insert(&state.store, &project).await?;
+    // Counted under the organisation's lock: two requests can't both take
+    // the last place.
+    let mut work = Work::begin(state).await?;
+    organisations::lock(work.tx(), &current.org.id).await?;
+    quotas::within(
+        Holder::Organisation,
+        projects::count(work.tx(), &current.org.id).await?,
+        state.config.projects_per_organisation,
+        "projects",
+        "Delete one you no longer use first.",
+    )?;
+    projects::insert(work.tx(), &project).await?;
+    work.commit().await?;
     tracing::info!(project = %project.id, user = %current.user.id, "project created");
     Ok(project_out(&project))
 }
@@ -105,7 +118,10 @@ pub async fn delete(
         let event = credential_revoked(current, credential, Audience::Organisation, now);
         work.publish(&event).await?;
     }
+    // Its events go with it, and the space they took.
+    let freed = projects::stored_event_bytes(work.tx(), &project.id).await?;
     projects::delete(work.tx(), &project.id).await?;
+    organisations::add_stored_event_bytes(work.tx(), &project.organisation_id, -freed).await?;
     work.commit().await?;
     let count = working.len();
     tracing::info!(project = %project.id, user = %current.user.id, credentials_revoked = count, "project deleted");

@@ -2,11 +2,14 @@
 //! path, in small batches with a pause between them, so one tenant's
 //! millions of old events never hold up anyone's requests.
 
+use std::collections::HashMap;
 use std::time::Duration;
+
+use portal_contract::ids::OrganisationId;
 
 use crate::services::accounts::CONFIRMATION_TTL_SECS;
 use crate::state::AppState;
-use crate::store::{StoreResult, retention};
+use crate::store::{StoreResult, organisations, retention};
 
 /// Rows per statement.
 const BATCH: u32 = 500;
@@ -31,7 +34,7 @@ pub async fn purge(state: &AppState) -> StoreResult<Purged> {
     let outbox_kept = now - state.config.outbox_retention_days.max(1) * day;
     let store = &state.store;
     let purged = Purged {
-        events: batches(|| retention::purge_events(store, kept, BATCH)).await?,
+        events: batches(|| purge_events(state, kept)).await?,
         outbox: batches(|| retention::purge_outbox(store, outbox_kept, BATCH)).await?,
         invitations: batches(|| retention::purge_invitations(store, kept, now, BATCH)).await?,
         // Once the link's lifetime is over, and nothing newer works.
@@ -50,6 +53,22 @@ pub async fn purge(state: &AppState) -> StoreResult<Purged> {
         );
     }
     Ok(purged)
+}
+
+/// One batch of events past their retention; what they took is taken off
+/// their organisations' storage, in the same transaction.
+async fn purge_events(state: &AppState, before: i64) -> StoreResult<u64> {
+    let mut tx = state.store.begin().await?;
+    let deleted = retention::purge_events(&mut tx, before, BATCH).await?;
+    let mut freed: HashMap<&OrganisationId, i64> = HashMap::new();
+    for event in &deleted {
+        *freed.entry(&event.organisation_id).or_default() += event.size;
+    }
+    for (org, bytes) in freed {
+        organisations::add_stored_event_bytes(&mut tx, org, -bytes).await?;
+    }
+    tx.commit().await?;
+    Ok(deleted.len() as u64)
 }
 
 async fn batches<F, Fut>(mut batch: F) -> StoreResult<u64>

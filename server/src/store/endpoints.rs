@@ -89,6 +89,14 @@ pub async fn by_ids(db: impl Exec<'_>, ids: &[&EndpointId]) -> StoreResult<Vec<E
 }
 
 /// A project's endpoints, oldest first.
+/// How many endpoints the organisation has, in all its projects.
+pub async fn count(db: impl Exec<'_>, org: &OrganisationId) -> StoreResult<i64> {
+    sql("SELECT COUNT(*) FROM webhooks WHERE organisation_id = $1")
+        .bind(org)
+        .scalar(db)
+        .await
+}
+
 pub async fn list_for_project(
     db: impl Exec<'_>,
     project: &ProjectId,

@@ -38,6 +38,12 @@ impl NewEvent {
         }
     }
 
+    /// What it takes to keep: its body's bytes (`organisations`'
+    /// `stored_event_bytes` adds them up).
+    pub fn size(&self) -> i64 {
+        i64::try_from(self.body.len()).unwrap_or(i64::MAX)
+    }
+
     /// The one endpoint, for a test event.
     pub fn only(&self) -> Option<&EndpointId> {
         match &self.audience {
@@ -50,14 +56,15 @@ impl NewEvent {
 /// Writes the event (its deliveries are `insert_deliveries`').
 pub async fn insert(db: impl Exec<'_>, event: &NewEvent) -> StoreResult<()> {
     sql(
-        "INSERT INTO events (id, organisation_id, project_id, type, body, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO events (id, organisation_id, project_id, type, body, size, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&event.id)
     .bind(&event.organisation_id)
     .bind(event.project())
     .bind(&event.event_type)
     .bind(&event.body)
+    .bind(event.size())
     .bind(Timestamp(event.created_at))
     .execute(db)
     .await?;

@@ -43,6 +43,31 @@ pub async fn lock(db: impl Exec<'_>, id: &OrganisationId) -> StoreResult<()> {
     Ok(())
 }
 
+/// The bytes of the events the organisation keeps (`events.size` added
+/// up as they are written and deleted).
+pub async fn stored_event_bytes(db: impl Exec<'_>, id: &OrganisationId) -> StoreResult<i64> {
+    sql("SELECT stored_event_bytes FROM organisations WHERE id = $1")
+        .bind(id)
+        .scalar_optional(db)
+        .await
+        .map(Option::unwrap_or_default)
+}
+
+/// Adds `bytes` (negative: takes them away) to what the organisation keeps
+/// of its events.
+pub async fn add_stored_event_bytes(
+    db: impl Exec<'_>,
+    id: &OrganisationId,
+    bytes: i64,
+) -> StoreResult<()> {
+    sql("UPDATE organisations SET stored_event_bytes = stored_event_bytes + $1 WHERE id = $2")
+        .bind(bytes)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 /// Every organisation, oldest first (for operators).
 pub async fn list(db: impl Exec<'_>) -> StoreResult<Vec<Organisation>> {
     sql("SELECT * FROM organisations ORDER BY created_at, id")

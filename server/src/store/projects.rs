@@ -55,6 +55,23 @@ pub async fn list(db: impl Exec<'_>, org: &OrganisationId) -> StoreResult<Vec<Pr
 }
 
 /// One of `org`'s projects; another organisation's id reads as absent.
+/// How many projects the organisation has.
+pub async fn count(db: impl Exec<'_>, org: &OrganisationId) -> StoreResult<i64> {
+    sql("SELECT COUNT(*) FROM projects WHERE organisation_id = $1")
+        .bind(org)
+        .scalar(db)
+        .await
+}
+
+/// The bytes of the project's events (what deleting it frees).
+pub async fn stored_event_bytes(db: impl Exec<'_>, id: &ProjectId) -> StoreResult<i64> {
+    // SUM of bigints is a numeric in PostgreSQL: cast back.
+    sql("SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM events WHERE project_id = $1")
+        .bind(id)
+        .scalar(db)
+        .await
+}
+
 pub async fn get(
     db: impl Exec<'_>,
     org: &OrganisationId,

@@ -1,21 +1,31 @@
 //! Deleting what the portal no longer needs, a batch at a time (each batch
 //! one short statement, so no write waits long behind it).
 
+use portal_contract::ids::OrganisationId;
+
 use super::{Exec, StoreResult, Timestamp, sql};
+
+/// An event deleted: whose it was, and its size.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Deleted {
+    pub organisation_id: OrganisationId,
+    pub size: i64,
+}
 
 /// Deletes up to `batch` events created before `before` whose deliveries
 /// have all ended (succeeded or failed), with their deliveries and attempts
-/// (`ON DELETE CASCADE`); returns how many events.
-pub async fn purge_events(db: impl Exec<'_>, before: i64, batch: u32) -> StoreResult<u64> {
+/// (`ON DELETE CASCADE`); returns what it deleted.
+pub async fn purge_events(db: impl Exec<'_>, before: i64, batch: u32) -> StoreResult<Vec<Deleted>> {
     sql(
         "DELETE FROM events WHERE id IN (SELECT e.id FROM events e WHERE e.created_at < $1 \
            AND NOT EXISTS (SELECT 1 FROM deliveries d \
                            WHERE d.event_id = e.id AND d.status = 'pending') \
-         LIMIT $2)",
+         LIMIT $2) \
+         RETURNING organisation_id, size",
     )
     .bind(Timestamp(before))
     .bind(i64::from(batch))
-    .execute(db)
+    .fetch_all(db)
     .await
 }
 

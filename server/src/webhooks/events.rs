@@ -10,7 +10,7 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::crypto;
 use crate::store::events::{self, Audience, NewEvent};
-use crate::store::{StoreResult, Tx, queue};
+use crate::store::{StoreResult, Tx, organisations, queue};
 
 /// Writes `event` with one delivery per endpoint that wants it, in the unit
 /// of work of the change that caused it; returns how many deliveries (the
@@ -23,6 +23,8 @@ pub async fn publish(tx: &mut Tx, event: &NewEvent) -> StoreResult<u64> {
     if deliveries == 0 {
         events::delete(&mut *tx, &event.id).await?;
     } else {
+        organisations::add_stored_event_bytes(&mut *tx, &event.organisation_id, event.size())
+            .await?;
         queue::announce(&mut *tx).await?;
     }
     Ok(deliveries)

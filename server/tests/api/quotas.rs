@@ -174,3 +174,149 @@ async fn an_organisation_awaiting_approval_adds_no_endpoint() {
     );
     assert_eq!(app.count("webhooks").await, 0);
 }
+
+/// Deletes a project (with the PIN).
+async fn delete_project(app: &TestApp, project: &str) {
+    let deleted = app
+        .send(
+            &app.client,
+            Method::DELETE,
+            &format!("/api/projects/{project}"),
+            &json!({ "pin": PIN }),
+        )
+        .await;
+    assert_eq!(deleted.status(), 204);
+}
+
+async fn usage(app: &TestApp) -> Value {
+    let usage = app.get("/api/organisation/usage").await;
+    assert_eq!(usage.status(), 200);
+    usage.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn an_organisation_holds_only_so_many_projects() {
+    let app = spawn_with(|c| c.projects_per_organisation = 2).await;
+    app.confirmed_user("ada@acme.test").await;
+    let first = app.project("Checkout", "sandbox").await;
+    app.project("Billing", "sandbox").await;
+    let refused = app
+        .post(
+            "/api/projects",
+            &json!({ "name": "One too many", "environment": "sandbox" }),
+        )
+        .await;
+    let refused = error_body(refused, 422, "quota_exceeded").await;
+    assert_eq!(
+        refused["message"],
+        "An organisation can have 2 projects, and yours has them all. \
+         Delete one you no longer use first."
+    );
+    assert_eq!(
+        usage(&app).await["projects"],
+        json!({ "used": 2, "limit": 2 })
+    );
+    // Another organisation has its own.
+    let eve = app.other_organisation().await;
+    let theirs = eve
+        .post(app.at("/api/projects"))
+        .json(&json!({ "name": "Shop", "environment": "sandbox" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(theirs.status(), 201);
+    // A deleted one frees its place.
+    delete_project(&app, &first).await;
+    app.project("Payouts", "sandbox").await;
+}
+
+#[tokio::test]
+async fn an_organisation_holds_only_so_many_endpoints_in_all_its_projects() {
+    let app = spawn_with(|c| {
+        c.endpoints_per_organisation = 2;
+        c.webhook_allow_private = true;
+    })
+    .await;
+    app.confirmed_user("ada@acme.test").await;
+    let receiver = Receiver::start().await;
+    let checkout = app.project("Checkout", "sandbox").await;
+    let billing = app.project("Billing", "sandbox").await;
+    assert_eq!(endpoint(&app, &checkout, &receiver).await.status(), 201);
+    assert_eq!(endpoint(&app, &billing, &receiver).await.status(), 201);
+    let refused = error_body(
+        endpoint(&app, &billing, &receiver).await,
+        422,
+        "quota_exceeded",
+    )
+    .await;
+    assert_eq!(
+        refused["message"],
+        "An organisation can have 2 webhook endpoints in all its projects, and yours has \
+         them all. Delete one you no longer use first."
+    );
+    assert_eq!(
+        usage(&app).await["endpoints"],
+        json!({ "used": 2, "limit": 2 })
+    );
+    // Deleting a project deletes its endpoints, and frees their places.
+    delete_project(&app, &checkout).await;
+    assert_eq!(endpoint(&app, &billing, &receiver).await.status(), 201);
+}
+
+#[tokio::test]
+async fn an_organisation_keeps_only_so_many_bytes_of_events() {
+    let app = spawn_with(|c| {
+        c.event_storage_mb = 1;
+        c.webhook_allow_private = true;
+        c.events_per_second = 1000;
+        c.organisation_events_per_second = 1000;
+        c.token_requests_per_second = 100;
+    })
+    .await;
+    app.confirmed_user("ada@acme.test").await;
+    let receiver = Receiver::start().await;
+    let project = app.project("Checkout", "sandbox").await;
+    assert_eq!(endpoint(&app, &project, &receiver).await.status(), 201);
+    let writer = app.credential(&project, &["write"]).await;
+    let token = app
+        .access_token(&writer.client_id, &writer.client_secret)
+        .await;
+    // Events of some 30 KB: a megabyte holds about 34 of them.
+    let data = json!({ "blob": "x".repeat(30_000) });
+    let publish = || {
+        reqwest::Client::new()
+            .post(app.at("/v1/events"))
+            .bearer_auth(&token)
+            .json(&json!({ "type": "order.created", "data": data }))
+            .send()
+    };
+    let mut kept = 0;
+    let refused = loop {
+        let answer = publish().await.unwrap();
+        if answer.status() != 202 {
+            break answer;
+        }
+        kept += 1;
+        assert!(kept < 100, "never refused");
+    };
+    assert!(
+        (30..=35).contains(&kept),
+        "{kept} events kept in a megabyte"
+    );
+    let refused = oauth_error(refused, 422, "quota_exceeded").await;
+    assert!(
+        refused["error_description"]
+            .as_str()
+            .unwrap()
+            .starts_with("Your organisation keeps at most 1 MB of events"),
+        "{refused}"
+    );
+    let used = usage(&app).await["event_bytes"].clone();
+    assert_eq!(used["limit"], 1024 * 1024);
+    let used = used["used"].as_i64().unwrap();
+    assert!(used > 1024 * 1024 - 31_000 && used <= 1024 * 1024, "{used}");
+    // Deleting the project deletes its events, and frees their space.
+    delete_project(&app, &project).await;
+    let left = usage(&app).await["event_bytes"]["used"].as_i64().unwrap();
+    assert!(left < 30_000, "{left} bytes still counted");
+}

@@ -80,7 +80,26 @@ async fn what_is_past_its_retention_goes_and_nothing_else() {
         201
     );
 
+    // What the organisation keeps of its events is counted as they come
+    // and go: the sizes of those there are.
+    let kept = || async {
+        let counted: Value = app
+            .get("/api/organisation/usage")
+            .await
+            .json()
+            .await
+            .unwrap();
+        let sizes: i64 =
+            sqlx::query_scalar("SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM events")
+                .fetch_one(&app.db.pool)
+                .await
+                .unwrap();
+        assert_eq!(counted["event_bytes"]["used"], sizes);
+        sizes
+    };
+    let before = kept().await;
     let purged = purge(&app.state).await.unwrap();
+    assert!(kept().await < before, "the purged events' bytes are freed");
     let events_left = |id: &str| {
         let id = id.to_owned();
         let app = &app;
