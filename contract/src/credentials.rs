@@ -313,9 +313,10 @@ pub struct OverviewOut {
     pub projects: u32,
     /// Credentials that still work.
     pub credentials: u32,
-    /// When any credential of the organisation first got a token.
+    /// When a credential that still works first got a token: the quick
+    /// start counts what works now, not what once did.
     pub first_token_at: Option<i64>,
-    /// When any credential first called the partner API.
+    /// When a credential that still works first called the partner API.
     pub first_call_at: Option<i64>,
     /// The newest working credential, to fill the commands with real ids.
     pub example: Option<OverviewExample>,

@@ -179,6 +179,19 @@ test("create a credential, see its secret once, use it, roll it and revoke it", 
   await expect(row.getByRole("button")).toHaveCount(1); // only "Copy" is left: no menu
   expect((await whoami(request, accessToken)).status()).toBe(401);
   expect((await token(request, clientId, newSecret)).status()).toBe(401);
+
+  // The quick start counts what works now: with its only credential
+  // revoked, it reopens at step 2, and nothing after it is ticked.
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Overview" }).click();
+  const quickStart = page.getByRole("region", { name: "Quick start" });
+  await expect(quickStart.getByText("1 of 4 done.")).toBeVisible();
+  await expect(quickStart.getByRole("heading", { level: 3 })).toHaveText([
+    /Create a project \(Done\)/,
+    /Create an API credential \(To do\)/,
+    /Get an access token \(To do\)/,
+    /Make your first call \(To do\)/,
+  ]);
+  await expect(quickStart).toContainText("Open a project and press New credential");
 });
 
 test("a viewer sees credentials but can't create, roll or revoke them", async ({ page, browser, request }) => {

@@ -231,6 +231,9 @@ fn checklist(o: OverviewOut) -> (usize, usize, impl IntoView) {
         }
         .into_any(),
     };
+    // What works now: the server counts only credentials that still work,
+    // so after the last one is revoked the checklist reopens at step 2 with
+    // nothing after it ticked (a project's credentials go with it).
     let steps = [
         Step {
             title: "Create a project",

@@ -328,14 +328,19 @@ pub async fn overview(
     now: i64,
 ) -> StoreResult<(Overview, Option<OverviewExample>)> {
     let mut c = db.conn();
+    // What works now: a revoked or expired credential's tokens and calls
+    // tick nothing, so the checklist never says a step is done that a
+    // partner couldn't repeat today.
     let overview: Overview = sql(
         "SELECT (SELECT COUNT(*) FROM projects WHERE organisation_id = $1) AS projects, \
          (SELECT COUNT(*) FROM credentials WHERE organisation_id = $1 \
             AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)) \
             AS credentials, \
-         (SELECT MIN(last_token_at) FROM credentials WHERE organisation_id = $1) \
+         (SELECT MIN(last_token_at) FROM credentials WHERE organisation_id = $1 \
+            AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)) \
             AS first_token_at, \
-         (SELECT MIN(last_call_at) FROM credentials WHERE organisation_id = $1) \
+         (SELECT MIN(last_call_at) FROM credentials WHERE organisation_id = $1 \
+            AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)) \
             AS first_call_at",
     )
     .bind(org)

@@ -504,6 +504,33 @@ async fn the_overview_ticks_from_real_use() {
         .await
         .unwrap();
     assert!(list["items"][0]["last_used_at"].is_i64());
+
+    // Revoked, the only credential ticks nothing: the checklist counts what
+    // works now.
+    let revoked = app
+        .send(
+            &app.client,
+            reqwest::Method::DELETE,
+            &format!("/api/credentials/{}", credential.client_id),
+            &json!({ "pin": PIN }),
+        )
+        .await;
+    assert!(revoked.status().is_success(), "{}", revoked.status());
+    let after: Value = app.get("/api/overview").await.json().await.unwrap();
+    assert_eq!(
+        (
+            &after["credentials"],
+            &after["first_token_at"],
+            &after["first_call_at"]
+        ),
+        (&json!(0), &Value::Null, &Value::Null)
+    );
+    assert_eq!(after["example"], Value::Null);
+    // A new one starts the last two steps again.
+    let next = app.credential(&project, &["read"]).await;
+    let token = app.access_token(&next.client_id, &next.client_secret).await;
+    assert_eq!(app.whoami(&token).await.status(), 200);
+    poll(&app, |o| o["first_call_at"].is_i64()).await;
 }
 
 /// Last use is written in the background about once a second.
