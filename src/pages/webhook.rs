@@ -256,7 +256,12 @@ fn WebhookView(webhook: EndpointOut, production: Signal<bool>) -> impl IntoView 
                 .then(|| view! { <TestEventCard webhook=current log_version=log_version /> })}
         </div>
         <div class="sections">
-            <DeliveryLog webhook_id=id.clone() version=log_version may_manage=may_manage />
+            <DeliveryLog
+                webhook_id=id.clone()
+                version=log_version
+                may_manage=may_manage
+                enabled=current.with_untracked(|w| w.enabled)
+            />
             <div class="two-up">
                 {may_manage.then(|| view! { <SecretCard webhook=current /> })} <VerifyPanel />
             </div>

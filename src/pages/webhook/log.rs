@@ -28,7 +28,19 @@ pub fn DeliveryLog(
     /// Bumped by the page when something was sent.
     version: RwSignal<u32>,
     may_manage: bool,
+    /// Whether the endpoint was enabled when the page opened: the empty
+    /// log says what to do first.
+    enabled: bool,
 ) -> impl IntoView {
+    let empty = match (may_manage, enabled) {
+        (true, true) => "No deliveries match. Send a test event to see one here.",
+        (true, false) => {
+            "No deliveries match. Enable the endpoint, then send a test event to see one here."
+        }
+        (false, _) => {
+            "No deliveries match. Events this endpoint subscribes to show here as they are sent."
+        }
+    };
     let status = RwSignal::new(String::new());
     let event_type = RwSignal::new(String::new());
     let page = RwSignal::new(1u32);
@@ -103,7 +115,7 @@ pub fn DeliveryLog(
                 list=deliveries
                 loading="Loading deliveries…"
                 columns=6
-                empty="No deliveries match. Send a test event to see one here."
+                empty=empty
                 is_empty=|p| p.items.is_empty()
                 rows=move |p| {
                     let pages = p.total.div_ceil(p.page_size).max(1);
