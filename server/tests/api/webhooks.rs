@@ -921,6 +921,38 @@ async fn portal_changes_send_their_events() {
     );
 }
 
+/// A project of `tenant`'s with one endpoint at a receiver that answers at
+/// once: the endpoint's id, and the receiver.
+async fn quick_endpoint(app: &TestApp, tenant: &reqwest::Client) -> (String, Receiver) {
+    let project: Value = tenant
+        .post(app.at("/api/projects"))
+        .json(&json!({ "name": "Shop", "environment": "sandbox" }))
+        .send_json()
+        .await;
+    let receiver = Receiver::start().await;
+    let created: Value = tenant
+        .post(app.at(&format!(
+            "/api/projects/{}/webhooks",
+            project["id"].as_str().unwrap()
+        )))
+        .json(&json!({ "url": receiver.url, "description": "", "event_types": [] }))
+        .send_json()
+        .await;
+    let webhook = created["webhook"]["id"].as_str().unwrap().to_owned();
+    (webhook, receiver)
+}
+
+/// `tenant` sends its endpoint `webhook` a test event.
+async fn send_test_event(app: &TestApp, tenant: &reqwest::Client, webhook: &str) {
+    let test = tenant
+        .post(app.at(&format!("/api/webhooks/{webhook}/test")))
+        .json(&json!({ "event_type": "credential.created" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(test.status(), 201);
+}
+
 /// Tenant A's three endpoints never answer (until the test ends) while A
 /// publishes 100 events to each, more than a claim looks at; tenant B's
 /// endpoint answers at once. B's events must not wait for A's: A's endpoints,
@@ -972,31 +1004,11 @@ async fn a_tenant_whose_endpoints_hang_does_not_hold_up_the_others() {
     }
 
     let eve = app.other_organisation().await;
-    let theirs: Value = eve
-        .post(app.at("/api/projects"))
-        .json(&json!({ "name": "Shop", "environment": "sandbox" }))
-        .send_json()
-        .await;
-    let receiver = Receiver::start().await;
-    let created: Value = eve
-        .post(app.at(&format!(
-            "/api/projects/{}/webhooks",
-            theirs["id"].as_str().unwrap()
-        )))
-        .json(&json!({ "url": receiver.url, "description": "", "event_types": [] }))
-        .send_json()
-        .await;
-    let webhook = created["webhook"]["id"].as_str().unwrap().to_owned();
+    let (webhook, receiver) = quick_endpoint(&app, &eve).await;
     let mut waited = Vec::new();
     for n in 0..20 {
         let sent = std::time::Instant::now();
-        let test = eve
-            .post(app.at(&format!("/api/webhooks/{webhook}/test")))
-            .json(&json!({ "event_type": "credential.created" }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(test.status(), 201);
+        send_test_event(&app, &eve, &webhook).await;
         while receiver.received().len() < n + 1 {
             assert!(
                 sent.elapsed() < Duration::from_secs(20),
@@ -1093,30 +1105,10 @@ async fn two_tenants_whose_endpoints_hang_leave_room_for_a_third() {
     tokio::time::sleep(Duration::from_millis(200)).await;
 
     let third = app.organisation_of("bob@quick.test").await;
-    let project: Value = third
-        .post(app.at("/api/projects"))
-        .json(&json!({ "name": "Shop", "environment": "sandbox" }))
-        .send_json()
-        .await;
-    let receiver = Receiver::start().await;
-    let created: Value = third
-        .post(app.at(&format!(
-            "/api/projects/{}/webhooks",
-            project["id"].as_str().unwrap()
-        )))
-        .json(&json!({ "url": receiver.url, "description": "", "event_types": [] }))
-        .send_json()
-        .await;
-    let webhook = created["webhook"]["id"].as_str().unwrap().to_owned();
+    let (webhook, receiver) = quick_endpoint(&app, &third).await;
     for n in 0..5 {
         let sent = std::time::Instant::now();
-        let test = third
-            .post(app.at(&format!("/api/webhooks/{webhook}/test")))
-            .json(&json!({ "event_type": "credential.created" }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(test.status(), 201);
+        send_test_event(&app, &third, &webhook).await;
         while receiver.received().len() < n + 1 {
             assert!(
                 sent.elapsed() < Duration::from_secs(3),
